@@ -1,0 +1,1 @@
+"""Build-time enforcement: the command line, linters, code scanner and reporters."""

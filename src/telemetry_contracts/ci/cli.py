@@ -1,0 +1,153 @@
+"""The ``telemetry-contracts`` command line.
+
+Exit codes: 0 clean, 1 findings at or above the failing level, 2 usage or input error (one line
+naming the file and line).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.snapshot import Snapshot
+
+app = typer.Typer(
+    name="telemetry-contracts",
+    help="Governance and schema registry for telemetry contracts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+schemas_app = typer.Typer(help="The published JSON Schema files.", no_args_is_help=True)
+app.add_typer(schemas_app, name="schemas")
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
+
+RegistryArgument = Annotated[
+    str,
+    typer.Argument(
+        help="A registry directory, snapshot .json, git:REV[:SUBDIR], server URL, or `semconv`."
+    ),
+]
+
+
+class StatsFormat(str, Enum):
+    text = "text"
+    json = "json"
+
+
+def main() -> None:
+    """Console-script entry point: turns input errors into exit code 2 and one line on stderr."""
+    try:
+        app()
+    except ContractError as error:
+        print(error.finding.one_line(), file=sys.stderr)
+        sys.exit(EXIT_INPUT)
+
+
+@app.command()
+def resolve(
+    registry: RegistryArgument,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the snapshot.")],
+) -> None:
+    """Write the resolved snapshot of REGISTRY: deterministic bytes with a content hash."""
+    snapshot = load_registry(registry).snapshot
+    data = snapshot.to_json_bytes()
+    if str(output) == "-":
+        sys.stdout.buffer.write(data)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    temporary = output.with_name(output.name + ".tmp")
+    temporary.write_bytes(data)
+    temporary.replace(output)
+    typer.echo(
+        f"{output}: {len(snapshot.attributes)} attributes, {len(snapshot.metrics)} metrics, "
+        f"version {snapshot.version}, {snapshot.content_hash}",
+        err=True,
+    )
+
+
+@app.command()
+def stats(
+    registry: RegistryArgument,
+    output_format: Annotated[StatsFormat, typer.Option("--format")] = StatsFormat.text,
+) -> None:
+    """Count REGISTRY's contracts by kind, stability and deprecation."""
+    summary = registry_stats(load_registry(registry).snapshot)
+    if output_format is StatsFormat.json:
+        typer.echo(json.dumps(summary, indent=2, sort_keys=True))
+        return
+    table = Table(title=f"{summary['registry']} {summary['version']}")
+    table.add_column("kind")
+    table.add_column("total", justify="right")
+    stabilities = sorted({s for kind in summary["kinds"].values() for s in kind["stability"]})
+    for stability in stabilities:
+        table.add_column(stability, justify="right")
+    table.add_column("deprecated", justify="right")
+    for kind, counts in summary["kinds"].items():
+        table.add_row(
+            kind,
+            str(counts["total"]),
+            *(str(counts["stability"].get(s, 0)) for s in stabilities),
+            str(counts["deprecated"]),
+        )
+    Console().print(table)
+
+
+def registry_stats(snapshot: Snapshot) -> dict[str, object]:
+    """Counts by kind, stability and deprecation reason, as ``stats --format json`` prints."""
+    kinds: dict[str, object] = {}
+    for kind, items in (
+        ("attributes", snapshot.attributes),
+        ("metrics", snapshot.metrics),
+        ("spans", snapshot.spans),
+        ("events", snapshot.events),
+        ("entities", snapshot.entities),
+    ):
+        reasons = Counter(item.deprecated.reason for item in items if item.deprecated)
+        kinds[kind] = {
+            "total": len(items),
+            "stability": dict(Counter(item.stability for item in items)),
+            "deprecated": sum(reasons.values()),
+            "deprecated_by_reason": dict(reasons),
+        }
+    return {
+        "registry": snapshot.registry,
+        "version": snapshot.version,
+        "content_hash": snapshot.content_hash,
+        "kinds": kinds,
+    }
+
+
+@schemas_app.command("write")
+def schemas_write(
+    directory: Annotated[Path, typer.Argument(help="Where to write them.")] = Path("schemas"),
+) -> None:
+    """Regenerate the JSON Schema files from the models."""
+    from telemetry_contracts.schemas.jsonschema import write_schemas
+
+    for path in write_schemas(directory):
+        typer.echo(path)
+
+
+@schemas_app.command("check")
+def schemas_check(
+    directory: Annotated[Path, typer.Argument(help="Where they are.")] = Path("schemas"),
+) -> None:
+    """Exit 1 when a checked-in JSON Schema file differs from the models."""
+    from telemetry_contracts.schemas.jsonschema import stale_schemas
+
+    stale = stale_schemas(directory)
+    for name in stale:
+        typer.echo(f"{directory / name}: stale; run `telemetry-contracts schemas write`", err=True)
+    raise typer.Exit(EXIT_FINDINGS if stale else EXIT_CLEAN)

@@ -1,0 +1,1 @@
+"""Loading, resolving and versioning registries; the registry service lives here too."""

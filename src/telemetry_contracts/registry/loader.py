@@ -1,0 +1,301 @@
+"""Opens a registry wherever it lives: a directory, ``git:REV[:SUBDIR]``, a snapshot file, a URL,
+or the built-in ``semconv`` baseline, and resolves it with its dependencies."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from telemetry_contracts.registry.resolver import (
+    ContractDocument,
+    Resolver,
+    parse_document,
+    validation_error,
+)
+from telemetry_contracts.registry.yaml_source import (
+    MAX_FILE_BYTES,
+    YamlMap,
+    parse_yaml,
+    read_yaml_file,
+)
+from telemetry_contracts.schemas.files import ManifestSpec
+from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.snapshot import Snapshot
+
+BUILTIN_SEMCONV = "semconv"
+MANIFEST = "manifest.yaml"
+MAX_DEPENDENCY_DEPTH = 8
+HTTP_TIMEOUT_SECONDS = 10.0
+_SEMVER = re.compile(r"(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
+_YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadedRegistry:
+    """A resolved registry and, when it came from files, the documents it was read from."""
+
+    snapshot: Snapshot
+    origin: str
+    documents: list[ContractDocument] = field(default_factory=list)
+    manifest: ManifestSpec | None = None
+
+
+def load_registry(reference: str | os.PathLike[str], *, cwd: str | None = None) -> LoadedRegistry:
+    """Open and resolve the registry named by ``reference`` (see the module docstring)."""
+    text = os.fspath(reference)
+    if text.startswith(("http://", "https://")):
+        return LoadedRegistry(fetch_snapshot(text), text)
+    if text.startswith("git:"):
+        return _load_git(text, cwd or os.getcwd(), depth=0)
+    path = Path(cwd or ".") / text
+    if text == BUILTIN_SEMCONV and not path.exists():
+        from telemetry_contracts.registry.baseline import baseline_snapshot
+
+        return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
+    if path.is_file() and path.suffix == ".json":
+        return LoadedRegistry(read_snapshot_file(path), text)
+    if path.is_dir():
+        return _load_directory(path, text, depth=0)
+    if path.is_file() and path.suffix in _YAML_SUFFIXES:
+        return _resolve_files([(path.name, _read_file(path, text))], text, None, path.parent, 0)
+    raise ContractError(
+        "TC100", "no registry here: expected a directory, a snapshot .json file, "
+        "git:REV[:SUBDIR], a registry URL or `semconv`", text,
+    )
+
+
+def read_snapshot_file(path: str | os.PathLike[str]) -> Snapshot:
+    """Read a resolved snapshot JSON file."""
+    display = os.fspath(path)
+    try:
+        data = Path(path).read_bytes()
+    except OSError as error:
+        raise ContractError("TC100", f"cannot read file: {error.strerror}", display) from None
+    return _parse_snapshot(data, display)
+
+
+def fetch_snapshot(url: str) -> Snapshot:
+    """GET ``/v1/snapshot`` from a registry server."""
+    target = url.rstrip("/")
+    if not target.endswith("/v1/snapshot"):
+        target += "/v1/snapshot"
+    request = urllib.request.Request(target, headers={"Accept": "application/json"})
+    token = os.environ.get("TELEMETRY_CONTRACTS_TOKEN")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
+            data = response.read(64 * MAX_FILE_BYTES)
+    except (urllib.error.URLError, OSError) as error:
+        raise ContractError("TC100", f"cannot fetch snapshot: {error}", target) from None
+    return _parse_snapshot(data, target)
+
+
+def _parse_snapshot(data: bytes, display: str) -> Snapshot:
+    try:
+        return Snapshot.from_json_bytes(data)
+    except ValidationError as error:
+        details = error.errors()[0]
+        where = ".".join(str(part) for part in details["loc"])
+        raise ContractError("TC102", f"not a snapshot: `{where}`: {details['msg']}", display) from None
+    except json.JSONDecodeError as error:
+        raise ContractError("TC102", f"not JSON: {error.msg}", display, error.lineno) from None
+
+
+def _read_file(path: Path, display: str) -> object:
+    return read_yaml_file(path, display)
+
+
+def _load_directory(root: Path, display: str, depth: int) -> LoadedRegistry:
+    files: list[tuple[str, object]] = []
+    for path in sorted(_contract_files(root)):
+        relative = path.relative_to(root).as_posix()
+        files.append((relative, read_yaml_file(path, _join(display, relative))))
+    manifest_path = root / MANIFEST
+    manifest_raw = read_yaml_file(manifest_path, _join(display, MANIFEST)) if (
+        manifest_path.is_file()) else None
+    return _resolve_files(files, display, manifest_raw, root, depth)
+
+
+def _contract_files(root: Path) -> Iterator[Path]:
+    for directory, subdirectories, names in os.walk(root):
+        subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
+        for name in names:
+            if name.endswith(_YAML_SUFFIXES) and name != MANIFEST and not name.startswith("."):
+                yield Path(directory) / name
+
+
+def _join(display: str, relative: str) -> str:
+    return f"{display.rstrip('/')}/{relative}" if display else relative
+
+
+def _resolve_files(
+    files: list[tuple[str, object]],
+    display: str,
+    manifest_raw: object,
+    base: Path | None,
+    depth: int,
+    git: tuple[str, str, str] | None = None,
+) -> LoadedRegistry:
+    manifest = _parse_manifest(manifest_raw, _join(display, MANIFEST))
+    dependencies = []
+    for dependency in manifest.dependencies if manifest else ():
+        loaded = _load_dependency(dependency.registry_path, base, display, depth, git)
+        dependencies.append((dependency.name, loaded.snapshot))
+    resolver = Resolver(dependencies)
+    documents = []
+    for relative, raw in files:
+        if raw is None:
+            continue
+        document = parse_document(_join(display, relative), raw)
+        resolver.add(document)
+        documents.append(document)
+    name = (manifest.name if manifest and manifest.name else None) or _registry_name(display)
+    snapshot = resolver.resolve(name, _registry_version(manifest, display), (
+        manifest.schema_url if manifest else None))
+    return LoadedRegistry(snapshot, display, documents, manifest)
+
+
+def _parse_manifest(raw: object, display: str) -> ManifestSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, YamlMap):
+        raise ContractError("TC108", "manifest.yaml must be a mapping", display, 1, 1)
+    try:
+        return ManifestSpec.model_validate(raw)
+    except ValidationError as error:
+        finding = validation_error(error, raw, display).finding
+        raise ContractError("TC108", finding.message, display, finding.location.line,
+                            finding.location.column) from None
+
+
+def _load_dependency(
+    registry_path: str,
+    base: Path | None,
+    display: str,
+    depth: int,
+    git: tuple[str, str, str] | None,
+) -> LoadedRegistry:
+    if depth >= MAX_DEPENDENCY_DEPTH:
+        raise ContractError("TC108", f"dependencies nest deeper than {MAX_DEPENDENCY_DEPTH} "
+                            "levels (a cycle?)", _join(display, MANIFEST))
+    if registry_path == BUILTIN_SEMCONV:
+        from telemetry_contracts.registry.baseline import baseline_snapshot
+
+        return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
+    if registry_path.startswith("git:"):
+        return _load_git(registry_path, str(base or "."), depth + 1)
+    if registry_path.startswith(("http://", "https://")):
+        return LoadedRegistry(fetch_snapshot(registry_path), registry_path)
+    if git is not None:
+        repository, revision, subdir = git
+        sibling = os.path.normpath(os.path.join(subdir, registry_path))
+        return _load_git_tree(repository, revision, sibling, depth + 1)
+    target = (base or Path(".")) / registry_path
+    if target.is_file() and target.suffix == ".json":
+        return LoadedRegistry(read_snapshot_file(target), str(target))
+    if not target.is_dir():
+        raise ContractError("TC108", f"dependency `{registry_path}` is not a directory, "
+                            "git:REV[:SUBDIR], URL or `semconv`", _join(display, MANIFEST))
+    return _load_directory(target, os.path.relpath(target), depth + 1)
+
+
+def _load_git(reference: str, cwd: str, depth: int) -> LoadedRegistry:
+    """``git:REV[:SUBDIR]`` read straight from the object store, with no checkout."""
+    _, _, rest = reference.partition(":")
+    revision, _, subdir = rest.partition(":")
+    if not revision:
+        raise ContractError("TC100", "expected git:REV[:SUBDIR]", reference)
+    repository = _git(["rev-parse", "--show-toplevel"], cwd, reference).decode().strip()
+    prefix = _git(["rev-parse", "--show-prefix"], cwd, reference).decode().strip()
+    subdir = os.path.normpath(os.path.join(prefix, subdir)) if subdir else prefix.rstrip("/")
+    return _load_git_tree(repository, revision, subdir if subdir != "." else "", depth)
+
+
+def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> LoadedRegistry:
+    display = f"git:{revision}:{subdir}" if subdir else f"git:{revision}"
+    listing = _git(["ls-tree", "-r", "-z", "--long", revision, "--", subdir or "."],
+                   repository, display)
+    blobs: list[tuple[str, str]] = []
+    manifest_blob = None
+    for entry in listing.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, name = entry.decode().partition("\t")
+        _, kind, sha, size = meta.split()
+        relative = os.path.relpath(name, subdir) if subdir else name
+        if kind != "blob" or not name.endswith(_YAML_SUFFIXES):
+            continue
+        if int(size) > MAX_FILE_BYTES:
+            raise ContractError("TC105", f"file is {int(size):,} bytes, over the "
+                                f"{MAX_FILE_BYTES:,}-byte limit", _join(display, relative))
+        if relative == MANIFEST:
+            manifest_blob = sha
+        elif not any(part.startswith(".") for part in relative.split("/")):
+            blobs.append((relative, sha))
+    contents = _git_blobs(repository, [sha for _, sha in blobs] + (
+        [manifest_blob] if manifest_blob else []), display)
+    files = [(relative, parse_yaml(contents[sha], _join(display, relative)))
+             for relative, sha in sorted(blobs)]
+    manifest_raw = parse_yaml(contents[manifest_blob], _join(display, MANIFEST)) if (
+        manifest_blob) else None
+    return _resolve_files(
+        files, display, manifest_raw, None, depth, git=(repository, revision, subdir)
+    )
+
+
+def _git(arguments: list[str], cwd: str, display: str) -> bytes:
+    try:
+        result = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, check=False,
+                                timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise ContractError("TC100", f"git failed: {error}", display) from None
+    if result.returncode != 0:
+        message = result.stderr.decode(errors="replace").strip().splitlines()
+        raise ContractError("TC100", f"git: {message[0] if message else 'failed'}", display)
+    return result.stdout
+
+
+def _git_blobs(repository: str, shas: list[str], display: str) -> dict[str, bytes]:
+    """Read many blobs with one ``git cat-file --batch``."""
+    if not shas:
+        return {}
+    output = subprocess.run(["git", "cat-file", "--batch"], cwd=repository, check=False,
+                            input="\n".join(shas).encode() + b"\n", capture_output=True,
+                            timeout=60).stdout
+    contents: dict[str, bytes] = {}
+    position = 0
+    for _ in shas:
+        header_end = output.index(b"\n", position)
+        sha, _, size = output[position:header_end].decode().split()
+        start = header_end + 1
+        contents[sha] = output[start:start + int(size)]
+        position = start + int(size) + 1
+    if len(contents) != len(set(shas)):
+        raise ContractError("TC100", "git cat-file returned fewer blobs than asked for", display)
+    return contents
+
+
+def _registry_name(display: str) -> str:
+    parts = [p for p in re.split(r"[/:]", display) if p and p not in (".", "..", "model", "git")]
+    return parts[-1] if parts else "registry"
+
+
+def _registry_version(manifest: ManifestSpec | None, display: str) -> str:
+    """manifest ``version``, else ``semconv_version``, else ``schema_url``'s, else the path's."""
+    candidates = [manifest.version, manifest.semconv_version, manifest.schema_url] if manifest else []
+    candidates.append(os.path.abspath(display) if not display.startswith("git:") else display)
+    for candidate in candidates:
+        match = _SEMVER.search(candidate or "")
+        if match:
+            return match.group(1)
+    return "0.0.0"

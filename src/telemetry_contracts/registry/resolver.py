@@ -1,0 +1,480 @@
+"""Turns parsed contract files into one resolved snapshot: refs, extends, groups, dependencies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from telemetry_contracts.registry.yaml_source import YamlMap, YamlSeq, locate, position
+from telemetry_contracts.schemas.files import (
+    AttributeSpec,
+    EnumTypeSpec,
+    GroupSpec,
+    RefSpec,
+    V1File,
+    V2AttributeSpec,
+    V2File,
+)
+from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.model import (
+    PRIMITIVE_TYPES,
+    Attribute,
+    AttributeRef,
+    Deprecation,
+    Entity,
+    EnumMember,
+    Event,
+    Governance,
+    Metric,
+    RequirementLevel,
+    SourceLocation,
+    Span,
+    is_template_type,
+)
+from telemetry_contracts.schemas.snapshot import DependencyInfo, Snapshot
+
+GOVERNANCE_KEYS = ("owner", "sensitivity", "cardinality_limit", "sunset")
+
+
+@dataclass
+class ContractDocument:
+    """One contract file: its path relative to the registry root, located YAML and model."""
+
+    path: str
+    raw: Any
+    model: V1File | V2File
+
+
+def parse_document(path: str, raw: Any) -> ContractDocument:
+    """Validate one file's YAML against the v1 or v2 file model."""
+    if not isinstance(raw, YamlMap):
+        raise ContractError(
+            "TC102",
+            "a contract file is a mapping with `groups:` or `file_format: definition/2`",
+            path,
+            *position(raw),
+        )
+    try:
+        if "file_format" in raw:
+            if raw["file_format"] != "definition/2":
+                line, column = position(raw, "file_format")
+                raise ContractError(
+                    "TC102",
+                    f"unsupported file_format `{raw['file_format']}` (expected definition/2)",
+                    path,
+                    line,
+                    column,
+                )
+            return ContractDocument(path, raw, V2File.model_validate(raw))
+        if "groups" in raw:
+            return ContractDocument(path, raw, V1File.model_validate(raw))
+    except ValidationError as error:
+        raise validation_error(error, raw, path) from None
+    raise ContractError(
+        "TC102",
+        "not a contract file: expected `groups:` or `file_format: definition/2`",
+        path,
+        *position(raw),
+    )
+
+
+def validation_error(error: ValidationError, raw: Any, path: str) -> ContractError:
+    """The most specific pydantic error as a ContractError at its line."""
+    details = max(error.errors(), key=lambda item: len(item["loc"]))
+    location = details["loc"]
+    line, column = locate(raw, tuple(location))
+    where = ".".join(str(part) for part in location if not _is_type_tag(part))
+    return ContractError("TC102", f"`{where}`: {details['msg']}", path, line, column)
+
+
+def _is_type_tag(part: object) -> bool:
+    """pydantic puts union member names (``str``, ``EnumTypeSpec``) into ``loc``; skip them."""
+    return isinstance(part, str) and (part[:1].isupper() or part in {"str", "int", "dict[str,any]"})
+
+
+def parse_governance(annotations: dict[str, Any] | None, raw: Any, path: str) -> Governance:
+    """Read the governance keys out of an ``annotations`` mapping."""
+    if not annotations:
+        return Governance()
+    fields = {key: annotations[key] for key in GOVERNANCE_KEYS if key in annotations}
+    if not fields:
+        return Governance()
+    try:
+        return Governance.model_validate(fields)
+    except ValidationError as error:
+        raw_annotations = raw.get("annotations") if isinstance(raw, YamlMap) else None
+        raise validation_error(error, raw_annotations, path) from None
+
+
+@dataclass
+class _Definition:
+    """An attribute definition waiting to become an :class:`Attribute`."""
+
+    key: str
+    spec: AttributeSpec | V2AttributeSpec
+    raw: Any
+    path: str
+
+
+@dataclass
+class _Group:
+    """A group of attribute references, with what it extends and where it was written."""
+
+    id: str
+    path: str
+    raw: Any
+    entries: list[tuple[RefSpec | AttributeSpec, Any, str | None]]
+    extends: str | None = None
+    resolved: dict[str, AttributeRef] | None = None
+    roles: dict[str, str] = field(default_factory=dict)
+
+
+def _items(raw: Any, key: str) -> Iterator[Any]:
+    """The raw items of list ``key`` in ``raw``, or nothing."""
+    value = raw.get(key) if isinstance(raw, YamlMap) else None
+    return iter(value) if isinstance(value, YamlSeq) else iter(())
+
+
+class Resolver:
+    """Collects contract documents and resolves them into a :class:`Snapshot`."""
+
+    def __init__(self, dependencies: Sequence[tuple[str, Snapshot]] = ()) -> None:
+        self.dependencies = list(dependencies)
+        self.external: dict[str, Attribute] = {}
+        for _, snapshot in self.dependencies:
+            for attribute in snapshot.attributes:
+                self.external.setdefault(attribute.key, attribute)
+        self.definitions: dict[str, _Definition] = {}
+        self.groups: dict[str, _Group] = {}
+        self.metric_groups: list[tuple[str, Any, GroupSpec | Any, str]] = []
+        self.refinements: list[tuple[str, Any, str, str]] = []
+        self.span_groups: list[tuple[str, Any, Any, str]] = []
+        self.event_groups: list[tuple[str, Any, Any, str]] = []
+        self.entity_groups: list[tuple[str, Any, Any, str]] = []
+
+    # -- collecting -----------------------------------------------------------------------
+    def add(self, document: ContractDocument) -> None:
+        """Register the definitions and groups of one document."""
+        if isinstance(document.model, V1File):
+            self._add_v1(document)
+        else:
+            self._add_v2(document)
+
+    def _define(self, key: str, spec: AttributeSpec | V2AttributeSpec, raw: Any, path: str) -> None:
+        previous = self.definitions.get(key)
+        if previous is not None:
+            line, column = position(raw)
+            first = f"{previous.path}:{position(previous.raw)[0]}"
+            raise ContractError(
+                "TC104", f"attribute `{key}` is defined twice (first at {first})", path, line, column
+            )
+        self.definitions[key] = _Definition(key, spec, raw, path)
+
+    def _add_group(self, group: _Group) -> None:
+        previous = self.groups.get(group.id)
+        if previous is not None:
+            line, column = position(group.raw)
+            first = f"{previous.path}:{position(previous.raw)[0]}"
+            raise ContractError(
+                "TC104", f"group `{group.id}` is defined twice (first at {first})",
+                group.path, line, column,
+            )
+        self.groups[group.id] = group
+
+    def _add_v1(self, document: ContractDocument) -> None:
+        assert isinstance(document.model, V1File)
+        for spec, raw in zip(document.model.groups, _items(document.raw, "groups"), strict=True):
+            entries: list[tuple[RefSpec | AttributeSpec, Any, str | None]] = []
+            group = _Group(spec.id, document.path, raw, entries, spec.extends)
+            for attribute, raw_attribute in zip(
+                spec.attributes or (), _items(raw, "attributes"), strict=True
+            ):
+                if attribute.id is not None:
+                    key = f"{spec.prefix}.{attribute.id}" if spec.prefix else attribute.id
+                    self._define(key, attribute, raw_attribute, document.path)
+                    entries.append((attribute, raw_attribute, key))
+                else:
+                    entries.append((attribute, raw_attribute, attribute.ref))
+                if attribute.role:
+                    group.roles[entries[-1][2] or ""] = attribute.role
+            self._add_group(group)
+            kind = spec.type
+            if kind == "metric":
+                self.metric_groups.append((spec.id, raw, spec, document.path))
+            elif kind == "span":
+                self.span_groups.append((spec.id, raw, spec, document.path))
+            elif kind == "event":
+                self.event_groups.append((spec.id, raw, spec, document.path))
+            elif kind in ("entity", "resource"):
+                self.entity_groups.append((spec.id, raw, spec, document.path))
+
+    def _add_v2(self, document: ContractDocument) -> None:
+        model = document.model
+        assert isinstance(model, V2File)
+        raw = document.raw
+        for attribute, raw_attribute in zip(model.attributes, _items(raw, "attributes"), strict=True):
+            self._define(attribute.key, attribute, raw_attribute, document.path)
+        sections: list[tuple[str, Sequence[Any], str]] = [
+            ("attribute_groups", model.attribute_groups, "id"),
+            ("metrics", model.metrics, "name"),
+            ("spans", model.spans, "type"),
+            ("events", model.events, "name"),
+        ]
+        for section, specs, id_field in sections:
+            for spec, raw_spec in zip(specs, _items(raw, section), strict=True):
+                group_id = getattr(spec, id_field)
+                if section != "attribute_groups":
+                    group_id = f"{section[:-1]}.{group_id}"
+                entries = [(ref, raw_ref, ref.ref) for ref, raw_ref in
+                           zip(spec.attributes, _items(raw_spec, "attributes"), strict=True)]
+                self._add_group(_Group(group_id, document.path, raw_spec, list(entries)))
+                target = {"metrics": self.metric_groups, "spans": self.span_groups,
+                          "events": self.event_groups}.get(section)
+                if target is not None:
+                    target.append((group_id, raw_spec, spec, document.path))
+        for spec, raw_spec in zip(model.entities, _items(raw, "entities"), strict=True):
+            group_id = f"entity.{spec.type}"
+            entries = []
+            group = _Group(group_id, document.path, raw_spec, entries)
+            for role, refs in (("identifying", spec.identity), ("descriptive", spec.description)):
+                for ref, raw_ref in zip(refs, _items(raw_spec, "identity" if role == "identifying"
+                                                      else "description"), strict=True):
+                    entries.append((ref, raw_ref, ref.ref))
+                    if ref.ref:
+                        group.roles[ref.ref] = role
+            self._add_group(group)
+            self.entity_groups.append((group_id, raw_spec, spec, document.path))
+        for section in ("metric_refinements", "span_refinements"):
+            for spec, raw_spec in zip(getattr(model, section), _items(raw, section), strict=True):
+                entries = [(ref, raw_ref, ref.ref) for ref, raw_ref in
+                           zip(spec.attributes, _items(raw_spec, "attributes"), strict=True)]
+                self._add_group(_Group(spec.id, document.path, raw_spec, list(entries)))
+                self.refinements.append((spec.id, raw_spec, f"{section.split('_')[0]}.{spec.ref}",
+                                         document.path))
+
+    # -- resolving ------------------------------------------------------------------------
+    def resolve(self, registry: str, version: str, schema_url: str | None) -> Snapshot:
+        """Resolve every group and return the snapshot (dependencies' contents included)."""
+        attributes = {key: self._attribute(d) for key, d in self.definitions.items()}
+        metrics = self._metrics()
+        spans = [
+            Span(
+                type=group_id.removeprefix("span."),
+                kind=getattr(spec, "span_kind", None) or getattr(spec, "kind", None),
+                brief=_text(spec.brief),
+                stability=spec.stability or "development",
+                deprecated=_deprecation(spec.deprecated),
+                attributes=tuple(self._group_refs(group_id).values()),
+                source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
+            )
+            for group_id, raw, spec, path in self.span_groups
+        ]
+        events = [
+            Event(
+                name=getattr(spec, "name", None) or group_id.removeprefix("event."),
+                brief=_text(spec.brief),
+                stability=spec.stability or "development",
+                deprecated=_deprecation(spec.deprecated),
+                attributes=tuple(self._group_refs(group_id).values()),
+                source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
+            )
+            for group_id, raw, spec, path in self.event_groups
+        ]
+        entities = [self._entity(group_id, raw, spec, path)
+                    for group_id, raw, spec, path in self.entity_groups]
+        spans = list({span.type: span for span in spans}.values())
+        events = list({event.name: event for event in events}.values())
+        entities = list({entity.type: entity for entity in entities}.values())
+        dependency_infos = []
+        for name, snapshot in self.dependencies:
+            dependency_infos.append(
+                DependencyInfo(name=name, version=snapshot.version, schema_url=snapshot.schema_url)
+            )
+            _merge(attributes, snapshot.attributes, "key", name)
+            _merge(metrics, snapshot.metrics, "name", name)
+        return Snapshot.build(
+            registry=registry,
+            version=version,
+            schema_url=schema_url,
+            dependencies=dependency_infos,
+            attributes=attributes.values(),
+            metrics=metrics.values(),
+            spans=spans,
+            events=events,
+            entities=entities,
+        )
+
+    def _attribute(self, definition: _Definition) -> Attribute:
+        spec = definition.spec
+        type_name, members = _attribute_type(spec.type)
+        line, column = position(definition.raw)
+        if type_name != "enum" and type_name not in PRIMITIVE_TYPES and not is_template_type(
+            type_name
+        ):
+            type_line, type_column = position(definition.raw, "type")
+            raise ContractError(
+                "TC102", f"attribute `{definition.key}` has unknown type `{type_name}`",
+                definition.path, type_line, type_column,
+                hint="use string, int, double, boolean, their arrays, template[...] or members",
+            )
+        return Attribute(
+            key=definition.key,
+            type=type_name,
+            members=members,
+            brief=_text(spec.brief),
+            note=_optional_text(spec.note),
+            examples=spec.examples,
+            stability=spec.stability or "development",
+            deprecated=_deprecation(spec.deprecated),
+            governance=parse_governance(spec.annotations, definition.raw, definition.path),
+            source=SourceLocation(file=definition.path, line=line, column=column),
+        )
+
+    def _metrics(self) -> dict[str, Metric]:
+        metrics: dict[str, Metric] = {}
+        sources: dict[str, str] = {}
+        for group_id, raw, spec, path in self.metric_groups:
+            name = getattr(spec, "metric_name", None) or spec.name
+            line, column = position(raw)
+            if name in metrics:
+                raise ContractError(
+                    "TC104", f"metric `{name}` is defined twice (first in {sources[name]})",
+                    path, line, column,
+                )
+            sources[name] = f"{path}:{line}"
+            metrics[name] = Metric(
+                name=name,
+                instrument=spec.instrument,
+                unit=spec.unit,
+                brief=_text(spec.brief),
+                note=_optional_text(spec.note),
+                stability=spec.stability or "development",
+                deprecated=_deprecation(spec.deprecated),
+                attributes=tuple(self._group_refs(group_id).values()),
+                entity_associations=tuple(spec.entity_associations or ()),
+                governance=parse_governance(spec.annotations, raw, path),
+                source=SourceLocation(file=path, line=line, column=column),
+            )
+        by_group = {group_id: getattr(spec, "metric_name", None) or spec.name
+                    for group_id, _, spec, _ in self.metric_groups}
+        for refinement_id, raw, target, path in self.refinements:
+            if not target.startswith("metric."):
+                continue
+            name = by_group.get(target)
+            if name is None:
+                line, column = position(raw, "ref")
+                raise ContractError(
+                    "TC103", f"refinement `{refinement_id}` refines unknown metric "
+                    f"`{target.removeprefix('metric.')}`", path, line, column,
+                )
+            merged = dict((ref.key, ref) for ref in metrics[name].attributes)
+            for key, ref in self._group_refs(refinement_id).items():
+                merged.setdefault(key, ref)
+            metrics[name] = metrics[name].model_copy(update={"attributes": tuple(merged.values())})
+        return metrics
+
+    def _entity(self, group_id: str, raw: Any, spec: Any, path: str) -> Entity:
+        refs = self._group_refs(group_id)
+        roles = self.groups[group_id].roles
+        identifying = tuple(k for k in refs if roles.get(k, "identifying") == "identifying")
+        descriptive = tuple(k for k in refs if roles.get(k) == "descriptive")
+        return Entity(
+            type=spec.name or group_id if isinstance(spec, GroupSpec) else spec.type,
+            brief=_text(spec.brief),
+            stability=spec.stability or "development",
+            deprecated=_deprecation(spec.deprecated),
+            identifying=identifying,
+            descriptive=descriptive,
+            source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
+        )
+
+    def _group_refs(self, group_id: str, chain: tuple[str, ...] = ()) -> dict[str, AttributeRef]:
+        """The attribute references of a group, with what it extends or includes, in order."""
+        group = self.groups[group_id]
+        if group.resolved is not None:
+            return group.resolved
+        if group_id in chain:
+            line, column = position(group.raw)
+            cycle = " -> ".join((*chain, group_id))
+            raise ContractError("TC109", f"groups extend each other in a cycle: {cycle}",
+                                group.path, line, column)
+        chain = (*chain, group_id)
+        refs: dict[str, AttributeRef] = {}
+        if group.extends is not None:
+            if group.extends not in self.groups:
+                line, column = position(group.raw, "extends")
+                raise ContractError("TC103", f"`extends` names unknown group `{group.extends}`",
+                                    group.path, line, column)
+            refs.update(self._group_refs(group.extends, chain))
+        for entry, raw_entry, key in group.entries:
+            if key is None:
+                assert isinstance(entry, RefSpec) and entry.ref_group is not None
+                if entry.ref_group not in self.groups:
+                    line, column = position(raw_entry, "ref_group")
+                    raise ContractError("TC103", f"`ref_group` names unknown group "
+                                        f"`{entry.ref_group}`", group.path, line, column)
+                for included_key, ref in self._group_refs(entry.ref_group, chain).items():
+                    refs[included_key] = _with_level(ref, entry.requirement_level)
+                continue
+            if key not in self.definitions and key not in self.external:
+                line, column = position(raw_entry, "ref")
+                raise ContractError(
+                    "TC103", f"`ref` names unknown attribute `{key}`", group.path, line, column,
+                    hint="define it in an attribute group or fix the name",
+                )
+            previous = refs.get(key)
+            level = entry.requirement_level
+            refs[key] = AttributeRef(
+                key=key,
+                requirement_level=RequirementLevel.parse(level) if level is not None else (
+                    previous.requirement_level if previous else RequirementLevel()),
+                note=_optional_text(entry.note),
+            )
+        group.resolved = refs
+        return refs
+
+
+def _with_level(ref: AttributeRef, level: object) -> AttributeRef:
+    if level is None:
+        return ref
+    return ref.model_copy(update={"requirement_level": RequirementLevel.parse(level)})
+
+
+def _merge(target: dict[str, Any], items: Iterable[Any], key_field: str, origin: str) -> None:
+    """Add a dependency's contracts that this registry does not define itself."""
+    for item in items:
+        key = getattr(item, key_field)
+        if key not in target:
+            target[key] = item if item.origin else item.model_copy(update={"origin": origin})
+
+
+def _attribute_type(raw_type: str | EnumTypeSpec | None) -> tuple[str, tuple[EnumMember, ...]]:
+    if isinstance(raw_type, EnumTypeSpec):
+        members = tuple(
+            EnumMember(
+                id=member.id,
+                value=member.value,
+                brief=_optional_text(member.brief),
+                stability=member.stability,
+                deprecated=_deprecation(member.deprecated),
+            )
+            for member in raw_type.members
+        )
+        return "enum", members
+    return raw_type or "string", ()
+
+
+def _deprecation(raw: object) -> Deprecation | None:
+    return None if raw is None else Deprecation.parse(raw)
+
+
+def _text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _optional_text(value: str | None) -> str | None:
+    text = _text(value)
+    return text or None

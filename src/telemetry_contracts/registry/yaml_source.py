@@ -1,0 +1,240 @@
+"""Safe, bounded YAML reading that remembers the line and column of every value.
+
+Uses PyYAML's C composer where present. Files over the size limit, documents whose aliases
+expand past the node budget, and nesting deeper than the depth limit are refused before they
+cost memory or time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+
+import yaml
+
+from telemetry_contracts.schemas.findings import ContractError
+
+_BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_FILE_BYTES = 8 * 1024 * 1024
+MAX_EXPANDED_NODES = 1_000_000
+MAX_DEPTH = 64
+
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_SCALAR_CONSTRUCTORS = {
+    "tag:yaml.org,2002:int": "construct_yaml_int",
+    "tag:yaml.org,2002:float": "construct_yaml_float",
+    "tag:yaml.org,2002:bool": "construct_yaml_bool",
+    "tag:yaml.org,2002:null": "construct_yaml_null",
+}
+_FLOW_BRACKETS = re.compile(rb"[\[\]{}]")
+
+Mark = tuple[int, int]
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The safe loader without path resolvers: implicit tags come from one dict look-up."""
+
+    _implicit = _BaseLoader.yaml_implicit_resolvers
+
+    def descend_resolver(self, current_node: object, current_index: object) -> None:
+        """No path resolvers are registered, so there is no path to track."""
+
+    def ascend_resolver(self) -> None:
+        """See :meth:`descend_resolver`."""
+
+    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
+        """The safe loader's tag for a node, skipping its per-node bookkeeping."""
+        if kind is yaml.ScalarNode:
+            if implicit[0]:
+                for tag, regexp in self._implicit.get(value[:1] or "", ()):
+                    if regexp.match(value):
+                        return tag  # type: ignore[no-any-return]
+            return _STR
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+class YamlMap(dict[str, Any]):
+    """A mapping that knows where it and each of its values stand (see :func:`position`)."""
+
+    __slots__ = ("mark", "marks")
+
+    mark: yaml.Mark
+    marks: dict[str, yaml.Mark]
+
+
+class YamlSeq(list[Any]):
+    """A sequence that knows where it and each of its items stand."""
+
+    __slots__ = ("mark", "marks")
+
+    mark: yaml.Mark
+    marks: list[yaml.Mark]
+
+
+def _line_column(mark: yaml.Mark) -> Mark:
+    return mark.line + 1, mark.column + 1
+
+
+def position(value: Any, key: str | None = None) -> Mark:
+    """1-based (line, column) of ``value[key]`` when known, else of ``value``, else (0, 0)."""
+    if key is not None and isinstance(value, YamlMap) and key in value.marks:
+        return _line_column(value.marks[key])
+    mark = getattr(value, "mark", None)
+    return _line_column(mark) if mark is not None else (0, 0)
+
+
+def locate(document: Any, path: tuple[int | str, ...]) -> Mark:
+    """The line and column of the value at ``path`` (as pydantic reports ``loc``), or nearest."""
+    best = position(document) if hasattr(document, "mark") else (1, 1)
+    node = document
+    for part in path:
+        if isinstance(node, YamlMap) and isinstance(part, str) and part in node:
+            best = _line_column(node.marks[part])
+            node = node[part]
+        elif isinstance(node, YamlSeq) and isinstance(part, int) and 0 <= part < len(node):
+            best = _line_column(node.marks[part])
+            node = node[part]
+        else:
+            break
+    return best
+
+
+def read_yaml_file(path: str | os.PathLike[str], display: str) -> Any:
+    """Read one YAML file; ``display`` is the name errors use for it."""
+    try:
+        size = os.stat(path).st_size
+        if size > MAX_FILE_BYTES:
+            raise ContractError(
+                "TC105",
+                f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
+                display,
+                hint="split the registry into smaller files",
+            )
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except OSError as error:
+        raise ContractError("TC100", f"cannot read file: {error.strerror}", display) from error
+    return parse_yaml(data, display)
+
+
+def parse_yaml(data: bytes | str, display: str) -> Any:
+    """Parse YAML text into plain values with marks; raises :class:`ContractError`."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ContractError("TC105", f"document is over the {MAX_FILE_BYTES:,}-byte limit", display)
+    raw = data.encode() if isinstance(data, str) else data
+    _check_flow_depth(raw, display)
+    try:
+        node = yaml.compose(raw, Loader=_Loader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        problem = error.problem or error.context or "invalid YAML"
+        raise ContractError("TC101", f"YAML syntax error: {problem}", display, line, column) from None
+    except yaml.YAMLError as error:
+        raise ContractError("TC101", f"YAML error: {error}", display) from None
+    if node is None:
+        return None
+    return _Builder(display).build(node)
+
+
+def _check_flow_depth(raw: bytes, display: str) -> None:
+    """Refuse flow collections nested past the depth limit before libyaml recurses into them."""
+    depth = 0
+    for match in _FLOW_BRACKETS.finditer(raw):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > MAX_DEPTH:
+                line = raw.count(b"\n", 0, match.start()) + 1
+                raise ContractError(
+                    "TC106", f"nesting deeper than {MAX_DEPTH} levels", display, line
+                )
+        elif depth:
+            depth -= 1
+
+
+class _Builder:
+    """Turns a composed node graph into dicts and lists, counting the expanded size."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.constructor = yaml.SafeLoader("")
+        self.sizes: dict[int, int] = {}
+        self.built: dict[int, Any] = {}
+
+    def build(self, node: yaml.Node) -> Any:
+        value, _ = self._node(node, 0)
+        return value
+
+    def _refuse(self, code: str, message: str, node: yaml.Node) -> ContractError:
+        mark = node.start_mark
+        return ContractError(code, message, self.display, mark.line + 1, mark.column + 1)
+
+    def _node(self, node: yaml.Node, depth: int) -> tuple[Any, int]:
+        """Return the value and its expanded node count; aliases reuse what was built."""
+        if isinstance(node, yaml.ScalarNode):
+            if node.tag == _STR:
+                return node.value, 1
+            method = _SCALAR_CONSTRUCTORS.get(node.tag)
+            return (getattr(self.constructor, method)(node) if method else node.value), 1
+        key = id(node)
+        if key in self.built:
+            return self.built[key], self.sizes[key]
+        if depth >= MAX_DEPTH:
+            raise self._refuse("TC106", f"nesting deeper than {MAX_DEPTH} levels", node)
+        if isinstance(node, yaml.SequenceNode):
+            value, size = self._sequence(node, depth)
+        else:
+            value, size = self._mapping(node, depth)
+        if size > MAX_EXPANDED_NODES:
+            raise self._refuse(
+                "TC105",
+                f"aliases expand to more than {MAX_EXPANDED_NODES:,} nodes (an alias bomb?)",
+                node,
+            )
+        self.built[key] = value
+        self.sizes[key] = size
+        return value, size
+
+    def _sequence(self, node: yaml.SequenceNode, depth: int) -> tuple[YamlSeq, int]:
+        items = YamlSeq()
+        items.mark = node.start_mark
+        items.marks = []
+        size = 1
+        marks = items.marks
+        for child in node.value:
+            if child.tag == _STR and type(child) is yaml.ScalarNode:
+                items.append(child.value)
+                size += 1
+            else:
+                value, child_size = self._node(child, depth + 1)
+                items.append(value)
+                size += child_size
+            marks.append(child.start_mark)
+        return items, size
+
+    def _mapping(self, node: yaml.MappingNode, depth: int) -> tuple[YamlMap, int]:
+        mapping = YamlMap()
+        mapping.mark = node.start_mark
+        mapping.marks = marks = {}
+        size = 1
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self._refuse("TC102", "mapping keys must be plain scalars", key_node)
+            key = key_node.value
+            if key == "<<":
+                raise self._refuse("TC102", "YAML merge keys (`<<`) are not supported", key_node)
+            if key in mapping:
+                raise self._refuse("TC107", f"duplicate key `{key}` in one mapping", key_node)
+            if value_node.tag == _STR and type(value_node) is yaml.ScalarNode:
+                mapping[key] = value_node.value
+                size += 1
+            else:
+                value, child_size = self._node(value_node, depth + 1)
+                mapping[key] = value
+                size += child_size
+            marks[key] = value_node.start_mark
+        return mapping, size

@@ -1,0 +1,319 @@
+"""The contract file formats as OpenTelemetry Weaver reads them: v1 ``groups:`` and ``definition/2``.
+
+These models validate what a YAML file says before resolution; their JSON Schema is published
+under ``schemas/`` in the repository.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from telemetry_contracts.schemas.model import (
+    Instrument,
+    Stability,
+    normalize_stability,
+)
+
+GroupType = Literal[
+    "attribute_group", "metric", "span", "event", "entity", "resource", "scope", "metric_group"
+]
+
+DeprecatedField = Annotated[
+    str | dict[str, Any] | None,
+    Field(description="Legacy text (`Replaced by `x`.`) or {reason, renamed_to, note}."),
+]
+RequirementLevelField = Annotated[
+    str | dict[str, Any] | None,
+    Field(description="`required`, `recommended`, `opt_in`, or {conditionally_required: text}."),
+]
+AnnotationsField = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description=(
+            "Free-form annotations. Governance keys read by telemetry-contracts: owner, "
+            "sensitivity (public|internal|pii|secret), cardinality_limit, sunset (YYYY-MM-DD)."
+        )
+    ),
+]
+
+
+class FileModel(BaseModel):
+    """Base of the file models: unknown keys are errors, the legacy stability is normalised."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EnumMemberSpec(FileModel):
+    """An enum member as written in a file."""
+
+    id: str
+    value: str | int | float | bool
+    brief: str | None = None
+    note: str | None = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    annotations: AnnotationsField = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class EnumTypeSpec(FileModel):
+    """An enum attribute type: its members (``allow_custom_values`` is read for v1.26)."""
+
+    members: list[EnumMemberSpec]
+    allow_custom_values: bool | None = None
+
+
+class AttributeSpec(FileModel):
+    """An attribute entry of a v1 group: a definition (``id``) or a reference (``ref``)."""
+
+    id: str | None = None
+    ref: str | None = None
+    type: str | EnumTypeSpec | None = None
+    brief: str | None = None
+    note: str | None = None
+    examples: Any = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    requirement_level: RequirementLevelField = None
+    sampling_relevant: bool | None = None
+    tag: str | None = None
+    role: str | None = None
+    annotations: AnnotationsField = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+    @model_validator(mode="after")
+    def _id_or_ref(self) -> AttributeSpec:
+        if (self.id is None) == (self.ref is None):
+            raise ValueError("an attribute entry has exactly one of `id` or `ref`")
+        if self.id is not None and self.type is None:
+            raise ValueError(f"attribute `{self.id}` has no `type`")
+        return self
+
+
+class BodyFieldSpec(FileModel):
+    """A field of an event body (kept for completeness; bodies are not enforced)."""
+
+    id: str
+    type: str | EnumTypeSpec
+    brief: str | None = None
+    note: str | None = None
+    examples: Any = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    requirement_level: RequirementLevelField = None
+    members: list[EnumMemberSpec] | None = None
+    fields: list[BodyFieldSpec] | None = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class GroupSpec(FileModel):
+    """A v1 group: attribute group, metric, span, event or entity."""
+
+    id: str
+    type: GroupType
+    brief: str = ""
+    note: str | None = None
+    prefix: str | None = None
+    extends: str | None = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    display_name: str | None = None
+    attributes: list[AttributeSpec] | None = None
+    name: str | None = None
+    span_kind: str | None = None
+    events: list[str] | None = None
+    metric_name: str | None = None
+    instrument: Instrument | None = None
+    unit: str | None = None
+    annotations: AnnotationsField = None
+    entity_associations: list[str] | None = None
+    body: BodyFieldSpec | None = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+    @model_validator(mode="after")
+    def _metric_fields(self) -> GroupSpec:
+        if self.type == "metric":
+            missing = [f for f in ("metric_name", "instrument", "unit") if getattr(self, f) is None]
+            if missing:
+                raise ValueError(f"metric group `{self.id}` lacks {', '.join(missing)}")
+        return self
+
+
+class V1File(FileModel):
+    """A v1 contract file: a list of groups."""
+
+    groups: list[GroupSpec]
+
+
+class RefSpec(FileModel):
+    """A v2 attribute reference: one attribute (``ref``) or a whole group (``ref_group``)."""
+
+    ref: str | None = None
+    ref_group: str | None = None
+    requirement_level: RequirementLevelField = None
+    brief: str | None = None
+    note: str | None = None
+    examples: Any = None
+    sampling_relevant: bool | None = None
+    role: str | None = None
+
+    @model_validator(mode="after")
+    def _ref_or_group(self) -> RefSpec:
+        if (self.ref is None) == (self.ref_group is None):
+            raise ValueError("a reference has exactly one of `ref` or `ref_group`")
+        return self
+
+
+class V2AttributeSpec(FileModel):
+    """A v2 attribute definition."""
+
+    key: str
+    type: str | EnumTypeSpec
+    brief: str = ""
+    note: str | None = None
+    examples: Any = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    annotations: AnnotationsField = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class V2AttributeGroupSpec(FileModel):
+    """A v2 named attribute group, public or internal."""
+
+    id: str
+    visibility: Literal["public", "internal"] = "internal"
+    stability: Stability | None = None
+    brief: str | None = None
+    note: str | None = None
+    attributes: list[RefSpec] = []
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class V2MetricSpec(FileModel):
+    """A v2 metric definition."""
+
+    name: str
+    instrument: Instrument
+    unit: str
+    brief: str = ""
+    note: str | None = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    requirement_level: RequirementLevelField = None
+    annotations: AnnotationsField = None
+    attributes: list[RefSpec] = []
+    entity_associations: list[str] | None = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class V2SpanNameSpec(FileModel):
+    """How a v2 span's name is formed."""
+
+    note: str
+
+
+class V2SpanSpec(FileModel):
+    """A v2 span definition."""
+
+    type: str
+    kind: str
+    name: V2SpanNameSpec | None = None
+    brief: str = ""
+    note: str | None = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    requirement_level: RequirementLevelField = None
+    annotations: AnnotationsField = None
+    attributes: list[RefSpec] = []
+    entity_associations: list[str] | None = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class V2RefinementSpec(FileModel):
+    """A v2 refinement: a variant of a metric or span with more attributes."""
+
+    id: str
+    ref: str
+    brief: str | None = None
+    note: str | None = None
+    stability: Stability | None = None
+    attributes: list[RefSpec] = []
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class V2EventSpec(FileModel):
+    """A v2 event definition."""
+
+    name: str
+    brief: str = ""
+    note: str | None = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    annotations: AnnotationsField = None
+    attributes: list[RefSpec] = []
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class V2EntitySpec(FileModel):
+    """A v2 entity definition with identifying and descriptive attributes."""
+
+    type: str
+    brief: str = ""
+    note: str | None = None
+    stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    annotations: AnnotationsField = None
+    identity: list[RefSpec] = []
+    description: list[RefSpec] = []
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class V2File(FileModel):
+    """A ``file_format: definition/2`` contract file."""
+
+    file_format: Literal["definition/2"]
+    attributes: list[V2AttributeSpec] = []
+    attribute_groups: list[V2AttributeGroupSpec] = []
+    metrics: list[V2MetricSpec] = []
+    metric_refinements: list[V2RefinementSpec] = []
+    spans: list[V2SpanSpec] = []
+    span_refinements: list[V2RefinementSpec] = []
+    events: list[V2EventSpec] = []
+    entities: list[V2EntitySpec] = []
+
+
+class DependencySpec(FileModel):
+    """A registry this one depends on: a directory, ``git:REV[:SUBDIR]``, or ``semconv``."""
+
+    name: str
+    registry_path: str = Field(
+        description="A directory (relative to the manifest), `git:REV[:SUBDIR]`, or `semconv`."
+    )
+
+
+class ManifestSpec(FileModel):
+    """``manifest.yaml`` of a registry directory."""
+
+    name: str | None = None
+    version: str | None = None
+    description: str | None = None
+    schema_url: str | None = None
+    semconv_version: str | None = None
+    stability: Stability | None = None
+    dependencies: list[DependencySpec] = []
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)

@@ -1,0 +1,49 @@
+"""The usage report the runtime guard sends to ``POST /v1/usage``: its wire format."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+USAGE_FORMAT = "telemetry-contracts/usage/1"
+
+Signal = Literal["span", "metric", "log"]
+Action = Literal["pass", "drop", "rename", "redact", "report"]
+
+
+class UsageCount(BaseModel):
+    """How often the guard saw one name on one signal and what it did about it.
+
+    ``rule`` is the :class:`~telemetry_contracts.schemas.violations.Violation` code, absent for
+    conforming data counted as seen.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    signal: Signal
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    """The metric name or attribute key as the application emitted it."""
+    metric: Annotated[str, Field(max_length=255)] | None = None
+    """For an attribute on a measurement, the metric it was recorded on."""
+    rule: str | None = None
+    action: Action
+    renamed_to: Annotated[str, Field(max_length=255)] | None = None
+    count: Annotated[int, Field(ge=1)]
+
+
+class UsageReport(BaseModel):
+    """A batch of counts from one service over one time window."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    format: Literal["telemetry-contracts/usage/1"] = USAGE_FORMAT
+    service: Annotated[str, Field(min_length=1, max_length=255)]
+    """``service.name`` of the reporting process."""
+    instance: Annotated[str, Field(max_length=255)] | None = None
+    snapshot_hash: str | None = None
+    """Content hash of the snapshot the guard was enforcing."""
+    window_start: dt.datetime
+    window_end: dt.datetime
+    counts: Annotated[list[UsageCount], Field(max_length=10_000)]

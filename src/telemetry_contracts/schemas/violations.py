@@ -1,0 +1,49 @@
+"""Kinds of contract violation that the code scanner, the API and the runtime guard share.
+
+Each kind has one stable rule code, so a finding in CI, a 422 answer and a guard counter about
+the same problem carry the same code.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Violation(str, Enum):
+    """A kind of non-conforming telemetry; the value is its rule code."""
+
+    UNKNOWN_METRIC = "TC801"
+    UNKNOWN_ATTRIBUTE = "TC802"
+    DEPRECATED_NAME = "TC803"
+    WRONG_TYPE = "TC804"
+    ENUM_VALUE = "TC805"
+    SENSITIVE_VALUE = "TC806"
+    CARDINALITY = "TC807"
+    INSTRUMENT_MISMATCH = "TC808"
+    UNIT_MISMATCH = "TC809"
+
+    @property
+    def code(self) -> str:
+        return self.value
+
+    @property
+    def slug(self) -> str:
+        """The lower-case name used in configuration (``unknown_attribute``)."""
+        return self.name.lower()
+
+    @property
+    def description(self) -> str:
+        return _DESCRIPTIONS[self]
+
+
+_DESCRIPTIONS = {
+    Violation.UNKNOWN_METRIC: "metric name not in the registry",
+    Violation.UNKNOWN_ATTRIBUTE: "attribute key not in the registry (or not allowed here)",
+    Violation.DEPRECATED_NAME: "deprecated metric name or attribute key",
+    Violation.WRONG_TYPE: "attribute value of the wrong type",
+    Violation.ENUM_VALUE: "attribute value outside the enum members",
+    Violation.SENSITIVE_VALUE: "value of an attribute annotated pii or secret",
+    Violation.CARDINALITY: "more distinct attribute sets than the metric's cardinality limit",
+    Violation.INSTRUMENT_MISMATCH: "instrument differs from the metric contract",
+    Violation.UNIT_MISMATCH: "unit differs from the metric contract",
+}

@@ -1,0 +1,1 @@
+"""Runtime enforcement of a resolved snapshot inside the OpenTelemetry SDK pipeline."""

@@ -1,0 +1,1 @@
+"""Validation rules and compatibility classification on top of the contract model."""
