@@ -1,0 +1,77 @@
+"""Project configuration from ``[tool.telemetry-contracts]`` in ``pyproject.toml``."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from telemetry_contracts.schemas.findings import ContractError
+
+PYPROJECT = "pyproject.toml"
+TABLE = "telemetry-contracts"
+
+
+def _kebab(name: str) -> str:
+    return name.replace("_", "-")
+
+
+class ProjectConfig(BaseModel):
+    """Settings shared by ``lint``, ``check-code`` and ``diff``; command options override them."""
+
+    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
+
+    registry: str | None = None
+    """The registry that ``lint`` checks and ``check-code`` checks against (REG)."""
+    baseline: str | None = None
+    """What ``diff`` compares against (REF), e.g. ``git:origin/main:telemetry``."""
+    source_paths: list[str] = Field(default_factory=lambda: ["."])
+    """Where ``check-code`` looks for Python files when given no PATH."""
+    exclude: list[str] = Field(default_factory=list)
+    """Glob patterns of paths to skip."""
+    fail_on: Literal["error", "warning", "info"] = "error"
+    """Lowest severity that makes ``lint`` and ``check-code`` exit 1."""
+    diff_fail_on: Literal["breaking", "any", "none"] = "breaking"
+    compatibility: Literal[
+        "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
+        "FULL", "FULL_TRANSITIVE", "NONE",
+    ] = "BACKWARD"
+    select: list[str] = Field(default_factory=list)
+    """Rule codes (or prefixes such as ``TC2``) to run; empty means all."""
+    ignore: list[str] = Field(default_factory=list)
+    """Rule codes (or prefixes) never to report."""
+    per_path_ignores: dict[str, list[str]] = Field(default_factory=dict)
+    """Glob pattern to the rule codes ignored in matching files."""
+    findings_baseline: str | None = None
+    """A file of accepted findings: only findings not in it fail the run."""
+
+    root: Path = Field(default=Path("."), exclude=True)
+    """The directory the configuration was found in; relative paths are taken from it."""
+
+
+def load_config(start: Path | None = None) -> ProjectConfig:
+    """The configuration of the nearest ``pyproject.toml`` at or above ``start``, or defaults."""
+    directory = (start or Path.cwd()).resolve()
+    for candidate in (directory, *directory.parents):
+        path = candidate / PYPROJECT
+        if path.is_file():
+            return _read(path)
+    return ProjectConfig(root=directory)
+
+
+def _read(path: Path) -> ProjectConfig:
+    try:
+        document = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ContractError("TC100", f"cannot read configuration: {error}", str(path)) from None
+    table = document.get("tool", {}).get(TABLE, {})
+    try:
+        return ProjectConfig.model_validate({**table, "root": path.parent})
+    except ValidationError as error:
+        details = error.errors()[0]
+        where = ".".join(str(part) for part in details["loc"])
+        raise ContractError(
+            "TC100", f"[tool.{TABLE}] `{where}`: {details['msg']}", str(path)
+        ) from None
