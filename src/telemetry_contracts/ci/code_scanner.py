@@ -1,0 +1,180 @@
+"""``check-code``: find telemetry call sites in Python files and check them against a registry.
+
+Each file is read once, skipped unless it holds a trigger substring, parsed once with
+:mod:`ast` (never imported), and judged by :mod:`~telemetry_contracts.ci.scanner.checks`;
+``--fix`` rewrites deprecated literal names in place.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from telemetry_contracts.ci.project_filters import inline_ignored, is_excluded, relative_to_root
+from telemetry_contracts.ci.reporters import RuleInfo
+from telemetry_contracts.ci.scanner.call_sites import find_call_sites
+from telemetry_contracts.ci.scanner.checks import Problem, RegistryIndex, check_call_sites
+from telemetry_contracts.ci.scanner.fixes import apply_fixes
+from telemetry_contracts.ci.scanner.triggers import has_trigger
+from telemetry_contracts.schemas.findings import Finding, Location
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.schemas.violations import Violation
+
+MAX_SOURCE_BYTES = 8 * 1024 * 1024
+SKIPPED_DIRECTORIES = frozenset(
+    {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache",
+     ".pytest_cache", "__pycache__", "__pypackages__", "node_modules", "build", "dist",
+     "site-packages", ".eggs"}
+)
+"""Folders never entered when walking a directory (files named explicitly are still read)."""
+UNREADABLE = "TC100"
+RULES = {
+    violation.code: RuleInfo(violation.code, violation.slug, violation.description)
+    for violation in (
+        Violation.UNKNOWN_METRIC, Violation.UNKNOWN_ATTRIBUTE, Violation.DEPRECATED_NAME,
+        Violation.INSTRUMENT_MISMATCH, Violation.UNIT_MISMATCH,
+    )
+}
+"""The rules ``check-code`` reports, for SARIF rule metadata."""
+
+
+@dataclass
+class CodeCheckResult:
+    """What a run found: findings left to report, findings fixed, and how many files it saw."""
+
+    findings: list[Finding] = field(default_factory=list)
+    fixed: list[Finding] = field(default_factory=list)
+    files_scanned: int = 0
+    files_parsed: int = 0
+    files_fixed: int = 0
+
+
+def python_files(
+    paths: Iterable[Path], exclude: Sequence[str] = (), root: Path | None = None
+) -> Iterator[Path]:
+    """The ``.py`` files under ``paths`` (files given directly are kept), minus ``exclude``."""
+    root = root or Path.cwd()
+    for path in paths:
+        relative = relative_to_root(path, root)
+        if is_excluded(relative, exclude):
+            continue
+        if not path.is_dir():
+            yield path
+            continue
+        for directory, subdirectories, files in os.walk(path):
+            subdirectories[:] = sorted(
+                name for name in subdirectories if name not in SKIPPED_DIRECTORIES
+            )
+            inner = PurePosixPath(Path(directory).relative_to(path).as_posix())
+            for name in sorted(files):
+                if name.endswith(".py") and not is_excluded(relative / inner / name, exclude):
+                    yield Path(directory, name)
+
+
+def check_code(
+    files: Iterable[Path],
+    snapshot: Snapshot,
+    *,
+    fix: bool = False,
+    rule_enabled: Callable[[str], bool] = lambda code: True,
+) -> CodeCheckResult:
+    """Check every file; with ``fix``, rewrite deprecated literals and report what is left."""
+    index = RegistryIndex(snapshot)
+    result = CodeCheckResult()
+    for path in files:
+        result.files_scanned += 1
+        display = str(path)
+        source, error = _read(path, display)
+        if error is not None:
+            result.findings.append(error)
+            continue
+        if source is None or not has_trigger(source):
+            continue
+        result.files_parsed += 1
+        problems, error = scan_source(source, display, index)
+        if error is not None:
+            result.findings.append(error)
+            continue
+        problems = _enabled_problems(problems, source, rule_enabled)
+        if fix and any(problem.replacement for problem in problems):
+            fixed_source, fixed = apply_fixes(source, problems)
+            if fixed:
+                path.write_bytes(fixed_source)
+                result.files_fixed += 1
+                result.fixed.extend(_findings(fixed, display, source))
+                problems = [problem for problem in problems if problem not in fixed]
+        result.findings.extend(_findings(problems, display, source))
+    return result
+
+
+def scan_source(
+    source: bytes, display: str, index: RegistryIndex
+) -> tuple[list[Problem], Finding | None]:
+    """The problems of one file's source, or the finding that says it cannot be parsed."""
+    try:
+        tree = ast.parse(source, display)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        line = getattr(error, "lineno", None) or 0
+        message = getattr(error, "msg", None) or str(error) or type(error).__name__
+        return [], _unreadable(display, f"cannot parse Python: {message}; not checked", line)
+    sites = find_call_sites(tree, source)
+    problems = sorted(check_call_sites(sites, index), key=_position)
+    return problems, None
+
+
+def _read(path: Path, display: str) -> tuple[bytes | None, Finding | None]:
+    try:
+        with path.open("rb") as handle:
+            source = handle.read(MAX_SOURCE_BYTES + 1)
+    except OSError as error:
+        return None, _unreadable(display, f"cannot read file: {error.strerror or error}")
+    if len(source) > MAX_SOURCE_BYTES:
+        return None, _unreadable(display, f"file is over {MAX_SOURCE_BYTES:,} bytes; not checked")
+    return source, None
+
+
+def _unreadable(display: str, message: str, line: int = 0) -> Finding:
+    return Finding(code=UNREADABLE, severity="warning", message=message,
+                   location=Location(file=display, line=line, column=1 if line else 0))
+
+
+def _enabled_problems(
+    problems: list[Problem], source: bytes, rule_enabled: Callable[[str], bool]
+) -> list[Problem]:
+    """Problems whose rule is selected and not silenced by a comment on their line."""
+    kept = [problem for problem in problems if rule_enabled(problem.violation.code)]
+    if not kept or b"telemetry-contracts" not in source:
+        return kept
+    lines = source.splitlines()
+    return [
+        problem for problem in kept
+        if problem.violation.code not in inline_ignored(_line_text(lines, problem.use.line))
+    ]
+
+
+def _line_text(lines: list[bytes], line: int) -> str:
+    return lines[line - 1].decode("utf-8", "replace") if 0 < line <= len(lines) else ""
+
+
+def _position(problem: Problem) -> tuple[int, int, str]:
+    return problem.use.line, problem.use.column, problem.violation.code
+
+
+def _findings(problems: Sequence[Problem], display: str, source: bytes) -> Iterator[Finding]:
+    lines = source.splitlines() if problems else []
+    for problem in problems:
+        use = problem.use
+        before = lines[use.line - 1][: use.column] if 0 < use.line <= len(lines) else b""
+        yield Finding(
+            code=problem.violation.code,
+            severity="error",
+            message=problem.message,
+            location=Location(
+                file=display, line=use.line, column=len(before.decode("utf-8", "replace")) + 1
+            ),
+            subject=use.value,
+            hint=problem.hint,
+        )

@@ -1,0 +1,233 @@
+"""Telemetry call sites in Python source, found in one pass over the syntax tree.
+
+Metric instruments (``create_counter`` and its siblings), attribute keys (``set_attribute``,
+``set_attributes``, span ``attributes``, measurement attribute dicts, ``Observation``, event and
+exception attributes, log ``extra``), written as string literals or as ``opentelemetry.semconv``
+constants. Keys computed at run time (f-strings, variables, calls) are skipped.
+"""
+
+from __future__ import annotations
+
+import ast
+from bisect import bisect_left
+from dataclasses import dataclass
+from typing import Final
+
+from telemetry_contracts.ci.scanner.semconv_names import SemconvNames
+from telemetry_contracts.ci.scanner.triggers import marked_lines
+from telemetry_contracts.schemas.model import Instrument
+
+# (instrument, position of ``unit``) per factory method of the OpenTelemetry Meter API.
+METRIC_FACTORIES: Final[dict[str, tuple[Instrument, int]]] = {
+    "create_counter": ("counter", 1),
+    "create_up_down_counter": ("updowncounter", 1),
+    "create_histogram": ("histogram", 1),
+    "create_gauge": ("gauge", 1),
+    "create_observable_counter": ("counter", 2),
+    "create_observable_up_down_counter": ("updowncounter", 2),
+    "create_observable_gauge": ("gauge", 2),
+}
+# Position of the ``attributes`` argument per method that takes an attribute mapping.
+ATTRIBUTE_MAPPINGS: Final[dict[str, int]] = {
+    "set_attributes": 0,
+    "start_span": 3,
+    "start_as_current_span": 3,
+    "add_event": 1,
+    "record_exception": 1,
+    "add": 1,
+    "record": 1,
+    "set": 1,
+    "Observation": 1,
+}
+LOG_METHODS: Final = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+)
+_CALL_NAMES: Final = frozenset({*METRIC_FACTORIES, *ATTRIBUTE_MAPPINGS, "set_attribute"})
+# Methods so common outside telemetry that only a literal attribute dict makes them a call site.
+_GENERIC_METHODS: Final = frozenset({"add", "record", "set"})
+
+@dataclass(frozen=True, slots=True)
+class NameUse:
+    """A metric name or attribute key as written: its value and the span of its expression.
+
+    Lines are 1-based, columns are UTF-8 byte offsets as :mod:`ast` gives them. ``constant`` is
+    the expression text (``SpanAttributes.HTTP_METHOD``) when the name is a semconv constant,
+    None for a string literal.
+    """
+
+    value: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    constant: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricSite:
+    """A ``create_*`` call: metric name, instrument made, and unit (None when not known)."""
+
+    name: NameUse
+    factory: str
+    instrument: Instrument
+    unit: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CallSites:
+    """Everything one file says about telemetry names."""
+
+    metrics: tuple[MetricSite, ...]
+    attribute_keys: tuple[NameUse, ...]
+
+
+def find_call_sites(tree: ast.Module, source: bytes) -> CallSites:
+    """The metric and attribute call sites of one parsed module (``source`` is its text)."""
+    calls, imports = _calls_and_imports(tree, marked_lines(source))
+    names = SemconvNames(imports)
+    metrics: list[MetricSite] = []
+    keys: list[NameUse] = []
+    for call, method in calls:
+        if method in METRIC_FACTORIES:
+            site = _metric_site(call, method, names)
+            if site is not None:
+                metrics.append(site)
+        elif method == "set_attribute":
+            key = _name_use(_argument(call, 0, "key"), names)
+            if key is not None:
+                keys.append(key)
+        elif method in LOG_METHODS:
+            keys.extend(_mapping_keys(_argument(call, None, "extra"), names))
+        else:
+            mapping = _argument(call, ATTRIBUTE_MAPPINGS[method], "attributes")
+            if method in _GENERIC_METHODS and not isinstance(mapping, ast.Dict):
+                continue
+            keys.extend(_mapping_keys(mapping, names))
+    return CallSites(tuple(metrics), tuple(keys))
+
+
+def _metric_site(call: ast.Call, factory: str, names: SemconvNames) -> MetricSite | None:
+    name = _name_use(_argument(call, 0, "name"), names)
+    if name is None:
+        return None
+    instrument, unit_position = METRIC_FACTORIES[factory]
+    unit_node = _argument(call, unit_position, "unit")
+    unit: str | None
+    if unit_node is None:
+        unit = None if _has_unpacking(call) else ""
+    elif isinstance(unit_node, ast.Constant) and isinstance(unit_node.value, str):
+        unit = unit_node.value
+    else:
+        unit = None
+    return MetricSite(name, factory, instrument, unit)
+
+
+def _mapping_keys(mapping: ast.expr | None, names: SemconvNames) -> list[NameUse]:
+    if not isinstance(mapping, ast.Dict):
+        return []
+    uses = (_name_use(key, names) for key in mapping.keys if key is not None)
+    return [use for use in uses if use is not None]
+
+
+def _name_use(expression: ast.expr | None, names: SemconvNames) -> NameUse | None:
+    """A literal or semconv-constant name; None for anything computed at run time."""
+    if expression is None:
+        return None
+    if isinstance(expression, ast.Constant):
+        if not isinstance(expression.value, str):
+            return None
+        value, constant = expression.value, None
+    else:
+        resolved = names.resolve(expression)
+        if resolved is None:
+            return None
+        value, constant = resolved
+    return NameUse(
+        value,
+        expression.lineno,
+        expression.col_offset,
+        expression.end_lineno or expression.lineno,
+        expression.end_col_offset or expression.col_offset,
+        constant,
+    )
+
+
+def _argument(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:
+    """The argument passed at ``position`` or as ``keyword=``; None when absent or unknowable."""
+    if position is not None and position < len(call.args):
+        if any(isinstance(arg, ast.Starred) for arg in call.args[: position + 1]):
+            return None
+        return call.args[position]
+    for item in call.keywords:
+        if item.arg == keyword:
+            return item.value
+    return None
+
+
+def _has_unpacking(call: ast.Call) -> bool:
+    return any(isinstance(arg, ast.Starred) for arg in call.args) or any(
+        item.arg is None for item in call.keywords
+    )
+
+
+_SCALAR_FIELDS: Final = frozenset(
+    {"ctx", "id", "attr", "arg", "name", "names", "module", "level", "kind", "type_comment",
+     "is_async", "conversion", "simple", "type_ignores"}
+)
+_LEAVES: Final = (ast.Constant, ast.Name, ast.alias, ast.expr_context)
+_child_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(node_type: type) -> tuple[str, ...]:
+    fields = _child_fields.get(node_type)
+    if fields is None:
+        if not issubclass(node_type, ast.AST) or issubclass(node_type, _LEAVES):
+            fields = ()
+        else:
+            fields = tuple(f for f in node_type._fields if f not in _SCALAR_FIELDS)
+        _child_fields[node_type] = fields
+    return fields
+
+
+def _calls_and_imports(
+    tree: ast.Module, marked: list[int]
+) -> tuple[list[tuple[ast.Call, str]], list[ast.Import | ast.ImportFrom]]:
+    """Calls of interesting methods (with the method name) and import statements.
+
+    Only nodes whose line range holds a marked line are entered: a call site's method name (or
+    an import's ``semconv``) is on one of the lines it spans, so every enclosing node spans that
+    line too. Names, constants and expression contexts are never entered.
+    """
+    calls: list[tuple[ast.Call, str]] = []
+    imports: list[ast.Import | ast.ImportFrom] = []
+    stack: list[object] = [tree]
+    pop, push = stack.pop, stack.append
+    call_type, attribute_type, name_type = ast.Call, ast.Attribute, ast.Name
+    while stack:
+        node = pop()
+        first = getattr(node, "lineno", None)
+        if first is not None:
+            index = bisect_left(marked, first)
+            if index == len(marked) or marked[index] > node.end_lineno:  # type: ignore[attr-defined]
+                continue
+        node_type = type(node)
+        if node_type is call_type:
+            func = node.func  # type: ignore[attr-defined]
+            func_type = type(func)
+            method = (
+                func.attr if func_type is attribute_type
+                else func.id if func_type is name_type
+                else None
+            )
+            if method in _CALL_NAMES or method in LOG_METHODS:
+                calls.append((node, method))  # type: ignore[arg-type]
+        elif node_type is ast.Import or node_type is ast.ImportFrom:
+            imports.append(node)  # type: ignore[arg-type]
+            continue
+        for field in _fields(node_type):
+            value = getattr(node, field)
+            if type(value) is list:
+                stack.extend(value)
+            elif isinstance(value, ast.AST):
+                push(value)
+    return calls, imports

@@ -1,0 +1,128 @@
+"""Judging call sites against a registry: unknown, deprecated, wrong instrument or unit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from telemetry_contracts.ci.scanner.call_sites import CallSites, MetricSite, NameUse
+from telemetry_contracts.registry.baseline import semconv_constant_for
+from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.schemas.violations import Violation
+
+MAX_RENAME_CHAIN = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A finding before it is given a file: the violation, where, what to say and any fix."""
+
+    violation: Violation
+    use: NameUse
+    message: str
+    hint: str | None = None
+    replacement: str | None = None
+    """The name a string literal can be rewritten to (``--fix``), for deprecated literals."""
+
+
+class RegistryIndex:
+    """Lookups the scanner needs: attributes by key (templates by prefix) and metrics by name."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.attributes = {attribute.key: attribute for attribute in snapshot.attributes}
+        self.templates = {a.key for a in snapshot.attributes if a.is_template}
+        self.metrics = {metric.name: metric for metric in snapshot.metrics}
+
+    def attribute(self, key: str) -> Attribute | None:
+        """The attribute ``key`` names: itself, or the template whose key is a prefix of it."""
+        found = self.attributes.get(key)
+        if found is not None:
+            return found
+        prefix = key
+        while "." in prefix:
+            prefix = prefix.rpartition(".")[0]
+            if prefix in self.templates:
+                return self.attributes[prefix]
+        return None
+
+
+def _final_name(
+    deprecation: Deprecation, contracts: Mapping[str, Attribute | Metric]
+) -> str | None:
+    """Where a chain of renames ends: the first name that is not itself deprecated."""
+    target = deprecation.renamed_to
+    for _ in range(MAX_RENAME_CHAIN):
+        if target is None:
+            return None
+        following = contracts.get(target)
+        if following is None or following.deprecated is None:
+            return target
+        target = following.deprecated.renamed_to
+    return None
+
+
+def check_call_sites(sites: CallSites, index: RegistryIndex) -> Iterator[Problem]:
+    """Every problem of one file's call sites."""
+    for site in sites.metrics:
+        yield from _check_metric(site, index)
+    for key in sites.attribute_keys:
+        attribute = index.attribute(key.value)
+        if attribute is None:
+            yield Problem(
+                Violation.UNKNOWN_ATTRIBUTE, key,
+                f"attribute `{key.value}` is not in the registry",
+                "register it, or use a registered key",
+            )
+        elif attribute.deprecated is not None:
+            replacement = _final_name(attribute.deprecated, index.attributes)
+            if replacement is not None and attribute.key != key.value:  # a template's key
+                replacement += key.value[len(attribute.key):]
+            yield _deprecated("attribute", key, attribute.deprecated, replacement)
+
+
+def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
+    name = site.name
+    metric = index.metrics.get(name.value)
+    if metric is None:
+        yield Problem(
+            Violation.UNKNOWN_METRIC, name, f"metric `{name.value}` is not in the registry",
+            "register it, or use a registered metric name",
+        )
+        return
+    if metric.deprecated is not None:
+        yield _deprecated("metric", name, metric.deprecated,
+                          _final_name(metric.deprecated, index.metrics))
+    if metric.instrument != site.instrument:
+        yield Problem(
+            Violation.INSTRUMENT_MISMATCH, name,
+            f"metric `{name.value}` is a {metric.instrument} in the registry, "
+            f"but `{site.factory}` makes a {site.instrument}",
+            f"create it with a {metric.instrument} factory",
+        )
+    if site.unit is not None and site.unit != metric.unit:
+        yield Problem(
+            Violation.UNIT_MISMATCH, name,
+            f"metric `{name.value}` has unit `{metric.unit}` in the registry, "
+            f"not `{site.unit}`",
+            f'pass unit="{metric.unit}"',
+        )
+
+
+def _deprecated(kind: str, use: NameUse, deprecation: Deprecation,
+                replacement: str | None) -> Problem:
+    if replacement is None:
+        note = f": {deprecation.note}" if deprecation.note else ""
+        return Problem(
+            Violation.DEPRECATED_NAME, use,
+            f"{kind} `{use.value}` is deprecated and has no single replacement{note}",
+        )
+    message = f"{kind} `{use.value}` is deprecated: use `{replacement}`"
+    if use.constant is not None:
+        constant = semconv_constant_for(replacement)
+        instead = f" with `{constant}`" if constant else ""
+        hint = (f"written as the constant `{use.constant}`, which --fix does not rewrite: "
+                f"replace it by hand{instead}")
+        return Problem(Violation.DEPRECATED_NAME, use, message, hint)
+    return Problem(Violation.DEPRECATED_NAME, use, message, "--fix rewrites it",
+                   replacement=replacement)
