@@ -17,8 +17,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from telemetry_contracts.ci.code_scanner import RULES as CODE_RULES
+from telemetry_contracts.ci.code_scanner import run_check_code
+from telemetry_contracts.ci.config import load_config
+from telemetry_contracts.ci.reporters import ReportFormat, render
 from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.findings import SEVERITY_RANK, ContractError
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 app = typer.Typer(
@@ -151,3 +155,39 @@ def schemas_check(
     for name in stale:
         typer.echo(f"{directory / name}: stale; run `telemetry-contracts schemas write`", err=True)
     raise typer.Exit(EXIT_FINDINGS if stale else EXIT_CLEAN)
+
+
+class FailOn(str, Enum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+@app.command("check-code")
+def check_code_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Python files or folders; default: `source-paths` of the config."),
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", help="REG to check against; default: `registry` of the config."),
+    ] = None,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Rewrite deprecated string-literal names in place.")
+    ] = False,
+    output_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
+    fail_on: Annotated[
+        FailOn | None, typer.Option("--fail-on", help="Lowest severity that exits 1.")
+    ] = None,
+) -> None:
+    """Check the telemetry call sites of Python code against the registry."""
+    config = load_config()
+    result = run_check_code(paths or [], registry, config, fix=fix)
+    if result.fixed:
+        files = f"{result.files_fixed} file{'s' if result.files_fixed != 1 else ''}"
+        typer.echo(f"fixed {len(result.fixed)} deprecated names in {files}", err=True)
+    sys.stdout.write(render(result.findings, output_format, CODE_RULES))
+    threshold = SEVERITY_RANK[(fail_on.value if fail_on else config.fail_on)]
+    failing = any(SEVERITY_RANK[finding.severity] >= threshold for finding in result.findings)
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_CLEAN)

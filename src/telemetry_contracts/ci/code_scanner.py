@@ -13,13 +13,20 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from telemetry_contracts.ci.project_filters import inline_ignored, is_excluded, relative_to_root
+from telemetry_contracts.ci.config import PYPROJECT, ProjectConfig
+from telemetry_contracts.ci.project_filters import (
+    inline_ignored,
+    is_excluded,
+    relative_to_root,
+    rule_enabled,
+)
 from telemetry_contracts.ci.reporters import RuleInfo
 from telemetry_contracts.ci.scanner.call_sites import find_call_sites
 from telemetry_contracts.ci.scanner.checks import Problem, RegistryIndex, check_call_sites
 from telemetry_contracts.ci.scanner.fixes import apply_fixes
 from telemetry_contracts.ci.scanner.triggers import has_trigger
-from telemetry_contracts.schemas.findings import Finding, Location
+from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.schemas.findings import ContractError, Finding, Location
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
 
@@ -79,7 +86,7 @@ def check_code(
     snapshot: Snapshot,
     *,
     fix: bool = False,
-    rule_enabled: Callable[[str], bool] = lambda code: True,
+    enabled: Callable[[str], bool] = lambda code: True,
 ) -> CodeCheckResult:
     """Check every file; with ``fix``, rewrite deprecated literals and report what is left."""
     index = RegistryIndex(snapshot)
@@ -98,7 +105,7 @@ def check_code(
         if error is not None:
             result.findings.append(error)
             continue
-        problems = _enabled_problems(problems, source, rule_enabled)
+        problems = _enabled_problems(problems, source, enabled)
         if fix and any(problem.replacement for problem in problems):
             fixed_source, fixed = apply_fixes(source, problems)
             if fixed:
@@ -142,10 +149,10 @@ def _unreadable(display: str, message: str, line: int = 0) -> Finding:
 
 
 def _enabled_problems(
-    problems: list[Problem], source: bytes, rule_enabled: Callable[[str], bool]
+    problems: list[Problem], source: bytes, enabled: Callable[[str], bool]
 ) -> list[Problem]:
     """Problems whose rule is selected and not silenced by a comment on their line."""
-    kept = [problem for problem in problems if rule_enabled(problem.violation.code)]
+    kept = [problem for problem in problems if enabled(problem.violation.code)]
     if not kept or b"telemetry-contracts" not in source:
         return kept
     lines = source.splitlines()
@@ -178,3 +185,44 @@ def _findings(problems: Sequence[Problem], display: str, source: bytes) -> Itera
             subject=use.value,
             hint=problem.hint,
         )
+
+
+def run_check_code(
+    paths: Sequence[Path],
+    registry: str | None,
+    config: ProjectConfig,
+    *,
+    fix: bool = False,
+) -> CodeCheckResult:
+    """``check-code`` as the CLI runs it: options first, then ``[tool.telemetry-contracts]``."""
+    reference = registry or _from_root(config.registry, config.root)
+    if not reference:
+        raise ContractError(
+            "TC100", "no registry to check against: pass --registry REG or set `registry` "
+            "in [tool.telemetry-contracts]", str(config.root / PYPROJECT),
+        )
+    for path in paths:
+        if not path.exists():
+            raise ContractError("TC100", "no such file or directory", str(path))
+    snapshot = load_registry(reference).snapshot
+    sources = list(paths) or [_display_path(config.root / path) for path in config.source_paths]
+    files = python_files(sources, config.exclude, config.root)
+    return check_code(
+        files, snapshot, fix=fix,
+        enabled=lambda code: rule_enabled(code, config.select, config.ignore),
+    )
+
+
+def _from_root(reference: str | None, root: Path) -> str | None:
+    """A configured registry: paths are relative to the configuration's folder."""
+    if reference is None or reference == "semconv" or ":" in reference.split("/")[0]:
+        return reference
+    return str(_display_path(root / reference))
+
+
+def _display_path(path: Path) -> Path:
+    """``path`` relative to the working directory when inside it, as users wrote it."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
