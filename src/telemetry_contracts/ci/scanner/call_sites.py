@@ -13,7 +13,7 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from typing import Final
 
-from telemetry_contracts.ci.scanner.semconv_names import SemconvNames
+from telemetry_contracts.ci.scanner.semconv_names import SemconvNames, dotted_parts
 from telemetry_contracts.ci.scanner.triggers import marked_lines
 from telemetry_contracts.schemas.model import Instrument
 
@@ -83,8 +83,9 @@ class CallSites:
 
 def find_call_sites(tree: ast.Module, source: bytes) -> CallSites:
     """The metric and attribute call sites of one parsed module (``source`` is its text)."""
-    calls, imports = _calls_and_imports(tree, marked_lines(source))
+    calls, imports, assignments = _walk(tree, marked_lines(source))
     names = SemconvNames(imports)
+    instruments = _instrument_variables(assignments)
     metrics: list[MetricSite] = []
     keys: list[NameUse] = []
     for call, method in calls:
@@ -100,10 +101,48 @@ def find_call_sites(tree: ast.Module, source: bytes) -> CallSites:
             keys.extend(_mapping_keys(_argument(call, None, "extra"), names))
         else:
             mapping = _argument(call, ATTRIBUTE_MAPPINGS[method], "attributes")
-            if method in _GENERIC_METHODS and not isinstance(mapping, ast.Dict):
+            if method in _GENERIC_METHODS and not _is_measurement(call, mapping, instruments):
                 continue
             keys.extend(_mapping_keys(mapping, names))
     return CallSites(tuple(metrics), tuple(keys))
+
+
+def _is_measurement(call: ast.Call, mapping: ast.expr | None, instruments: set[str]) -> bool:
+    """Whether an ``add``/``record``/``set`` call with an attribute dict measures something.
+
+    It does when its receiver was assigned from a metric factory in this file, or when its
+    amount is a number literal (``counter.add(1, {...})``); ``cache.set(key, {...})`` does not.
+    """
+    if not isinstance(mapping, ast.Dict):
+        return False
+    receiver = dotted_parts(call.func.value) if isinstance(call.func, ast.Attribute) else None
+    if receiver is not None and ".".join(receiver) in instruments:
+        return True
+    amount = call.args[0] if call.args else None
+    if isinstance(amount, ast.UnaryOp) and isinstance(amount.op, ast.USub):
+        amount = amount.operand
+    return (
+        isinstance(amount, ast.Constant)
+        and isinstance(amount.value, int | float)
+        and not isinstance(amount.value, bool)
+    )
+
+
+def _instrument_variables(assignments: list[ast.Assign | ast.AnnAssign]) -> set[str]:
+    """Names and attribute chains (``self._requests``) assigned from a metric factory."""
+    variables: set[str] = set()
+    for assignment in assignments:
+        value = assignment.value
+        if not (isinstance(value, ast.Call) and isinstance(value.func, ast.Attribute)):
+            continue
+        if value.func.attr not in METRIC_FACTORIES:
+            continue
+        targets = assignment.targets if isinstance(assignment, ast.Assign) else [assignment.target]
+        for target in targets:
+            parts = dotted_parts(target)
+            if parts is not None:
+                variables.add(".".join(parts))
+    return variables
 
 
 def _metric_site(call: ast.Call, factory: str, names: SemconvNames) -> MetricSite | None:
@@ -189,10 +228,12 @@ def _fields(node_type: type) -> tuple[str, ...]:
     return fields
 
 
-def _calls_and_imports(
+def _walk(
     tree: ast.Module, marked: list[int]
-) -> tuple[list[tuple[ast.Call, str]], list[ast.Import | ast.ImportFrom]]:
-    """Calls of interesting methods (with the method name) and import statements.
+) -> tuple[
+    list[tuple[ast.Call, str]], list[ast.Import | ast.ImportFrom], list[ast.Assign | ast.AnnAssign]
+]:
+    """Calls of interesting methods (with the method name), imports and assignments.
 
     Only nodes whose line range holds a marked line are entered: a call site's method name (or
     an import's ``semconv``) is on one of the lines it spans, so every enclosing node spans that
@@ -200,6 +241,7 @@ def _calls_and_imports(
     """
     calls: list[tuple[ast.Call, str]] = []
     imports: list[ast.Import | ast.ImportFrom] = []
+    assignments: list[ast.Assign | ast.AnnAssign] = []
     stack: list[object] = [tree]
     pop, push = stack.pop, stack.append
     call_type, attribute_type, name_type = ast.Call, ast.Attribute, ast.Name
@@ -224,10 +266,12 @@ def _calls_and_imports(
         elif node_type is ast.Import or node_type is ast.ImportFrom:
             imports.append(node)  # type: ignore[arg-type]
             continue
+        elif node_type is ast.Assign or node_type is ast.AnnAssign:
+            assignments.append(node)  # type: ignore[arg-type]
         for field in _fields(node_type):
             value = getattr(node, field)
             if type(value) is list:
                 stack.extend(value)
             elif isinstance(value, ast.AST):
                 push(value)
-    return calls, imports
+    return calls, imports, assignments

@@ -51,7 +51,7 @@ class SemconvNames:
         """``(value, source text)`` when ``expression`` names a semconv string constant."""
         if not self:
             return None
-        parts = _dotted(expression)
+        parts = dotted_parts(expression)
         if parts is None:
             return None
         written = ".".join(parts)
@@ -85,7 +85,7 @@ def _is_semconv(module: str) -> bool:
     return module == SEMCONV_PACKAGE or module.startswith(SEMCONV_PACKAGE + ".")
 
 
-def _dotted(expression: ast.expr) -> list[str] | None:
+def dotted_parts(expression: ast.expr) -> list[str] | None:
     """``a.b.c`` as ``["a", "b", "c"]``; None for anything but names and attribute chains."""
     parts: list[str] = []
     while isinstance(expression, ast.Attribute):
