@@ -1,0 +1,132 @@
+"""The text pre-filter never hides a call site that the full syntax-tree walk finds."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from telemetry_contracts.ci.scanner import call_sites
+from telemetry_contracts.ci.scanner.call_sites import find_call_sites
+from telemetry_contracts.ci.scanner.triggers import has_trigger, marked_lines
+from telemetry_contracts.registry.baseline import semconv_package_dir
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'span.set_attribute("a", 1)',
+        'meter.create_observable_gauge("a", [cb])',
+        'counter.add(1, {"a": 1})',
+        "counter.add(\n    1,\n    attributes=labels,\n)",
+        'histogram.record(len(items), {"a": 1})',
+        'logger.info("x", extra={"a": 1})',
+    ],
+)
+def test_sources_with_call_sites_pass_the_filter(source: str) -> None:
+    assert has_trigger(source.encode())
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import os\nprint(os.getcwd())\n",
+        "seen.add(item)\nseen.add((a, b))\n",
+        "event.set()\nvalues.record(x)\n",
+        'logger.info("no extra here")\n',
+    ],
+)
+def test_sources_without_call_sites_are_not_parsed(source: str) -> None:
+    assert not has_trigger(source.encode())
+
+
+def test_marked_lines_are_the_lines_holding_triggers_and_semconv_imports() -> None:
+    source = (
+        b"from opentelemetry.semconv.trace import SpanAttributes\n"
+        b"x = 1\n"
+        b"span.set_attribute(SpanAttributes.HTTP_METHOD, 1); span.set_attribute('a', 2)\n"
+        b"seen.add(x)\n"
+        b"counter.add(1, {'a': 1})\n"
+    )
+    assert marked_lines(source) == [1, 3, 5]
+
+
+NESTED_CALL_SITES = b'''
+from opentelemetry.semconv.trace import (
+    SpanAttributes,
+)
+
+requests = meter.create_counter(
+    "app.requests",
+    unit="{request}",
+)
+
+
+@decorate(lambda span: span.set_attribute("a.decorator", 1))
+class Handler(Base, metaclass=Meta):
+    latency = meter.create_histogram("app.latency", "s") if enabled else None
+
+    def handle(self, items, default=span.set_attributes({"a.default": 1})):
+        with tracer.start_as_current_span(
+            "op",
+            attributes={SpanAttributes.HTTP_METHOD: "GET"},
+        ) as span, other():
+            try:
+                values = {item: counter.add(1, {"a.comprehension": item}) for item in items}
+            except Exception as error:
+                span.record_exception(error, {"a.except": 1})
+            match values:
+                case {"x": 1}:
+                    logger.warning("m", extra={"a.match": 1})
+            return f"{requests.add(len(values), {'a.fstring': 1})}"
+
+
+async def poll(options):
+    async for item in source():
+        await requests.add(
+            item.elapsed,
+            attributes={"a.async": item},
+        )
+    yield Observation(-1, {"a.observation": 1})
+'''
+
+
+def test_pruned_walk_finds_every_nested_call_site(monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = ast.parse(NESTED_CALL_SITES)
+    pruned = find_call_sites(tree, NESTED_CALL_SITES)
+    every_line = list(range(1, NESTED_CALL_SITES.count(b"\n") + 2))
+    monkeypatch.setattr(call_sites, "marked_lines", lambda _: every_line)
+    assert find_call_sites(tree, NESTED_CALL_SITES) == pruned
+    assert len(pruned.metrics) == 2
+    assert sorted(use.value for use in pruned.attribute_keys) == [
+        "a.async", "a.comprehension", "a.decorator", "a.default", "a.except", "a.fstring",
+        "a.match", "a.observation", "http.method",
+    ]
+
+
+def _installed_sources() -> list[Path]:
+    """Every module of the installed ``opentelemetry`` namespace (API, SDK, semconv, ...)."""
+    return sorted(semconv_package_dir().parent.rglob("*.py"))
+
+
+def test_pruned_walk_finds_what_the_full_walk_finds_on_installed_opentelemetry_sources(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """On real code, walking only marked statements loses no call site and no semconv import."""
+    files = _installed_sources()
+    assert len(files) > 100
+    found = 0
+    for path in files:
+        source = path.read_bytes()
+        tree = ast.parse(source)
+        pruned = find_call_sites(tree, source)
+        every_line = list(range(1, source.count(b"\n") + 2))
+        with monkeypatch.context() as patch:
+            patch.setattr(call_sites, "marked_lines", lambda _, lines=every_line: lines)
+            full = find_call_sites(tree, source)
+        assert pruned == full, path
+        if full.metrics or full.attribute_keys:
+            found += 1
+            assert has_trigger(source), path
+    assert found > 0
