@@ -31,11 +31,8 @@ def snapshot_file(snapshot_v1_44: Snapshot, tmp_path_factory: pytest.TempPathFac
     return path
 
 
-WriteSource = Callable[[str, str], Path]
-
-
 @pytest.fixture
-def write_source(tmp_path: Path) -> WriteSource:
+def write_source(tmp_path: Path) -> Callable[[str, str], Path]:
     """Write dedented Python source to ``tmp_path/name`` and return its path."""
 
     def write(name: str, source: str) -> Path:
