@@ -11,11 +11,14 @@ from collections.abc import Iterator
 from typing import Final
 
 TRIGGERS: Final = (
-    b"create_counter", b"create_up_down_counter", b"create_histogram", b"create_gauge",
-    b"create_observable_", b"set_attribute", b"start_span", b"start_as_current_span",
-    b"add_event", b"record_exception", b"Observation", b"extra=",
+    b"create_counter(", b"create_up_down_counter(", b"create_histogram(", b"create_gauge(",
+    b"create_observable_counter(", b"create_observable_up_down_counter(",
+    b"create_observable_gauge(", b"set_attribute(", b"set_attributes(", b"start_span(",
+    b"start_as_current_span(", b"add_event(", b"record_exception(", b"Observation(",
+    b"extra={",
 )
-"""Method names that make a call site wherever they appear."""
+"""Call openings that make a call site wherever they appear (``extra`` only as a dict literal,
+the one form whose keys can be read). Formatters put no space before a call's parenthesis."""
 GENERIC_TRIGGERS: Final = (b".add(", b".record(", b".set(")
 """Common method names that count only when their arguments hold ``{`` or ``attributes``."""
 IMPORT_MARK: Final = b"semconv"
