@@ -27,7 +27,8 @@ PRIMITIVE_TYPES = frozenset(
 
 _TEMPLATE = re.compile(r"^template\[(string|int|double|boolean|string\[\]|int\[\]|double\[\]|boolean\[\])\]$")
 _LEGACY_RENAME = re.compile(
-    r"^\s*(?:Replaced by|Use|Renamed to|Deprecated, use)\s+`([A-Za-z0-9_.\-]+)`(?:\s+instead)?\.?\s*$",
+    r"^\s*(?:Replaced by|Use|Renamed to|Deprecated, use)\s+`([A-Za-z0-9_.\-]+?)`?"
+    r"(?:\s+(?:attribute|metric))?(?:\s+instead)?\.?\s*$",
     re.IGNORECASE,
 )
 
