@@ -17,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from telemetry_contracts.ci.config import load_config
+from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -151,3 +153,42 @@ def schemas_check(
     for name in stale:
         typer.echo(f"{directory / name}: stale; run `telemetry-contracts schemas write`", err=True)
     raise typer.Exit(EXIT_FINDINGS if stale else EXIT_CLEAN)
+
+
+@app.command("diff")
+def diff_command(
+    baseline: Annotated[str | None, typer.Option(
+        help="What to compare against: a directory, git:REV[:SUBDIR], snapshot or server URL "
+             "(default: `baseline` in [tool.telemetry-contracts]).")] = None,
+    head: Annotated[str | None, typer.Option(
+        help="The registry to check (default: `registry` in [tool.telemetry-contracts]).")] = None,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        help="Exit 1 on breaking changes, on any change, or never.")] = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
+    mode: Annotated[ModeOption | None, typer.Option(
+        help="Compatibility mode that decides what is breaking (default: `compatibility`).")
+    ] = None,
+) -> None:
+    """Field-level diff of HEAD against BASELINE; each change classified, with the semver bump."""
+    config = load_config()
+    # Configured references are taken from the pyproject.toml's directory; given ones from here.
+    root = str(config.root)
+    baseline_ref, baseline_cwd = (baseline, None) if baseline else (
+        _configured(config.baseline, "baseline", "--baseline"), root)
+    head_ref, head_cwd = (head, None) if head else (
+        _configured(config.registry, "registry", "--head"), root)
+    chosen_mode = (mode.value if mode else config.compatibility)
+    result = run_diff(baseline_ref, head_ref, chosen_mode, baseline_cwd, head_cwd)
+    typer.echo(render_diff(result, output_format), nl=False)
+    failing = result.failing(FailOn(fail_on or config.diff_fail_on))
+    for change in failing:
+        typer.echo(f"diff: {change.describe()}", err=True)
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+def _configured(value: str | None, key: str, option: str) -> str:
+    if value is None:
+        raise ContractError("TC100", f"no {key}: pass {option} or set `{key}` in "
+                            "[tool.telemetry-contracts]", "pyproject.toml")
+    return value
+

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from telemetry_contracts.schemas.model import (
     Attribute,
@@ -128,10 +128,14 @@ class Change(BaseModel):
         what = f"{_KIND_NAMES[self.subject_kind]} `{self.qualified_subject}`"
         if self.subject_kind == "attribute_ref":
             what = f"attribute `{self.subject}` of {self.parent_kind} `{self.parent}`"
+        if self.kind == "changed" and self.field in DOC_FIELDS:
+            return f"{what}: {self.field} changed"
         if self.kind == "changed":
             return f"{what}: {self.field} changed from {_show(self.old)} to {_show(self.new)}"
         if self.kind == "renamed":
             return f"{what} renamed to `{self.renamed_to}`"
+        if self.kind == "added" and self.subject_kind == "attribute_ref":
+            return f"{what} added as {self.new}"
         return f"{what} {self.kind}"
 
     def bump(self) -> Bump:
@@ -149,10 +153,12 @@ _KIND_NAMES = {
 }
 
 
-def _show(value: object) -> str:
+def _show(value: object, limit: int = 80) -> str:
     if value is None:
         return "(none)"
-    return f"`{value}`" if isinstance(value, str) else str(value)
+    text = f"`{value}`" if isinstance(value, str) else str(value)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 class RegistryDiff(BaseModel):
@@ -169,6 +175,7 @@ class RegistryDiff(BaseModel):
         """The changes that break compatibility under ``mode``."""
         return [change for change in self.changes if change.breaks(mode)]
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def bump(self) -> Bump:
         """The semver bump the new version needs: breaking → major, additions and deprecations →
