@@ -19,6 +19,7 @@ from rich.table import Table
 
 from telemetry_contracts.ci.config import load_config
 from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
+from telemetry_contracts.ci.export import ExportTarget, export_markdown, export_schema_file
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -192,3 +193,29 @@ def _configured(value: str | None, key: str, option: str) -> str:
                             "[tool.telemetry-contracts]", "pyproject.toml")
     return value
 
+
+
+@app.command("export")
+def export_command(
+    registry: RegistryArgument,
+    to: Annotated[ExportTarget, typer.Option("--to", help="What to write.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write it (- for "
+                                         "standard output).")] = Path("-"),
+    baseline: Annotated[str | None, typer.Option(
+        help="The previous version, for --to schema-file.")] = None,
+    schema_url: Annotated[str | None, typer.Option(
+        help="The new version's schema URL (default: the registry's, or the baseline's with "
+             "the version replaced).")] = None,
+) -> None:
+    """Write an artifact derived from REGISTRY: the OpenTelemetry schema file from BASELINE's
+    version to REGISTRY's, or a Markdown page of its contracts."""
+    if to is ExportTarget.schema_file:
+        text = export_schema_file(registry, baseline, schema_url)
+    else:
+        text = export_markdown(registry)
+    if str(output) == "-":
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    typer.echo(f"{output}: {to.value} written", err=True)
