@@ -230,3 +230,23 @@ def test_missing_baseline_is_an_input_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "TC100" in result.stderr and "--baseline" in result.stderr
+
+
+def test_transitive_mode_checks_the_head_against_every_baseline(tmp_path: Path) -> None:
+    development = edited(("    unit: s\n    stability: stable\n",
+                          "    unit: s\n    stability: development\n"))
+    v1 = write_registry(tmp_path / "v1")
+    v2 = write_registry(tmp_path / "v2", development)
+    v3 = write_registry(tmp_path / "v3", edited(("    unit: s\n", "    unit: ms\n"), development))
+    history = ["--baseline", str(v1), "--baseline", str(v2), "--head", str(v3)]
+    # Against v2 only, the unit of a development metric changed: not breaking ...
+    assert diff(*history, "--mode", "BACKWARD")[0] == 0
+    # ... but the metric was stable with unit `s` in v1.
+    code, out, err = diff(*history, "--mode", "BACKWARD_TRANSITIVE")
+    assert code == 1
+    assert "Breaking - against earlier versions:" in out
+    assert "TC903 metric `app.request.duration`: unit changed from `s` to `ms` (against" in out
+    assert "unit changed from `s` to `ms`" in err
+    code, out, _ = diff(*history, "--mode", "BACKWARD_TRANSITIVE", "--format", "json")
+    assert [c["field"] for c in json.loads(out)["breaking_against_earlier"]] == [
+        "unit", "stability"]

@@ -158,9 +158,10 @@ def schemas_check(
 
 @app.command("diff")
 def diff_command(
-    baseline: Annotated[str | None, typer.Option(
+    baseline: Annotated[list[str] | None, typer.Option(
         help="What to compare against: a directory, git:REV[:SUBDIR], snapshot or server URL "
-             "(default: `baseline` in [tool.telemetry-contracts]).")] = None,
+             "(default: `baseline` in [tool.telemetry-contracts]). Repeat it, oldest first, "
+             "to give a version history for the *_TRANSITIVE modes.")] = None,
     head: Annotated[str | None, typer.Option(
         help="The registry to check (default: `registry` in [tool.telemetry-contracts]).")] = None,
     fail_on: Annotated[FailOn | None, typer.Option(
@@ -174,12 +175,12 @@ def diff_command(
     config = load_config()
     # Configured references are taken from the pyproject.toml's directory; given ones from here.
     root = str(config.root)
-    baseline_ref, baseline_cwd = (baseline, None) if baseline else (
-        _configured(config.baseline, "baseline", "--baseline"), root)
+    baseline_refs, baseline_cwd = (baseline, None) if baseline else (
+        [_configured(config.baseline, "baseline", "--baseline")], root)
     head_ref, head_cwd = (head, None) if head else (
         _configured(config.registry, "registry", "--head"), root)
     chosen_mode = (mode.value if mode else config.compatibility)
-    result = run_diff(baseline_ref, head_ref, chosen_mode, baseline_cwd, head_cwd)
+    result = run_diff(baseline_refs, head_ref, chosen_mode, baseline_cwd, head_cwd)
     typer.echo(render_diff(result, output_format), nl=False)
     failing = result.failing(FailOn(fail_on or config.diff_fail_on))
     for change in failing:

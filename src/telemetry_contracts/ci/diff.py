@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from itertools import groupby
 
@@ -16,6 +16,7 @@ from telemetry_contracts.validators.compatibility import (
     Change,
     CompatibilityMode,
     RegistryDiff,
+    check_history,
     compare,
 )
 
@@ -78,32 +79,49 @@ class DiffResult:
     baseline: LoadedRegistry
     head: LoadedRegistry
     mode: CompatibilityMode
+    earlier_breaking: list[Change] = field(default_factory=list)
+    """Under a ``*_TRANSITIVE`` mode: what breaks against baselines older than ``baseline``."""
 
     @property
     def breaking(self) -> list[Change]:
-        return self.diff.breaking(self.mode)
+        return self.diff.breaking(self.mode) + self.earlier_breaking
 
     def failing(self, fail_on: FailOn) -> list[Change]:
         """The changes that make the run fail under ``fail_on``."""
         if fail_on is FailOn.any:
-            return list(self.diff.changes)
+            return list(self.diff.changes) + self.earlier_breaking
         if fail_on is FailOn.breaking:
             return self.breaking
         return []
 
 
 def run_diff(
-    baseline: str,
+    baseline: str | Sequence[str],
     head: str,
     mode: CompatibilityMode = "BACKWARD",
     baseline_cwd: str | None = None,
     head_cwd: str | None = None,
 ) -> DiffResult:
-    """Load ``baseline`` and ``head`` (directory, ``git:REV[:SUBDIR]``, snapshot or URL), compare;
-    each reference is taken relative to its ``*_cwd`` (default: the working directory)."""
-    old = load_registry(baseline, cwd=baseline_cwd)
-    new = load_registry(head, cwd=head_cwd)
-    return DiffResult(compare(old.snapshot, new.snapshot), old, new, mode)
+    """Load the baseline(s) and ``head`` (directory, ``git:REV[:SUBDIR]``, snapshot or URL) and
+    compare ``head`` with the newest baseline; each reference is taken relative to its ``*_cwd``
+    (default: the working directory). Several baselines (oldest first) are a version history:
+    a ``*_TRANSITIVE`` mode also checks ``head`` against each of the older ones."""
+    references = [baseline] if isinstance(baseline, str) else list(baseline)
+    history = [load_registry(reference, cwd=baseline_cwd) for reference in references]
+    old, new = history[-1], load_registry(head, cwd=head_cwd)
+    diff = compare(old.snapshot, new.snapshot)
+    earlier: list[Change] = []
+    if mode.endswith("_TRANSITIVE") and len(history) > 1:
+        seen = {_identity(change) for change in diff.breaking(mode)}
+        older = [loaded.snapshot for loaded in history[:-1]]
+        earlier = [change for change in check_history([*older, new.snapshot], mode)
+                   if _identity(change) not in seen]
+    return DiffResult(diff, old, new, mode, earlier)
+
+
+def _identity(change: Change) -> tuple[object, ...]:
+    return (change.kind, change.subject_kind, change.subject, change.parent, change.field,
+            str(change.new))
 
 
 def change_findings(result: DiffResult) -> list[Finding]:
@@ -138,7 +156,10 @@ def render_diff(result: DiffResult, output_format: DiffFormat) -> str:
     if output_format is DiffFormat.json:
         document = result.diff.model_dump(mode="json", exclude_none=True)
         document["mode"] = result.mode
-        document["breaking"] = [result.diff.changes.index(c) for c in result.breaking]
+        document["breaking"] = [result.diff.changes.index(c)
+                                for c in result.diff.breaking(result.mode)]
+        document["breaking_against_earlier"] = [
+            c.model_dump(mode="json", exclude_none=True) for c in result.earlier_breaking]
         return json.dumps(document, indent=2) + "\n"
     if output_format is DiffFormat.markdown:
         return _markdown(result)
@@ -170,6 +191,10 @@ def _text(result: DiffResult) -> str:
             for change in changes:
                 marker = f"{change.code} " if breaking and change.code else ""
                 lines.append(f"  {marker}{change.describe()}{_where(change)}")
+    if result.earlier_breaking:
+        lines.append("Breaking - against earlier versions:")
+        lines += [f"  {change.code} {change.describe()} (against {change.against})"
+                  for change in result.earlier_breaking]
     lines.append(_summary(result))
     return "\n".join(lines) + "\n"
 
@@ -200,6 +225,9 @@ def _markdown(result: DiffResult) -> str:
         verdict = f"**breaking** ({change.code})" if change.breaks(mode) else "compatible"
         lines.append(f"| {verdict} | {change.kind} | {_cell(change.qualified_subject)} | "
                      f"{_cell(change.describe())} |")
+    for change in result.earlier_breaking:
+        lines.append(f"| **breaking** ({change.code}) against {change.against} | {change.kind} | "
+                     f"{_cell(change.qualified_subject)} | {_cell(change.describe())} |")
     return "\n".join(lines) + "\n"
 
 
