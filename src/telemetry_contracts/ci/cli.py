@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -44,7 +44,7 @@ RegistryArgument = Annotated[
 ]
 
 
-class StatsFormat(str, Enum):
+class StatsFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -107,9 +107,9 @@ def stats(
     Console().print(table)
 
 
-def registry_stats(snapshot: Snapshot) -> dict[str, object]:
+def registry_stats(snapshot: Snapshot) -> dict[str, Any]:
     """Counts by kind, stability and deprecation reason, as ``stats --format json`` prints."""
-    kinds: dict[str, object] = {}
+    kinds: dict[str, dict[str, Any]] = {}
     for kind, items in (
         ("attributes", snapshot.attributes),
         ("metrics", snapshot.metrics),
