@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import PROJECT_ROOT
-from contract_samples import BREAKING_EDITS, COMPATIBLE_EDITS, edited, write_registry
+from tests.conftest import PROJECT_ROOT
+from tests.contract_samples import BREAKING_EDITS, COMPATIBLE_EDITS, edited, write_registry
 
 pytestmark = pytest.mark.slow
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from contract_samples import SAMPLE_REGISTRY, edited, write_registry
 from telemetry_contracts.ci.cli import app
+from tests.contract_samples import SAMPLE_REGISTRY, edited, write_registry
 
 runner = CliRunner()
 

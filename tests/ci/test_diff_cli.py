@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from contract_samples import (
+from telemetry_contracts.ci.cli import app
+from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.validators.compatibility import RegistryDiff
+from tests.contract_samples import (
     BREAKING_EDITS,
     COMPATIBLE_EDITS,
     SAMPLE_REGISTRY,
     edited,
     write_registry,
 )
-from telemetry_contracts.ci.cli import app
-from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.validators.compatibility import RegistryDiff
 
 runner = CliRunner()
 
