@@ -237,3 +237,27 @@ def test_legacy_deprecation_strings_name_a_rename_only_when_unconditional(
     legacy: str, target: str | None
 ) -> None:
     assert Deprecation.parse(legacy).renamed_to == target
+
+
+def test_attribute_renamed_on_a_signal_is_one_rename_not_a_removal_and_an_addition() -> None:
+    old = snapshot(attributes=(attribute("app.tier"),),
+                   metrics=(metric(attributes=(ref("app.tier"),)),))
+    deprecated = attribute("app.tier", deprecated=Deprecation(reason="renamed",
+                                                               renamed_to="app.user.tier"))
+    new = snapshot(attributes=(deprecated, attribute("app.user.tier")),
+                   metrics=(metric(attributes=(ref("app.user.tier", "required"),)),))
+    diff = compare(old, new)
+    on_metric = only(diff, subject_kind="attribute_ref")
+    assert (on_metric.kind, on_metric.subject, on_metric.renamed_to) == (
+        "renamed", "app.tier", "app.user.tier")
+    assert on_metric.describe() == (
+        "attribute `app.tier` of metric `app.request.duration` renamed to `app.user.tier`")
+    # The metric is stable: its consumers query the old key, so the rename is still breaking.
+    assert on_metric.code == "TC901" and on_metric.breaks("BACKWARD")
+    development = compare(
+        old.model_copy(update={"metrics": (metric(stability="development",
+                                                  attributes=(ref("app.tier"),)),)}),
+        new.model_copy(update={"metrics": (metric(stability="development",
+                                                  attributes=(ref("app.user.tier"),)),)}),
+    )
+    assert development.breaking("FULL") == []

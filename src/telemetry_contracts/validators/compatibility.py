@@ -202,20 +202,17 @@ def max_bump(bumps: Iterable[Bump]) -> Bump:
 
 def compare(old: Snapshot, new: Snapshot) -> RegistryDiff:
     """The field-level diff from ``old`` to ``new``, each change classified."""
-    new_attribute_types = {a.key: a.value_type for a in new.attributes}
+    head = _Head(new)
     changes: list[Change] = []
     changes += _compare_named(
-        old.attributes, new.attributes, lambda a: a.key, "attribute",
-        _attribute_fields, new_attribute_types,
+        old.attributes, new.attributes, lambda a: a.key, "attribute", _attribute_fields, head
     )
-    changes += _compare_named(
-        old.metrics, new.metrics, lambda m: m.name, "metric", _metric_fields, None
-    )
-    changes += _compare_named(old.spans, new.spans, lambda s: s.type, "span", _span_fields, None)
-    changes += _compare_named(old.events, new.events, lambda e: e.name, "event", _refs_only, None)
-    changes += _compare_named(
-        old.entities, new.entities, lambda e: e.type, "entity", _entity_fields, None
-    )
+    changes += _compare_named(old.metrics, new.metrics, lambda m: m.name, "metric",
+                              _metric_fields, head)
+    changes += _compare_named(old.spans, new.spans, lambda s: s.type, "span", _span_fields, head)
+    changes += _compare_named(old.events, new.events, lambda e: e.name, "event", _refs_only, head)
+    changes += _compare_named(old.entities, new.entities, lambda e: e.type, "entity",
+                              _entity_fields, head)
     return RegistryDiff(
         registry=new.registry, old_version=old.version, new_version=new.version, changes=changes
     )
@@ -248,17 +245,26 @@ def check_history(
 FieldComparer = Callable[[Any, Any, "_Context"], list[Change]]
 
 
+class _Head:
+    """What the comparisons need to know of the new registry's attributes."""
+
+    def __init__(self, new: Snapshot) -> None:
+        self.attribute_types = {a.key: a.value_type for a in new.attributes}
+        self.attribute_renames = {a.key: a.deprecated.renamed_to for a in new.attributes
+                                  if a.deprecated is not None and a.deprecated.renamed_to}
+
+
 class _Context:
     """What a field comparison needs to build its changes."""
 
     def __init__(self, subject_kind: SubjectKind, subject: str, old: Any, new: Any,
-                 new_attribute_types: dict[str, str] | None) -> None:
+                 head: _Head) -> None:
         self.subject_kind = subject_kind
         self.subject = subject
         self.stability = old.stability
         self.promised = old.stability == "stable" and old.deprecated is None
         self.location = new.source or old.source
-        self.new_attribute_types = new_attribute_types
+        self.head = head
 
     def change(self, field: str, old: object, new: object, *, code: str | None = None,
                backward: bool = False, forward: bool = False) -> Change:
@@ -277,7 +283,7 @@ def _compare_named(
     name_of: Callable[[Any], str],
     subject_kind: SubjectKind,
     compare_fields: FieldComparer,
-    new_attribute_types: dict[str, str] | None,
+    head: _Head,
 ) -> list[Change]:
     old_by_name = {name_of(item): item for item in old_items}
     new_by_name = {name_of(item): item for item in new_items}
@@ -290,7 +296,7 @@ def _compare_named(
         elif old is not None and new is None:
             changes.append(_removed(subject_kind, name, old))
         elif old is not None:
-            context = _Context(subject_kind, name, old, new, new_attribute_types)
+            context = _Context(subject_kind, name, old, new, head)
             changes += _deprecation_change(old, new, context)
             changes += compare_fields(old, new, context)
     return changes
@@ -331,8 +337,9 @@ def _rename_target(context: _Context, deprecation: Deprecation) -> str | None:
     target = deprecation.renamed_to
     if not target or target == context.subject:
         return None
-    types = context.new_attribute_types
-    if types is not None and target in types and types[target] != types.get(context.subject):
+    types = context.head.attribute_types
+    if context.subject_kind == "attribute" and target in types and (
+            types[target] != types.get(context.subject)):
         return None
     return target
 
@@ -465,12 +472,18 @@ def _compare_refs(
                       parent_kind=context.subject_kind, stability=context.stability,
                       location=context.location, **fields)
 
+    added = new_by_key.keys() - old_by_key.keys()
+    renamed = {key: context.head.attribute_renames[key]
+               for key in old_by_key.keys() - new_by_key.keys()
+               if context.head.attribute_renames.get(key) in added}
     for key in sorted(old_by_key.keys() - new_by_key.keys()):
-        changes.append(ref_change("removed", key, code="TC901",
+        # A rename on a stable signal still moves data consumers query: breaking like a removal.
+        changes.append(ref_change("renamed" if key in renamed else "removed", key, code="TC901",
                                   old=old_by_key[key].requirement_level.level,
+                                  renamed_to=renamed.get(key),
                                   backward_breaking=context.promised,
                                   forward_breaking=context.promised))
-    for key in sorted(new_by_key.keys() - old_by_key.keys()):
+    for key in sorted(added - set(renamed.values())):
         level = new_by_key[key].requirement_level.level
         required = level == "required" and context.promised
         changes.append(ref_change("added", key, new=level, code="TC906" if required else None,
