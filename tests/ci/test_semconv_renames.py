@@ -132,3 +132,20 @@ def test_exported_schema_file_carries_the_renames(
     assert {("attribute", "deployment.environment", "deployment.environment.name"),
             ("attribute", "tls.client.server_name", "server.address"),
             ("metric", "jvm.buffer.memory.usage", "jvm.buffer.memory.used")} <= exported & official
+
+
+def test_added_and_removed_follow_the_key_sets(
+    semconv_diff: RegistryDiff, models: tuple[Snapshot, Snapshot]
+) -> None:
+    old, new = models
+    for kind in ("attribute", "metric"):
+        before, after = set(names(old, kind)), set(names(new, kind))
+        changes = [c for c in semconv_diff.changes if c.subject_kind == kind]
+        assert {c.subject for c in changes if c.kind == "added"} == after - before
+        assert {c.subject for c in changes if c.kind == "removed"} == before - after
+    assert compare(new, new).changes == []
+    def top_level(diff: RegistryDiff, kind: str) -> set[tuple[str, str]]:
+        return {(c.subject_kind, c.subject) for c in diff.changes
+                if c.kind == kind and c.subject_kind in ("attribute", "metric")}
+
+    assert top_level(compare(new, old), "removed") == top_level(semconv_diff, "added")
