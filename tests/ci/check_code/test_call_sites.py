@@ -228,3 +228,25 @@ def test_import_inside_a_function_counts() -> None:
 )
 def test_other_names_are_not_resolved(source: str) -> None:
     assert keys(source) == []
+
+
+def test_module_level_string_constants_of_the_file_resolve() -> None:
+    source = '''
+        TENANT_KEY = "app.tenant"
+        ROUTE: Final = "http.route"
+        TWICE = "a.one"
+        TWICE = "a.two"
+        UNPACKED = "a.three"
+        UNPACKED, OTHER = compute()
+        lower_case = "a.four"
+        COMPUTED = prefix + ".five"
+
+        def handle(span):
+            span.set_attributes({TENANT_KEY: 1, ROUTE: "/", TWICE: 2, UNPACKED: 3, lower_case: 4})
+            span.set_attribute(COMPUTED, 5)
+        '''
+    found = sites(source).attribute_keys
+    assert [(use.value, use.constant, use.defined_on, use.line) for use in found] == [
+        ("app.tenant", "TENANT_KEY", 2, 12),
+        ("http.route", "ROUTE", 3, 12),
+    ]

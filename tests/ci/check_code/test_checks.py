@@ -221,3 +221,27 @@ def test_python_files_walks_folders_and_honours_exclude(tmp_path: Path) -> None:
     explicit = python_files([tmp_path / "app/gen/c_pb2.py", tmp_path / "app/b.txt"],
                             ["*_pb2.py"], root=tmp_path)
     assert [path.name for path in explicit] == ["b.txt"]
+
+
+def test_deprecated_module_constant_points_at_its_definition(
+    write_source: WriteSource, snapshot_v1_44: Snapshot
+) -> None:
+    path = write_source("keys.py", '''
+        STATUS = "http.status_code"
+        requests = meter.create_counter("http.server.request.duration")
+
+        def handle(span):
+            span.set_attribute(STATUS, 200)
+        ''')
+    found = check_code([path], snapshot_v1_44, fix=True)
+    assert summary(found.findings) == [
+        ("TC808", 3, 33, "http.server.request.duration"),
+        ("TC809", 3, 33, "http.server.request.duration"),
+        ("TC803", 6, 24, "http.status_code"),
+    ]
+    assert found.findings[2].hint == (
+        "written as the constant `STATUS` (line 2), which --fix does not rewrite: "
+        "change its value by hand"
+    )
+    assert found.fixed == []
+    assert 'STATUS = "http.status_code"' in path.read_text()

@@ -2,14 +2,17 @@
 
 Metric instruments (``create_counter`` and its siblings), attribute keys (``set_attribute``,
 ``set_attributes``, span ``attributes``, measurement attribute dicts, ``Observation``, event and
-exception attributes, log ``extra``), written as string literals or as ``opentelemetry.semconv``
-constants. Keys computed at run time (f-strings, variables, calls) are skipped.
+exception attributes, log ``extra``), written as string literals, ``opentelemetry.semconv``
+constants, or upper-case string constants of the module itself. Keys computed at run time
+(f-strings, variables, calls, constants imported from elsewhere) are skipped.
 """
 
 from __future__ import annotations
 
 import ast
 from bisect import bisect_left
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -51,8 +54,9 @@ class NameUse:
     """A metric name or attribute key as written: its value and the span of its expression.
 
     Lines are 1-based, columns are UTF-8 byte offsets as :mod:`ast` gives them. ``constant`` is
-    the expression text (``SpanAttributes.HTTP_METHOD``) when the name is a semconv constant,
-    None for a string literal.
+    the expression text when the name is written as a constant (``SpanAttributes.HTTP_METHOD``,
+    or a module-level ``HTTP_KEY`` of the file itself, defined on line ``defined_on``); None for
+    a string literal.
     """
 
     value: str
@@ -61,6 +65,7 @@ class NameUse:
     end_line: int
     end_column: int
     constant: str | None = None
+    defined_on: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +89,7 @@ class CallSites:
 def find_call_sites(tree: ast.Module, source: bytes) -> CallSites:
     """The metric and attribute call sites of one parsed module (``source`` is its text)."""
     calls, imports, assignments = _walk(tree, marked_lines(source))
-    names = SemconvNames(imports)
+    names = _Names(SemconvNames(imports), _module_constants(tree))
     instruments = _instrument_variables(assignments)
     metrics: list[MetricSite] = []
     keys: list[NameUse] = []
@@ -105,6 +110,61 @@ def find_call_sites(tree: ast.Module, source: bytes) -> CallSites:
                 continue
             keys.extend(_mapping_keys(mapping, names))
     return CallSites(tuple(metrics), tuple(keys))
+
+
+class _Names:
+    """Constants a key may be written as: semconv ones, then the file's own module constants."""
+
+    def __init__(self, semconv: SemconvNames, module: dict[str, tuple[str, int]]) -> None:
+        self.semconv = semconv
+        self.module = module
+
+    def resolve(self, expression: ast.expr) -> tuple[str, str, int] | None:
+        """``(value, expression text, line of the definition or 0)`` of a constant name."""
+        resolved = self.semconv.resolve(expression)
+        if resolved is not None:
+            return resolved[0], resolved[1], 0
+        if isinstance(expression, ast.Name) and expression.id in self.module:
+            value, line = self.module[expression.id]
+            return value, expression.id, line
+        return None
+
+
+def _module_constants(tree: ast.Module) -> dict[str, tuple[str, int]]:
+    """Upper-case names bound once at module level, to a string literal: value and line."""
+    found: dict[str, tuple[str, int]] = {}
+    bindings: Counter[str] = Counter()
+    for statement in tree.body:
+        value: ast.expr | None
+        if isinstance(statement, ast.Assign):
+            targets, value = statement.targets, statement.value
+        elif isinstance(statement, ast.AnnAssign | ast.AugAssign):
+            targets, value = [statement.target], statement.value
+        else:
+            continue
+        for target in targets:
+            bindings.update(_bound_names(target))
+        target = targets[0]
+        if (
+            isinstance(statement, ast.Assign | ast.AnnAssign)
+            and len(targets) == 1
+            and isinstance(target, ast.Name)
+            and target.id.isupper()
+            and isinstance(value, ast.Constant)
+            and isinstance(value.value, str)
+        ):
+            found[target.id] = (value.value, statement.lineno)
+    return {name: place for name, place in found.items() if bindings[name] == 1}
+
+
+def _bound_names(target: ast.expr) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from _bound_names(element)
+    elif isinstance(target, ast.Starred):
+        yield from _bound_names(target.value)
 
 
 def _is_measurement(call: ast.Call, mapping: ast.expr | None, instruments: set[str]) -> bool:
@@ -145,7 +205,7 @@ def _instrument_variables(assignments: list[ast.Assign | ast.AnnAssign]) -> set[
     return variables
 
 
-def _metric_site(call: ast.Call, factory: str, names: SemconvNames) -> MetricSite | None:
+def _metric_site(call: ast.Call, factory: str, names: _Names) -> MetricSite | None:
     name = _name_use(_argument(call, 0, "name"), names)
     if name is None:
         return None
@@ -161,26 +221,28 @@ def _metric_site(call: ast.Call, factory: str, names: SemconvNames) -> MetricSit
     return MetricSite(name, factory, instrument, unit)
 
 
-def _mapping_keys(mapping: ast.expr | None, names: SemconvNames) -> list[NameUse]:
+def _mapping_keys(mapping: ast.expr | None, names: _Names) -> list[NameUse]:
     if not isinstance(mapping, ast.Dict):
         return []
     uses = (_name_use(key, names) for key in mapping.keys if key is not None)
     return [use for use in uses if use is not None]
 
 
-def _name_use(expression: ast.expr | None, names: SemconvNames) -> NameUse | None:
-    """A literal or semconv-constant name; None for anything computed at run time."""
+def _name_use(expression: ast.expr | None, names: _Names) -> NameUse | None:
+    """A literal or constant name; None for anything computed at run time."""
     if expression is None:
         return None
+    constant: str | None = None
+    defined_on = 0
     if isinstance(expression, ast.Constant):
         if not isinstance(expression.value, str):
             return None
-        value, constant = expression.value, None
+        value = expression.value
     else:
         resolved = names.resolve(expression)
         if resolved is None:
             return None
-        value, constant = resolved
+        value, constant, defined_on = resolved
     return NameUse(
         value,
         expression.lineno,
@@ -188,6 +250,7 @@ def _name_use(expression: ast.expr | None, names: SemconvNames) -> NameUse | Non
         expression.end_lineno or expression.lineno,
         expression.end_col_offset or expression.col_offset,
         constant,
+        defined_on,
     )
 
 

@@ -118,6 +118,10 @@ def _deprecated(kind: str, use: NameUse, deprecation: Deprecation,
             f"{kind} `{use.value}` is deprecated and has no single replacement{note}",
         )
     message = f"{kind} `{use.value}` is deprecated: use `{replacement}`"
+    if use.constant is not None and use.defined_on:
+        hint = (f"written as the constant `{use.constant}` (line {use.defined_on}), which --fix "
+                "does not rewrite: change its value by hand")
+        return Problem(Violation.DEPRECATED_NAME, use, message, hint)
     if use.constant is not None:
         constant = semconv_constant_for(replacement)
         instead = f" with `{constant}`" if constant else ""
