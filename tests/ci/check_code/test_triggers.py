@@ -130,3 +130,24 @@ def test_pruned_walk_finds_what_the_full_walk_finds_on_installed_opentelemetry_s
             found += 1
             assert has_trigger(source), path
     assert found > 0
+
+
+def test_call_sites_in_decorators_of_otherwise_plain_definitions_are_found() -> None:
+    source = b'''
+@traced(attributes_from=lambda span: span.set_attribute("a.function", 1))
+def plain():
+    return 1
+
+
+@register(
+    meter.create_counter("a.counter")
+)
+class Plain:
+    @staticmethod
+    @hook(lambda span: span.set_attribute("a.method", 1))
+    async def method():
+        return 2
+'''
+    found = find_call_sites(ast.parse(source), source)
+    assert sorted(use.value for use in found.attribute_keys) == ["a.function", "a.method"]
+    assert [site.name.value for site in found.metrics] == ["a.counter"]

@@ -312,6 +312,9 @@ def _walk(
         node = pop()
         first = getattr(node, "lineno", None)
         if first is not None:
+            decorators = getattr(node, "decorator_list", None)
+            if decorators:  # a definition's line range starts at its `def`, after them
+                first = decorators[0].lineno
             index = bisect_left(marked, first)
             if index == len(marked) or marked[index] > node.end_lineno:  # type: ignore[attr-defined]
                 continue
