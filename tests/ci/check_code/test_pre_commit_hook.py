@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from telemetry_contracts.schemas.snapshot import Snapshot
-
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+from tests.conftest import PROJECT_ROOT
 
 CLEAN = '''\
 from opentelemetry import trace
@@ -65,7 +64,7 @@ def hook_repository(
     _git(repository, "add", ".")
     environment = {
         key: value for key, value in os.environ.items()
-        if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PRE_COMMIT_HOME")
+        if key not in ("VIRTUAL_ENV", "PYTHONPATH") and not key.startswith(("GIT_", "PRE_COMMIT"))
     }
     environment["PRE_COMMIT_HOME"] = str(tmp_path_factory.mktemp("pre-commit-home"))
     return repository, environment
