@@ -99,6 +99,19 @@ def test_deprecated_without_single_replacement_quotes_the_note(
     assert finding.hint is None
 
 
+def test_multi_line_deprecation_notes_stay_on_one_line(write_source: WriteSource) -> None:
+    snapshot = Snapshot.build(registry="test", version="1", attributes=[
+        Attribute(key="a.old", type="string",
+                  deprecated=Deprecation(note="Moved to\n  [another](https://x)\n\nrepository.")),
+    ])
+    path = write_source("note.py", 'span.set_attribute("a.old", 1)\n')
+    (finding,) = findings(path, snapshot)
+    assert finding.message == (
+        "attribute `a.old` is deprecated and has no single replacement: "
+        "Moved to [another](https://x) repository."
+    )
+
+
 def test_wrong_instrument_and_unit(write_source: WriteSource, snapshot_v1_44: Snapshot) -> None:
     path = write_source("instruments.py", '''
         a = meter.create_counter("http.client.request.duration", unit="s")

@@ -112,7 +112,7 @@ def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
 def _deprecated(kind: str, use: NameUse, deprecation: Deprecation,
                 replacement: str | None) -> Problem:
     if replacement is None:
-        note = f": {deprecation.note}" if deprecation.note else ""
+        note = f": {' '.join(deprecation.note.split())}" if deprecation.note else ""
         return Problem(
             Violation.DEPRECATED_NAME, use,
             f"{kind} `{use.value}` is deprecated and has no single replacement{note}",
