@@ -112,7 +112,12 @@ def check_code(
                 path.write_bytes(fixed_source)
                 result.files_fixed += 1
                 result.fixed.extend(_findings(fixed, display, source))
-                problems = [problem for problem in problems if problem not in fixed]
+                # Report what is left where it now is: rewritten literals shift columns.
+                source = fixed_source
+                problems, error = scan_source(source, display, index)
+                problems = _enabled_problems(problems, source, enabled)
+                if error is not None:
+                    result.findings.append(error)
         result.findings.extend(_findings(problems, display, source))
     return result
 

@@ -201,3 +201,18 @@ def test_fix_in_process_reports_what_it_fixed(
     ]
     assert result.fixed[-1].location.column == 40  # characters, not bytes
     assert client.read_bytes() == EXPECTED["app/client.py"]
+
+
+def test_findings_left_after_fix_point_into_the_rewritten_file(
+    tmp_path: Path, snapshot_v1_44: Snapshot
+) -> None:
+    path = tmp_path / "shifted.py"
+    path.write_bytes(b'span.set_attributes({"http.method": 1, "app.unknown": 2})\n')
+    result = check_code([path], snapshot_v1_44, fix=True)
+    rewritten = b'span.set_attributes({"http.request.method": 1, "app.unknown": 2})\n'
+    assert path.read_bytes() == rewritten
+    (left,) = result.findings
+    assert (left.code, left.location.column) == ("TC802", 48)
+    assert path.read_bytes()[left.location.column - 1:].startswith(b'"app.unknown"')
+    (fixed,) = result.fixed
+    assert (fixed.code, fixed.location.column) == ("TC803", 22)
