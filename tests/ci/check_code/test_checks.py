@@ -159,6 +159,29 @@ def test_rename_chains_end_at_the_first_live_name(write_source: WriteSource) -> 
     path = write_source("chain.py", 'span.set_attribute("a.one", 1)\n')
     (finding,) = findings(path, snapshot)
     assert finding.message == "attribute `a.one` is deprecated: use `a.three`"
+    assert finding.hint == "--fix rewrites it"
+
+
+def test_renames_to_unregistered_names_are_not_fixed(write_source: WriteSource) -> None:
+    snapshot = Snapshot.build(
+        registry="test", version="1",
+        attributes=[Attribute(key="a.old", type="string",
+                              deprecated=Deprecation(reason="renamed", renamed_to="a.gone"))],
+        metrics=[Metric(name="m.old", instrument="counter", unit="1",
+                        deprecated=Deprecation(reason="renamed", renamed_to="m.gone"))],
+    )
+    path = write_source("gone.py", '''
+        meter.create_counter("m.old", "1")
+        s.set_attribute("a.old", 1)
+        ''')
+    result = check_code([path], snapshot, fix=True)
+    assert [(f.message, f.hint) for f in result.findings] == [
+        ("metric `m.old` is deprecated: use `m.gone`",
+         "`m.gone` is not in the registry either, so --fix leaves it"),
+        ("attribute `a.old` is deprecated: use `a.gone`",
+         "`a.gone` is not in the registry either, so --fix leaves it"),
+    ]
+    assert result.fixed == []
 
 
 def test_inline_ignore_silences_only_its_codes_on_its_line(

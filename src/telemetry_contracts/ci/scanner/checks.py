@@ -78,7 +78,8 @@ def check_call_sites(sites: CallSites, index: RegistryIndex) -> Iterator[Problem
             replacement = _final_name(attribute.deprecated, index.attributes)
             if replacement is not None and attribute.key != key.value:  # a template's key
                 replacement += key.value[len(attribute.key):]
-            yield _deprecated("attribute", key, attribute.deprecated, replacement)
+            registered = replacement is not None and index.attribute(replacement) is not None
+            yield _deprecated("attribute", key, attribute.deprecated, replacement, registered)
 
 
 def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
@@ -91,8 +92,9 @@ def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
         )
         return
     if metric.deprecated is not None:
-        yield _deprecated("metric", name, metric.deprecated,
-                          _final_name(metric.deprecated, index.metrics))
+        replacement = _final_name(metric.deprecated, index.metrics)
+        yield _deprecated("metric", name, metric.deprecated, replacement,
+                          replacement in index.metrics)
     if metric.instrument != site.instrument:
         yield Problem(
             Violation.INSTRUMENT_MISMATCH, name,
@@ -110,7 +112,8 @@ def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
 
 
 def _deprecated(kind: str, use: NameUse, deprecation: Deprecation,
-                replacement: str | None) -> Problem:
+                replacement: str | None, registered: bool) -> Problem:
+    """TC803, with the replacement to rewrite a literal to when the registry defines it."""
     if replacement is None:
         note = f": {' '.join(deprecation.note.split())}" if deprecation.note else ""
         return Problem(
@@ -127,6 +130,9 @@ def _deprecated(kind: str, use: NameUse, deprecation: Deprecation,
         instead = f" with `{constant}`" if constant else ""
         hint = (f"written as the constant `{use.constant}`, which --fix does not rewrite: "
                 f"replace it by hand{instead}")
+        return Problem(Violation.DEPRECATED_NAME, use, message, hint)
+    if not registered:
+        hint = f"`{replacement}` is not in the registry either, so --fix leaves it"
         return Problem(Violation.DEPRECATED_NAME, use, message, hint)
     return Problem(Violation.DEPRECATED_NAME, use, message, "--fix rewrites it",
                    replacement=replacement)
