@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from telemetry_contracts.validators import naming
+from telemetry_contracts.validators import naming, units
 from telemetry_contracts.validators.rule import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -14,4 +14,11 @@ RULES: tuple[Rule, ...] = (
     naming.ReservedNamespace(),
     naming.NameIsNamespace(),
     naming.CountSuffixInstrument(),
+    units.UnitSyntax(),
+    units.UnknownUnit(),
+    units.NonBaseUnit(),
+    units.DurationUnit(),
+    units.CountUnit(),
+    units.RatioUnit(),
+    units.DurationInstrument(),
 )
