@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from telemetry_contracts.validators import naming, units
+from telemetry_contracts.validators import (
+    deprecations,
+    governance,
+    naming,
+    stability,
+    units,
+    values,
+)
 from telemetry_contracts.validators.rule import Rule
 
 RULES: tuple[Rule, ...] = (
@@ -21,4 +28,28 @@ RULES: tuple[Rule, ...] = (
     units.CountUnit(),
     units.RatioUnit(),
     units.DurationInstrument(),
+    values.ExampleType(),
+    values.EnumMixedTypes(),
+    values.EnumDuplicate(),
+    values.EnumMemberId(),
+    values.EmptyEnum(),
+    values.MissingExamples(),
+    values.UnknownReference(),
+    values.MissingBrief(),
+    deprecations.RenamedWithoutTarget(),
+    deprecations.RenameTargetMissing(),
+    deprecations.RenameTargetDeprecated(),
+    deprecations.RenameChangesType(),
+    deprecations.RenameChangesInstrument(),
+    deprecations.RenameCycle(),
+    deprecations.SunsetPassed(),
+    deprecations.SunsetWithoutDeprecation(),
+    stability.StableRequiresUnstable(),
+    stability.StableUsesDeprecated(),
+    stability.StableEntityIdentity(),
+    stability.DeprecatedStabilityWithoutDeprecation(),
+    governance.SemconvNamespaceCollision(),
+    governance.SemconvRedefinition(),
+    governance.SensitiveKey(),
+    governance.SensitiveAttributeOnMetric(),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import textwrap
 from collections.abc import Iterable, Iterator
 from functools import cached_property
@@ -27,9 +28,15 @@ OPENTELEMETRY_SCHEMA_PREFIX = "https://opentelemetry.io/schemas/"
 class Context:
     """One snapshot under check, its indexes, and the semantic-convention baseline (if any)."""
 
-    def __init__(self, snapshot: Snapshot, baseline: Snapshot | None = None) -> None:
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        baseline: Snapshot | None = None,
+        today: dt.date | None = None,
+    ) -> None:
         self.snapshot = snapshot
         self.baseline = baseline
+        self.today = today or dt.date.today()
 
     @cached_property
     def attributes(self) -> dict[str, Attribute]:
