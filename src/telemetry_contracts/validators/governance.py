@@ -172,7 +172,7 @@ class SensitiveKey(Rule):
             examples: [jane@example.com]
             annotations: {sensitivity: pii}
     """)
-    fix = "add `annotations: {sensitivity: pii}` (or `secret`, `internal`, `public`)"
+    fix = "add `annotations: {sensitivity: pii}`, or `secret`, `internal`, `public`"
 
     def check(self, context: Context) -> Iterator[Finding]:
         for attribute in context.own_attributes:

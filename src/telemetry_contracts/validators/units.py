@@ -95,7 +95,7 @@ class UnknownUnit(Rule):
             instrument: updowncounter
             unit: By
     """)
-    fix = "use the UCUM symbol (`s`, `By`, `Hz`, `Cel`) or a `{annotation}`"
+    fix = "use a UCUM symbol such as `s`, `By`, `Hz`, `Cel`, or a `{annotation}`"
 
     def check(self, context: Context) -> Iterator[Finding]:
         for metric in live_metrics(context):
