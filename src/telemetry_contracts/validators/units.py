@@ -169,7 +169,7 @@ class DurationUnit(Rule):
             instrument: histogram
             unit: s
     """)
-    fix = "set `unit: s` and record seconds (a float)"
+    fix = "set `unit: s` and record seconds as a float"
 
     def check(self, context: Context) -> Iterator[Finding]:
         for metric in live_metrics(context):
