@@ -72,3 +72,16 @@ def test_sunset_is_judged_against_the_given_day(tmp_path: Path) -> None:
     (rule,) = [r for r in RULES if r.code == "TC507"]
     assert not list(rule.check(Context(snapshot, today=dt.date(2030, 6, 30))))
     assert list(rule.check(Context(snapshot, today=dt.date(2030, 7, 1))))
+
+
+def test_rename_to_a_template_instance_resolves_through_the_template(lint: Lint) -> None:
+    text = registry(renamed("shop.content_length", "shop.header.content-length", "int")
+                    + attribute("shop.header", "template[string[]]", examples=[["x"]]))
+    assert not lint(text, "TC502")
+    (finding,) = lint(text, "TC504")
+    assert "`shop.header.content-length` (string[])" in finding.message
+
+
+def test_self_rename_is_a_cycle_not_a_chain(lint: Lint) -> None:
+    text = registry(renamed("shop.a", "shop.a"))
+    assert lint(text, "TC506") and not lint(text, "TC503")

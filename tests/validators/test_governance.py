@@ -9,17 +9,21 @@ from contract_text import attribute, metric, registry
 
 from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.model import Attribute, Metric
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.validators import check
 from telemetry_contracts.validators.governance import sensitive_words
+from telemetry_contracts.validators.rule import Context
 
 Lint = Callable[..., list[Finding]]
 
 
 @pytest.fixture(scope="module")
-def semconv():  # type: ignore[no-untyped-def]
+def semconv() -> Snapshot:
     return baseline_snapshot()
 
 
-def test_namespace_collision_needs_a_baseline(lint: Lint, semconv) -> None:  # type: ignore[no-untyped-def]
+def test_namespace_collision_needs_a_baseline(lint: Lint, semconv: Snapshot) -> None:
     text = registry(attribute("http.retry_budget", "int"))
     (finding,) = lint(text, "TC701", baseline=semconv)
     assert "`http.`" in finding.message
@@ -30,7 +34,7 @@ def test_namespace_collision_needs_a_baseline(lint: Lint, semconv) -> None:  # t
     assert not lint(registry(attribute("acme.retry_budget", "int")), "TC701", baseline=semconv)
 
 
-def test_redefinition_of_semconv_types(lint: Lint, semconv) -> None:  # type: ignore[no-untyped-def]
+def test_redefinition_of_semconv_types(lint: Lint, semconv: Snapshot) -> None:
     bad = registry(metrics=metric("http.server.request.duration", "counter", "s"))
     (finding,) = lint(bad, "TC702", baseline=semconv)
     assert "instrument `counter`" in finding.message
@@ -63,3 +67,18 @@ def test_sensitive_key_rule_skips_non_text_types_and_annotated_keys(lint: Lint) 
                                        annotations={"sensitivity": "secret"})), "TC703")
     assert not lint(registry(attribute("shop.password", examples=["x"],
                                        annotations={"sensitivity": "public"})), "TC703")
+
+
+def test_a_registry_defining_most_of_the_baseline_is_a_semconv_release(
+    semconv: Snapshot,
+) -> None:
+    changed = Metric(name="http.server.request.duration", instrument="counter", unit="ms")
+    custom = Snapshot.build(registry="shop", version="1.0.0", metrics=[changed])
+    assert not Context(custom, semconv).is_opentelemetry_registry
+    release = Snapshot.build(
+        registry="semconv-old", version="1.0.0", metrics=[changed],
+        attributes=[Attribute(key=a.key, type="string") for a in semconv.attributes],
+    )
+    assert Context(release, semconv).is_opentelemetry_registry
+    assert not check(release, baseline=semconv, select=["TC701", "TC702"])
+    assert [f for f in check(custom, baseline=semconv, select=["TC702"])]

@@ -27,7 +27,9 @@ def renames(context: Context) -> Iterator[tuple[Renamable, Renamable | None]]:
     """Each deprecated item with a ``renamed_to``, and the item that name resolves to."""
     for item, index in deprecated_items(context):
         target = item.deprecated.renamed_to if item.deprecated else None
-        if target:
+        if target and isinstance(item, Attribute):
+            yield item, context.attribute(target)
+        elif target:
             yield item, index.get(target)
 
 
@@ -161,13 +163,14 @@ class RenameTargetDeprecated(Rule):
 
     def check(self, context: Context) -> Iterator[Finding]:
         for item, target in renames(context):
-            if target is not None and target.deprecated is not None:
-                index = context.attributes if isinstance(item, Attribute) else context.metrics
-                final = final_name(item, index)
-                hint = f"rename straight to `{final}`" if final else None
+            if target is None or target.deprecated is None:
+                continue
+            index = context.attributes if isinstance(item, Attribute) else context.metrics
+            final = final_name(item, index)
+            if final is not None:  # chains into a cycle or nowhere are TC506 and TC502
                 yield self.finding(
                     item, f"`{subject_of(item)}` is renamed to `{subject_of(target)}`, which "
-                    "is deprecated too", context, hint=hint,
+                    "is deprecated too", context, hint=f"rename straight to `{final}`",
                 )
 
 
@@ -211,8 +214,9 @@ class RenameChangesType(Rule):
                 and "any" not in (item.value_type, target.value_type)
                 and item.value_type != target.value_type
             ):
+                name = item.deprecated.renamed_to if item.deprecated else target.key
                 yield self.finding(
-                    item, f"`{item.key}` ({item.value_type}) is renamed to `{target.key}` "
+                    item, f"`{item.key}` ({item.value_type}) is renamed to `{name}` "
                     f"({target.value_type})", context,
                 )
 

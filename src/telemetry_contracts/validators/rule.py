@@ -72,8 +72,14 @@ class Context:
 
     @cached_property
     def is_opentelemetry_registry(self) -> bool:
-        """True for OpenTelemetry's own conventions, which may use the reserved namespaces."""
-        return (self.snapshot.schema_url or "").startswith(OPENTELEMETRY_SCHEMA_PREFIX)
+        """True for a release of OpenTelemetry's own conventions: its schema URL says so, or it
+        defines most of the baseline's attributes itself (older releases carry no manifest).
+        Such a registry owns the reserved and semantic-convention namespaces."""
+        if (self.snapshot.schema_url or "").startswith(OPENTELEMETRY_SCHEMA_PREFIX):
+            return True
+        official = self.baseline_attributes
+        own = sum(1 for a in self.own_attributes if a.key in official)
+        return bool(official) and own * 2 >= len(official)
 
     @cached_property
     def baseline_attributes(self) -> dict[str, Attribute]:
