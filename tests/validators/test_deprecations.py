@@ -6,12 +6,11 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from contract_text import attribute, metric, registry
-
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.validators.catalog import RULES
 from telemetry_contracts.validators.rule import Context
+from tests.validators.contract_text import attribute, metric, registry
 
 Lint = Callable[..., list[Finding]]
 

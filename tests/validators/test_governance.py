@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from contract_text import attribute, metric, registry
 
 from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.schemas.findings import Finding
@@ -14,6 +13,7 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators import check
 from telemetry_contracts.validators.governance import sensitive_words
 from telemetry_contracts.validators.rule import Context
+from tests.validators.contract_text import attribute, metric, registry
 
 Lint = Callable[..., list[Finding]]
 

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from contract_text import attribute, metric, registry
 
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.validators import check
+from tests.validators.contract_text import attribute, metric, registry
 
 Lint = Callable[..., list[Finding]]
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from contract_text import metric, registry
 
 from telemetry_contracts.schemas.findings import Finding
+from tests.validators.contract_text import metric, registry
 
 Lint = Callable[..., list[Finding]]
 

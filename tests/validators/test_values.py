@@ -6,12 +6,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from contract_text import attribute, metric, registry
 
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import AttributeRef
 from telemetry_contracts.validators import check
+from tests.validators.contract_text import attribute, metric, registry
 
 Lint = Callable[..., list[Finding]]
 
