@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import PROJECT_ROOT
+
 CLEAN_CONTRACTS = """\
 file_format: definition/2
 attributes:
