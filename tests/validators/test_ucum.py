@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from telemetry_contracts.validators.ucum import (
     SimpleUnit,
@@ -45,3 +47,17 @@ def test_malformed_units_are_syntax_errors(unit: str) -> None:
 def test_unknown_symbols_are_unknown_atoms(unit: str) -> None:
     with pytest.raises(UnknownAtomError):
         parse_unit(unit)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("(){}[]./*^+-0123456789smByKiHzk%' ")), max_size=60))
+def test_any_text_parses_or_is_refused_with_a_reason(text: str) -> None:
+    try:
+        parse_unit(text)
+    except (UnitSyntaxError, UnknownAtomError) as error:
+        assert str(error)
+
+
+def test_hostile_nesting_is_refused_without_recursion() -> None:
+    with pytest.raises(UnitSyntaxError, match="longer than"):
+        parse_unit("(" * 100_000 + "s" + ")" * 100_000)

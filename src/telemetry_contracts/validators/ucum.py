@@ -33,6 +33,9 @@ PLAIN_ATOMS = frozenset({
 """Atoms without prefixes."""
 BINARY_ATOMS = frozenset({"By", "bit"})
 
+MAX_UNIT_LENGTH = 200
+"""Longer text is refused before parsing (real units are a few characters; nesting recurses)."""
+
 _TOKEN = re.compile(r"\{[^{}]*\}|\[[^\[\]]*\]|[()./]|[+-]?\d+|[^\s{}\[\]()./\d+-]+|\S")
 _PRINTABLE = re.compile(r"^[!-~]+$")
 
@@ -71,6 +74,8 @@ def parse_unit(text: str) -> ParsedUnit:
     """Parse ``text``; raise :class:`UnitSyntaxError` or :class:`UnknownAtomError`."""
     if not text:
         raise UnitSyntaxError("the unit is empty; use `1` for a dimensionless value")
+    if len(text) > MAX_UNIT_LENGTH:
+        raise UnitSyntaxError(f"the unit is longer than {MAX_UNIT_LENGTH} characters")
     if not _PRINTABLE.match(text):
         raise UnitSyntaxError("a UCUM unit has no spaces or non-ASCII characters")
     if text.count("{") != text.count("}"):
