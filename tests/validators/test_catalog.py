@@ -75,3 +75,16 @@ def test_select_and_ignore_take_code_prefixes(tmp_path: Path) -> None:
     assert {f.code for f in check(snapshot, select=["TC201"])} == {"TC201"}
     assert "TC201" not in {f.code for f in check(snapshot, ignore=["tc20"])}
     assert {f.code for f in check(snapshot, select=["TC2"], ignore=["TC201"])} == {"TC203"}
+
+
+OVERLAPS = {"TC206": {"TC701"}}
+"""Codes another rule's bad example also raises by nature (`otel.` is a semconv namespace)."""
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda rule: rule.code)
+def test_examples_raise_no_other_findings(rule: Rule, lint: Lint) -> None:
+    baseline = baseline_snapshot()
+    assert lint(rule.good_example, baseline=baseline) == []
+    if rule.code not in LOADER_REFUSES:
+        others = {f.code for f in lint(rule.bad_example, baseline=baseline)} - {rule.code}
+        assert others <= OVERLAPS.get(rule.code, set())

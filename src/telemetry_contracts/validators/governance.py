@@ -99,23 +99,23 @@ class SemconvRedefinition(Rule):
     severity = "error"
     summary = "A semantic-convention name keeps its official type, instrument and unit."
     rationale = (
-        "Redefining `http.response.status_code` as a string, or `http.server.request.duration` "
-        "in `ms`, makes this registry's data incompatible with every dashboard, library and "
+        "Redefining `http.response.status_code` as a string, or `http.server.active_requests` "
+        "as a counter, makes this registry's data incompatible with every dashboard, library and "
         "backend that expects the official definition."
     )
     bad_example = contract("""
         metrics:
-          - name: http.server.request.duration
-            instrument: histogram
-            unit: ms
-            brief: Duration of HTTP server requests.
+          - name: http.server.active_requests
+            instrument: counter
+            unit: "{request}"
+            brief: Active HTTP server requests.
     """)
     good_example = contract("""
         metrics:
-          - name: http.server.request.duration
-            instrument: histogram
-            unit: s
-            brief: Duration of HTTP server requests.
+          - name: http.server.active_requests
+            instrument: updowncounter
+            unit: "{request}"
+            brief: Active HTTP server requests.
     """)
     fix = "use the official definition, or a name under your own namespace"
 

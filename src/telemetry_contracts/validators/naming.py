@@ -52,13 +52,17 @@ class LowerCaseName(Rule):
     )
     bad_example = contract("""
         attributes:
-          - key: http.requestMethod
+          - key: shop.orderId
             type: string
+            brief: What it holds.
+            examples: ["x"]
     """)
     good_example = contract("""
         attributes:
-          - key: http.request.method
+          - key: shop.order_id
             type: string
+            brief: What it holds.
+            examples: ["x"]
     """)
     fix = "write the name in lower case, words separated by `_`"
 
@@ -82,11 +86,13 @@ class NameFormat(Rule):
         attributes:
           - key: my-service..retry__count
             type: int
+            brief: What it holds.
     """)
     good_example = contract("""
         attributes:
           - key: my_service.retry.count
             type: int
+            brief: What it holds.
     """)
     fix = "use `namespace.sub_namespace.word_word`: letters, digits, single `_` and `.`"
 
@@ -112,11 +118,15 @@ class MissingNamespace(Rule):
         attributes:
           - key: status
             type: string
+            brief: What it holds.
+            examples: ["x"]
     """)
     good_example = contract("""
         attributes:
           - key: payment.status
             type: string
+            brief: What it holds.
+            examples: ["x"]
     """)
     fix = "prefix the name with its domain's namespace"
 
@@ -138,15 +148,17 @@ class UnitInMetricName(Rule):
     )
     bad_example = contract("""
         metrics:
-          - name: http.server.request.duration_seconds
+          - name: shop.checkout.duration_seconds
             instrument: histogram
             unit: s
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
-          - name: http.server.request.duration
+          - name: shop.checkout.duration
             instrument: histogram
             unit: s
+            brief: What it measures.
     """)
     fix = "drop the unit word from the name; the `unit` field carries it"
 
@@ -176,12 +188,14 @@ class TypeInMetricName(Rule):
           - name: shop.orders_total
             instrument: counter
             unit: '{order}'
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.orders
             instrument: counter
             unit: '{order}'
+            brief: What it measures.
     """)
     fix = "drop the type word; use `.count` for an up-down counter of things"
 
@@ -208,11 +222,15 @@ class ReservedNamespace(Rule):
         attributes:
           - key: otel.team
             type: string
+            brief: What it holds.
+            examples: ["x"]
     """)
     good_example = contract("""
         attributes:
           - key: acme.team
             type: string
+            brief: What it holds.
+            examples: ["x"]
     """)
     fix = "move the name under your organisation's namespace"
 
@@ -243,15 +261,21 @@ class NameIsNamespace(Rule):
         attributes:
           - key: shop.cart
             type: string
+            brief: What it holds.
+            examples: ["x"]
           - key: shop.cart.size
             type: int
+            brief: What it holds.
     """)
     good_example = contract("""
         attributes:
           - key: shop.cart.id
             type: string
+            brief: What it holds.
+            examples: ["x"]
           - key: shop.cart.size
             type: int
+            brief: What it holds.
     """)
     fix = "rename the shorter key by adding a last part (`shop.cart.id`)"
 
@@ -281,12 +305,14 @@ class CountSuffixInstrument(Rule):
           - name: shop.order.count
             instrument: counter
             unit: '{order}'
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.order.placed
             instrument: counter
             unit: '{order}'
+            brief: What it measures.
     """)
 
     def check(self, context: Context) -> Iterator[Finding]:

@@ -51,12 +51,14 @@ class UnitSyntax(Rule):
           - name: shop.checkout.rate
             instrument: gauge
             unit: "{checkout / s"
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.checkout.rate
             instrument: gauge
             unit: "{checkout}/s"
+            brief: What it measures.
     """)
     fix = "write a UCUM unit: symbols joined by `.` and `/`, counts as `{thing}`, `1` for none"
 
@@ -88,12 +90,14 @@ class UnknownUnit(Rule):
           - name: shop.cache.size
             instrument: updowncounter
             unit: bytes
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.cache.size
             instrument: updowncounter
             unit: By
+            brief: What it measures.
     """)
     fix = "use a UCUM symbol such as `s`, `By`, `Hz`, `Cel`, or a `{annotation}`"
 
@@ -121,15 +125,17 @@ class NonBaseUnit(Rule):
     )
     bad_example = contract("""
         metrics:
-          - name: shop.checkout.duration
-            instrument: histogram
-            unit: ms
+          - name: shop.cache.size
+            instrument: updowncounter
+            unit: KiBy
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
-          - name: shop.checkout.duration
-            instrument: histogram
-            unit: s
+          - name: shop.cache.size
+            instrument: updowncounter
+            unit: By
+            brief: What it measures.
     """)
     fix = "record the value in the base unit and convert at the call site"
 
@@ -162,12 +168,14 @@ class DurationUnit(Rule):
           - name: shop.payment.duration
             instrument: histogram
             unit: "{millisecond}"
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.payment.duration
             instrument: histogram
             unit: s
+            brief: What it measures.
     """)
     fix = "set `unit: s` and record seconds as a float"
 
@@ -195,12 +203,14 @@ class CountUnit(Rule):
           - name: shop.order.count
             instrument: updowncounter
             unit: "1"
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.order.count
             instrument: updowncounter
             unit: "{order}"
+            brief: What it measures.
     """)
     fix = "name the counted thing in the unit: `{order}`"
 
@@ -229,12 +239,14 @@ class RatioUnit(Rule):
           - name: shop.cache.utilization
             instrument: gauge
             unit: "%"
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.cache.utilization
             instrument: gauge
             unit: "1"
+            brief: What it measures.
     """)
     fix = "set `unit: \"1\"` and record a fraction between 0 and 1"
 
@@ -263,12 +275,14 @@ class DurationInstrument(Rule):
           - name: shop.payment.duration
             instrument: gauge
             unit: s
+            brief: What it measures.
     """)
     good_example = contract("""
         metrics:
           - name: shop.payment.duration
             instrument: histogram
             unit: s
+            brief: What it measures.
     """)
     fix = "use `instrument: histogram`"
 
