@@ -146,6 +146,11 @@ def test_select_ignore_and_per_path_ignores(cli: Cli, tmp_path: Path) -> None:
     assert cli("lint", "--select", "TC3", cwd=tmp_path).stdout == ""
 
 
+def test_excluded_files_report_nothing(cli: Cli, tmp_path: Path) -> None:
+    make_project(tmp_path, with_sensitive_key(), 'exclude = ["telemetry/contracts.yaml"]\n')
+    assert cli("lint", "--fail-on", "info", cwd=tmp_path).stdout == ""
+
+
 def test_inline_ignore_comment_silences_its_line_only(cli: Cli, tmp_path: Path) -> None:
     text = with_sensitive_key().replace(
         "- key: shop.customer.email", "- key: shop.customer.email  # telemetry-contracts: "

@@ -85,7 +85,10 @@ def run_lint(
     findings = suppressions.select_codes(
         findings, list(select) or config.select, [*config.ignore, *ignore]
     )
-    findings = suppressions.per_path_ignored(findings, config.per_path_ignores, config.root)
+    per_path = {**config.per_path_ignores}
+    for pattern in config.exclude:  # excluded files report nothing
+        per_path[pattern] = [*per_path.get(pattern, []), "TC"]
+    findings = suppressions.per_path_ignored(findings, per_path, config.root)
     findings = suppressions.inline_ignored(findings, suppressions.file_line_reader())
     if write_baseline is not None:
         written = suppressions.write_findings_baseline(write_baseline, findings, config.root)
