@@ -289,7 +289,7 @@ class Resolver:
         metrics = self._metrics()
         spans = [
             Span(
-                type=group_id.removeprefix("span."),
+                type=_span_type(group_id),
                 kind=spec.span_kind if isinstance(spec, GroupSpec) else spec.kind,
                 brief=_text(spec.brief),
                 stability=spec.stability or "development",
@@ -491,6 +491,14 @@ class Resolver:
             )
         group.resolved = refs
         return refs
+
+
+def _span_type(group_id: str) -> str:
+    """A span's type: its group id without the ``span.`` (or older ``trace.``) prefix."""
+    for prefix in ("span.", "trace."):
+        if group_id.startswith(prefix):
+            return group_id[len(prefix) :]
+    return group_id
 
 
 def _metric_name(spec: GroupSpec | V2MetricSpec) -> str:
