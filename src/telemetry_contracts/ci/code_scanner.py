@@ -11,24 +11,26 @@ import ast
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
 from pathlib import Path, PurePosixPath
 
+from telemetry_contracts.ci import suppressions
 from telemetry_contracts.ci.config import PYPROJECT, ProjectConfig
-from telemetry_contracts.ci.project_filters import (
-    inline_ignored,
-    is_excluded,
-    relative_to_root,
-    rule_enabled,
-)
-from telemetry_contracts.ci.reporters import RuleInfo
 from telemetry_contracts.ci.scanner.call_sites import find_call_sites
 from telemetry_contracts.ci.scanner.checks import Problem, RegistryIndex, check_call_sites
 from telemetry_contracts.ci.scanner.fixes import apply_fixes
 from telemetry_contracts.ci.scanner.triggers import has_trigger
 from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.schemas.findings import ContractError, Finding, Location
+from telemetry_contracts.schemas.findings import (
+    SEVERITY_RANK,
+    ContractError,
+    Finding,
+    Location,
+    Severity,
+)
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
+from telemetry_contracts.validators import code_matches
 
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset(
@@ -38,14 +40,17 @@ SKIPPED_DIRECTORIES = frozenset(
 )
 """Folders never entered when walking a directory (files named explicitly are still read)."""
 UNREADABLE = "TC100"
-RULES = {
-    violation.code: RuleInfo(violation.code, violation.slug, violation.description)
-    for violation in (
+CHECK_CODE_CODES = (
+    UNREADABLE,
+    *(violation.code for violation in (
         Violation.UNKNOWN_METRIC, Violation.UNKNOWN_ATTRIBUTE, Violation.DEPRECATED_NAME,
         Violation.INSTRUMENT_MISMATCH, Violation.UNIT_MISMATCH,
-    )
-}
-"""The rules ``check-code`` reports, for SARIF rule metadata."""
+    )),
+)
+"""The codes ``check-code`` reports."""
+
+Enabled = Callable[[Path, str], bool]
+"""``enabled(file, code)``: whether a rule runs on a file (selection and per-path ignores)."""
 
 
 @dataclass
@@ -57,6 +62,10 @@ class CodeCheckResult:
     files_scanned: int = 0
     files_parsed: int = 0
     files_fixed: int = 0
+    exit_code: int = 0
+    accepted: int = 0
+    """Findings left out because the findings baseline accepts them."""
+    baseline_written: int | None = None
 
 
 def python_files(
@@ -65,8 +74,8 @@ def python_files(
     """The ``.py`` files under ``paths`` (files given directly are kept), minus ``exclude``."""
     root = root or Path.cwd()
     for path in paths:
-        relative = relative_to_root(path, root)
-        if is_excluded(relative, exclude):
+        relative = PurePosixPath(suppressions.relative_path(str(path), root))
+        if _excluded(relative, exclude):
             continue
         if not path.is_dir():
             yield path
@@ -77,7 +86,7 @@ def python_files(
             )
             inner = PurePosixPath(Path(directory).relative_to(path).as_posix())
             for name in sorted(files):
-                if name.endswith(".py") and not is_excluded(relative / inner / name, exclude):
+                if name.endswith(".py") and not _excluded(relative / inner / name, exclude):
                     yield Path(directory, name)
 
 
@@ -86,7 +95,7 @@ def check_code(
     snapshot: Snapshot,
     *,
     fix: bool = False,
-    enabled: Callable[[str], bool] = lambda code: True,
+    enabled: Enabled = lambda path, code: True,
 ) -> CodeCheckResult:
     """Check every file; with ``fix``, rewrite deprecated literals and report what is left."""
     index = RegistryIndex(snapshot)
@@ -105,7 +114,7 @@ def check_code(
         if error is not None:
             result.findings.append(error)
             continue
-        problems = _enabled_problems(problems, source, enabled)
+        problems = _enabled_problems(problems, source, enabled, path)
         if fix and any(problem.replacement for problem in problems):
             fixed_source, fixed = apply_fixes(source, problems)
             if fixed:
@@ -115,7 +124,7 @@ def check_code(
                 # Report what is left where it now is: rewritten literals shift columns.
                 source = fixed_source
                 problems, error = scan_source(source, display, index)
-                problems = _enabled_problems(problems, source, enabled)
+                problems = _enabled_problems(problems, source, enabled, path)
                 if error is not None:
                     result.findings.append(error)
         result.findings.extend(_findings(problems, display, source))
@@ -154,16 +163,19 @@ def _unreadable(display: str, message: str, line: int = 0) -> Finding:
 
 
 def _enabled_problems(
-    problems: list[Problem], source: bytes, enabled: Callable[[str], bool]
+    problems: list[Problem], source: bytes, enabled: Enabled, path: Path
 ) -> list[Problem]:
-    """Problems whose rule is selected and not silenced by a comment on their line."""
-    kept = [problem for problem in problems if enabled(problem.violation.code)]
+    """Problems whose rule runs on ``path`` and is not silenced by a comment on its line."""
+    kept = [problem for problem in problems if enabled(path, problem.violation.code)]
     if not kept or b"telemetry-contracts" not in source:
         return kept
     lines = source.splitlines()
     return [
         problem for problem in kept
-        if problem.violation.code not in inline_ignored(_line_text(lines, problem.use.line))
+        if not code_matches(
+            problem.violation.code,
+            suppressions.inline_codes(_line_text(lines, problem.use.line)),
+        )
     ]
 
 
@@ -198,8 +210,17 @@ def run_check_code(
     config: ProjectConfig,
     *,
     fix: bool = False,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fail_on: Severity | None = None,
+    baseline_file: Path | None = None,
+    write_baseline: Path | None = None,
 ) -> CodeCheckResult:
-    """``check-code`` as the CLI runs it: options first, then ``[tool.telemetry-contracts]``."""
+    """``check-code`` as the CLI runs it: options first, then ``[tool.telemetry-contracts]``.
+
+    ``select`` replaces the configured selection, ``ignore`` adds to it; a findings baseline
+    (given or configured) leaves out the findings it accepts.
+    """
     reference = registry or _from_root(config.registry, config.root)
     if not reference:
         raise ContractError(
@@ -212,9 +233,52 @@ def run_check_code(
     snapshot = load_registry(reference).snapshot
     sources = list(paths) or [_display_path(config.root / path) for path in config.source_paths]
     files = python_files(sources, config.exclude, config.root)
-    return check_code(
-        files, snapshot, fix=fix,
-        enabled=lambda code: rule_enabled(code, config.select, config.ignore),
+    enabled = _rule_filter(config, list(select) or config.select, [*config.ignore, *ignore])
+    result = check_code(files, snapshot, fix=fix, enabled=enabled)
+    if write_baseline is not None:
+        result.baseline_written = suppressions.write_findings_baseline(
+            write_baseline, result.findings, config.root
+        )
+        result.findings = []
+        return result
+    accepted_file = baseline_file or (
+        config.root / config.findings_baseline if config.findings_baseline else None
+    )
+    if accepted_file is not None:
+        accepted = suppressions.read_findings_baseline(accepted_file)
+        total = len(result.findings)
+        result.findings = suppressions.new_findings(result.findings, accepted, config.root)
+        result.accepted = total - len(result.findings)
+    threshold = SEVERITY_RANK[fail_on or config.fail_on]
+    failing = any(SEVERITY_RANK[f.severity] >= threshold for f in result.findings)
+    result.exit_code = 1 if failing else 0
+    return result
+
+
+def _rule_filter(config: ProjectConfig, select: Sequence[str], ignore: Sequence[str]) -> Enabled:
+    """Selection, ignores and per-path ignores, decided before ``--fix`` touches a file."""
+
+    def enabled(path: Path, code: str) -> bool:
+        if (select and not code_matches(code, select)) or code_matches(code, ignore):
+            return False
+        relative = suppressions.relative_path(str(path), config.root)
+        return not any(
+            fnmatchcase(relative, pattern) and code_matches(code, codes)
+            for pattern, codes in config.per_path_ignores.items()
+        )
+
+    return enabled
+
+
+def _excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
+    """Whether an ``exclude`` glob matches a path, its name, or one of its parent folders."""
+    if not patterns:
+        return False
+    candidates = [relative, *(parent for parent in relative.parents if parent.name)]
+    return any(
+        fnmatchcase(str(candidate), pattern) or fnmatchcase(candidate.name, pattern)
+        for candidate in candidates
+        for pattern in patterns
     )
 
 

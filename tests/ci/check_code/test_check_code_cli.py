@@ -9,6 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import jsonschema
 import pytest
 from typer.testing import CliRunner
 
@@ -16,6 +17,7 @@ from telemetry_contracts.ci.cli import app
 from telemetry_contracts.schemas.findings import ContractError
 
 runner = CliRunner()
+SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "data" / "sarif-schema-2.1.0.json"
 
 
 @pytest.fixture
@@ -92,6 +94,45 @@ def test_select_and_ignore_from_the_configuration(project: Path) -> None:
     assert (result.exit_code, result.stdout) == (0, "")
 
 
+def test_select_and_ignore_options(project: Path) -> None:
+    set_config(project, 'ignore = ["TC801"]')
+    assert codes_reported(["check-code"]) == ["TC803"]
+    assert codes_reported(["check-code", "--ignore", "TC803"]) == []
+    assert codes_reported(["check-code", "--select", "TC801,TC803"]) == ["TC803"]
+    assert codes_reported(["check-code", "--select", "TC80", "--select", "TC100"]) == ["TC803"]
+
+
+def codes_reported(arguments: list[str]) -> list[str]:
+    documents = json.loads(runner.invoke(app, [*arguments, "--format", "json"]).stdout)
+    return [document["code"] for document in documents]
+
+
+def test_per_path_ignores_apply_before_fixing(project: Path) -> None:
+    set_config(project, '[tool.telemetry-contracts.per-path-ignores]')
+    set_config(project, '"src/service/h*.py" = ["TC803"]')
+    handlers = (project / "src/service/handlers.py").read_text()
+    result = runner.invoke(app, ["check-code", "--fix"])
+    assert [line.split()[2] for line in result.stdout.splitlines()[:-1]] == ["TC801"]
+    assert (project / "src/service/handlers.py").read_text() == handlers
+
+
+def test_findings_baseline_accepts_todays_findings(project: Path) -> None:
+    written = runner.invoke(app, ["check-code", "--write-baseline", "accepted.json"])
+    assert written.exit_code == 0
+    assert "accepted.json: 2 accepted findings" in written.stderr
+    assert runner.invoke(app, ["check-code", "--baseline-file", "accepted.json"]).exit_code == 0
+
+    set_config(project, 'findings-baseline = "accepted.json"')
+    assert runner.invoke(app, ["check-code"]).stdout == ""
+    (project / "src/service/handlers.py").write_text(
+        'span.set_attribute("http.method", "GET")\nspan.set_attribute("app.new", 1)\n'
+    )
+    result = runner.invoke(app, ["check-code"])
+    assert result.exit_code == 1
+    assert codes_reported(["check-code"]) == ["TC802"]
+    assert "2 findings accepted by the baseline" in result.stderr
+
+
 def test_fail_on_decides_whether_warnings_fail(project: Path) -> None:
     (project / "src/service/handlers.py").write_text('span.set_attribute("a",\n')
     (project / "src/service/metrics.py").write_text("")
@@ -112,11 +153,13 @@ def test_json_sarif_and_github_formats(project: Path) -> None:
     ]
 
     sarif = json.loads(runner.invoke(app, ["check-code", "--format", "sarif"]).stdout)
-    assert sarif["version"] == "2.1.0"
+    validator = jsonschema.Draft4Validator(json.loads(SARIF_SCHEMA.read_text()))
+    assert [error.message for error in validator.iter_errors(sarif)] == []
     (run,) = sarif["runs"]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
-    assert set(rules) == {"TC801", "TC802", "TC803", "TC808", "TC809"}
-    assert rules["TC803"]["name"] == "deprecated_name"
+    assert set(rules) == {"TC100", "TC801", "TC802", "TC803", "TC808", "TC809"}
+    assert rules["TC803"]["name"] == "deprecated-name"
+    assert rules["TC803"]["helpUri"].endswith("docs/rules.md#tc803")
     regions = [
         (result["ruleId"], result["locations"][0]["physicalLocation"]["region"])
         for result in run["results"]

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from telemetry_contracts.ci.code_scanner import check_code, python_files
-from telemetry_contracts.ci.project_filters import rule_enabled
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -202,24 +201,19 @@ def test_inline_ignore_silences_only_its_codes_on_its_line(
     ]
 
 
-def test_select_and_ignore_choose_rules(
+def test_rules_can_be_switched_off_per_file_before_fixing(
     write_source: WriteSource, snapshot_v1_44: Snapshot
 ) -> None:
-    path = write_source("rules.py", '''
-        meter.create_counter("app.count")
-        span.set_attribute("http.method", 1)
-        span.set_attribute("app.x", 1)
-        ''')
+    kept = write_source("kept.py", 'span.set_attribute("http.method", 1)\n')
+    legacy = write_source("legacy/old.py", 'span.set_attribute("http.method", 1)\n')
 
-    def codes(select: list[str], ignore: list[str]) -> list[str]:
-        found = findings(path, snapshot_v1_44,
-                         enabled=lambda code: rule_enabled(code, select, ignore))
-        return [finding.code for finding in found]
+    def enabled(path: Path, code: str) -> bool:
+        return not (path.parent.name == "legacy" and code == "TC803")
 
-    assert codes([], []) == ["TC801", "TC803", "TC802"]
-    assert codes(["TC803"], []) == ["TC803"]
-    assert codes([], ["TC802", "TC801"]) == ["TC803"]
-    assert codes(["TC80"], ["TC803"]) == ["TC801", "TC802"]
+    result = check_code([kept, legacy], snapshot_v1_44, fix=True, enabled=enabled)
+    assert [(Path(f.location.file).name, f.code) for f in result.fixed] == [("kept.py", "TC803")]
+    assert result.findings == []
+    assert legacy.read_text() == 'span.set_attribute("http.method", 1)\n'
 
 
 def test_unparsable_file_is_a_warning_and_others_are_still_checked(
