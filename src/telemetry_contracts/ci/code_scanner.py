@@ -44,7 +44,7 @@ CHECK_CODE_CODES = (
     UNREADABLE,
     *(violation.code for violation in (
         Violation.UNKNOWN_METRIC, Violation.UNKNOWN_ATTRIBUTE, Violation.DEPRECATED_NAME,
-        Violation.INSTRUMENT_MISMATCH, Violation.UNIT_MISMATCH,
+        Violation.WRONG_TYPE, Violation.INSTRUMENT_MISMATCH, Violation.UNIT_MISMATCH,
     )),
 )
 """The codes ``check-code`` reports."""
@@ -174,7 +174,7 @@ def _enabled_problems(
         problem for problem in kept
         if not code_matches(
             problem.violation.code,
-            suppressions.inline_codes(_line_text(lines, problem.use.line)),
+            suppressions.inline_codes(_line_text(lines, problem.line)),
         )
     ]
 
@@ -184,22 +184,22 @@ def _line_text(lines: list[bytes], line: int) -> str:
 
 
 def _position(problem: Problem) -> tuple[int, int, str]:
-    return problem.use.line, problem.use.column, problem.violation.code
+    return problem.line, problem.column, problem.violation.code
 
 
 def _findings(problems: Sequence[Problem], display: str, source: bytes) -> Iterator[Finding]:
     lines = source.splitlines() if problems else []
     for problem in problems:
-        use = problem.use
-        before = lines[use.line - 1][: use.column] if 0 < use.line <= len(lines) else b""
+        line = problem.line
+        before = lines[line - 1][: problem.column] if 0 < line <= len(lines) else b""
         yield Finding(
             code=problem.violation.code,
             severity="error",
             message=problem.message,
             location=Location(
-                file=display, line=use.line, column=len(before.decode("utf-8", "replace")) + 1
+                file=display, line=line, column=len(before.decode("utf-8", "replace")) + 1
             ),
-            subject=use.value,
+            subject=problem.use.value,
             hint=problem.hint,
         )
 

@@ -250,3 +250,31 @@ def test_module_level_string_constants_of_the_file_resolve() -> None:
         ("app.tenant", "TENANT_KEY", 2, 12),
         ("http.route", "ROUTE", 3, 12),
     ]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ('"GET"', "string"),
+        ("200", "int"),
+        ("-1", "int"),
+        ("0.5", "double"),
+        ("True", "boolean"),
+        ('["a", "b"]', "string[]"),
+        ("(1, 2)", "int[]"),
+        ("[1, 2.5]", "double[]"),
+        ("[]", "[]"),
+        ("value", None),
+        ('f"{x}"', None),
+        ('["a", 1]', None),
+        ("[x]", None),
+        ("None", None),
+    ],
+)
+def test_literal_values_carry_their_type(value: str, expected: str | None) -> None:
+    (set_one,) = sites(f'span.set_attribute("a.b", {value})').attribute_keys
+    (in_dict,) = sites(f'span.set_attributes({{"a.b": {value}}})').attribute_keys
+    for use in (set_one, in_dict):
+        assert (use.literal.type if use.literal else None) == expected
+    if set_one.literal is not None:
+        assert (set_one.literal.line, set_one.literal.column) == (1, 26)

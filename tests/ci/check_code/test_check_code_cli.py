@@ -157,7 +157,7 @@ def test_json_sarif_and_github_formats(project: Path) -> None:
     assert [error.message for error in validator.iter_errors(sarif)] == []
     (run,) = sarif["runs"]
     rules = {rule["id"]: rule for rule in run["tool"]["driver"]["rules"]}
-    assert set(rules) == {"TC100", "TC801", "TC802", "TC803", "TC808", "TC809"}
+    assert set(rules) == {"TC100", "TC801", "TC802", "TC803", "TC804", "TC808", "TC809"}
     assert rules["TC803"]["name"] == "deprecated-name"
     assert rules["TC803"]["helpUri"].endswith("docs/rules.md#tc803")
     regions = [

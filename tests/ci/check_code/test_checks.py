@@ -103,7 +103,7 @@ def test_multi_line_deprecation_notes_stay_on_one_line(write_source: WriteSource
         Attribute(key="a.old", type="string",
                   deprecated=Deprecation(note="Moved to\n  [another](https://x)\n\nrepository.")),
     ])
-    path = write_source("note.py", 'span.set_attribute("a.old", 1)\n')
+    path = write_source("note.py", 'span.set_attribute("a.old", "v")\n')
     (finding,) = findings(path, snapshot)
     assert finding.message == (
         "attribute `a.old` is deprecated and has no single replacement: "
@@ -155,7 +155,7 @@ def test_rename_chains_end_at_the_first_live_name(write_source: WriteSource) -> 
         ],
         metrics=[Metric(name="m.count", instrument="counter", unit="{item}")],
     )
-    path = write_source("chain.py", 'span.set_attribute("a.one", 1)\n')
+    path = write_source("chain.py", 'span.set_attribute("a.one", "v")\n')
     (finding,) = findings(path, snapshot)
     assert finding.message == "attribute `a.one` is deprecated: use `a.three`"
     assert finding.hint == "--fix rewrites it"
@@ -171,7 +171,7 @@ def test_renames_to_unregistered_names_are_not_fixed(write_source: WriteSource) 
     )
     path = write_source("gone.py", '''
         meter.create_counter("m.old", "1")
-        s.set_attribute("a.old", 1)
+        s.set_attribute("a.old", "v")
         ''')
     result = check_code([path], snapshot, fix=True)
     assert [(f.message, f.hint) for f in result.findings] == [
@@ -187,8 +187,8 @@ def test_inline_ignore_silences_only_its_codes_on_its_line(
     write_source: WriteSource, snapshot_v1_44: Snapshot
 ) -> None:
     path = write_source("ignored.py", '''
-        span.set_attribute("http.method", 1)  # telemetry-contracts: ignore[TC803]
-        span.set_attribute("http.method", 1)  # telemetry-contracts: ignore[TC802]
+        span.set_attribute("http.method", "GET")  # telemetry-contracts: ignore[TC803]
+        span.set_attribute("http.method", "GET")  # telemetry-contracts: ignore[TC802]
         span.set_attribute("app.x", 1)  # telemetry-contracts: ignore[TC801, TC802]
         span.set_attribute("app.y", 1)  # noqa
         span.set_attribute("app.z", 1)
@@ -204,8 +204,8 @@ def test_inline_ignore_silences_only_its_codes_on_its_line(
 def test_rules_can_be_switched_off_per_file_before_fixing(
     write_source: WriteSource, snapshot_v1_44: Snapshot
 ) -> None:
-    kept = write_source("kept.py", 'span.set_attribute("http.method", 1)\n')
-    legacy = write_source("legacy/old.py", 'span.set_attribute("http.method", 1)\n')
+    kept = write_source("kept.py", 'span.set_attribute("http.method", "GET")\n')
+    legacy = write_source("legacy/old.py", 'span.set_attribute("http.method", "GET")\n')
 
     def enabled(path: Path, code: str) -> bool:
         return not (path.parent.name == "legacy" and code == "TC803")
@@ -213,7 +213,7 @@ def test_rules_can_be_switched_off_per_file_before_fixing(
     result = check_code([kept, legacy], snapshot_v1_44, fix=True, enabled=enabled)
     assert [(Path(f.location.file).name, f.code) for f in result.fixed] == [("kept.py", "TC803")]
     assert result.findings == []
-    assert legacy.read_text() == 'span.set_attribute("http.method", 1)\n'
+    assert legacy.read_text() == 'span.set_attribute("http.method", "GET")\n'
 
 
 def test_unparsable_file_is_a_warning_and_others_are_still_checked(
@@ -275,3 +275,34 @@ def test_deprecated_module_constant_points_at_its_definition(
     )
     assert found.fixed == []
     assert 'STATUS = "http.status_code"' in path.read_text()
+
+
+def test_literal_values_of_the_wrong_type(
+    write_source: WriteSource, snapshot_v1_44: Snapshot
+) -> None:
+    path = write_source("types.py", '''
+        span.set_attribute("http.response.status_code", "200")
+        span.set_attributes({"server.port": 8080, "server.address": 10, "url.full": value})
+        span.set_attribute("http.request.header.x-id", "1")
+        span.set_attribute("http.request.header.x-id", [])
+        span.set_attribute("http.request.method", "GET")
+        span.set_attribute("http.request.method", 1)
+        span.set_attribute("http.status_code", 200)
+        histogram.record(0.5, {"http.response.status_code": 200.0, "http.route": "/"})
+        ''')
+    found = findings(path, snapshot_v1_44)
+    assert summary(found) == [
+        ("TC804", 2, 49, "http.response.status_code"),
+        ("TC804", 3, 61, "server.address"),
+        ("TC804", 4, 48, "http.request.header.x-id"),
+        ("TC804", 7, 43, "http.request.method"),
+        ("TC803", 8, 20, "http.status_code"),
+        ("TC804", 9, 53, "http.response.status_code"),
+    ]
+    assert found[0].message == (
+        "attribute `http.response.status_code` takes int values, not string"
+    )
+    assert found[0].hint == "pass a value of type int"
+    assert found[2].message == (
+        "attribute `http.request.header.x-id` takes string[] values, not string"
+    )

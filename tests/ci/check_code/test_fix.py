@@ -36,7 +36,7 @@ CLIENT = (
     "# Client \u2014 na\u00efve retries\r\n"
     "def call(span, host):\r\n"
     '    span.set_attributes({"db.system": "postgresql", "net.host.port": 5432})\r\n'
-    "    span.set_attribute(u\"http.status_code\", 404); span.set_attribute(r'http.method', 1)\r\n"
+    "    span.set_attribute(u\"http.status_code\", 404); span.set_attribute(r'http.method', m)\r\n"
     '    print("\u00e9t\u00e9") or span.set_attribute("http.user_agent", "x")\r\n'
 ).encode()
 METRICS = b"""\
@@ -133,9 +133,9 @@ def test_fix_leaves_constants_names_without_replacement_and_ignored_lines(
 ) -> None:
     source = (
         b"from opentelemetry.semconv.trace import SpanAttributes\n"
-        b"span.set_attribute(SpanAttributes.HTTP_METHOD, 1)\n"
-        b'span.set_attribute("net.peer.name", 1)\n'
-        b'span.set_attribute("http.method", 1)  # telemetry-contracts: ignore[TC803]\n'
+        b"span.set_attribute(SpanAttributes.HTTP_METHOD, method)\n"
+        b'span.set_attribute("net.peer.name", "db")\n'
+        b'span.set_attribute("http.method", "GET")  # telemetry-contracts: ignore[TC803]\n'
     )
     (sample_project / "app" / "left.py").write_bytes(source)
     result = run_cli(sample_project, snapshot_file, "--fix")
@@ -158,8 +158,8 @@ def _fix(source: bytes, snapshot: Snapshot) -> bytes:
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        (b't.start_span("x", attributes={"http.method": 1})',
-         b't.start_span("x", attributes={"http.request.method": 1})'),
+        (b't.start_span("x", attributes={"http.method": "GET"})',
+         b't.start_span("x", attributes={"http.request.method": "GET"})'),
         (b"s.set_attribute('http.method', 1)", b"s.set_attribute('http.request.method', 1)"),
         (b's.set_attribute("""http.method""", 1)',
          b's.set_attribute("""http.request.method""", 1)'),
@@ -207,12 +207,12 @@ def test_findings_left_after_fix_point_into_the_rewritten_file(
     tmp_path: Path, snapshot_v1_44: Snapshot
 ) -> None:
     path = tmp_path / "shifted.py"
-    path.write_bytes(b'span.set_attributes({"http.method": 1, "app.unknown": 2})\n')
+    path.write_bytes(b'span.set_attributes({"http.method": "GET", "app.unknown": 2})\n')
     result = check_code([path], snapshot_v1_44, fix=True)
-    rewritten = b'span.set_attributes({"http.request.method": 1, "app.unknown": 2})\n'
+    rewritten = b'span.set_attributes({"http.request.method": "GET", "app.unknown": 2})\n'
     assert path.read_bytes() == rewritten
     (left,) = result.findings
-    assert (left.code, left.location.column) == ("TC802", 48)
+    assert (left.code, left.location.column) == ("TC802", 52)
     assert path.read_bytes()[left.location.column - 1:].startswith(b'"app.unknown"')
     (fixed,) = result.fixed
     assert (fixed.code, fixed.location.column) == ("TC803", 22)

@@ -31,9 +31,9 @@ def call_lines(draw: st.DrawFn) -> tuple[str, str]:
     prefix = draw(st.sampled_from(PREFIXES))
     before, after, comment = draw(GAPS), draw(GAPS), draw(COMMENTS)
     template = draw(st.sampled_from([
-        "span.set_attribute({gap}{lit}{gap2}, 1){comment}",
-        "span.set_attributes({{{gap}{lit}{gap2}: 1}}){comment}",
-        "counter.add(1, {{{lit}:{gap}2}}){comment}",
+        "span.set_attribute({gap}{lit}{gap2}, value){comment}",
+        "span.set_attributes({{{gap}{lit}{gap2}: value}}){comment}",
+        "counter.add(1, {{{lit}:{gap}value}}){comment}",
         "tracer.start_span('op', attributes={{{lit}: x}}){comment}",
     ]))
 

@@ -46,8 +46,23 @@ LOG_METHODS: Final = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
 )
 _CALL_NAMES: Final = frozenset({*METRIC_FACTORIES, *ATTRIBUTE_MAPPINGS, "set_attribute"})
-# Methods so common outside telemetry that only a literal attribute dict makes them a call site.
+# Methods so common outside telemetry that they count only as measurements (_is_measurement).
 _GENERIC_METHODS: Final = frozenset({"add", "record", "set"})
+_SCALAR_TYPES: Final = {str: "string", bool: "boolean", int: "int", float: "double"}
+
+
+@dataclass(frozen=True, slots=True)
+class LiteralValue:
+    """An attribute value written as a literal: its type as the registry names types, and where.
+
+    ``type`` is ``string``, ``int``, ``double``, ``boolean``, one of those with ``[]``, or ``[]``
+    for an empty sequence.
+    """
+
+    type: str
+    line: int
+    column: int
+
 
 @dataclass(frozen=True, slots=True)
 class NameUse:
@@ -66,6 +81,8 @@ class NameUse:
     end_column: int
     constant: str | None = None
     defined_on: int = 0
+    literal: LiteralValue | None = None
+    """The value set with the key, when it is a literal."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +116,7 @@ def find_call_sites(tree: ast.Module, source: bytes) -> CallSites:
             if site is not None:
                 metrics.append(site)
         elif method == "set_attribute":
-            key = _name_use(_argument(call, 0, "key"), names)
+            key = _name_use(_argument(call, 0, "key"), names, _argument(call, 1, "value"))
             if key is not None:
                 keys.append(key)
         elif method in LOG_METHODS:
@@ -224,12 +241,18 @@ def _metric_site(call: ast.Call, factory: str, names: _Names) -> MetricSite | No
 def _mapping_keys(mapping: ast.expr | None, names: _Names) -> list[NameUse]:
     if not isinstance(mapping, ast.Dict):
         return []
-    uses = (_name_use(key, names) for key in mapping.keys if key is not None)
+    uses = (
+        _name_use(key, names, value)
+        for key, value in zip(mapping.keys, mapping.values, strict=True)
+        if key is not None
+    )
     return [use for use in uses if use is not None]
 
 
-def _name_use(expression: ast.expr | None, names: _Names) -> NameUse | None:
-    """A literal or constant name; None for anything computed at run time."""
+def _name_use(
+    expression: ast.expr | None, names: _Names, value_expression: ast.expr | None = None
+) -> NameUse | None:
+    """A literal or constant name (with its value, if literal); None when computed at run time."""
     if expression is None:
         return None
     constant: str | None = None
@@ -251,7 +274,38 @@ def _name_use(expression: ast.expr | None, names: _Names) -> NameUse | None:
         expression.end_col_offset or expression.col_offset,
         constant,
         defined_on,
+        _literal_value(value_expression) if value_expression is not None else None,
     )
+
+
+def _literal_value(expression: ast.expr) -> LiteralValue | None:
+    """The type of a literal value (sequences of one scalar type included); None otherwise."""
+    if isinstance(expression, ast.List | ast.Tuple):
+        types = {_scalar_type(element) for element in expression.elts}
+        if not types:
+            kind = "[]"
+        elif len(types) == 1 and None not in types:
+            kind = f"{types.pop()}[]"
+        elif types == {"int", "double"}:
+            kind = "double[]"
+        else:
+            return None
+    else:
+        scalar = _scalar_type(expression)
+        if scalar is None:
+            return None
+        kind = scalar
+    return LiteralValue(kind, expression.lineno, expression.col_offset)
+
+
+def _scalar_type(expression: ast.expr) -> str | None:
+    if isinstance(expression, ast.UnaryOp) and isinstance(expression.op, ast.USub | ast.UAdd):
+        expression = expression.operand
+        if isinstance(expression, ast.Constant) and isinstance(expression.value, str):
+            return None
+    if isinstance(expression, ast.Constant):
+        return _SCALAR_TYPES.get(type(expression.value))
+    return None
 
 
 def _argument(call: ast.Call, position: int | None, keyword: str) -> ast.expr | None:

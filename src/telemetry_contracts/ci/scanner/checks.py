@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from telemetry_contracts.ci.scanner.call_sites import CallSites, MetricSite, NameUse
+from telemetry_contracts.ci.scanner.call_sites import CallSites, LiteralValue, MetricSite, NameUse
 from telemetry_contracts.registry.baseline import semconv_constant_for
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -24,6 +24,17 @@ class Problem:
     hint: str | None = None
     replacement: str | None = None
     """The name a string literal can be rewritten to (``--fix``), for deprecated literals."""
+    at: LiteralValue | None = None
+    """Where the problem is when not at the name: the value of the wrong type."""
+
+    @property
+    def line(self) -> int:
+        return self.at.line if self.at else self.use.line
+
+    @property
+    def column(self) -> int:
+        """UTF-8 byte offset in the line, as :mod:`ast` gives it."""
+        return self.at.column if self.at else self.use.column
 
 
 class RegistryIndex:
@@ -74,12 +85,29 @@ def check_call_sites(sites: CallSites, index: RegistryIndex) -> Iterator[Problem
                 f"attribute `{key.value}` is not in the registry",
                 "register it, or use a registered key",
             )
-        elif attribute.deprecated is not None:
+            continue
+        if attribute.deprecated is not None:
             replacement = _final_name(attribute.deprecated, index.attributes)
             if replacement is not None and attribute.key != key.value:  # a template's key
                 replacement += key.value[len(attribute.key):]
             registered = replacement is not None and index.attribute(replacement) is not None
             yield _deprecated("attribute", key, attribute.deprecated, replacement, registered)
+        if key.literal is not None and not _type_fits(attribute.value_type, key.literal.type):
+            written = "an empty sequence" if key.literal.type == "[]" else key.literal.type
+            yield Problem(
+                Violation.WRONG_TYPE, key,
+                f"attribute `{key.value}` takes {attribute.value_type} values, not {written}",
+                f"pass a value of type {attribute.value_type}", at=key.literal,
+            )
+
+
+def _type_fits(expected: str, written: str) -> bool:
+    """Whether a literal of type ``written`` is a value of the registry type ``expected``."""
+    if expected in ("any", written):
+        return True
+    if written == "[]":
+        return expected.endswith("[]")
+    return (expected, written) in (("double", "int"), ("double[]", "int[]"))
 
 
 def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
