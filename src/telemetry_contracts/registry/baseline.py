@@ -164,16 +164,60 @@ def semconv_module_constants(module: str) -> dict[str, str]:
     classes such as ``SpanAttributes`` and ``MetricInstruments`` by ``Class.NAME``; enum classes
     are left out (their members are values, not names). Empty when there is no such module.
     """
-    path = _semconv_module_path(module)
-    if path is None:
+    tree = _semconv_module_tree(module)
+    if tree is None:
         return {}
-    tree = ast.parse(path.read_bytes(), str(path))
     constants = {c.name: c.value for c in _string_assignments(tree.body, module, False)}
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and not _is_enum_class(node):
             for constant in _string_assignments(node.body, module, False, f"{node.name}."):
                 constants[constant.name] = constant.value
     return constants
+
+
+@dataclass(frozen=True)
+class MetricFactory:
+    """A ``create_<metric>(meter)`` helper of a semconv metrics module: what it creates."""
+
+    metric: str
+    method: str
+    """The ``Meter`` method it calls, such as ``create_histogram``."""
+    unit: str | None
+
+
+@functools.lru_cache(maxsize=256)
+def semconv_metric_factories(module: str) -> dict[str, MetricFactory]:
+    """The ``create_*`` helper functions of one semconv module, by function name."""
+    tree = _semconv_module_tree(module)
+    if tree is None:
+        return {}
+    constants = semconv_module_constants(module)
+    factories: dict[str, MetricFactory] = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("create_")):
+            continue
+        returned = node.body[-1] if node.body else None
+        if not (isinstance(returned, ast.Return) and isinstance(returned.value, ast.Call)):
+            continue
+        call = returned.value
+        if not isinstance(call.func, ast.Attribute):
+            continue
+        keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+        name, unit = keywords.get("name"), keywords.get("unit")
+        metric = constants.get(name.id) if isinstance(name, ast.Name) else None
+        if metric is None:
+            continue
+        unit_text = unit.value if isinstance(unit, ast.Constant) else None
+        factories[node.name] = MetricFactory(
+            metric, call.func.attr, unit_text if isinstance(unit_text, str) else None
+        )
+    return factories
+
+
+@functools.lru_cache(maxsize=256)
+def _semconv_module_tree(module: str) -> ast.Module | None:
+    path = _semconv_module_path(module)
+    return None if path is None else ast.parse(path.read_bytes(), str(path))
 
 
 @functools.lru_cache(maxsize=1)

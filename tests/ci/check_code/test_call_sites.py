@@ -278,3 +278,32 @@ def test_literal_values_carry_their_type(value: str, expected: str | None) -> No
         assert (use.literal.type if use.literal else None) == expected
     if set_one.literal is not None:
         assert (set_one.literal.line, set_one.literal.column) == (1, 26)
+
+
+def test_semconv_metric_helpers_are_metric_factories() -> None:
+    source = '''
+        from opentelemetry.semconv._incubating.metrics import http_metrics
+        from opentelemetry.semconv._incubating.metrics.db_metrics import (
+            create_db_client_connections_usage,
+        )
+        from opentelemetry.semconv._incubating.metrics.system_metrics import *
+
+        def setup(meter, callback):
+            active = http_metrics.create_http_server_active_requests(meter)
+            connections = create_db_client_connections_usage(meter)
+            frequency = create_system_cpu_frequency(meter, [callback])
+            other = factory.create_widget(meter)
+            unknown = http_metrics.create_nothing(meter)
+        '''
+    found = [
+        (site.name.value, site.factory, site.instrument, site.unit, site.name.line,
+         site.name.column)
+        for site in sites(source).metrics
+    ]
+    assert sorted(found) == [
+        ("db.client.connections.usage", "create_db_client_connections_usage", "updowncounter",
+         "{connection}", 10, 18),
+        ("http.server.active_requests", "http_metrics.create_http_server_active_requests",
+         "updowncounter", "{request}", 9, 13),
+        ("system.cpu.frequency", "create_system_cpu_frequency", "gauge", "Hz", 11, 16),
+    ]

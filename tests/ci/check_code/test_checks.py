@@ -306,3 +306,24 @@ def test_literal_values_of_the_wrong_type(
     assert found[2].message == (
         "attribute `http.request.header.x-id` takes string[] values, not string"
     )
+
+
+def test_semconv_helpers_of_deprecated_metrics_name_the_replacement_helper(
+    write_source: WriteSource, snapshot_v1_44: Snapshot
+) -> None:
+    path = write_source("helpers.py", '''
+        from opentelemetry.semconv._incubating.metrics import db_metrics
+
+        usage = db_metrics.create_db_client_connections_usage(meter)
+        count = db_metrics.create_db_client_connection_count(meter)
+        ''')
+    (finding,) = findings(path, snapshot_v1_44)
+    assert (finding.code, finding.location.line, finding.location.column) == ("TC803", 4, 9)
+    assert finding.message == (
+        "metric `db.client.connections.usage` is deprecated: use `db.client.connection.count`"
+    )
+    assert finding.hint == (
+        "written as `db_metrics.create_db_client_connections_usage`, which --fix does not "
+        "rewrite: replace it by hand with `opentelemetry.semconv._incubating.metrics."
+        "db_metrics.create_db_client_connection_count`"
+    )

@@ -143,7 +143,8 @@ def test_fix_leaves_constants_names_without_replacement_and_ignored_lines(
     assert (sample_project / "app" / "left.py").read_bytes() == source
     lines = result.stdout.splitlines()
     assert lines[0].startswith("app/left.py:2:20: error TC803 attribute `http.method` is "
-                               "deprecated: use `http.request.method` (written as the constant")
+                               "deprecated: use `http.request.method` (written as "
+                               "`SpanAttributes.HTTP_METHOD`, which --fix does not rewrite")
     assert lines[1].startswith("app/left.py:3:20: error TC803 attribute `net.peer.name` is "
                                "deprecated and has no single replacement")
     assert lines[2:] == ["2 errors"]

@@ -115,6 +115,10 @@ def find_call_sites(tree: ast.Module, source: bytes) -> CallSites:
             site = _metric_site(call, method, names)
             if site is not None:
                 metrics.append(site)
+        elif method.startswith("create_"):
+            site = _helper_site(call, names.semconv)
+            if site is not None:
+                metrics.append(site)
         elif method == "set_attribute":
             key = _name_use(_argument(call, 0, "key"), names, _argument(call, 1, "value"))
             if key is not None:
@@ -236,6 +240,21 @@ def _metric_site(call: ast.Call, factory: str, names: _Names) -> MetricSite | No
     else:
         unit = None
     return MetricSite(name, factory, instrument, unit)
+
+
+def _helper_site(call: ast.Call, semconv: SemconvNames) -> MetricSite | None:
+    """A call of a semconv ``create_<metric>(meter)`` helper, as the instrument it creates."""
+    resolved = semconv.resolve_factory(call.func)
+    if resolved is None or resolved[0].method not in METRIC_FACTORIES:
+        return None
+    helper, written = resolved
+    func = call.func
+    name = NameUse(
+        helper.metric, func.lineno, func.col_offset, func.end_lineno or func.lineno,
+        func.end_col_offset or func.col_offset, constant=written,
+    )
+    instrument = METRIC_FACTORIES[helper.method][0]
+    return MetricSite(name, written, instrument, helper.unit)
 
 
 def _mapping_keys(mapping: ast.expr | None, names: _Names) -> list[NameUse]:
@@ -381,7 +400,9 @@ def _walk(
                 else func.id if func_type is name_type
                 else None
             )
-            if method in _CALL_NAMES or method in LOG_METHODS:
+            if method in _CALL_NAMES or method in LOG_METHODS or (
+                method is not None and method.startswith("create_")
+            ):
                 calls.append((node, method))  # type: ignore[arg-type]
         elif node_type is ast.Import or node_type is ast.ImportFrom:
             imports.append(node)  # type: ignore[arg-type]

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 
-from telemetry_contracts.ci.scanner.call_sites import CallSites, LiteralValue, MetricSite, NameUse
-from telemetry_contracts.registry.baseline import semconv_constant_for
+from telemetry_contracts.ci.scanner.call_sites import (
+    METRIC_FACTORIES,
+    CallSites,
+    LiteralValue,
+    MetricSite,
+    NameUse,
+)
+from telemetry_contracts.registry.baseline import semconv_constant_for, semconv_metric_factories
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
@@ -91,7 +97,8 @@ def check_call_sites(sites: CallSites, index: RegistryIndex) -> Iterator[Problem
             if replacement is not None and attribute.key != key.value:  # a template's key
                 replacement += key.value[len(attribute.key):]
             registered = replacement is not None and index.attribute(replacement) is not None
-            yield _deprecated("attribute", key, attribute.deprecated, replacement, registered)
+            yield _deprecated("attribute", key, attribute.deprecated, replacement, registered,
+                              semconv_constant_for)
         if key.literal is not None and not _type_fits(attribute.value_type, key.literal.type):
             written = "an empty sequence" if key.literal.type == "[]" else key.literal.type
             yield Problem(
@@ -121,8 +128,9 @@ def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
         return
     if metric.deprecated is not None:
         replacement = _final_name(metric.deprecated, index.metrics)
+        spelling = semconv_constant_for if site.factory in METRIC_FACTORIES else _semconv_helper
         yield _deprecated("metric", name, metric.deprecated, replacement,
-                          replacement in index.metrics)
+                          replacement in index.metrics, spelling)
     if metric.instrument != site.instrument:
         yield Problem(
             Violation.INSTRUMENT_MISMATCH, name,
@@ -139,9 +147,29 @@ def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
         )
 
 
-def _deprecated(kind: str, use: NameUse, deprecation: Deprecation,
-                replacement: str | None, registered: bool) -> Problem:
-    """TC803, with the replacement to rewrite a literal to when the registry defines it."""
+def _semconv_helper(metric: str) -> str | None:
+    """The semconv ``create_<metric>`` helper that creates ``metric``, if there is one."""
+    constant = semconv_constant_for(metric)
+    if constant is None:
+        return None
+    module, _, name = constant.rpartition(".")
+    function = f"create_{name.lower()}"
+    return f"{module}.{function}" if function in semconv_metric_factories(module) else None
+
+
+def _deprecated(
+    kind: str,
+    use: NameUse,
+    deprecation: Deprecation,
+    replacement: str | None,
+    registered: bool,
+    semconv_spelling: Callable[[str], str | None],
+) -> Problem:
+    """TC803, with the replacement to rewrite a literal to when the registry defines it.
+
+    A name written as a constant or a semconv helper is not rewritten; the hint names the
+    semconv spelling of the replacement (``semconv_spelling``) when there is one.
+    """
     if replacement is None:
         note = f": {' '.join(deprecation.note.split())}" if deprecation.note else ""
         return Problem(
@@ -154,9 +182,9 @@ def _deprecated(kind: str, use: NameUse, deprecation: Deprecation,
                 "does not rewrite: change its value by hand")
         return Problem(Violation.DEPRECATED_NAME, use, message, hint)
     if use.constant is not None:
-        constant = semconv_constant_for(replacement)
-        instead = f" with `{constant}`" if constant else ""
-        hint = (f"written as the constant `{use.constant}`, which --fix does not rewrite: "
+        spelling = semconv_spelling(replacement)
+        instead = f" with `{spelling}`" if spelling else ""
+        hint = (f"written as `{use.constant}`, which --fix does not rewrite: "
                 f"replace it by hand{instead}")
         return Problem(Violation.DEPRECATED_NAME, use, message, hint)
     if not registered:

@@ -10,7 +10,11 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from telemetry_contracts.registry.baseline import semconv_module_constants
+from telemetry_contracts.registry.baseline import (
+    MetricFactory,
+    semconv_metric_factories,
+    semconv_module_constants,
+)
 
 SEMCONV_PACKAGE = "opentelemetry.semconv"
 
@@ -63,6 +67,25 @@ class SemconvNames:
             value = semconv_module_constants(module).get(written)
             if value is not None:
                 return value, written
+        return None
+
+    def resolve_factory(self, expression: ast.expr) -> tuple[MetricFactory, str] | None:
+        """``(helper, source text)`` when ``expression`` names a semconv ``create_*`` helper."""
+        if not self:
+            return None
+        parts = dotted_parts(expression)
+        if parts is None:
+            return None
+        written = ".".join(parts)
+        head = self._bindings.get(parts[0])
+        if head is not None:
+            module, _, function = ".".join([head, *parts[1:]]).rpartition(".")
+            found = semconv_metric_factories(module).get(function) if _is_semconv(module) else None
+            return (found, written) if found is not None else None
+        for module in self._star_modules:
+            found = semconv_metric_factories(module).get(written)
+            if found is not None:
+                return found, written
         return None
 
 

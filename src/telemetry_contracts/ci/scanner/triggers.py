@@ -25,9 +25,15 @@ IMPORT_MARK: Final = b"semconv"
 _WINDOW: Final = 2000
 
 
+HELPER_MARK: Final = b"create_"
+"""The semconv ``create_<metric>(meter)`` helpers, which count in files that import semconv."""
+
+
 def has_trigger(source: bytes) -> bool:
     """True when ``source`` may hold a call site."""
     if any(trigger in source for trigger in TRIGGERS):
+        return True
+    if IMPORT_MARK in source and HELPER_MARK in source:
         return True
     return next(_generic_positions(source), None) is not None
 
@@ -35,7 +41,8 @@ def has_trigger(source: bytes) -> bool:
 def marked_lines(source: bytes) -> list[int]:
     """Sorted 1-based numbers of the lines holding a trigger or ``semconv`` (for imports)."""
     positions = list(_generic_positions(source))
-    for trigger in (*TRIGGERS, IMPORT_MARK):
+    helpers = (HELPER_MARK,) if IMPORT_MARK in source else ()
+    for trigger in (*TRIGGERS, IMPORT_MARK, *helpers):
         positions.extend(_find_all(source, trigger))
     positions.sort()
     lines: list[int] = []
