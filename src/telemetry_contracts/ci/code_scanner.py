@@ -230,8 +230,12 @@ def run_check_code(
     for path in paths:
         if not path.exists():
             raise ContractError("TC100", "no such file or directory", str(path))
-    snapshot = load_registry(reference).snapshot
     sources = list(paths) or [_display_path(config.root / path) for path in config.source_paths]
+    for source in sources[len(paths):]:
+        if not source.exists():
+            raise ContractError("TC100", f"`source-paths` names `{source}`, which does not "
+                                "exist", str(config.root / PYPROJECT))
+    snapshot = load_registry(reference).snapshot
     files = python_files(sources, config.exclude, config.root)
     enabled = _rule_filter(config, list(select) or config.select, [*config.ignore, *ignore])
     result = check_code(files, snapshot, fix=fix, enabled=enabled)

@@ -202,6 +202,16 @@ def test_input_errors_name_the_file(
     assert message in str(result.exception)
 
 
+def test_missing_source_path_is_an_input_error(project: Path) -> None:
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('["src"]', '["src", "lib"]'))
+    result = runner.invoke(app, ["check-code"])
+    assert isinstance(result.exception, ContractError)
+    assert str(result.exception) == (
+        f"{pyproject}: error TC100 `source-paths` names `lib`, which does not exist"
+    )
+
+
 def test_input_error_exits_2_with_one_line_on_stderr(project: Path) -> None:
     """Through the console script, as CI and pre-commit run it."""
     result = subprocess.run(
