@@ -32,7 +32,7 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
 from telemetry_contracts.validators import code_matches
 
-MAX_SOURCE_BYTES = 8 * 1024 * 1024
+MAX_SOURCE_BYTES = 2 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset(
     {".git", ".hg", ".svn", ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".ruff_cache",
      ".pytest_cache", "__pycache__", "__pypackages__", "node_modules", "build", "dist",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.ci.scanner import call_sites
+from telemetry_contracts.ci.scanner import call_sites, triggers
 from telemetry_contracts.ci.scanner.call_sites import find_call_sites
 from telemetry_contracts.ci.scanner.triggers import has_trigger, marked_lines
 from telemetry_contracts.registry.baseline import semconv_package_dir
@@ -151,3 +151,30 @@ class Plain:
     found = find_call_sites(ast.parse(source), source)
     assert sorted(use.value for use in found.attribute_keys) == ["a.function", "a.method"]
     assert [site.name.value for site in found.metrics] == ["a.counter"]
+
+
+def test_the_bracket_count_budget_never_hides_a_call_site() -> None:
+    """Past the budget every generic trigger counts, so the last call site is still found."""
+    filler = b"seen.add(item)\n" * (2 * triggers._SCAN_BUDGET // len(b"item)"))
+    source = filler + b'counter.add(1, {"a.last": 1})\n'
+    assert has_trigger(source)
+    lines = marked_lines(source)
+    total = source.count(b"\n")
+    assert 1 not in lines  # judged: no mapping in its arguments
+    assert total - 1 in lines  # past the budget: counted without judging
+    assert lines[-1] == total
+    found = find_call_sites(ast.parse(source), source)
+    assert [use.value for use in found.attribute_keys] == ["a.last"]
+
+
+def test_files_over_the_size_limit_are_not_parsed(tmp_path: Path) -> None:
+    from telemetry_contracts.ci.code_scanner import MAX_SOURCE_BYTES, check_code
+    from telemetry_contracts.schemas.snapshot import Snapshot
+
+    path = tmp_path / "generated.py"
+    path.write_bytes(b'span.set_attribute("a", 1)\n' + b"#" * MAX_SOURCE_BYTES)
+    result = check_code([path], Snapshot.build(registry="empty", version="0"))
+    (finding,) = result.findings
+    assert (finding.code, finding.severity) == ("TC100", "warning")
+    assert "over 2,097,152 bytes; not checked" in finding.message
+    assert result.files_parsed == 0

@@ -23,6 +23,7 @@ GENERIC_TRIGGERS: Final = (b".add(", b".record(", b".set(")
 """Common method names that count only when their arguments hold ``{`` or ``attributes``."""
 IMPORT_MARK: Final = b"semconv"
 _WINDOW: Final = 2000
+_SCAN_BUDGET: Final = 200_000
 
 
 HELPER_MARK: Final = b"create_"
@@ -63,14 +64,27 @@ def _find_all(source: bytes, text: bytes) -> Iterator[int]:
 
 
 def _generic_positions(source: bytes) -> Iterator[int]:
+    """Positions of generic triggers whose argument lists may hold an attribute mapping.
+
+    The bracket count runs in Python, so it has a budget per file: past it, every further
+    occurrence counts (more lines are walked, none is missed) and hostile input stays fast.
+    """
+    budget = _SCAN_BUDGET
     for trigger in GENERIC_TRIGGERS:
         for position in _find_all(source, trigger):
-            if _may_pass_mapping(source, position + len(trigger)):
+            start = position + len(trigger)
+            if budget <= 0:
+                yield position
+                continue
+            may, scanned = _may_pass_mapping(source, start)
+            budget -= scanned
+            if may:
                 yield position
 
 
-def _may_pass_mapping(source: bytes, start: int) -> bool:
-    """Whether the argument list opened just before ``start`` holds ``{`` or ``attributes``.
+def _may_pass_mapping(source: bytes, start: int) -> tuple[bool, int]:
+    """Whether the argument list opened just before ``start`` holds ``{`` or ``attributes``,
+    and how many bytes were looked at.
 
     A bracket count that ignores strings; an argument list longer than the window counts as
     holding one, so a long call is never missed.
@@ -79,11 +93,11 @@ def _may_pass_mapping(source: bytes, start: int) -> bool:
     window = source[start : start + _WINDOW]
     for index, byte in enumerate(window):
         if byte == 0x7B:  # {
-            return True
+            return True, index + 1
         if byte in (0x28, 0x5B):  # ( [
             depth += 1
         elif byte in (0x29, 0x5D):  # ) ]
             depth -= 1
             if depth == 0:
-                return b"attributes" in window[:index]
-    return True
+                return b"attributes" in window[:index], index + 1
+    return True, len(window)
