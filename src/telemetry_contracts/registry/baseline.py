@@ -156,7 +156,6 @@ def _string_assignments(
         yield Constant(module, prefix + target.id, node.value.value, doc)
 
 
-@functools.lru_cache(maxsize=256)
 def semconv_module_constants(module: str) -> dict[str, str]:
     """String constants of one ``opentelemetry.semconv`` module, parsed (not imported).
 
@@ -164,15 +163,7 @@ def semconv_module_constants(module: str) -> dict[str, str]:
     classes such as ``SpanAttributes`` and ``MetricInstruments`` by ``Class.NAME``; enum classes
     are left out (their members are values, not names). Empty when there is no such module.
     """
-    tree = _semconv_module_tree(module)
-    if tree is None:
-        return {}
-    constants = {c.name: c.value for c in _string_assignments(tree.body, module, False)}
-    for node in tree.body:
-        if isinstance(node, ast.ClassDef) and not _is_enum_class(node):
-            for constant in _string_assignments(node.body, module, False, f"{node.name}."):
-                constants[constant.name] = constant.value
-    return constants
+    return _semconv_module(module)[0]
 
 
 @dataclass(frozen=True)
@@ -185,14 +176,30 @@ class MetricFactory:
     unit: str | None
 
 
-@functools.lru_cache(maxsize=256)
 def semconv_metric_factories(module: str) -> dict[str, MetricFactory]:
     """The ``create_*`` helper functions of one semconv module, by function name."""
-    tree = _semconv_module_tree(module)
-    if tree is None:
-        return {}
-    constants = semconv_module_constants(module)
-    factories: dict[str, MetricFactory] = {}
+    return _semconv_module(module)[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _semconv_module(module: str) -> tuple[dict[str, str], dict[str, MetricFactory]]:
+    """Constants and metric helpers of one module, read once per process (the tree is not kept)."""
+    path = _semconv_module_path(module)
+    if path is None:
+        return {}, {}
+    tree = ast.parse(path.read_bytes(), str(path))
+    constants = {c.name: c.value for c in _string_assignments(tree.body, module, False)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and not _is_enum_class(node):
+            for constant in _string_assignments(node.body, module, False, f"{node.name}."):
+                constants[constant.name] = constant.value
+    return constants, dict(_metric_factories(tree, constants))
+
+
+def _metric_factories(
+    tree: ast.Module, constants: dict[str, str]
+) -> Iterator[tuple[str, MetricFactory]]:
+    """``def create_x(meter): return meter.create_histogram(name=X, ..., unit="s")`` helpers."""
     for node in tree.body:
         if not (isinstance(node, ast.FunctionDef) and node.name.startswith("create_")):
             continue
@@ -208,16 +215,9 @@ def semconv_metric_factories(module: str) -> dict[str, MetricFactory]:
         if metric is None:
             continue
         unit_text = unit.value if isinstance(unit, ast.Constant) else None
-        factories[node.name] = MetricFactory(
+        yield node.name, MetricFactory(
             metric, call.func.attr, unit_text if isinstance(unit_text, str) else None
         )
-    return factories
-
-
-@functools.lru_cache(maxsize=256)
-def _semconv_module_tree(module: str) -> ast.Module | None:
-    path = _semconv_module_path(module)
-    return None if path is None else ast.parse(path.read_bytes(), str(path))
 
 
 @functools.lru_cache(maxsize=1)
