@@ -1,0 +1,114 @@
+"""``GuardSpanProcessor``: hands its delegate a conforming copy of each finished span."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace import Link
+
+from telemetry_contracts.sdk_guard.errors import internal_error
+from telemetry_contracts.sdk_guard.policy import KeySpace
+
+if TYPE_CHECKING:
+    from telemetry_contracts.sdk_guard.guard import Guard
+
+
+def _raw(attributes: Any) -> Any:
+    """The plain dict behind ``BoundedAttributes`` (its own key view is slow to compare)."""
+    return getattr(attributes, "_dict", attributes)
+
+
+def _rewritten(space: KeySpace, attributes: Any) -> BoundedAttributes | None:
+    """New attributes when ``attributes`` must change, else ``None``."""
+    if not attributes:
+        return None
+    raw = _raw(attributes)
+    if raw.keys() <= space.clean:
+        return None
+    result = space.rewrite(raw)
+    if not result.changed:
+        return None
+    bounded = BoundedAttributes(maxlen=None, attributes=result.attributes, immutable=True)
+    bounded.dropped = getattr(attributes, "dropped", 0) + result.dropped
+    return bounded
+
+
+def _bounded(original: Any, items: Sequence[Any]) -> BoundedList:
+    copy = BoundedList.from_seq(None, items)
+    copy.dropped = getattr(original, "dropped", 0)
+    return copy
+
+
+def guard_span(space: KeySpace, span: ReadableSpan) -> ReadableSpan:
+    """``span`` itself when it conforms, else a transformed copy (``span`` is not touched)."""
+    attributes = _rewritten(space, getattr(span, "_attributes", None))
+    events = getattr(span, "_events", ())
+    links = getattr(span, "_links", ())
+    new_events = None
+    for index, event in enumerate(events):
+        event_attributes = _rewritten(space, event.attributes)
+        if event_attributes is not None:
+            new_events = new_events or list(events)
+            new_events[index] = Event(event.name, event_attributes, event.timestamp)
+    new_links = None
+    for index, link in enumerate(links):
+        link_attributes = _rewritten(space, link.attributes)
+        if link_attributes is not None:
+            new_links = new_links or list(links)
+            new_links[index] = Link(link.context, link_attributes)
+    if attributes is None and new_events is None and new_links is None:
+        return span
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes if attributes is not None else span._attributes,
+        events=_bounded(events, new_events) if new_events is not None else events,
+        links=_bounded(links, new_links) if new_links is not None else links,
+        kind=span.kind,
+        instrumentation_info=getattr(span, "_instrumentation_info", None),
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+class GuardSpanProcessor(SpanProcessor):
+    """Wraps the exporting processor: ``on_end`` passes it a conforming copy of the span.
+
+    The shared span is never changed, so processors beside this one see it as recorded. Any
+    failure inside the guard passes the original span through.
+    """
+
+    def __init__(self, delegate: SpanProcessor, guard: Guard) -> None:
+        self.delegate = delegate
+        self._guard = guard
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self.delegate.on_start(span, parent_context=parent_context)
+
+    def _on_ending(self, span: Span) -> None:
+        on_ending = getattr(self.delegate, "_on_ending", None)
+        if on_ending is not None:
+            on_ending(span)
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            guarded = guard_span(self._guard.policy.spans, span)
+        except Exception:
+            internal_error("span processor")
+            guarded = span
+        self.delegate.on_end(guarded)
+
+    def shutdown(self) -> None:
+        self.delegate.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.delegate.force_flush(timeout_millis)
