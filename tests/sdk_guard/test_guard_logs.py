@@ -63,6 +63,9 @@ class SerializingExporter(LogRecordExporter):
     def shutdown(self) -> None:
         pass
 
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
 
 def test_exporter_added_before_the_guard_sees_the_raw_record(guard: Guard) -> None:
     """Why the guard must come first: processors share one record and run in order."""
