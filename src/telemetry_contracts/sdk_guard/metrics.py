@@ -10,7 +10,7 @@ measurement, with an unlocked increment: under heavy concurrency a few counts ma
 from __future__ import annotations
 
 import weakref
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +95,8 @@ class _Guarded:
                 return attributes
             return self._space.rewrite(attributes).attributes
         except Exception:
-            internal_error(f"metric {self._name}")
+            if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
+                internal_error(f"metric {self._name}")
             return attributes
 
 
@@ -125,7 +126,8 @@ class _GuardedSynchronous(_Guarded):
                     if attributes is DROP_MEASUREMENT:
                         return
             except Exception:
-                internal_error(f"metric {self._name}")
+                if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
+                    internal_error(f"metric {self._name}")
         record(amount, attributes, context)
 
 
