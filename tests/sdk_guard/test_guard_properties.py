@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from guard_contracts import contracts_snapshot
 from guard_pipelines import Logs, Metrics, Spans
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.metrics import CallbackOptions, Observation
 
-from conftest import contracts_snapshot
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.sdk_guard import Guard
 from telemetry_contracts.sdk_guard.errors import internal_errors
