@@ -32,7 +32,7 @@ def guard_log_record(space: KeySpace, log_record: Any) -> None:
         return
     if hasattr(attributes, "_dict"):  # BoundedAttributes: swap its contents, keep its limits
         with attributes._lock:
-            attributes._dict = dict(result.attributes)
+            attributes._dict = result.attributes
             attributes.dropped += result.dropped
     else:
         log_record.attributes = dict(result.attributes)

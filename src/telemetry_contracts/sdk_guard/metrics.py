@@ -93,7 +93,7 @@ class _Guarded:
         try:
             if attributes.keys() <= self._clean:
                 return attributes
-            return self._space.rewrite(attributes).attributes
+            return self._space.rewrite_measurement(attributes)
         except Exception:
             if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
                 internal_error(f"metric {self._name}")
@@ -122,7 +122,7 @@ class _GuardedSynchronous(_Guarded):
         if attributes:
             try:
                 if not attributes.keys() <= self._clean:
-                    attributes = self._space.rewrite(attributes).attributes
+                    attributes = self._space.rewrite_measurement(attributes)
                     if attributes is DROP_MEASUREMENT:
                         return
             except Exception:

@@ -10,6 +10,7 @@ import json
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from telemetry_contracts.schemas.violations import Violation
@@ -178,15 +179,60 @@ _CLEAN_STEP_CACHE: dict[Any, Step] = {}
 
 
 class Plan:
-    """The decided steps for one ordered key set; ``apply`` rewrites a mapping with those keys."""
+    """The decided steps for one ordered key set, compiled so that applying them to a mapping
+    with those keys is a few C-level calls when no value needs checking."""
 
-    __slots__ = ("counts", "steps", "trivial")
+    __slots__ = (
+        "checked",
+        "counts",
+        "dropped",
+        "getter",
+        "redact",
+        "sources",
+        "steps",
+        "targets",
+        "trivial",
+    )
 
-    def __init__(self, steps: tuple[Step, ...]) -> None:
+    def __init__(self, keys: tuple[Any, ...], steps: tuple[Step, ...]) -> None:
         self.steps = steps
         self.counts = tuple(c for s in steps for c in s.counts)
         self.trivial = all(s.op == KEEP for s in steps)
         """True when applying changes nothing (report mode or ``pass`` actions)."""
+        self.checked = any(s.op == CHECK for s in steps)
+        given = set(keys)
+        produced: set[Any] = set()
+        sources: list[Any] = []
+        targets: list[Any] = []
+        redact: list[Any] = []
+        for key, step in zip(keys, steps, strict=True):
+            # a key the application also gave under its new name, or a second key renamed
+            # to the same name, is dropped: the new name (or the first one) wins
+            clash = step.target != key and step.target in given
+            if step.op == DROP or clash or step.target in produced:
+                continue
+            produced.add(step.target)
+            sources.append(key)
+            targets.append(step.target)
+            if step.op == REDACT:
+                redact.append(step.target)
+        self.sources = tuple(sources)
+        self.targets = tuple(targets)
+        self.redact = tuple(redact)
+        self.dropped = len(keys) - len(sources)
+        self.getter = itemgetter(*sources) if len(sources) > 1 else None
+
+    def apply(self, attributes: Mapping[Any, Any], redacted: str) -> dict[Any, Any]:
+        """The rewritten attributes (no value checks: see ``checked``)."""
+        if self.getter is not None:
+            out = dict(zip(self.targets, self.getter(attributes), strict=True))
+        elif self.sources:
+            out = {self.targets[0]: attributes[self.sources[0]]}
+        else:
+            out = {}
+        for key in self.redact:
+            out[key] = redacted
+        return out
 
 
 @dataclass(slots=True)
@@ -324,7 +370,7 @@ class KeySpace:
         """The cached plan for an ordered key set."""
         found = self._plans.get(keys)
         if found is None:
-            found = Plan(tuple(self.step(k) for k in keys))
+            found = Plan(keys, tuple(self.step(k) for k in keys))
             if len(self._plans) >= self.policy.config.cache_size:
                 self._plans.pop(next(iter(self._plans)), None)
             self._plans[keys] = found
@@ -335,33 +381,46 @@ class KeySpace:
     def rewrite(self, attributes: Mapping[Any, Any]) -> Rewrite:
         """Apply the plan for ``attributes``' keys; the input mapping is never changed."""
         plan = self.plan(tuple(attributes))
-        accounting = self.policy.accounting
         if plan.counts:
-            accounting.add_many(plan.counts)
+            self.policy.accounting.add_many(plan.counts)
         if plan.trivial and not self.cardinality_limit:
             return Rewrite(attributes)
+        if plan.checked:
+            out, dropped = self._apply_checked(plan, attributes)
+        else:
+            out, dropped = plan.apply(attributes, self.policy.config.redacted_value), plan.dropped
+        if self.cardinality_limit:
+            out = self._limit_cardinality(out)
+        return Rewrite(out, dropped, True)
+
+    def rewrite_measurement(self, attributes: Mapping[Any, Any]) -> Any:
+        """``rewrite`` for a measurement: just the attributes (or :data:`DROP_MEASUREMENT`)."""
+        plan = self.plan(tuple(attributes))
+        if plan.checked or self.cardinality_limit:
+            return self.rewrite(attributes).attributes
+        if plan.counts:
+            self.policy.accounting.add_many(plan.counts)
+        if plan.trivial:
+            return attributes
+        return plan.apply(attributes, self.policy.config.redacted_value)
+
+    def _apply_checked(
+        self, plan: Plan, attributes: Mapping[Any, Any]
+    ) -> tuple[dict[Any, Any], int]:
         out: dict[Any, Any] = {}
-        dropped = 0
-        redacted = self.policy.config.redacted_value
         report = self.policy.config.mode == "report"
+        redacted = self.policy.config.redacted_value
+        kept = dict(zip(plan.sources, plan.targets, strict=True))
         for step, (key, value) in zip(plan.steps, attributes.items(), strict=True):
+            if key not in kept:
+                continue
             op = step.op
             if op == CHECK:
                 op, value = self._check(step, key, value, report)
             if op == DROP:
-                dropped += 1
-            elif op == KEEP:
-                out[key] = value
-            elif op == RENAME:
-                if step.target in attributes:  # the new name, when also given, wins
-                    dropped += 1
-                else:
-                    out[step.target] = value
-            else:
-                out[step.target] = redacted
-        if self.cardinality_limit:
-            out = self._limit_cardinality(out)
-        return Rewrite(out, dropped, True)
+                continue
+            out[kept[key]] = redacted if op == REDACT else value
+        return out, len(attributes) - len(out)
 
     def _check(self, step: Step, key: Any, value: Any, report: bool) -> tuple[int, Any]:
         contract = step.contract

@@ -33,7 +33,10 @@ def _rewritten(space: KeySpace, attributes: Any) -> BoundedAttributes | None:
     result = space.rewrite(raw)
     if not result.changed:
         return None
-    bounded = BoundedAttributes(maxlen=None, attributes=result.attributes, immutable=True)
+    # The SDK cleaned these values when they were set; the guard only renamed, dropped or
+    # redacted (with a string), so they are installed without cleaning them again.
+    bounded = BoundedAttributes(maxlen=None, immutable=True)
+    bounded._dict = result.attributes
     bounded.dropped = getattr(attributes, "dropped", 0) + result.dropped
     return bounded
 
@@ -50,13 +53,13 @@ def guard_span(space: KeySpace, span: ReadableSpan) -> ReadableSpan:
     events = getattr(span, "_events", ())
     links = getattr(span, "_links", ())
     new_events = None
-    for index, event in enumerate(events):
+    for index, event in enumerate(events if len(events) else ()):
         event_attributes = _rewritten(space, event.attributes)
         if event_attributes is not None:
             new_events = new_events or list(events)
             new_events[index] = Event(event.name, event_attributes, event.timestamp)
     new_links = None
-    for index, link in enumerate(links):
+    for index, link in enumerate(links if len(links) else ()):
         link_attributes = _rewritten(space, link.attributes)
         if link_attributes is not None:
             new_links = new_links or list(links)
