@@ -47,6 +47,7 @@ class Accounting:
         self._counts: dict[CountKey, int] = {}
         self._lock = threading.Lock()
         self._cells: list[tuple[CountKey, Callable[[], int]]] = []
+        self._plans: dict[int, Any] = {}
 
     def add(self, key: CountKey, amount: int = 1) -> None:
         with self._lock:
@@ -64,11 +65,32 @@ class Accounting:
         with self._lock:
             self._cells.append((key, read))
 
+    def track_plan(self, plan: Any) -> None:
+        """Count ``plan.hits`` under each of ``plan.counts`` while the plan is cached."""
+        with self._lock:
+            self._plans[id(plan)] = plan
+
+    def retire_plan(self, plan: Any) -> None:
+        """The plan left its cache: fold its hits into the counts for good."""
+        with self._lock:
+            if self._plans.pop(id(plan), None) is None:
+                return
+            hits = plan.hits
+            if hits:
+                for key in plan.counts:
+                    self._counts[key] = self._counts.get(key, 0) + hits
+
     def totals(self) -> dict[CountKey, int]:
-        """A copy of the cumulative counts, cells included."""
+        """A copy of the cumulative counts, cells and cached plans included."""
         with self._lock:
             totals = dict(self._counts)
             cells = list(self._cells)
+            plans = list(self._plans.values())
+        for plan in plans:
+            hits = plan.hits
+            if hits:
+                for key in plan.counts:
+                    totals[key] = totals.get(key, 0) + hits
         for key, read in cells:
             value = read()
             if value:

@@ -139,9 +139,10 @@ class Guard:
     def install(self, contracts: Contracts) -> None:
         policy = Policy(contracts, self.config, self.accounting)
         with self._lock:
-            self.policy = policy
+            previous, self.policy = self.policy, policy
             self._instruments.rebind(policy)
             self.reloads += 1
+        previous.retire()
         _logger.debug("guard enforcing snapshot %s (%s)", contracts.version, contracts.content_hash)
 
     @property

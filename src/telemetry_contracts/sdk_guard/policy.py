@@ -187,6 +187,8 @@ class Plan:
         "counts",
         "dropped",
         "getter",
+        "hits",
+        "in_order",
         "redact",
         "sources",
         "steps",
@@ -220,18 +222,26 @@ class Plan:
         self.targets = tuple(targets)
         self.redact = tuple(redact)
         self.dropped = len(keys) - len(sources)
+        self.in_order = self.sources == keys
+        """No key dropped: the values can be taken in order."""
         self.getter = itemgetter(*sources) if len(sources) > 1 else None
+        self.hits = 0
+        """How often the plan was applied; its ``counts`` are read from this (unlocked, so a
+        rare increment may be lost when threads race on the same plan)."""
 
     def apply(self, attributes: Mapping[Any, Any], redacted: str) -> dict[Any, Any]:
         """The rewritten attributes (no value checks: see ``checked``)."""
-        if self.getter is not None:
-            out = dict(zip(self.targets, self.getter(attributes), strict=True))
+        if self.in_order:
+            out = dict(zip(self.targets, attributes.values(), strict=False))
+        elif self.getter is not None:
+            out = dict(zip(self.targets, self.getter(attributes), strict=False))
         elif self.sources:
             out = {self.targets[0]: attributes[self.sources[0]]}
         else:
             out = {}
-        for key in self.redact:
-            out[key] = redacted
+        if self.redact:
+            for key in self.redact:
+                out[key] = redacted
         return out
 
 
@@ -371,18 +381,27 @@ class KeySpace:
         found = self._plans.get(keys)
         if found is None:
             found = Plan(keys, tuple(self.step(k) for k in keys))
+            accounting = self.policy.accounting
             if len(self._plans) >= self.policy.config.cache_size:
-                self._plans.pop(next(iter(self._plans)), None)
+                evicted = self._plans.pop(next(iter(self._plans)), None)
+                if evicted is not None:
+                    accounting.retire_plan(evicted)
+            if found.counts:
+                accounting.track_plan(found)
             self._plans[keys] = found
         return found
+
+    def retire(self) -> None:
+        """Fold the counts of every cached plan into the accounts (the space is replaced)."""
+        for plan in list(self._plans.values()):
+            self.policy.accounting.retire_plan(plan)
 
     # --- applying --------------------------------------------------------------------------
 
     def rewrite(self, attributes: Mapping[Any, Any]) -> Rewrite:
         """Apply the plan for ``attributes``' keys; the input mapping is never changed."""
         plan = self.plan(tuple(attributes))
-        if plan.counts:
-            self.policy.accounting.add_many(plan.counts)
+        plan.hits += 1
         if plan.trivial and not self.cardinality_limit:
             return Rewrite(attributes)
         if plan.checked:
@@ -398,8 +417,7 @@ class KeySpace:
         plan = self.plan(tuple(attributes))
         if plan.checked or self.cardinality_limit:
             return self.rewrite(attributes).attributes
-        if plan.counts:
-            self.policy.accounting.add_many(plan.counts)
+        plan.hits += 1
         if plan.trivial:
             return attributes
         return plan.apply(attributes, self.policy.config.redacted_value)
@@ -516,6 +534,13 @@ class Policy:
         self._lock = threading.Lock()
         self.spans = KeySpace(self, "span")
         self.logs = KeySpace(self, "log")
+
+    def retire(self) -> None:
+        """Fold the counts of every cached plan into the accounts (a new policy replaced it)."""
+        with self._lock:
+            spaces = [self.spans, self.logs, *self._metric_spaces.values()]
+        for space in spaces:
+            space.retire()
 
     def metric_space(self, contract: MetricContract | None, name: str) -> KeySpace:
         """The key space of one metric (shared by every instrument of that name)."""

@@ -23,7 +23,7 @@ def _raw(attributes: Any) -> Any:
     return getattr(attributes, "_dict", attributes)
 
 
-def _rewritten(space: KeySpace, attributes: Any) -> BoundedAttributes | None:
+def _rewritten(space: KeySpace, attributes: Any) -> Any:
     """New attributes when ``attributes`` must change, else ``None``."""
     if not attributes:
         return None
@@ -33,11 +33,14 @@ def _rewritten(space: KeySpace, attributes: Any) -> BoundedAttributes | None:
     result = space.rewrite(raw)
     if not result.changed:
         return None
+    dropped = getattr(attributes, "dropped", 0) + result.dropped
+    if not dropped:  # nothing to report to the encoder: a plain dict will do
+        return result.attributes
     # The SDK cleaned these values when they were set; the guard only renamed, dropped or
     # redacted (with a string), so they are installed without cleaning them again.
     bounded = BoundedAttributes(maxlen=None, immutable=True)
     bounded._dict = result.attributes
-    bounded.dropped = getattr(attributes, "dropped", 0) + result.dropped
+    bounded.dropped = dropped
     return bounded
 
 
@@ -66,21 +69,17 @@ def guard_span(space: KeySpace, span: ReadableSpan) -> ReadableSpan:
             new_links[index] = Link(link.context, link_attributes)
     if attributes is None and new_events is None and new_links is None:
         return span
-    return ReadableSpan(
-        name=span.name,
-        context=span.context,
-        parent=span.parent,
-        resource=span.resource,
-        attributes=attributes if attributes is not None else span._attributes,
-        events=_bounded(events, new_events) if new_events is not None else events,
-        links=_bounded(links, new_links) if new_links is not None else links,
-        kind=span.kind,
-        instrumentation_info=getattr(span, "_instrumentation_info", None),
-        status=span.status,
-        start_time=span.start_time,
-        end_time=span.end_time,
-        instrumentation_scope=span.instrumentation_scope,
-    )
+    # A shallow copy of every field the SDK set (cheaper than the constructor, and it keeps
+    # fields this code does not know about), then the guarded parts.
+    copy = object.__new__(ReadableSpan)
+    copy.__dict__.update(span.__dict__)
+    if attributes is not None:
+        copy._attributes = attributes
+    if new_events is not None:
+        copy._events = _bounded(events, new_events)
+    if new_links is not None:
+        copy._links = _bounded(links, new_links)
+    return copy
 
 
 class GuardSpanProcessor(SpanProcessor):
