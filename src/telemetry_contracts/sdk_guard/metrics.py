@@ -62,6 +62,8 @@ class _Guarded:
         """The name measurements are recorded under; ``None`` while they are dropped."""
         self._clean: Any = frozenset()
         self._space: Any = None
+        self._counted: tuple[Any, ...] = ()
+        self._record: Callable[..., None] | None = None
 
     @property
     def name(self) -> str:
@@ -78,6 +80,7 @@ class _Guarded:
     def _bind(self, policy: Policy) -> None:
         decision = policy.decide_metric(self._name, self.kind, self._unit)
         tally = self._tally = _Tally()
+        self._counted = decision.counts
         for key in decision.counts:
             policy.accounting.register_cell(key, partial(getattr, tally, "n"))
         self._space = decision.space
@@ -100,35 +103,62 @@ class _Guarded:
             return attributes
 
 
-class _GuardedSynchronous(_Guarded):
-    """A synchronous instrument: each measurement's attributes are filtered, then recorded."""
+def _measurement_function(
+    name: str, record: Callable[..., None] | None, space: Any, tally: _Tally, counted: bool
+) -> Callable[..., None]:
+    """The hot path of one synchronous instrument under one decision, as a closure (no
+    attribute lookups on ``self``): count if the metric itself violates its contract, filter
+    the attributes unless their keys are all clean, record."""
+    if record is None:
 
-    method = ""
+        def dropped(amount: float, attributes: Any = None, context: Any = None) -> None:
+            tally.n += 1
 
-    def _attach(self, name: str | None) -> None:
-        if name is None:
-            self._record: Callable[..., None] | None = None
-            return
-        created = self._meter.create_on_delegate(
-            self.kind, name, self._unit, self._description, self._options
-        )
-        self._record = getattr(created, self.method)
+        return dropped
+    clean = space.clean
+    rewrite = space.rewrite_measurement
 
-    def _measure(self, amount: float, attributes: Any = None, context: Any = None) -> None:
-        self._tally.n += 1
-        record = self._record
-        if record is None:
-            return
+    def measure(amount: float, attributes: Any = None, context: Any = None) -> None:
+        if counted:
+            tally.n += 1
         if attributes:
             try:
-                if not attributes.keys() <= self._clean:
-                    attributes = self._space.rewrite_measurement(attributes)
+                if not attributes.keys() <= clean:
+                    attributes = rewrite(attributes)
                     if attributes is DROP_MEASUREMENT:
                         return
             except Exception:
                 if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
-                    internal_error(f"metric {self._name}")
+                    internal_error(f"metric {name}")
         record(amount, attributes, context)
+
+    return measure
+
+
+class _GuardedSynchronous(_Guarded):
+    """A synchronous instrument: each measurement's attributes are filtered, then recorded.
+
+    The measuring method (``add``, ``record`` or ``set``) is an instance attribute rebuilt on
+    every (re)binding, so the hot path reads nothing but its closure.
+    """
+
+    method = ""
+
+    def _attach(self, name: str | None) -> None:
+        record = None
+        if name is not None:
+            created = self._meter.create_on_delegate(
+                self.kind, name, self._unit, self._description, self._options
+            )
+            record = getattr(created, self.method)
+        self._record = record
+        measure = _measurement_function(
+            self._name, record, self._space, self._tally, bool(self._counted)
+        )
+        setattr(self, self.method, measure)
+
+    def _measure(self, amount: float, attributes: Any = None, context: Any = None) -> None:
+        getattr(self, self.method)(amount, attributes, context)
 
 
 class GuardCounter(_GuardedSynchronous, Counter):
@@ -356,6 +386,8 @@ class InstrumentRegistry:
         except Exception:
             internal_error(f"creating instrument {instrument.name}")
             instrument.emitting_as = instrument.name
+            permissive = Policy(None, policy.config, policy.accounting)
+            instrument._space = permissive.metric_space(None, instrument.name)
             instrument._clean = ALL_KEYS
             try:
                 instrument._attach(instrument.name)

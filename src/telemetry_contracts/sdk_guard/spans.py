@@ -103,7 +103,15 @@ class GuardSpanProcessor(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         try:
-            guarded = guard_span(self._guard.policy.spans, span)
+            space = self._guard.policy.spans
+            attributes = span._attributes
+            # the common case inline: clean keys, no events or links
+            if (
+                not attributes or getattr(attributes, "_dict", attributes).keys() <= space.clean
+            ) and not (span._events or span._links):
+                guarded = span
+            else:
+                guarded = guard_span(space, span)
         except Exception:
             internal_error("span processor")
             guarded = span
