@@ -11,6 +11,7 @@ instrumented by ``opentelemetry-instrumentation-fastapi`` with uvicorn in two su
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import socket
@@ -95,6 +96,7 @@ def interleaved(
         order = (base, guarded) if index % 2 == 0 else (guarded, base)
         timings = {}
         for run in order:
+            gc.collect()  # both start from the same heap state
             start = time.thread_time()
             for _ in range(loops):
                 run()
