@@ -104,12 +104,18 @@ def interleaved(
         base_times.append(timings[base])
         guarded_times.append(timings[guarded])
         ratios.append(timings[guarded] / timings[base])
-    return statistics.median(base_times), statistics.median(guarded_times), statistics.median(ratios)
+    return (
+        statistics.median(base_times),
+        statistics.median(guarded_times),
+        statistics.median(ratios),
+    )
 
 
 def report(label: str, base: float, guarded: float, ratio: float, goal: str) -> None:
-    print(f"{label:<52} base {base * 1e6:8.2f} us  guard {guarded * 1e6:8.2f} us  "
-          f"ratio {ratio:6.3f} ({(ratio - 1) * 100:+5.1f}%)  goal {goal}")
+    print(
+        f"{label:<52} base {base * 1e6:8.2f} us  guard {guarded * 1e6:8.2f} us  "
+        f"ratio {ratio:6.3f} ({(ratio - 1) * 100:+5.1f}%)  goal {goal}"
+    )
 
 
 def bench_load(snapshot: Path, repeats: int) -> None:
@@ -121,9 +127,11 @@ def bench_load(snapshot: Path, repeats: int) -> None:
         Guard.from_file(snapshot, environ={})
         times.append(time.perf_counter() - start)
     size = snapshot.stat().st_size / 1e6
-    print(f"{'snapshot load v1.44.0 (' + f'{size:.2f} MB, parse + compile)':<52} "
-          f"median {statistics.median(times) * 1e3:7.1f} ms  (min {min(times) * 1e3:.1f} ms)"
-          f"  goal < 200 ms")
+    print(
+        f"{'snapshot load v1.44.0 (' + f'{size:.2f} MB, parse + compile)':<52} "
+        f"median {statistics.median(times) * 1e3:7.1f} ms  (min {min(times) * 1e3:.1f} ms)"
+        f"  goal < 200 ms"
+    )
 
 
 class NullSpanExporter:
@@ -147,8 +155,12 @@ def bench_spans(guard: Any, rounds: int, loops: int) -> None:
 
     def tracer(guarded: bool) -> Any:
         provider = TracerProvider()
-        processor = BatchSpanProcessor(NullSpanExporter(), max_queue_size=1_000_000,  # type: ignore[arg-type]
-                                       max_export_batch_size=4096, schedule_delay_millis=50)
+        processor = BatchSpanProcessor(
+            NullSpanExporter(),
+            max_queue_size=1_000_000,  # type: ignore[arg-type]
+            max_export_batch_size=4096,
+            schedule_delay_millis=50,
+        )
         provider.add_span_processor(guard.span_processor(processor) if guarded else processor)
         return provider.get_tracer("bench")
 
@@ -157,6 +169,7 @@ def bench_spans(guard: Any, rounds: int, loops: int) -> None:
         ("span, 5 conforming attributes (BatchSpanProcessor)", SPAN_CONFORMING, "<= +3%"),
         ("span, 2 renames + 3 conforming", SPAN_RENAMES, "<= +10%"),
     ):
+
         def run_plain(attributes: dict[str, Any] = attributes) -> None:
             plain.start_span("op", attributes=attributes).end()
 
@@ -174,33 +187,74 @@ def bench_metrics(guard: Any, rounds: int, loops: int) -> None:
     guarded_provider = guard.meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
     guarded = guarded_provider.get_meter("bench")
     cases = (
-        ("counter.add, 5 conforming attributes", "counter", COUNTER, "{message}",
-         COUNTER_CONFORMING, "<= +5%"),
-        ("counter.add, 2 renames + 3 conforming", "counter", COUNTER, "{message}",
-         COUNTER_RENAMES, "<= +10%"),
-        ("histogram.record, 5 conforming attributes", "histogram", HISTOGRAM, "s",
-         HISTOGRAM_CONFORMING, "<= +5%"),
-        ("histogram.record, 2 renames + 3 conforming", "histogram", HISTOGRAM, "s",
-         HISTOGRAM_RENAMES, "<= +10%"),
+        (
+            "counter.add, 5 conforming attributes",
+            "counter",
+            COUNTER,
+            "{message}",
+            COUNTER_CONFORMING,
+            "<= +5%",
+        ),
+        (
+            "counter.add, 2 renames + 3 conforming",
+            "counter",
+            COUNTER,
+            "{message}",
+            COUNTER_RENAMES,
+            "<= +10%",
+        ),
+        (
+            "histogram.record, 5 conforming attributes",
+            "histogram",
+            HISTOGRAM,
+            "s",
+            HISTOGRAM_CONFORMING,
+            "<= +5%",
+        ),
+        (
+            "histogram.record, 2 renames + 3 conforming",
+            "histogram",
+            HISTOGRAM,
+            "s",
+            HISTOGRAM_RENAMES,
+            "<= +10%",
+        ),
     )
     for label, kind, name, unit, attributes, goal in cases:
         create = "create_counter" if kind == "counter" else "create_histogram"
-        base = getattr(getattr(plain, create)(name, unit=unit), "add" if kind == "counter" else "record")
-        mine = getattr(getattr(guarded, create)(name, unit=unit), "add" if kind == "counter" else "record")
-        report(label, *interleaved(lambda b=base, a=attributes: b(1, a),
-                                   lambda m=mine, a=attributes: m(1, a), rounds, loops), goal)
+        base = getattr(
+            getattr(plain, create)(name, unit=unit), "add" if kind == "counter" else "record"
+        )
+        mine = getattr(
+            getattr(guarded, create)(name, unit=unit), "add" if kind == "counter" else "record"
+        )
+        report(
+            label,
+            *interleaved(
+                lambda b=base, a=attributes: b(1, a),
+                lambda m=mine, a=attributes: m(1, a),
+                rounds,
+                loops,
+            ),
+            goal,
+        )
     base_counter = plain.create_counter("bench.unregistered")
     dropped_counter = guarded.create_counter("bench.unregistered")
     base_time, guard_time, ratio = interleaved(
         lambda: base_counter.add(1, COUNTER_CONFORMING),
-        lambda: dropped_counter.add(1, COUNTER_CONFORMING), rounds, loops * 4)
-    print(f"{'unregistered metric under drop vs SDK recording it':<52} base {base_time * 1e6:8.2f} us"
-          f"  guard {guard_time * 1e6:8.2f} us  cheaper {1 / ratio:6.1f}x  goal >= 20x")
+        lambda: dropped_counter.add(1, COUNTER_CONFORMING),
+        rounds,
+        loops * 4,
+    )
+    print(
+        f"{'unregistered metric under drop vs SDK recording it':<52} base {base_time * 1e6:8.2f} us"
+        f"  guard {guard_time * 1e6:8.2f} us  cheaper {1 / ratio:6.1f}x  goal >= 20x"
+    )
 
 
 # --- end to end ---------------------------------------------------------------------------
 
-SERVER = textwrap.dedent('''
+SERVER = textwrap.dedent("""
     import os, sys
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
@@ -228,9 +282,9 @@ SERVER = textwrap.dedent('''
                                        meter_provider=meter_provider)
     uvicorn.run(app, host="127.0.0.1", port=int(os.environ["BENCH_PORT"]), log_level="warning",
                 access_log=False)
-''')
+""")
 
-LOAD = textwrap.dedent('''
+LOAD = textwrap.dedent("""
     import http.client, json, statistics, sys, time
     ports, count = [int(p) for p in sys.argv[1].split(",")], int(sys.argv[2])
     connections = [http.client.HTTPConnection("127.0.0.1", p) for p in ports]
@@ -245,7 +299,7 @@ LOAD = textwrap.dedent('''
         latencies[which].append(time.perf_counter() - start)
         assert response.status == 200
     print(json.dumps([statistics.median(l[count // 10:]) for l in latencies]))
-''')
+""")
 
 
 def free_port() -> int:
@@ -278,16 +332,22 @@ def bench_e2e(snapshot: Path, requests: int, repeats: int) -> None:
             wait_for(port)
         medians: list[list[float]] = [[], []]
         for _ in range(repeats):
-            out = subprocess.run([sys.executable, "-c", LOAD, ",".join(map(str, ports)),
-                                  str(requests)], capture_output=True, text=True, check=True)
+            out = subprocess.run(
+                [sys.executable, "-c", LOAD, ",".join(map(str, ports)), str(requests)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             for index, value in enumerate(json.loads(out.stdout)):
                 medians[index].append(value)
         base, guarded = statistics.median(medians[0]), statistics.median(medians[1])
         ratios = [g / b for b, g in zip(medians[0], medians[1], strict=True)]
-        print(f"{'e2e FastAPI+uvicorn median request latency':<52} base {base * 1e6:8.1f} us  "
-              f"guard {guarded * 1e6:8.1f} us  ratio {statistics.median(ratios):6.3f} "
-              f"({(statistics.median(ratios) - 1) * 100:+5.1f}%)  goal within 1%  "
-              f"[{repeats} x {requests} requests each, alternating]")
+        print(
+            f"{'e2e FastAPI+uvicorn median request latency':<52} base {base * 1e6:8.1f} us  "
+            f"guard {guarded * 1e6:8.1f} us  ratio {statistics.median(ratios):6.3f} "
+            f"({(statistics.median(ratios) - 1) * 100:+5.1f}%)  goal within 1%  "
+            f"[{repeats} x {requests} requests each, alternating]"
+        )
     finally:
         for server in servers:
             server.terminate()
@@ -305,8 +365,10 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as directory:
         snapshot = resolve_snapshot(Path(directory))
-        print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; rounds {rounds} x {loops}"
-              " operations, interleaved, medians")
+        print(
+            f"python {sys.version.split()[0]}, {os.cpu_count()} cpus; rounds {rounds} x {loops}"
+            " operations, interleaved, medians"
+        )
         bench_load(snapshot, 5 if options.quick else 11)
         guard = Guard.from_file(snapshot, environ={})
         bench_spans(guard, rounds, loops)

@@ -16,7 +16,11 @@ from guard_pipelines import Metrics
 
 from telemetry_contracts.sdk_guard import Guard
 
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Using `httpx`"),
+]
 HERE = Path(__file__).parent
 REQUESTS = 3
 
