@@ -117,6 +117,8 @@ def _measurement_function(
         return dropped
     clean = space.clean
     rewrite = space.rewrite_measurement
+    # cached plans that only rename are applied inline; the rest go through the key space
+    plans = {} if space.cardinality_limit else space.plans
 
     def measure(amount: float, attributes: Any = None, context: Any = None) -> None:
         if counted:
@@ -124,9 +126,14 @@ def _measurement_function(
         if attributes:
             try:
                 if not attributes.keys() <= clean:
-                    attributes = rewrite(attributes)
-                    if attributes is DROP_MEASUREMENT:
-                        return
+                    plan = plans.get(tuple(attributes))
+                    if plan is not None and plan.renames_only:
+                        plan.hits += 1
+                        attributes = dict(zip(plan.targets, attributes.values(), strict=False))
+                    else:
+                        attributes = rewrite(attributes)
+                        if attributes is DROP_MEASUREMENT:
+                            return
             except Exception:
                 if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
                     internal_error(f"metric {name}")

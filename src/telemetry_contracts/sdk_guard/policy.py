@@ -190,6 +190,7 @@ class Plan:
         "hits",
         "in_order",
         "redact",
+        "renames_only",
         "sources",
         "steps",
         "targets",
@@ -225,6 +226,8 @@ class Plan:
         self.in_order = self.sources == keys
         """No key dropped: the values can be taken in order."""
         self.getter = itemgetter(*sources) if len(sources) > 1 else None
+        self.renames_only = self.in_order and not (self.redact or self.checked or self.trivial)
+        """Applying is ``dict(zip(targets, attributes.values()))`` (the callers' fast path)."""
         self.hits = 0
         """How often the plan was applied; its ``counts`` are read from this (unlocked, so a
         rare increment may be lost when threads race on the same plan)."""
@@ -282,7 +285,8 @@ class KeySpace:
         self.signal = signal
         self.metric = metric
         self.allowed = allowed
-        self._plans: dict[tuple[Any, ...], Plan] = {}
+        self.plans: dict[tuple[Any, ...], Plan] = {}
+        """The bounded plan cache (read directly by the instruments' hot path)."""
         self._steps: dict[Any, Step] = {}
         self.cardinality_limit = cardinality_limit
         self._seen_sets: set[frozenset[Any]] = set()
@@ -378,22 +382,22 @@ class KeySpace:
 
     def plan(self, keys: tuple[Any, ...]) -> Plan:
         """The cached plan for an ordered key set."""
-        found = self._plans.get(keys)
+        found = self.plans.get(keys)
         if found is None:
             found = Plan(keys, tuple(self.step(k) for k in keys))
             accounting = self.policy.accounting
-            if len(self._plans) >= self.policy.config.cache_size:
-                evicted = self._plans.pop(next(iter(self._plans)), None)
+            if len(self.plans) >= self.policy.config.cache_size:
+                evicted = self.plans.pop(next(iter(self.plans)), None)
                 if evicted is not None:
                     accounting.retire_plan(evicted)
             if found.counts:
                 accounting.track_plan(found)
-            self._plans[keys] = found
+            self.plans[keys] = found
         return found
 
     def retire(self) -> None:
         """Fold the counts of every cached plan into the accounts (the space is replaced)."""
-        for plan in list(self._plans.values()):
+        for plan in list(self.plans.values()):
             self.policy.accounting.retire_plan(plan)
 
     # --- applying --------------------------------------------------------------------------

@@ -30,16 +30,22 @@ def _rewritten(space: KeySpace, attributes: Any) -> Any:
     raw = _raw(attributes)
     if raw.keys() <= space.clean:
         return None
-    result = space.rewrite(raw)
-    if not result.changed:
-        return None
-    dropped = getattr(attributes, "dropped", 0) + result.dropped
+    plan = space.plans.get(tuple(raw))
+    if plan is not None and plan.renames_only:  # the common rewrite, inline
+        plan.hits += 1
+        out, dropped = dict(zip(plan.targets, raw.values(), strict=False)), 0
+    else:
+        result = space.rewrite(raw)
+        if not result.changed:
+            return None
+        out, dropped = result.attributes, result.dropped
+    dropped += getattr(attributes, "dropped", 0)
     if not dropped:  # nothing to report to the encoder: a plain dict will do
-        return result.attributes
+        return out
     # The SDK cleaned these values when they were set; the guard only renamed, dropped or
     # redacted (with a string), so they are installed without cleaning them again.
     bounded = BoundedAttributes(maxlen=None, immutable=True)
-    bounded._dict = result.attributes
+    bounded._dict = out
     bounded.dropped = dropped
     return bounded
 
