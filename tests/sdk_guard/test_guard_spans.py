@@ -201,3 +201,49 @@ def test_copy_keeps_the_span_fields(guard: Guard) -> None:
     ):
         assert getattr(copy, field) == getattr(span, field), field
     assert [e.name for e in copy.events] == ["e"]
+
+
+def test_plan_cache_is_bounded_and_counts_survive_eviction(snapshot: Snapshot) -> None:
+    from telemetry_contracts.sdk_guard.config import GuardConfig
+
+    guard = Guard.from_snapshot(snapshot, config=GuardConfig.resolve(environ={}, cache_size=2))
+    spans = Spans(guard)
+    for index in range(20):
+        spans.emit({f"junk.{index}": 1, "shop.order_id": "o"})
+    assert len(guard.policy.spans.plans) <= 2
+    assert guard.accounting.get(rule="TC802", action="drop") == 20
+    assert guard.accounting.get(name="shop.order_id", action="rename") == 20
+
+
+def test_hot_reload_keeps_the_counts(guard: Guard, snapshot: Snapshot) -> None:
+    spans = Spans(guard)
+    spans.emit({"junk": 1})
+    guard.load_bytes(snapshot.to_json_bytes())
+    spans.emit({"junk": 1})
+    assert guard.reloads == 2
+    assert guard.accounting.get(name="junk", action="drop") == 2
+
+
+def test_concurrent_spans(guard: Guard) -> None:
+    import threading
+
+    spans = Spans(guard)
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for index in range(200):
+                spans.emit({f"junk.{index % 7}": 1, "shop.order_id": "o"})
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    exported = spans.exporter.get_finished_spans()
+    assert len(exported) == 800
+    assert all(dict(s.attributes) == {"shop.order.id": "o"} for s in exported)
+    assert 0 < guard.accounting.get(rule="TC802") <= 800  # unlocked increments never overcount

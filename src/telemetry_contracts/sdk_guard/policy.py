@@ -322,7 +322,7 @@ class KeySpace:
         if found is None:
             found = self._decide(key)
             if len(self._steps) >= self.policy.config.cache_size * 4:
-                self._steps.pop(next(iter(self._steps)))
+                _evict_oldest(self._steps)
             self._steps[key] = found
         return found
 
@@ -387,7 +387,7 @@ class KeySpace:
             found = Plan(keys, tuple(self.step(k) for k in keys))
             accounting = self.policy.accounting
             if len(self.plans) >= self.policy.config.cache_size:
-                evicted = self.plans.pop(next(iter(self.plans)), None)
+                evicted = _evict_oldest(self.plans)
                 if evicted is not None:
                     accounting.retire_plan(evicted)
             if found.counts:
@@ -480,6 +480,14 @@ class KeySpace:
         if action == "drop":
             return DROP_MEASUREMENT
         return dict(OVERFLOW_ATTRIBUTES)
+
+
+def _evict_oldest(cache: dict[Any, Any]) -> Any:
+    """Remove and return the oldest entry (``None`` if another thread got there first)."""
+    try:
+        return cache.pop(next(iter(cache)), None)
+    except (RuntimeError, StopIteration):  # changed by another thread meanwhile
+        return None
 
 
 DROP_MEASUREMENT: Any = object()
