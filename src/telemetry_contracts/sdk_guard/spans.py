@@ -56,23 +56,28 @@ def _bounded(original: Any, items: Sequence[Any]) -> BoundedList:
     return copy
 
 
-def guard_span(space: KeySpace, span: ReadableSpan) -> ReadableSpan:
-    """``span`` itself when it conforms, else a transformed copy (``span`` is not touched)."""
-    attributes = _rewritten(space, getattr(span, "_attributes", None))
-    events = getattr(span, "_events", ())
-    links = getattr(span, "_links", ())
+def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = False) -> ReadableSpan:
+    """``span`` itself when it conforms, else a transformed copy (``span`` is not touched).
+
+    ``attributes_clean`` says the caller already found the span's own keys clean.
+    """
+    attributes = None if attributes_clean else _rewritten(space, span._attributes)
+    events = span._events
+    links = span._links
     new_events = None
-    for index, event in enumerate(events if len(events) else ()):
-        event_attributes = _rewritten(space, event.attributes)
-        if event_attributes is not None:
-            new_events = new_events or list(events)
-            new_events[index] = Event(event.name, event_attributes, event.timestamp)
+    if events:
+        for index, event in enumerate(events):
+            event_attributes = _rewritten(space, event.attributes)
+            if event_attributes is not None:
+                new_events = new_events or list(events)
+                new_events[index] = Event(event.name, event_attributes, event.timestamp)
     new_links = None
-    for index, link in enumerate(links if len(links) else ()):
-        link_attributes = _rewritten(space, link.attributes)
-        if link_attributes is not None:
-            new_links = new_links or list(links)
-            new_links[index] = Link(link.context, link_attributes)
+    if links:
+        for index, link in enumerate(links):
+            link_attributes = _rewritten(space, link.attributes)
+            if link_attributes is not None:
+                new_links = new_links or list(links)
+                new_links[index] = Link(link.context, link_attributes)
     if attributes is None and new_events is None and new_links is None:
         return span
     # A shallow copy of every field the SDK set (cheaper than the constructor, and it keeps
@@ -116,13 +121,12 @@ class GuardSpanProcessor(SpanProcessor):
         try:
             space = self._guard.policy.spans
             attributes = span._attributes
+            clean = not attributes or getattr(attributes, "_dict", attributes).keys() <= space.clean
             # the common case inline: clean keys, no events or links
-            if (
-                not attributes or getattr(attributes, "_dict", attributes).keys() <= space.clean
-            ) and not (span._events or span._links):
+            if clean and not (span._events or span._links):
                 guarded = span
             else:
-                guarded = guard_span(space, span)
+                guarded = guard_span(space, span, clean)
         except Exception:
             internal_error("span processor")
             guarded = span
