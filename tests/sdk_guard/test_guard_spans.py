@@ -247,3 +247,10 @@ def test_concurrent_spans(guard: Guard) -> None:
     assert len(exported) == 800
     assert all(dict(s.attributes) == {"shop.order.id": "o"} for s in exported)
     assert 0 < guard.accounting.get(rule="TC802") <= 800  # unlocked increments never overcount
+
+
+def test_any_key_text_survives_the_compiled_plan(snapshot: Snapshot) -> None:
+    guard = Guard.from_snapshot(snapshot, actions={"unknown_attribute": "pass"}, environ={})
+    odd = "we'ird\"\\\n key }) + __import__('os')"
+    span = Spans(guard).emit({"shop.order_id": "o", odd: 1, "shop.card.token": "t"})
+    assert dict(span.attributes) == {"shop.order.id": "o", odd: 1, "shop.card.token": "[redacted]"}

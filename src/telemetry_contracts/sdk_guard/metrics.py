@@ -117,7 +117,7 @@ def _measurement_function(
         return dropped
     clean = space.clean
     rewrite = space.rewrite_measurement
-    # cached plans that only rename are applied inline; the rest go through the key space
+    # cached plans without value checks are applied inline; the rest go through the key space
     plans = {} if space.cardinality_limit else space.plans
 
     def measure(amount: float, attributes: Any = None, context: Any = None) -> None:
@@ -127,9 +127,10 @@ def _measurement_function(
             try:
                 if not attributes.keys() <= clean:
                     plan = plans.get(tuple(attributes))
-                    if plan is not None and plan.renames_only:
-                        plan.hits += 1
-                        attributes = dict(zip(plan.targets, attributes.values(), strict=False))
+                    build = plan.build if plan is not None else None
+                    if build is not None:  # a cached plan without value checks: inline
+                        plan.hits += 1  # type: ignore[union-attr]
+                        attributes = build(attributes)
                     else:
                         attributes = rewrite(attributes)
                         if attributes is DROP_MEASUREMENT:

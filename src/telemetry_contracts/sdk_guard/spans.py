@@ -31,9 +31,9 @@ def _rewritten(space: KeySpace, attributes: Any) -> Any:
     if raw.keys() <= space.clean:
         return None
     plan = space.plans.get(tuple(raw))
-    if plan is not None and plan.renames_only:  # the common rewrite, inline
+    if plan is not None and plan.build is not None:  # no value checks: inline
         plan.hits += 1
-        out, dropped = dict(zip(plan.targets, raw.values(), strict=False)), 0
+        out, dropped = plan.build(raw), plan.dropped
     else:
         result = space.rewrite(raw)
         if not result.changed:
