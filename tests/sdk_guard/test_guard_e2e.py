@@ -115,13 +115,11 @@ def test_opentelemetry_instrument_with_only_the_registry_variable(
         OTEL_SERVICE_NAME="shop",
         PYTHONPATH=str(HERE),
     )
-    # The opentelemetry-instrument console script, run by this interpreter (the venv's).
-    launcher = (
-        "import sys; from opentelemetry.instrumentation.auto_instrumentation import run;"
-        " sys.argv[0] = 'opentelemetry-instrument'; sys.exit(run())"
-    )
+    # The real console script installed beside this interpreter by opentelemetry-instrumentation.
+    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
+    assert instrument.is_file(), f"{instrument} missing: install the [dev] extra"
     result = subprocess.run(
-        [sys.executable, "-c", launcher, sys.executable, str(HERE / "e2e_app.py")],
+        [str(instrument), sys.executable, str(HERE / "e2e_app.py")],
         env=env,
         cwd=tmp_path,
         capture_output=True,
