@@ -18,16 +18,15 @@ if TYPE_CHECKING:
     from telemetry_contracts.sdk_guard.guard import Guard
 
 
-def _raw(attributes: Any) -> Any:
-    """The plain dict behind ``BoundedAttributes`` (its own key view is slow to compare)."""
-    return getattr(attributes, "_dict", attributes)
-
-
 def _rewritten(space: KeySpace, attributes: Any) -> Any:
-    """New attributes when ``attributes`` must change, else ``None``."""
-    if not attributes:
+    """New attributes when ``attributes`` must change, else ``None``.
+
+    The SDK's ``BoundedAttributes`` and ``BoundedList`` implement ``__len__`` in Python, so the
+    guard looks at the dict and deque behind them instead of asking for their truth value.
+    """
+    if attributes is None:
         return None
-    raw = _raw(attributes)
+    raw = getattr(attributes, "_dict", attributes)
     if raw.keys() <= space.clean:
         return None
     plan = space.plans.get(tuple(raw))
@@ -50,6 +49,11 @@ def _rewritten(space: KeySpace, attributes: Any) -> Any:
     return bounded
 
 
+def _has_items(items: Any) -> bool:
+    """Truth of a ``BoundedList`` (or any sequence) without its Python ``__len__``."""
+    return items is not None and bool(getattr(items, "_dq", items))
+
+
 def _bounded(original: Any, items: Sequence[Any]) -> BoundedList:
     copy = BoundedList.from_seq(None, items)
     copy.dropped = getattr(original, "dropped", 0)
@@ -65,14 +69,14 @@ def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = Fal
     events = span._events
     links = span._links
     new_events = None
-    if events:
+    if _has_items(events):
         for index, event in enumerate(events):
             event_attributes = _rewritten(space, event.attributes)
             if event_attributes is not None:
                 new_events = new_events or list(events)
                 new_events[index] = Event(event.name, event_attributes, event.timestamp)
     new_links = None
-    if links:
+    if _has_items(links):
         for index, link in enumerate(links):
             link_attributes = _rewritten(space, link.attributes)
             if link_attributes is not None:
@@ -121,9 +125,15 @@ class GuardSpanProcessor(SpanProcessor):
         try:
             space = self._guard.policy.spans
             attributes = span._attributes
-            clean = not attributes or getattr(attributes, "_dict", attributes).keys() <= space.clean
+            clean = attributes is None or (
+                getattr(attributes, "_dict", attributes).keys() <= space.clean
+            )
             # the common case inline: clean keys, no events or links
-            if clean and not (span._events or span._links):
+            events, links = span._events, span._links
+            if clean and not (
+                (events is not None and getattr(events, "_dq", events))
+                or (links is not None and getattr(links, "_dq", links))
+            ):
                 guarded = span
             else:
                 guarded = guard_span(space, span, clean)
