@@ -40,7 +40,7 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 Change = AttributeChange | MetricChange | DeprecationChange | RemovalChange
 BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
-EDITABLE = {"open", "changes_requested"}
+EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
 
 
@@ -196,7 +196,7 @@ class Proposals:
         if principal.name != row.author and principal.role != "admin":
             raise Forbidden("only the author or an admin may change a proposal")
         if row.status not in EDITABLE:
-            raise Conflict(f"proposal {row.id} is {row.status}; only open proposals change")
+            raise Conflict(f"proposal {row.id} is {row.status}; published, rejected and withdrawn proposals stay")
 
     @staticmethod
     def _bump(session: Session, current: Proposal, expected: int, values: dict[str, object],
