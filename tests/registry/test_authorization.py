@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from conftest import Harness
 
+from conftest import Harness
 from telemetry_contracts.registry.service.auth import ROLES
 
 ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
@@ -55,7 +55,7 @@ def test_authorization_matrix(make_harness: Callable[..., Harness], open_reads: 
         for role in ROLES:
             status = _call(harness, method, path, body, harness.auth(role))
             allowed = ROLES.index(role) >= ROLES.index(least)
-            if allowed and status in (401, 403) or not allowed and status != 403:
+            if (allowed and status in (401, 403)) or (not allowed and status != 403):
                 failures.append(f"{method} {path} as {role}: {status}, "
                                 f"expected {'not 401/403' if allowed else 403}")
     for path in READS:

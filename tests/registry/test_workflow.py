@@ -1,4 +1,4 @@
-"""Workflow rules in the service layer, without HTTP: approvals, lifecycle, compatibility, storage."""
+"""Workflow rules in the service layer, without HTTP: approvals, lifecycle, storage, paging."""
 
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import datetime as dt
 from collections.abc import Callable
 
 import pytest
-from conftest import Harness
 from sqlalchemy import func, select
 
+from conftest import Harness
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import (
     Conflict,

@@ -196,7 +196,8 @@ class Proposals:
         if principal.name != row.author and principal.role != "admin":
             raise Forbidden("only the author or an admin may change a proposal")
         if row.status not in EDITABLE:
-            raise Conflict(f"proposal {row.id} is {row.status}; published, rejected and withdrawn proposals stay")
+            raise Conflict(f"proposal {row.id} is {row.status}; published, rejected and "
+                           f"withdrawn proposals stay as they are")
 
     @staticmethod
     def _bump(session: Session, current: Proposal, expected: int, values: dict[str, object],

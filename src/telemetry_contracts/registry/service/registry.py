@@ -47,7 +47,7 @@ class RegistryService:
         self.settings = settings
         self.database = Database(settings.database_url)
         self.versions = VersionStore(self.database, settings)
-        self.versions.seed(seed if seed is not None else baseline_snapshot())
+        self.versions.seed(lambda: seed if seed is not None else baseline_snapshot())
         self.proposals = Proposals(self.versions, settings.required_approvals)
         self.publisher = Publisher(self.versions, settings.compatibility)
 

@@ -9,6 +9,7 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -188,17 +189,21 @@ class VersionStore:
         self._remember(snapshot.model_copy(update={"content_hash": version.content_hash}))
         self.remember_latest(Latest(version.id, version.number, version.content_hash))
 
-    def seed(self, baseline: Snapshot) -> None:
-        """Publish ``baseline`` as the first version when the registry is empty."""
+    def seed(self, baseline: Callable[[], Snapshot]) -> None:
+        """Publish the ``baseline()`` snapshot as the first version when the registry is empty."""
+        with self.database.read() as session:
+            if session.get(Head, HEAD_ID) is not None:
+                return
+        first = baseline()
 
         def work(session: Session) -> tuple[Snapshot, Version] | None:
             if session.get(Head, HEAD_ID, with_for_update=True) is not None:
                 return None
-            snapshot = baseline.model_copy(update={
+            snapshot = first.model_copy(update={
                 "registry": self.settings.registry_name, "version": self.settings.seed_version})
             version = self.store(session, snapshot, bump="none",
                                  note=f"seeded from the semantic-convention baseline "
-                                      f"{baseline.version}", actor="system")
+                                      f"{first.version}", actor="system")
             return snapshot, version
 
         seeded = self.database.write(work)
