@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import Harness
 from telemetry_contracts.registry.service.auth import ROLES
+from tests.registry.conftest import Harness
 
 ROUTES: list[tuple[str, str, str, dict[str, object] | None]] = [
     # method, path, least role, body

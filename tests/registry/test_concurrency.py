@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from server_process import ServerProcess
 from sqlalchemy import func, select
 
 from telemetry_contracts.registry.service.auth import Principal, create_token
@@ -18,6 +17,7 @@ from telemetry_contracts.registry.service.models import ProposalIn, ReviewIn
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
 from telemetry_contracts.registry.store.tables import Blob, Head, Proposal, Version
+from tests.registry.server_process import ServerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 CLIENTS = 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from conftest import Harness
+from tests.registry.conftest import Harness
 
 PROBLEM = "application/problem+json"
 

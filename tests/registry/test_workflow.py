@@ -8,7 +8,6 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select
 
-from conftest import Harness
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import (
     Conflict,
@@ -18,7 +17,9 @@ from telemetry_contracts.registry.service.errors import (
 )
 from telemetry_contracts.registry.service.lifecycle import TRANSITIONS, allowed
 from telemetry_contracts.registry.service.models import ProposalIn, PublishIn, ReviewIn
+from telemetry_contracts.registry.service.validation import next_version
 from telemetry_contracts.registry.store.tables import Blob, Version
+from tests.registry.conftest import Harness
 
 AUTHOR = Principal("alice", "contributor")
 OWNER_1 = Principal("bob", "reviewer", ("shop",))
@@ -101,12 +102,14 @@ def test_lifecycle_table_governs_removal_and_reuse(harness: Harness) -> None:
     assert removal.lifecycle == {"from": "deprecated", "to": "removed"}
     service.review(OWNER_1, removal.id, APPROVE, None)
     try:
-        number = service.publish(ADMIN, PublishIn()).number
+        published = service.publish(ADMIN, PublishIn())
     except Conflict as refused:
         # The compatibility mode may treat removing a contract as breaking.
         assert refused.extra.get("breaking"), refused
         return
-    assert number == "2.0.0"
+    assert published.bump != "none"
+    assert published.number == next_version("1.2.0", published.bump)
+    assert "shop.cart.id" not in {a.key for a in service.snapshot_of(None).attributes}
     with pytest.raises(Conflict, match="removed"):
         service.propose(AUTHOR, _attribute("shop.cart.id"))
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
-from enum import Enum, StrEnum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from telemetry_contracts.ci.config import load_config
+from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
+from telemetry_contracts.ci.export import ExportTarget, export_markdown, export_schema_file
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -52,7 +55,7 @@ RegistryArgument = Annotated[
 ]
 
 
-class StatsFormat(str, Enum):
+class StatsFormat(StrEnum):
     text = "text"
     json = "json"
 
@@ -115,9 +118,9 @@ def stats(
     Console().print(table)
 
 
-def registry_stats(snapshot: Snapshot) -> dict[str, object]:
+def registry_stats(snapshot: Snapshot) -> dict[str, Any]:
     """Counts by kind, stability and deprecation reason, as ``stats --format json`` prints."""
-    kinds: dict[str, object] = {}
+    kinds: dict[str, dict[str, Any]] = {}
     for kind, items in (
         ("attributes", snapshot.attributes),
         ("metrics", snapshot.metrics),
@@ -162,6 +165,72 @@ def schemas_check(
     for name in stale:
         typer.echo(f"{directory / name}: stale; run `telemetry-contracts schemas write`", err=True)
     raise typer.Exit(EXIT_FINDINGS if stale else EXIT_CLEAN)
+
+
+@app.command("diff")
+def diff_command(
+    baseline: Annotated[list[str] | None, typer.Option(
+        help="What to compare against: a directory, git:REV[:SUBDIR], snapshot or server URL "
+             "(default: `baseline` in [tool.telemetry-contracts]). Repeat it, oldest first, "
+             "to give a version history for the *_TRANSITIVE modes.")] = None,
+    head: Annotated[str | None, typer.Option(
+        help="The registry to check (default: `registry` in [tool.telemetry-contracts]).")] = None,
+    fail_on: Annotated[FailOn | None, typer.Option(
+        help="Exit 1 on breaking changes, on any change, or never.")] = None,
+    output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
+    mode: Annotated[ModeOption | None, typer.Option(
+        help="Compatibility mode that decides what is breaking (default: `compatibility`).")
+    ] = None,
+) -> None:
+    """Field-level diff of HEAD against BASELINE; each change classified, with the semver bump."""
+    config = load_config()
+    # Configured references are taken from the pyproject.toml's directory; given ones from here.
+    root = str(config.root)
+    baseline_refs, baseline_cwd = (baseline, None) if baseline else (
+        [_configured(config.baseline, "baseline", "--baseline")], root)
+    head_ref, head_cwd = (head, None) if head else (
+        _configured(config.registry, "registry", "--head"), root)
+    chosen_mode = (mode.value if mode else config.compatibility)
+    result = run_diff(baseline_refs, head_ref, chosen_mode, baseline_cwd, head_cwd)
+    typer.echo(render_diff(result, output_format), nl=False)
+    failing = result.failing(FailOn(fail_on or config.diff_fail_on))
+    for change in failing:
+        typer.echo(f"diff: {change.describe()}", err=True)
+    raise typer.Exit(EXIT_FINDINGS if failing else EXIT_CLEAN)
+
+
+def _configured(value: str | None, key: str, option: str) -> str:
+    if value is None:
+        raise ContractError("TC100", f"no {key}: pass {option} or set `{key}` in "
+                            "[tool.telemetry-contracts]", "pyproject.toml")
+    return value
+
+
+
+@app.command("export")
+def export_command(
+    registry: RegistryArgument,
+    to: Annotated[ExportTarget, typer.Option("--to", help="What to write.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write it (- for "
+                                         "standard output).")] = Path("-"),
+    baseline: Annotated[str | None, typer.Option(
+        help="The previous version, for --to schema-file.")] = None,
+    schema_url: Annotated[str | None, typer.Option(
+        help="The new version's schema URL (default: the registry's, or the baseline's with "
+             "the version replaced).")] = None,
+) -> None:
+    """Write an artifact derived from REGISTRY: the OpenTelemetry schema file from BASELINE's
+    version to REGISTRY's, or a Markdown page of its contracts."""
+    if to is ExportTarget.schema_file:
+        text = export_schema_file(registry, baseline, schema_url)
+    else:
+        text = export_markdown(registry)
+    if str(output) == "-":
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text)
+    typer.echo(f"{output}: {to.value} written", err=True)
 
 
 @app.command()

@@ -35,8 +35,13 @@ class ProjectConfig(BaseModel):
     """Lowest severity that makes ``lint`` and ``check-code`` exit 1."""
     diff_fail_on: Literal["breaking", "any", "none"] = "breaking"
     compatibility: Literal[
-        "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
-        "FULL", "FULL_TRANSITIVE", "NONE",
+        "BACKWARD",
+        "BACKWARD_TRANSITIVE",
+        "FORWARD",
+        "FORWARD_TRANSITIVE",
+        "FULL",
+        "FULL_TRANSITIVE",
+        "NONE",
     ] = "BACKWARD"
     select: list[str] = Field(default_factory=list)
     """Rule codes (or prefixes such as ``TC2``) to run; empty means all."""

@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 
 from telemetry_contracts import __version__
 from telemetry_contracts.schemas.findings import Finding
@@ -17,7 +17,7 @@ _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 
 
-class ReportFormat(str, Enum):
+class ReportFormat(StrEnum):
     """The ``--format`` values every findings-producing command accepts."""
 
     text = "text"

@@ -1,4 +1,4 @@
-"""The built-in ``semconv`` baseline, read from the installed ``opentelemetry-semantic-conventions``.
+"""The built-in ``semconv`` baseline, read from the installed semantic-conventions package.
 
 The package's modules are parsed with :mod:`ast`, never imported: keys, stability (stable modules
 versus ``_incubating``), deprecations with their single replacement, enum members, and metric
@@ -76,7 +76,6 @@ def baseline_snapshot() -> Snapshot:
             brief=_brief(constant.doc),
             stability=constant.stability,
             deprecated=_deprecation(constant, by_qualified),
-            origin=REGISTRY_NAME,
         )
     metrics: dict[str, Metric] = {}
     for constant in _prefer_stable(metric_constants):
@@ -89,7 +88,6 @@ def baseline_snapshot() -> Snapshot:
             brief=_brief(constant.doc),
             stability=constant.stability,
             deprecated=_deprecation(constant, by_qualified),
-            origin=REGISTRY_NAME,
         )
     version = package_schema_version(root)
     return Snapshot.build(

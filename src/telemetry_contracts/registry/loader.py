@@ -68,8 +68,10 @@ def load_registry(reference: str | os.PathLike[str], *, cwd: str | None = None) 
     if path.is_file() and path.suffix in _YAML_SUFFIXES:
         return _resolve_files([(path.name, _read_file(path, text))], text, None, path.parent, 0)
     raise ContractError(
-        "TC100", "no registry here: expected a directory, a snapshot .json file, "
-        "git:REV[:SUBDIR], a registry URL or `semconv`", text,
+        "TC100",
+        "no registry here: expected a directory, a snapshot .json file, "
+        "git:REV[:SUBDIR], a registry URL or `semconv`",
+        text,
     )
 
 
@@ -106,7 +108,9 @@ def _parse_snapshot(data: bytes, display: str) -> Snapshot:
     except ValidationError as error:
         details = error.errors()[0]
         where = ".".join(str(part) for part in details["loc"])
-        raise ContractError("TC102", f"not a snapshot: `{where}`: {details['msg']}", display) from None
+        raise ContractError(
+            "TC102", f"not a snapshot: `{where}`: {details['msg']}", display
+        ) from None
     except json.JSONDecodeError as error:
         raise ContractError("TC102", f"not JSON: {error.msg}", display, error.lineno) from None
 
@@ -121,8 +125,11 @@ def _load_directory(root: Path, display: str, depth: int) -> LoadedRegistry:
         relative = path.relative_to(root).as_posix()
         files.append((relative, read_yaml_file(path, _join(display, relative))))
     manifest_path = root / MANIFEST
-    manifest_raw = read_yaml_file(manifest_path, _join(display, MANIFEST)) if (
-        manifest_path.is_file()) else None
+    manifest_raw = (
+        read_yaml_file(manifest_path, _join(display, MANIFEST))
+        if (manifest_path.is_file())
+        else None
+    )
     return _resolve_files(files, display, manifest_raw, root, depth)
 
 
@@ -160,8 +167,9 @@ def _resolve_files(
         resolver.add(document)
         documents.append(document)
     name = (manifest.name if manifest and manifest.name else None) or _registry_name(display)
-    snapshot = resolver.resolve(name, _registry_version(manifest, display), (
-        manifest.schema_url if manifest else None))
+    snapshot = resolver.resolve(
+        name, _registry_version(manifest, display), (manifest.schema_url if manifest else None)
+    )
     return LoadedRegistry(snapshot, display, documents, manifest)
 
 
@@ -174,8 +182,9 @@ def _parse_manifest(raw: object, display: str) -> ManifestSpec | None:
         return ManifestSpec.model_validate(raw)
     except ValidationError as error:
         finding = validation_error(error, raw, display).finding
-        raise ContractError("TC108", finding.message, display, finding.location.line,
-                            finding.location.column) from None
+        raise ContractError(
+            "TC108", finding.message, display, finding.location.line, finding.location.column
+        ) from None
 
 
 def _load_dependency(
@@ -186,8 +195,11 @@ def _load_dependency(
     git: tuple[str, str, str] | None,
 ) -> LoadedRegistry:
     if depth >= MAX_DEPENDENCY_DEPTH:
-        raise ContractError("TC108", f"dependencies nest deeper than {MAX_DEPENDENCY_DEPTH} "
-                            "levels (a cycle?)", _join(display, MANIFEST))
+        raise ContractError(
+            "TC108",
+            f"dependencies nest deeper than {MAX_DEPENDENCY_DEPTH} levels (a cycle?)",
+            _join(display, MANIFEST),
+        )
     if registry_path == BUILTIN_SEMCONV:
         from telemetry_contracts.registry.baseline import baseline_snapshot
 
@@ -204,8 +216,11 @@ def _load_dependency(
     if target.is_file() and target.suffix == ".json":
         return LoadedRegistry(read_snapshot_file(target), str(target))
     if not target.is_dir():
-        raise ContractError("TC108", f"dependency `{registry_path}` is not a directory, "
-                            "git:REV[:SUBDIR], URL or `semconv`", _join(display, MANIFEST))
+        raise ContractError(
+            "TC108",
+            f"dependency `{registry_path}` is not a directory, git:REV[:SUBDIR], URL or `semconv`",
+            _join(display, MANIFEST),
+        )
     return _load_directory(target, os.path.relpath(target), depth + 1)
 
 
@@ -223,8 +238,9 @@ def _load_git(reference: str, cwd: str, depth: int) -> LoadedRegistry:
 
 def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> LoadedRegistry:
     display = f"git:{revision}:{subdir}" if subdir else f"git:{revision}"
-    listing = _git(["ls-tree", "-r", "-z", "--long", revision, "--", subdir or "."],
-                   repository, display)
+    listing = _git(
+        ["ls-tree", "-r", "-z", "--long", revision, "--", subdir or "."], repository, display
+    )
     blobs: list[tuple[str, str]] = []
     manifest_blob = None
     for entry in listing.split(b"\0"):
@@ -236,18 +252,25 @@ def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> L
         if kind != "blob" or not name.endswith(_YAML_SUFFIXES):
             continue
         if int(size) > MAX_FILE_BYTES:
-            raise ContractError("TC105", f"file is {int(size):,} bytes, over the "
-                                f"{MAX_FILE_BYTES:,}-byte limit", _join(display, relative))
+            raise ContractError(
+                "TC105",
+                f"file is {int(size):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
+                _join(display, relative),
+            )
         if relative == MANIFEST:
             manifest_blob = sha
         elif not any(part.startswith(".") for part in relative.split("/")):
             blobs.append((relative, sha))
-    contents = _git_blobs(repository, [sha for _, sha in blobs] + (
-        [manifest_blob] if manifest_blob else []), display)
-    files = [(relative, parse_yaml(contents[sha], _join(display, relative)))
-             for relative, sha in sorted(blobs)]
-    manifest_raw = parse_yaml(contents[manifest_blob], _join(display, MANIFEST)) if (
-        manifest_blob) else None
+    contents = _git_blobs(
+        repository, [sha for _, sha in blobs] + ([manifest_blob] if manifest_blob else []), display
+    )
+    files = [
+        (relative, parse_yaml(contents[sha], _join(display, relative)))
+        for relative, sha in sorted(blobs)
+    ]
+    manifest_raw = (
+        parse_yaml(contents[manifest_blob], _join(display, MANIFEST)) if (manifest_blob) else None
+    )
     return _resolve_files(
         files, display, manifest_raw, None, depth, git=(repository, revision, subdir)
     )
@@ -255,8 +278,9 @@ def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> L
 
 def _git(arguments: list[str], cwd: str, display: str) -> bytes:
     try:
-        result = subprocess.run(["git", *arguments], cwd=cwd, capture_output=True, check=False,
-                                timeout=60)
+        result = subprocess.run(
+            ["git", *arguments], cwd=cwd, capture_output=True, check=False, timeout=60
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         raise ContractError("TC100", f"git failed: {error}", display) from None
     if result.returncode != 0:
@@ -269,16 +293,21 @@ def _git_blobs(repository: str, shas: list[str], display: str) -> dict[str, byte
     """Read many blobs with one ``git cat-file --batch``."""
     if not shas:
         return {}
-    output = subprocess.run(["git", "cat-file", "--batch"], cwd=repository, check=False,
-                            input="\n".join(shas).encode() + b"\n", capture_output=True,
-                            timeout=60).stdout
+    output = subprocess.run(
+        ["git", "cat-file", "--batch"],
+        cwd=repository,
+        check=False,
+        input="\n".join(shas).encode() + b"\n",
+        capture_output=True,
+        timeout=60,
+    ).stdout
     contents: dict[str, bytes] = {}
     position = 0
     for _ in shas:
         header_end = output.index(b"\n", position)
         sha, _, size = output[position:header_end].decode().split()
         start = header_end + 1
-        contents[sha] = output[start:start + int(size)]
+        contents[sha] = output[start : start + int(size)]
         position = start + int(size) + 1
     if len(contents) != len(set(shas)):
         raise ContractError("TC100", "git cat-file returned fewer blobs than asked for", display)
@@ -292,7 +321,9 @@ def _registry_name(display: str) -> str:
 
 def _registry_version(manifest: ManifestSpec | None, display: str) -> str:
     """manifest ``version``, else ``semconv_version``, else ``schema_url``'s, else the path's."""
-    candidates = [manifest.version, manifest.semconv_version, manifest.schema_url] if manifest else []
+    candidates = (
+        [manifest.version, manifest.semconv_version, manifest.schema_url] if manifest else []
+    )
     candidates.append(os.path.abspath(display) if not display.startswith("git:") else display)
     for candidate in candidates:
         match = _SEMVER.search(candidate or "")

@@ -17,6 +17,7 @@ from telemetry_contracts.schemas.files import (
     V1File,
     V2AttributeSpec,
     V2File,
+    V2MetricSpec,
 )
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.model import (
@@ -169,7 +170,11 @@ class Resolver:
             line, column = position(raw)
             first = f"{previous.path}:{position(previous.raw)[0]}"
             raise ContractError(
-                "TC104", f"attribute `{key}` is defined twice (first at {first})", path, line, column
+                "TC104",
+                f"attribute `{key}` is defined twice (first at {first})",
+                path,
+                line,
+                column,
             )
         self.definitions[key] = _Definition(key, spec, raw, path)
 
@@ -179,8 +184,11 @@ class Resolver:
             line, column = position(group.raw)
             first = f"{previous.path}:{position(previous.raw)[0]}"
             raise ContractError(
-                "TC104", f"group `{group.id}` is defined twice (first at {first})",
-                group.path, line, column,
+                "TC104",
+                f"group `{group.id}` is defined twice (first at {first})",
+                group.path,
+                line,
+                column,
             )
         self.groups[group.id] = group
 
@@ -215,7 +223,9 @@ class Resolver:
         model = document.model
         assert isinstance(model, V2File)
         raw = document.raw
-        for attribute, raw_attribute in zip(model.attributes, _items(raw, "attributes"), strict=True):
+        for attribute, raw_attribute in zip(
+            model.attributes, _items(raw, "attributes"), strict=True
+        ):
             self._define(attribute.key, attribute, raw_attribute, document.path)
         sections: list[tuple[str, Sequence[Any], str]] = [
             ("attribute_groups", model.attribute_groups, "id"),
@@ -228,11 +238,18 @@ class Resolver:
                 group_id = getattr(spec, id_field)
                 if section != "attribute_groups":
                     group_id = f"{section[:-1]}.{group_id}"
-                entries = [(ref, raw_ref, ref.ref) for ref, raw_ref in
-                           zip(spec.attributes, _items(raw_spec, "attributes"), strict=True)]
+                entries = [
+                    (ref, raw_ref, ref.ref)
+                    for ref, raw_ref in zip(
+                        spec.attributes, _items(raw_spec, "attributes"), strict=True
+                    )
+                ]
                 self._add_group(_Group(group_id, document.path, raw_spec, list(entries)))
-                target = {"metrics": self.metric_groups, "spans": self.span_groups,
-                          "events": self.event_groups}.get(section)
+                target = {
+                    "metrics": self.metric_groups,
+                    "spans": self.span_groups,
+                    "events": self.event_groups,
+                }.get(section)
                 if target is not None:
                     target.append((group_id, raw_spec, spec, document.path))
         for spec, raw_spec in zip(model.entities, _items(raw, "entities"), strict=True):
@@ -240,8 +257,11 @@ class Resolver:
             entries = []
             group = _Group(group_id, document.path, raw_spec, entries)
             for role, refs in (("identifying", spec.identity), ("descriptive", spec.description)):
-                for ref, raw_ref in zip(refs, _items(raw_spec, "identity" if role == "identifying"
-                                                      else "description"), strict=True):
+                for ref, raw_ref in zip(
+                    refs,
+                    _items(raw_spec, "identity" if role == "identifying" else "description"),
+                    strict=True,
+                ):
                     entries.append((ref, raw_ref, ref.ref))
                     if ref.ref:
                         group.roles[ref.ref] = role
@@ -249,21 +269,28 @@ class Resolver:
             self.entity_groups.append((group_id, raw_spec, spec, document.path))
         for section in ("metric_refinements", "span_refinements"):
             for spec, raw_spec in zip(getattr(model, section), _items(raw, section), strict=True):
-                entries = [(ref, raw_ref, ref.ref) for ref, raw_ref in
-                           zip(spec.attributes, _items(raw_spec, "attributes"), strict=True)]
+                entries = [
+                    (ref, raw_ref, ref.ref)
+                    for ref, raw_ref in zip(
+                        spec.attributes, _items(raw_spec, "attributes"), strict=True
+                    )
+                ]
                 self._add_group(_Group(spec.id, document.path, raw_spec, list(entries)))
-                self.refinements.append((spec.id, raw_spec, f"{section.split('_')[0]}.{spec.ref}",
-                                         document.path))
+                self.refinements.append(
+                    (spec.id, raw_spec, f"{section.split('_')[0]}.{spec.ref}", document.path)
+                )
 
     # -- resolving ------------------------------------------------------------------------
     def resolve(self, registry: str, version: str, schema_url: str | None) -> Snapshot:
         """Resolve every group and return the snapshot (dependencies' contents included)."""
         attributes = {key: self._attribute(d) for key, d in self.definitions.items()}
+        for group_id in self.groups:
+            self._group_refs(group_id)
         metrics = self._metrics()
         spans = [
             Span(
-                type=group_id.removeprefix("span."),
-                kind=getattr(spec, "span_kind", None) or getattr(spec, "kind", None),
+                type=_span_type(group_id),
+                kind=spec.span_kind if isinstance(spec, GroupSpec) else spec.kind,
                 brief=_text(spec.brief),
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
@@ -274,7 +301,7 @@ class Resolver:
         ]
         events = [
             Event(
-                name=getattr(spec, "name", None) or group_id.removeprefix("event."),
+                name=spec.name or group_id.removeprefix("event."),
                 brief=_text(spec.brief),
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
@@ -283,8 +310,10 @@ class Resolver:
             )
             for group_id, raw, spec, path in self.event_groups
         ]
-        entities = [self._entity(group_id, raw, spec, path)
-                    for group_id, raw, spec, path in self.entity_groups]
+        entities = [
+            self._entity(group_id, raw, spec, path)
+            for group_id, raw, spec, path in self.entity_groups
+        ]
         spans = list({span.type: span for span in spans}.values())
         events = list({event.name: event for event in events}.values())
         entities = list({entity.type: entity for entity in entities}.values())
@@ -311,13 +340,18 @@ class Resolver:
         spec = definition.spec
         type_name, members = _attribute_type(spec.type)
         line, column = position(definition.raw)
-        if type_name != "enum" and type_name not in PRIMITIVE_TYPES and not is_template_type(
-            type_name
+        if (
+            type_name != "enum"
+            and type_name not in PRIMITIVE_TYPES
+            and not is_template_type(type_name)
         ):
             type_line, type_column = position(definition.raw, "type")
             raise ContractError(
-                "TC102", f"attribute `{definition.key}` has unknown type `{type_name}`",
-                definition.path, type_line, type_column,
+                "TC102",
+                f"attribute `{definition.key}` has unknown type `{type_name}`",
+                definition.path,
+                type_line,
+                type_column,
                 hint="use string, int, double, boolean, their arrays, template[...] or members",
             )
         return Attribute(
@@ -337,12 +371,15 @@ class Resolver:
         metrics: dict[str, Metric] = {}
         sources: dict[str, str] = {}
         for group_id, raw, spec, path in self.metric_groups:
-            name = getattr(spec, "metric_name", None) or spec.name
+            name = _metric_name(spec)
             line, column = position(raw)
             if name in metrics:
                 raise ContractError(
-                    "TC104", f"metric `{name}` is defined twice (first in {sources[name]})",
-                    path, line, column,
+                    "TC104",
+                    f"metric `{name}` is defined twice (first in {sources[name]})",
+                    path,
+                    line,
+                    column,
                 )
             sources[name] = f"{path}:{line}"
             metrics[name] = Metric(
@@ -358,22 +395,25 @@ class Resolver:
                 governance=parse_governance(spec.annotations, raw, path),
                 source=SourceLocation(file=path, line=line, column=column),
             )
-        by_group = {group_id: getattr(spec, "metric_name", None) or spec.name
-                    for group_id, _, spec, _ in self.metric_groups}
+        by_group = {group_id: _metric_name(spec) for group_id, _, spec, _ in self.metric_groups}
         for refinement_id, raw, target, path in self.refinements:
             if not target.startswith("metric."):
                 continue
-            name = by_group.get(target)
-            if name is None:
+            base = by_group.get(target)
+            if base is None:
                 line, column = position(raw, "ref")
                 raise ContractError(
-                    "TC103", f"refinement `{refinement_id}` refines unknown metric "
-                    f"`{target.removeprefix('metric.')}`", path, line, column,
+                    "TC103",
+                    f"refinement `{refinement_id}` refines unknown metric "
+                    f"`{target.removeprefix('metric.')}`",
+                    path,
+                    line,
+                    column,
                 )
-            merged = dict((ref.key, ref) for ref in metrics[name].attributes)
+            merged = {ref.key: ref for ref in metrics[base].attributes}
             for key, ref in self._group_refs(refinement_id).items():
                 merged.setdefault(key, ref)
-            metrics[name] = metrics[name].model_copy(update={"attributes": tuple(merged.values())})
+            metrics[base] = metrics[base].model_copy(update={"attributes": tuple(merged.values())})
         return metrics
 
     def _entity(self, group_id: str, raw: Any, spec: Any, path: str) -> Entity:
@@ -399,42 +439,73 @@ class Resolver:
         if group_id in chain:
             line, column = position(group.raw)
             cycle = " -> ".join((*chain, group_id))
-            raise ContractError("TC109", f"groups extend each other in a cycle: {cycle}",
-                                group.path, line, column)
+            raise ContractError(
+                "TC109", f"groups extend each other in a cycle: {cycle}", group.path, line, column
+            )
         chain = (*chain, group_id)
         refs: dict[str, AttributeRef] = {}
         if group.extends is not None:
             if group.extends not in self.groups:
                 line, column = position(group.raw, "extends")
-                raise ContractError("TC103", f"`extends` names unknown group `{group.extends}`",
-                                    group.path, line, column)
+                raise ContractError(
+                    "TC103",
+                    f"`extends` names unknown group `{group.extends}`",
+                    group.path,
+                    line,
+                    column,
+                )
             refs.update(self._group_refs(group.extends, chain))
         for entry, raw_entry, key in group.entries:
             if key is None:
                 assert isinstance(entry, RefSpec) and entry.ref_group is not None
                 if entry.ref_group not in self.groups:
                     line, column = position(raw_entry, "ref_group")
-                    raise ContractError("TC103", f"`ref_group` names unknown group "
-                                        f"`{entry.ref_group}`", group.path, line, column)
+                    raise ContractError(
+                        "TC103",
+                        f"`ref_group` names unknown group `{entry.ref_group}`",
+                        group.path,
+                        line,
+                        column,
+                    )
                 for included_key, ref in self._group_refs(entry.ref_group, chain).items():
                     refs[included_key] = _with_level(ref, entry.requirement_level)
                 continue
             if key not in self.definitions and key not in self.external:
                 line, column = position(raw_entry, "ref")
                 raise ContractError(
-                    "TC103", f"`ref` names unknown attribute `{key}`", group.path, line, column,
+                    "TC103",
+                    f"`ref` names unknown attribute `{key}`",
+                    group.path,
+                    line,
+                    column,
                     hint="define it in an attribute group or fix the name",
                 )
             previous = refs.get(key)
             level = entry.requirement_level
             refs[key] = AttributeRef(
                 key=key,
-                requirement_level=RequirementLevel.parse(level) if level is not None else (
-                    previous.requirement_level if previous else RequirementLevel()),
+                requirement_level=RequirementLevel.parse(level)
+                if level is not None
+                else (previous.requirement_level if previous else RequirementLevel()),
                 note=_optional_text(entry.note),
             )
         group.resolved = refs
         return refs
+
+
+def _span_type(group_id: str) -> str:
+    """A span's type: its group id without the ``span.`` (or older ``trace.``) prefix."""
+    for prefix in ("span.", "trace."):
+        if group_id.startswith(prefix):
+            return group_id[len(prefix) :]
+    return group_id
+
+
+def _metric_name(spec: GroupSpec | V2MetricSpec) -> str:
+    if isinstance(spec, GroupSpec):
+        assert spec.metric_name is not None  # the file model requires it for metric groups
+        return spec.metric_name
+    return spec.name
 
 
 def _with_level(ref: AttributeRef, level: object) -> AttributeRef:

@@ -22,8 +22,6 @@ MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 64
 
 _STR = "tag:yaml.org,2002:str"
-_SEQ = "tag:yaml.org,2002:seq"
-_MAP = "tag:yaml.org,2002:map"
 _SCALAR_CONSTRUCTORS = {
     "tag:yaml.org,2002:int": "construct_yaml_int",
     "tag:yaml.org,2002:float": "construct_yaml_float",
@@ -35,26 +33,32 @@ _FLOW_BRACKETS = re.compile(rb"[\[\]{}]")
 Mark = tuple[int, int]
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """The safe loader without path resolvers: implicit tags come from one dict look-up."""
+_IMPLICIT_TAG = "?"
+"""What the composer is told every untagged node's tag is; the builder types plain scalars."""
+_IMPLICIT_RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
+_TYPED_FIRST = frozenset(_IMPLICIT_RESOLVERS)
+"""First characters that may start a non-string plain scalar (digits, ``t``, ``n``, ``~``...)."""
 
-    _implicit = _BaseLoader.yaml_implicit_resolvers
 
-    def descend_resolver(self, current_node: object, current_index: object) -> None:
-        """No path resolvers are registered, so there is no path to track."""
+class _Loader(_BaseLoader):
+    """The safe C composer with its per-node Python callbacks replaced by C builtins.
 
-    def ascend_resolver(self) -> None:
-        """See :meth:`descend_resolver`."""
+    libyaml calls ``resolve`` and the path-resolver hooks once per node; bound ``str.format``
+    methods accept and ignore any arguments and return a constant, so composing costs no Python
+    frames. Plain scalars are then typed once in :class:`_Builder` with the safe loader's rules.
+    """
 
-    def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
-        """The safe loader's tag for a node, skipping its per-node bookkeeping."""
-        if kind is yaml.ScalarNode:
-            if implicit[0]:
-                for tag, regexp in self._implicit.get(value[:1] or "", ()):
-                    if regexp.match(value):
-                        return tag  # type: ignore[no-any-return]
-            return _STR
-        return _SEQ if kind is yaml.SequenceNode else _MAP
+    resolve = _IMPLICIT_TAG.format
+    descend_resolver = "".format
+    ascend_resolver = "".format
+
+
+def _plain_scalar_tag(value: str) -> str:
+    """The safe loader's implicit tag for a plain (unquoted) scalar."""
+    for tag, regexp in _IMPLICIT_RESOLVERS.get(value[:1], ()):
+        if regexp.match(value):
+            return str(tag)
+    return _STR
 
 
 class YamlMap(dict[str, Any]):
@@ -92,10 +96,9 @@ def locate(document: Any, path: tuple[int | str, ...]) -> Mark:
     best = position(document) if hasattr(document, "mark") else (1, 1)
     node = document
     for part in path:
-        if isinstance(node, YamlMap) and isinstance(part, str) and part in node:
-            best = _line_column(node.marks[part])
-            node = node[part]
-        elif isinstance(node, YamlSeq) and isinstance(part, int) and 0 <= part < len(node):
+        in_map = isinstance(node, YamlMap) and isinstance(part, str) and part in node
+        in_seq = isinstance(node, YamlSeq) and isinstance(part, int) and 0 <= part < len(node)
+        if in_map or in_seq:
             best = _line_column(node.marks[part])
             node = node[part]
         else:
@@ -112,6 +115,8 @@ def read_yaml_file(path: str | os.PathLike[str], display: str) -> Any:
                 "TC105",
                 f"file is {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
                 display,
+                1,
+                1,
                 hint="split the registry into smaller files",
             )
         with open(path, "rb") as handle:
@@ -124,7 +129,9 @@ def read_yaml_file(path: str | os.PathLike[str], display: str) -> Any:
 def parse_yaml(data: bytes | str, display: str) -> Any:
     """Parse YAML text into plain values with marks; raises :class:`ContractError`."""
     if len(data) > MAX_FILE_BYTES:
-        raise ContractError("TC105", f"document is over the {MAX_FILE_BYTES:,}-byte limit", display)
+        raise ContractError(
+            "TC105", f"document is over the {MAX_FILE_BYTES:,}-byte limit", display, 1, 1
+        )
     raw = data.encode() if isinstance(data, str) else data
     _check_flow_depth(raw, display)
     try:
@@ -133,7 +140,11 @@ def parse_yaml(data: bytes | str, display: str) -> Any:
         mark = error.problem_mark or error.context_mark
         line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
         problem = error.problem or error.context or "invalid YAML"
-        raise ContractError("TC101", f"YAML syntax error: {problem}", display, line, column) from None
+        if error.context and error.context_mark and error.problem:
+            problem += f" ({error.context} at line {error.context_mark.line + 1})"
+        raise ContractError(
+            "TC101", f"YAML syntax error: {problem}", display, line, column
+        ) from None
     except yaml.YAMLError as error:
         raise ContractError("TC101", f"YAML error: {error}", display) from None
     if node is None:
@@ -156,6 +167,14 @@ def _check_flow_depth(raw: bytes, display: str) -> None:
             depth -= 1
 
 
+def _is_plain_string(node: yaml.ScalarNode) -> bool:
+    """True for the common case: an untagged scalar that is quoted or cannot be typed.
+
+    libyaml reports plain scalars with an empty style, the pure-Python parser with ``None``.
+    """
+    return node.tag == _IMPLICIT_TAG and (bool(node.style) or node.value[:1] not in _TYPED_FIRST)
+
+
 class _Builder:
     """Turns a composed node graph into dicts and lists, counting the expanded size."""
 
@@ -176,18 +195,26 @@ class _Builder:
     def _node(self, node: yaml.Node, depth: int) -> tuple[Any, int]:
         """Return the value and its expanded node count; aliases reuse what was built."""
         if isinstance(node, yaml.ScalarNode):
-            if node.tag == _STR:
+            tag = node.tag
+            if tag == _IMPLICIT_TAG:
+                tag = _plain_scalar_tag(node.value) if not node.style else _STR
+            if tag == _STR:
                 return node.value, 1
-            method = _SCALAR_CONSTRUCTORS.get(node.tag)
-            return (getattr(self.constructor, method)(node) if method else node.value), 1
+            method = _SCALAR_CONSTRUCTORS.get(tag)
+            if method is None:  # timestamps, binary and custom tags stay as written
+                return node.value, 1
+            node.tag = tag
+            return getattr(self.constructor, method)(node), 1
         key = id(node)
         if key in self.built:
             return self.built[key], self.sizes[key]
         if depth >= MAX_DEPTH:
             raise self._refuse("TC106", f"nesting deeper than {MAX_DEPTH} levels", node)
+        value: Any
         if isinstance(node, yaml.SequenceNode):
             value, size = self._sequence(node, depth)
         else:
+            assert isinstance(node, yaml.MappingNode)
             value, size = self._mapping(node, depth)
         if size > MAX_EXPANDED_NODES:
             raise self._refuse(
@@ -206,7 +233,7 @@ class _Builder:
         size = 1
         marks = items.marks
         for child in node.value:
-            if child.tag == _STR and type(child) is yaml.ScalarNode:
+            if type(child) is yaml.ScalarNode and _is_plain_string(child):
                 items.append(child.value)
                 size += 1
             else:
@@ -229,7 +256,7 @@ class _Builder:
                 raise self._refuse("TC102", "YAML merge keys (`<<`) are not supported", key_node)
             if key in mapping:
                 raise self._refuse("TC107", f"duplicate key `{key}` in one mapping", key_node)
-            if value_node.tag == _STR and type(value_node) is yaml.ScalarNode:
+            if type(value_node) is yaml.ScalarNode and _is_plain_string(value_node):
                 mapping[key] = value_node.value
                 size += 1
             else:

@@ -1,4 +1,4 @@
-"""The contract file formats as OpenTelemetry Weaver reads them: v1 ``groups:`` and ``definition/2``.
+"""Contract file formats as OpenTelemetry Weaver reads them: v1 ``groups:`` and ``definition/2``.
 
 These models validate what a YAML file says before resolution; their JSON Schema is published
 under ``schemas/`` in the repository.
@@ -12,9 +12,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from telemetry_contracts.schemas.model import (
     Instrument,
-    Stability,
     normalize_stability,
 )
+
+Stability = Literal[
+    "stable", "development", "alpha", "beta", "release_candidate", "deprecated", "experimental"
+]
+"""Stability as files may write it; ``experimental`` (legacy) is read as ``development``."""
 
 GroupType = Literal[
     "attribute_group", "metric", "span", "event", "entity", "resource", "scope", "metric_group"

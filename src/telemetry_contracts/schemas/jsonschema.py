@@ -20,7 +20,8 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     """File name to JSON Schema for every published format."""
     documents: dict[str, dict[str, Any]] = {
         "contract-file.schema.json": _with_header(
-            TypeAdapter(V1File | V2File).json_schema(), "contract-file",
+            TypeAdapter(V1File | V2File).json_schema(),
+            "contract-file",
             "A telemetry contract file: semantic-convention v1 `groups:` or `definition/2`.",
         ),
         "manifest.schema.json": _model(ManifestSpec, "manifest", "A registry's manifest.yaml."),
@@ -28,7 +29,8 @@ def schema_documents() -> dict[str, dict[str, Any]]:
             Snapshot, "snapshot", "A resolved registry snapshot.", mode="serialization"
         ),
         "findings.schema.json": _with_header(
-            TypeAdapter(list[Finding]).json_schema(), "findings",
+            TypeAdapter(list[Finding]).json_schema(),
+            "findings",
             "Findings as `--format json` prints them.",
         ),
         "usage-report.schema.json": _model(
@@ -38,7 +40,9 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     return documents
 
 
-def _model(model: type[BaseModel], name: str, title: str, mode: str = "validation") -> dict[str, Any]:
+def _model(
+    model: type[BaseModel], name: str, title: str, mode: str = "validation"
+) -> dict[str, Any]:
     return _with_header(model.model_json_schema(mode=mode), name, title)  # type: ignore[arg-type]
 
 

@@ -25,9 +25,12 @@ PRIMITIVE_TYPES = frozenset(
 )
 """Attribute value types; ``any`` is the official model's type for free-form values."""
 
-_TEMPLATE = re.compile(r"^template\[(string|int|double|boolean|string\[\]|int\[\]|double\[\]|boolean\[\])\]$")
+_TEMPLATE = re.compile(
+    r"^template\[(string|int|double|boolean|string\[\]|int\[\]|double\[\]|boolean\[\])\]$"
+)
 _LEGACY_RENAME = re.compile(
-    r"^\s*(?:Replaced by|Use|Renamed to|Deprecated, use)\s+`([A-Za-z0-9_.\-]+)`(?:\s+instead)?\.?\s*$",
+    r"^\s*(?:Replaced by|Use|Renamed to|Deprecated, use)\s+`([A-Za-z0-9_.\-]+?)`?"
+    r"(?:\s+(?:attribute|metric))?(?:\s+instead)?\.?\s*$",
     re.IGNORECASE,
 )
 
@@ -55,7 +58,7 @@ class Model(BaseModel):
 
 
 class SourceLocation(Model):
-    """Where a definition was read: a file relative to its registry root, 1-based line and column."""
+    """Where a definition was read: a file relative to its registry root, 1-based line, column."""
 
     file: str
     line: int = 0
@@ -116,7 +119,7 @@ class Governance(Model):
 
 
 class RequirementLevel(Model):
-    """How strongly an attribute is expected on a signal; ``condition`` explains the conditional ones."""
+    """How strongly an attribute is expected on a signal; ``condition`` explains conditionals."""
 
     level: RequirementLevelName = "recommended"
     condition: str | None = None
@@ -131,7 +134,7 @@ class RequirementLevel(Model):
         if isinstance(raw, str):
             cached = _LEVELS.get(raw)
             if cached is None:
-                cached = _LEVELS[raw] = cls(level=raw)  # type: ignore[arg-type]
+                cached = _LEVELS[raw] = cls.model_validate({"level": raw})
             return cached
         if isinstance(raw, dict) and len(raw) == 1:
             ((level, condition),) = raw.items()

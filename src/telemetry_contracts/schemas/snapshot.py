@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Literal
-
-from pydantic import Field
+from typing import Any, Final, Literal
 
 from telemetry_contracts.schemas.model import Attribute, Entity, Event, Metric, Model, Span
 
-SNAPSHOT_FORMAT = "telemetry-contracts/snapshot/1"
+SNAPSHOT_FORMAT: Final = "telemetry-contracts/snapshot/1"
 
 
 class DependencyInfo(Model):
@@ -28,7 +26,7 @@ class Snapshot(Model):
     the SHA-256 of the canonical JSON of everything else.
     """
 
-    format: Literal["telemetry-contracts/snapshot/1"] = Field(SNAPSHOT_FORMAT)
+    format: Literal["telemetry-contracts/snapshot/1"] = SNAPSHOT_FORMAT
     registry: str
     version: str
     schema_url: str | None = None
@@ -60,10 +58,12 @@ class Snapshot(Model):
         return document
 
     def compute_hash(self) -> str:
-        """``sha256:<hex>`` of the canonical (sorted, compact) JSON of the content."""
-        canonical = json.dumps(
-            self.content_document(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        )
+        """``sha256:<hex>`` of the compact JSON of the content, fields in model order.
+
+        Lists are sorted by :meth:`build` and fields follow the model, so the same content always
+        gives the same bytes; serialising in pydantic's core keeps this cheap.
+        """
+        canonical = self.model_dump_json(exclude_defaults=True, exclude={"content_hash"})
         return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
     def to_json_bytes(self) -> bytes:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-USAGE_FORMAT = "telemetry-contracts/usage/1"
+USAGE_FORMAT: Final = "telemetry-contracts/usage/1"
 
 Signal = Literal["span", "metric", "log"]
 Action = Literal["pass", "drop", "rename", "redact", "report"]

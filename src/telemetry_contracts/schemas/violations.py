@@ -6,10 +6,10 @@ the same problem carry the same code.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Violation(str, Enum):
+class Violation(StrEnum):
     """A kind of non-conforming telemetry; the value is its rule code."""
 
     UNKNOWN_METRIC = "TC801"

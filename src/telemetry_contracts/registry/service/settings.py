@@ -23,7 +23,7 @@ class Settings:
     open_reads: bool = False
     """Let anonymous callers read; writes always need a token."""
     required_approvals: int = 1
-    compatibility: str = "backward"
+    compatibility: str = "BACKWARD"
     """The compatibility mode a publish must not break (see ``validators.compatibility``)."""
     usage_window_days: int = 30
     """A deprecated contract nobody emitted for this long is safe to remove."""
@@ -42,7 +42,7 @@ class Settings:
             "registry_name": env.get("TELEMETRY_CONTRACTS_REGISTRY_NAME", "registry"),
             "open_reads": _flag("TELEMETRY_CONTRACTS_OPEN_READS", False),
             "required_approvals": int(env.get("TELEMETRY_CONTRACTS_APPROVALS", "1")),
-            "compatibility": env.get("TELEMETRY_CONTRACTS_COMPATIBILITY", "backward"),
+            "compatibility": env.get("TELEMETRY_CONTRACTS_COMPATIBILITY", "BACKWARD"),
             "usage_window_days": int(env.get("TELEMETRY_CONTRACTS_USAGE_WINDOW_DAYS", "30")),
         }
         values.update({key: value for key, value in overrides.items() if value is not None})

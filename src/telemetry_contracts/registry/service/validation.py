@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.validators.compatibility import compare
 
 Bump = str
 """``major``, ``minor``, ``patch`` or ``none``."""
@@ -23,15 +25,11 @@ class Classification:
 
 def findings_for(candidate: Snapshot, baseline: Snapshot, subjects: set[str]) -> list[Finding]:
     """The rule findings on ``candidate`` (against ``baseline``) about the proposal's subjects."""
-    try:
-        from telemetry_contracts.validators import check  # type: ignore[attr-defined]
-    except ImportError:  # validators rules not merged yet
+    check = getattr(importlib.import_module("telemetry_contracts.validators"), "check", None)
+    if check is None:  # the rule set is not part of this installation
         return []
-    return [
-        finding
-        for finding in check(candidate, baseline=baseline)
-        if finding.subject is not None and _about(finding.subject, subjects)
-    ]
+    findings: list[Finding] = check(candidate, baseline=baseline)
+    return [f for f in findings if f.subject is not None and _about(f.subject, subjects)]
 
 
 def _about(subject: str, subjects: set[str]) -> bool:
@@ -40,24 +38,13 @@ def _about(subject: str, subjects: set[str]) -> bool:
 
 def classify(old: Snapshot, new: Snapshot, mode: str) -> Classification:
     """The compatibility classification of ``old`` → ``new`` under ``mode``."""
-    try:
-        from telemetry_contracts.validators.compatibility import compare
-    except ImportError:  # compatibility classification not merged yet
-        return _interim_classify(old, new)
     diff = compare(old, new)
     return Classification(
-        bump=str(diff.bump),
-        changes=[_as_dict(change) for change in diff.changes],
-        breaking=[_as_dict(change) for change in diff.breaking(mode)],
+        bump=diff.bump,
+        changes=[change.model_dump(mode="json", exclude_none=True) for change in diff.changes],
+        breaking=[change.model_dump(mode="json", exclude_none=True)
+                  for change in diff.breaking(mode)],
     )
-
-
-def _as_dict(change: object) -> dict[str, Any]:
-    dump = getattr(change, "model_dump", None)
-    if dump is not None:
-        result: dict[str, Any] = dump(mode="json")
-        return result
-    return {"change": str(change)}
 
 
 def next_version(current: str, bump: Bump) -> str:
@@ -71,20 +58,3 @@ def next_version(current: str, bump: Bump) -> str:
         return f"{major}.{minor}.{patch + 1}"
     raise ValueError(f"no version bump for `{bump}`")
 
-
-def _interim_classify(old: Snapshot, new: Snapshot) -> Classification:
-    changes: list[dict[str, Any]] = []
-    for kind in ("attributes", "metrics"):
-        key = "key" if kind == "attributes" else "name"
-        before = {getattr(item, key): item for item in getattr(old, kind)}
-        after = {getattr(item, key): item for item in getattr(new, kind)}
-        for name in before.keys() - after.keys():
-            changes.append({"kind": kind, "name": name, "change": "removed", "breaking": True})
-        for name in after.keys() - before.keys():
-            changes.append({"kind": kind, "name": name, "change": "added", "breaking": False})
-        for name in before.keys() & after.keys():
-            if before[name] != after[name]:
-                changes.append({"kind": kind, "name": name, "change": "changed", "breaking": False})
-    breaking = [change for change in changes if change["breaking"]]
-    bump = "major" if breaking else "minor" if changes else "none"
-    return Classification(bump=bump, changes=changes, breaking=breaking)

@@ -11,7 +11,6 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -45,18 +44,10 @@ class Encoded:
 
 
 def encode(snapshot: Snapshot) -> Encoded:
-    """Hash ``snapshot`` (the same hash as :meth:`Snapshot.compute_hash`) and its body."""
-    document = snapshot.content_document()
-    canonical = _canonical(document)
-    content_hash = "sha256:" + hashlib.sha256(canonical).hexdigest()
-    document.pop("version", None)
-    body = _canonical(document)
-    return Encoded(content_hash, "sha256:" + hashlib.sha256(body).hexdigest(), body)
-
-
-def _canonical(document: dict[str, Any]) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False).encode()
+    """Hash ``snapshot`` (:meth:`Snapshot.compute_hash`) and serialise its body for storage."""
+    body = snapshot.model_dump_json(exclude_defaults=True,
+                                    exclude={"content_hash", "version"}).encode()
+    return Encoded(snapshot.compute_hash(), "sha256:" + hashlib.sha256(body).hexdigest(), body)
 
 
 class VersionStore:

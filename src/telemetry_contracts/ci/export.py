@@ -1,0 +1,87 @@
+"""``telemetry-contracts export``: artifacts derived from a registry (schema file, docs)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import yaml
+
+from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.model import Attribute, Metric
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.validators.compatibility import compare
+from telemetry_contracts.validators.schema_file import schema_file_document, schema_url_for
+
+
+class ExportTarget(StrEnum):
+    """``export --to``: what to write."""
+
+    schema_file = "schema-file"
+    markdown = "markdown"
+
+
+def export_schema_file(registry: str, baseline: str | None, schema_url: str | None = None) -> str:
+    """The OpenTelemetry schema file (YAML) from ``baseline``'s version to ``registry``'s."""
+    if baseline is None:
+        raise ContractError("TC100", "--to schema-file needs --baseline REF (the previous "
+                            "version)", registry)
+    old = load_registry(baseline).snapshot
+    new = load_registry(registry).snapshot
+    try:
+        url = schema_url_for(new, old, schema_url)
+    except ValueError as error:
+        raise ContractError("TC100", str(error), registry) from None
+    document = schema_file_document(compare(old, new), new, url)
+    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
+
+
+def export_markdown(registry: str) -> str:
+    """A Markdown page documenting every attribute and metric of ``registry``."""
+    return docs_markdown(load_registry(registry).snapshot)
+
+
+def docs_markdown(snapshot: Snapshot) -> str:
+    """Attribute and metric tables of ``snapshot``, deprecated contracts with their replacement."""
+    lines = [f"# {snapshot.registry} {snapshot.version}", ""]
+    if snapshot.schema_url:
+        lines += [f"Schema URL: <{snapshot.schema_url}>", ""]
+    lines += [f"## Attributes ({len(snapshot.attributes)})", "",
+              "| key | type | stability | description |", "|---|---|---|---|"]
+    lines += [_attribute_row(attribute) for attribute in snapshot.attributes]
+    lines += ["", f"## Metrics ({len(snapshot.metrics)})", "",
+              "| name | instrument | unit | stability | attributes | description |",
+              "|---|---|---|---|---|---|"]
+    lines += [_metric_row(metric) for metric in snapshot.metrics]
+    return "\n".join(lines) + "\n"
+
+
+def _attribute_row(attribute: Attribute) -> str:
+    kind = attribute.type
+    if attribute.is_enum:
+        kind = "enum: " + ", ".join(f"`{member.value}`" for member in attribute.members)
+    return (f"| `{attribute.key}` | {_cell(kind)} | {attribute.stability} | "
+            f"{_described(attribute.brief, attribute.deprecated)} |")
+
+
+def _metric_row(metric: Metric) -> str:
+    keys = ", ".join(
+        f"`{ref.key}`" + (" (required)" if ref.requirement_level.level == "required" else "")
+        for ref in metric.attributes
+    )
+    return (f"| `{metric.name}` | {metric.instrument} | `{metric.unit}` | {metric.stability} | "
+            f"{keys} | {_described(metric.brief, metric.deprecated)} |")
+
+
+def _described(brief: str, deprecated: object) -> str:
+    text = _cell(brief)
+    renamed_to = getattr(deprecated, "renamed_to", None)
+    if renamed_to:
+        return f"**Deprecated**: use `{renamed_to}`. {text}".strip()
+    if deprecated is not None:
+        return f"**Deprecated**. {text}".strip()
+    return text
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

@@ -1,0 +1,205 @@
+"""Resolution of mixed v1/v2 registries: refs, extends, groups, governance and dependencies."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.schemas.findings import ContractError
+
+V1_FILE = """\
+groups:
+  - id: registry.shop
+    type: attribute_group
+    prefix: shop
+    brief: Shop attributes.
+    attributes:
+      - id: cart.size
+        type: int
+        brief: Items in the cart.
+        stability: stable
+        examples: [3]
+      - id: customer.email
+        type: string
+        brief: The customer's e-mail.
+        examples: [a@example.com]
+        annotations:
+          owner: team-checkout
+          sensitivity: pii
+      - id: cart_size
+        type: int
+        brief: Old name.
+        deprecated: "Replaced by `shop.cart.size`."
+      - id: payment.method
+        type:
+          members:
+            - {id: card, value: card, brief: Card.}
+            - {id: cash, value: cash, brief: Cash.}
+        brief: How the order was paid.
+  - id: shop.common
+    type: attribute_group
+    brief: Common shop attributes.
+    attributes:
+      - ref: shop.cart.size
+        requirement_level: required
+  - id: metric.shop.orders
+    type: metric
+    metric_name: shop.orders
+    instrument: counter
+    unit: "{order}"
+    brief: Orders placed.
+    extends: shop.common
+    stability: stable
+    annotations:
+      cardinality_limit: 500
+      sunset: 2027-06-30
+    attributes:
+      - ref: shop.payment.method
+        requirement_level:
+          conditionally_required: when paid
+"""
+
+V2_FILE = """\
+file_format: definition/2
+attributes:
+  - key: shop.region
+    type: string
+    brief: Sales region.
+    stability: development
+    deprecated:
+      reason: renamed
+      renamed_to: shop.cart.size
+attribute_groups:
+  - id: shop.regional
+    visibility: internal
+    attributes:
+      - ref: shop.region
+metrics:
+  - name: shop.checkout.duration
+    instrument: histogram
+    unit: s
+    brief: Checkout time.
+    stability: development
+    attributes:
+      - ref_group: shop.regional
+      - ref: http.request.method
+metric_refinements:
+  - id: metric.shop.orders.online
+    ref: shop.orders
+    attributes:
+      - ref: shop.region
+"""
+
+
+@pytest.fixture()
+def shop(tmp_path: Path) -> Path:
+    root = tmp_path / "shop"
+    root.mkdir()
+    (root / "shop.yaml").write_text(V1_FILE)
+    (root / "v2.yaml").write_text(V2_FILE)
+    (root / "manifest.yaml").write_text(
+        "name: shop\nversion: 2.3.0\nschema_url: https://example.com/schemas/2.3.0\n"
+        "dependencies:\n  - name: otel\n    registry_path: semconv\n"
+    )
+    return root
+
+
+def test_mixed_registry_resolves(shop: Path) -> None:
+    snapshot = load_registry(shop).snapshot
+    assert (snapshot.registry, snapshot.version) == ("shop", "2.3.0")
+    assert snapshot.dependencies[0].name == "otel"
+    attributes = {attribute.key: attribute for attribute in snapshot.attributes}
+    assert attributes["shop.cart.size"].origin is None
+    assert attributes["http.request.method"].origin == "otel"
+    email = attributes["shop.customer.email"]
+    assert (email.governance.sensitivity, email.governance.owner) == ("pii", "team-checkout")
+    legacy = attributes["shop.cart_size"].deprecated
+    assert legacy is not None and (legacy.reason, legacy.renamed_to) == (
+        "renamed",
+        "shop.cart.size",
+    )
+    structured = attributes["shop.region"].deprecated
+    assert structured is not None and structured.renamed_to == "shop.cart.size"
+    assert [m.value for m in attributes["shop.payment.method"].members] == ["card", "cash"]
+    assert attributes["shop.payment.method"].value_type == "string"
+    assert attributes["shop.cart.size"].source is not None
+    assert attributes["shop.cart.size"].source.line == 7
+
+
+def test_extends_refs_and_refinements(shop: Path) -> None:
+    metrics = {metric.name: metric for metric in load_registry(shop).snapshot.metrics}
+    orders = metrics["shop.orders"]
+    levels = {ref.key: ref.requirement_level for ref in orders.attributes}
+    assert levels["shop.cart.size"].level == "required"  # from `extends: shop.common`
+    assert levels["shop.payment.method"].level == "conditionally_required"
+    assert levels["shop.payment.method"].condition == "when paid"
+    assert "shop.region" in levels  # from the metric refinement
+    assert orders.governance.cardinality_limit == 500
+    assert str(orders.governance.sunset) == "2027-06-30"
+    checkout = {ref.key for ref in metrics["shop.checkout.duration"].attributes}
+    assert checkout == {"shop.region", "http.request.method"}
+
+
+def test_same_input_same_bytes(shop: Path, tmp_path: Path) -> None:
+    first = load_registry(shop).snapshot.to_json_bytes()
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for path in sorted(shop.iterdir(), reverse=True):
+        (copy / path.name).write_bytes(path.read_bytes())
+    second = load_registry(copy).snapshot
+    assert second.to_json_bytes().replace(b'"copy"', b'"shop"') == first or (
+        second.content_hash == load_registry(shop).snapshot.content_hash
+    )
+    assert load_registry(shop).snapshot.to_json_bytes() == first
+
+
+def test_governance_values_are_validated(shop: Path) -> None:
+    (shop / "shop.yaml").write_text(V1_FILE.replace("sensitivity: pii", "sensitivity: secretish"))
+    with pytest.raises(ContractError) as raised:
+        load_registry(shop)
+    assert raised.value.finding.code == "TC102"
+    assert raised.value.finding.location.line == 18
+
+
+def test_directory_dependency(shop: Path, tmp_path: Path) -> None:
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "manifest.yaml").write_text(
+        "name: team\nversion: 0.1.0\ndependencies:\n  - name: shop\n    registry_path: ../shop\n"
+    )
+    (team / "team.yaml").write_text(
+        "file_format: definition/2\nmetrics:\n  - name: team.cart.value\n    instrument: gauge\n"
+        "    unit: '{item}'\n    brief: Cart value.\n    attributes:\n      - ref: shop.cart.size\n"
+    )
+    snapshot = load_registry(team).snapshot
+    names = {metric.name: metric.origin for metric in snapshot.metrics}
+    assert names["team.cart.value"] is None and names["shop.orders"] == "shop"
+
+
+def git(cwd: Path, *arguments: str) -> str:
+    return subprocess.run(
+        ["git", *arguments], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def test_git_reference_reads_a_revision_without_checkout(shop: Path, tmp_path: Path) -> None:
+    repository = tmp_path / "repo"
+    repository.mkdir()
+    git(repository, "init", "-q")
+    git(repository, "config", "user.email", "ci@example.com")
+    git(repository, "config", "user.name", "CI")
+    (repository / "telemetry").mkdir()
+    for path in shop.iterdir():
+        (repository / "telemetry" / path.name).write_bytes(path.read_bytes())
+    git(repository, "add", "-A")
+    git(repository, "commit", "-qm", "contracts")
+    (repository / "telemetry" / "v2.yaml").unlink()  # the working tree differs from HEAD
+    snapshot = load_registry("git:HEAD:telemetry", cwd=str(repository)).snapshot
+    assert "shop.region" in {attribute.key for attribute in snapshot.attributes}
+    assert snapshot.version == "2.3.0"
+    with pytest.raises(ContractError) as raised:
+        load_registry("git:no-such-rev:telemetry", cwd=str(repository))
+    assert raised.value.finding.code == "TC100"
