@@ -14,7 +14,7 @@ from telemetry_contracts.schemas.model import Attribute, Metric, Stability
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["contracts"],
-                   responses=problem_responses(401, 403, 404, 413, 422))
+                   responses=problem_responses(400, 401, 403, 404, 413, 422))
 Number = Annotated[str, Path(pattern=r"^\d+\.\d+\.\d+$", max_length=32)]
 Prefix = Annotated[str | None, Query(max_length=255, description="Only names starting with it.")]
 

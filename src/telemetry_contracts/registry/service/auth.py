@@ -13,7 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.audit import record
-from telemetry_contracts.registry.service.errors import Forbidden, NotFound, Unauthenticated
+from telemetry_contracts.registry.service.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+)
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.tables import Token
 
@@ -30,6 +35,7 @@ class Principal:
     name: str
     role: Role
     namespaces: tuple[str, ...] = ()
+    token_id: int | None = None
 
     def at_least(self, role: Role) -> bool:
         """True when this principal's role is ``role`` or above."""
@@ -75,8 +81,10 @@ def create_token(database: Database, *, role: Role, name: str, namespaces: list[
     return database.write(work), secret
 
 
-def revoke_token(database: Database, token_id: int, actor: str) -> None:
-    """Revoke a token; it stops working at once."""
+def revoke_token(database: Database, token_id: int, actor: Principal) -> None:
+    """Revoke a token; it stops working at once. A token cannot revoke itself."""
+    if token_id == actor.token_id:
+        raise Conflict("a token cannot revoke itself; use another admin token")
 
     def work(session: Session) -> None:
         row = session.get(Token, token_id, with_for_update=True)
@@ -84,7 +92,7 @@ def revoke_token(database: Database, token_id: int, actor: str) -> None:
             raise NotFound(f"no token {token_id}")
         if row.revoked_at is None:
             row.revoked_at = dt.datetime.now(dt.UTC)
-            record(session, actor, "token.revoke", f"token:{token_id}", {"name": row.name})
+            record(session, actor.name, "token.revoke", f"token:{token_id}", {"name": row.name})
 
     database.write(work)
 
@@ -109,7 +117,7 @@ def authenticate(database: Database, authorization: str | None, *, open_reads: b
     if row is None or row.revoked_at is not None:
         raise Unauthenticated("unknown or revoked token")
     principal = Principal(name=row.name, role=row.role,  # type: ignore[arg-type]
-                          namespaces=tuple(json.loads(row.namespaces)))
+                          namespaces=tuple(json.loads(row.namespaces)), token_id=row.id)
     if not principal.at_least(needed):
         raise Forbidden(f"this needs the {needed} role; the token has {principal.role}")
     return principal

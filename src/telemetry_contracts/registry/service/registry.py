@@ -70,7 +70,7 @@ class RegistryService:
             assert row is not None
             return queries.token_out(row, secret)
 
-    def revoke_token(self, token_id: int, actor: str) -> None:
+    def revoke_token(self, token_id: int, actor: Principal) -> None:
         revoke_token(self.database, token_id, actor)
 
     def tokens(self, limit: int, cursor: str | None) -> Page[TokenOut]:
