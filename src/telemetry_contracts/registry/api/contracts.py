@@ -90,7 +90,7 @@ async def get_snapshot(
     """The latest published snapshot; answers 304 when ``If-None-Match`` names its hash."""
     service = request.app.state.service
     authorization = request.headers.get("authorization")
-    if authorization or not service.settings.open_reads:
+    if service.authenticator.from_memory(authorization, "viewer") is None:
         await run_in_threadpool(service.authenticate, authorization, "viewer")
     latest = service.versions.cached_latest()
     if latest is None:
