@@ -90,12 +90,22 @@ class Proposals:
         self.required_approvals = required_approvals
 
     def _evaluate(self, change: Change) -> tuple[str, list[Finding], dict[str, State]]:
-        latest = self.versions.latest(fresh=True)
+        """Validate against the latest version; a publish validates again against its base."""
+        latest = self.versions.latest()
         base = self.versions.snapshot(latest.number)
-        with self.database.read() as session:
-            retired = session.get(RetiredName, subject_of(change)) is not None
-        _, findings, lifecycle = evaluate(base, change, retired)
+        _, findings, lifecycle = evaluate(base, change, retired=False)
         return latest.number, findings, lifecycle
+
+    @staticmethod
+    def _refuse_retired(session: Session, subject: str, lifecycle: dict[str, State]) -> None:
+        """A new name must not be one a publish removed (checked inside the write)."""
+        if lifecycle["from"] != "proposed":
+            return
+        retired = session.get(RetiredName, subject)
+        if retired is not None:
+            raise Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was "
+                           f"removed in version {retired.version}",
+                           extra={"from_state": "removed", "to_state": lifecycle["to"]})
 
     def create(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         """Validate and store a new proposal; the answer carries its findings."""
@@ -104,6 +114,7 @@ class Proposals:
         now = dt.datetime.now(dt.UTC)
 
         def work(session: Session) -> Proposal:
+            self._refuse_retired(session, subject_of(change), lifecycle)
             row = Proposal(kind=change.kind, subject=subject_of(change), status="open",
                            revision=1, content_revision=1, author=principal.name,
                            title=change.title, body=change.model_dump_json(exclude_none=True),
@@ -130,6 +141,7 @@ class Proposals:
         expected = current.revision if if_match is None else if_match
 
         def work(session: Session) -> Proposal:
+            self._refuse_retired(session, subject_of(change), lifecycle)
             values = {"body": change.model_dump_json(exclude_none=True), "title": change.title,
                       "findings": FINDINGS.dump_json(findings).decode(), "status": "open",
                       "base_version": base_version, "content_revision": expected + 1}

@@ -36,8 +36,17 @@ def _about(subject: str, subjects: set[str]) -> bool:
     return subject in subjects or any(subject.startswith(name + ".") for name in subjects)
 
 
-def classify(old: Snapshot, new: Snapshot, mode: str) -> Classification:
-    """The compatibility classification of ``old`` → ``new`` under ``mode``."""
+def classify(old: Snapshot, new: Snapshot, mode: str,
+             subjects: set[str] | None = None) -> Classification:
+    """The compatibility classification of ``old`` → ``new`` under ``mode``.
+
+    With ``subjects`` (the only contracts that differ), both sides are cut down to them and to
+    what they name (replacements, referenced attributes) first, so a publish costs what it
+    changes rather than what the registry holds.
+    """
+    if subjects is not None:
+        keys = _neighbourhood(old, subjects) | _neighbourhood(new, subjects)
+        old, new = _scoped(old, keys), _scoped(new, keys)
     diff = compare(old, new)
     return Classification(
         bump=diff.bump,
@@ -45,6 +54,26 @@ def classify(old: Snapshot, new: Snapshot, mode: str) -> Classification:
         breaking=[change.model_dump(mode="json", exclude_none=True)
                   for change in diff.breaking(mode)],
     )
+
+
+def _neighbourhood(snapshot: Snapshot, subjects: set[str]) -> set[str]:
+    keys = set(subjects)
+    for attribute in snapshot.attributes:
+        if attribute.key in subjects and attribute.deprecated and attribute.deprecated.renamed_to:
+            keys.add(attribute.deprecated.renamed_to)
+    for metric in snapshot.metrics:
+        if metric.name in subjects:
+            keys.update(ref.key for ref in metric.attributes)
+            if metric.deprecated and metric.deprecated.renamed_to:
+                keys.add(metric.deprecated.renamed_to)
+    return keys
+
+
+def _scoped(snapshot: Snapshot, keys: set[str]) -> Snapshot:
+    return snapshot.model_copy(update={
+        "attributes": tuple(a for a in snapshot.attributes if a.key in keys),
+        "metrics": tuple(m for m in snapshot.metrics if m.name in keys),
+        "spans": (), "events": (), "entities": ()})
 
 
 def next_version(current: str, bump: Bump) -> str:

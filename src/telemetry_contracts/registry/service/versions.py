@@ -44,10 +44,17 @@ class Encoded:
 
 
 def encode(snapshot: Snapshot) -> Encoded:
-    """Hash ``snapshot`` (:meth:`Snapshot.compute_hash`) and serialise its body for storage."""
-    body = snapshot.model_dump_json(exclude_defaults=True,
-                                    exclude={"content_hash", "version"}).encode()
-    return Encoded(snapshot.compute_hash(), "sha256:" + hashlib.sha256(body).hexdigest(), body)
+    """Hash ``snapshot`` and its body (the same bytes with the version blanked), serialising once.
+
+    The content hash is :meth:`Snapshot.compute_hash`'s; the body hash ignores the version
+    number, so republished content shares its blob.
+    """
+    document = snapshot.model_dump_json(exclude_defaults=True, exclude={"content_hash"}).encode()
+    content_hash = "sha256:" + hashlib.sha256(document).hexdigest()
+    # Inside JSON strings quotes are escaped, so the first `,"version":` is the field itself.
+    body = document.replace(b',"version":' + json.dumps(snapshot.version).encode(),
+                            b',"version":""', 1)
+    return Encoded(content_hash, "sha256:" + hashlib.sha256(body).hexdigest(), body)
 
 
 class VersionStore:
