@@ -32,7 +32,7 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     @app.get("/healthz", response_model=Health, tags=["ops"])
     async def healthz() -> Health:
         """Liveness: answers while the process serves requests."""
-        latest = service.versions.cached_latest()
+        latest = service.versions.last_known()
         return Health(status="ok", version=latest.number if latest else None)
 
     @app.get("/metrics", response_class=Response, tags=["ops"],

@@ -48,6 +48,7 @@ class RegistryService:
         self.database = Database(settings.database_url)
         self.versions = VersionStore(self.database, settings)
         self.versions.seed(lambda: seed if seed is not None else baseline_snapshot())
+        self.versions.latest(fresh=True)
         self.proposals = Proposals(self.versions, settings.required_approvals)
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)

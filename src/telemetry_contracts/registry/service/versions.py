@@ -91,6 +91,10 @@ class VersionStore:
             return self._latest
         return None
 
+    def last_known(self) -> Latest | None:
+        """The latest version as last read, however long ago (no database access)."""
+        return self._latest
+
     def remember_latest(self, latest: Latest) -> None:
         """Trust ``latest`` for the revalidation interval."""
         self._latest = latest
