@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
@@ -40,6 +42,7 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 Change = AttributeChange | MetricChange | DeprecationChange | RemovalChange
 BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
+T = TypeVar("T")
 EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
 
@@ -131,6 +134,11 @@ class Proposals:
     def update(self, principal: Principal, proposal_id: int, body: ProposalIn,
                if_match: int | None) -> ProposalOut:
         """Replace the proposed change (author or admin); approvals so far no longer count."""
+        return _retrying(if_match,
+                         lambda: self._update_once(principal, proposal_id, body, if_match))
+
+    def _update_once(self, principal: Principal, proposal_id: int, body: ProposalIn,
+                     if_match: int | None) -> ProposalOut:
         current = self._get(proposal_id)
         self._may_edit(principal, current)
         change = body.change
@@ -152,6 +160,10 @@ class Proposals:
     def withdraw(self, principal: Principal, proposal_id: int, if_match: int | None
                  ) -> ProposalOut:
         """Withdraw a proposal that is not published yet (author or admin)."""
+        return _retrying(if_match, lambda: self._withdraw_once(principal, proposal_id, if_match))
+
+    def _withdraw_once(self, principal: Principal, proposal_id: int, if_match: int | None
+                       ) -> ProposalOut:
         current = self._get(proposal_id)
         if principal.name != current.author and principal.role != "admin":
             raise Forbidden("only the author or an admin may withdraw a proposal")
@@ -168,6 +180,11 @@ class Proposals:
     def review(self, principal: Principal, proposal_id: int, body: ReviewIn,
                if_match: int | None) -> ReviewOut:
         """Record a decision by an owner of the subject's namespace and update the status."""
+        return _retrying(if_match,
+                         lambda: self._review_once(principal, proposal_id, body, if_match))
+
+    def _review_once(self, principal: Principal, proposal_id: int, body: ReviewIn,
+                     if_match: int | None) -> ReviewOut:
         current = self._get(proposal_id)
         if not principal.owns(current.subject):
             raise Forbidden(f"only owners of the namespace of `{current.subject}` or admins "
@@ -259,6 +276,18 @@ class Proposals:
         )
 
     out = _out
+
+
+def _retrying(if_match: int | None, attempt: Callable[[], T]) -> T:
+    """Run ``attempt``; without ``If-Match`` the caller wants the latest, so a lost race to a
+    concurrent change is retried on the fresh revision instead of answered with 412."""
+    for _ in range(10):
+        try:
+            return attempt()
+        except PreconditionFailed:
+            if if_match is not None:
+                raise
+    return attempt()
 
 
 def review_out(row: Review) -> ReviewOut:
