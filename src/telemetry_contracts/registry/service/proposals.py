@@ -78,7 +78,7 @@ def evaluate(base: Snapshot, change: Change, retired: bool) -> tuple[Snapshot, l
     except ProposalInvalid as error:
         raise Invalid("the proposal cannot be applied", findings=error.findings) from None
     old, new = transition(base, candidate, subject, retired, dt.date.today())
-    findings = findings_for(candidate, base, {subject})
+    findings = findings_for(candidate, {subject})
     if any(f.severity == "error" for f in findings):
         raise Invalid("the proposal breaks validation rules", findings=findings)
     return candidate, findings, {"from": old, "to": new}

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
+from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.validators import check
 from telemetry_contracts.validators.compatibility import compare
 
 Bump = str
@@ -23,13 +25,21 @@ class Classification:
     breaking: list[dict[str, Any]] = field(default_factory=list)
 
 
-def findings_for(candidate: Snapshot, baseline: Snapshot, subjects: set[str]) -> list[Finding]:
-    """The rule findings on ``candidate`` (against ``baseline``) about the proposal's subjects."""
-    check = getattr(importlib.import_module("telemetry_contracts.validators"), "check", None)
-    if check is None:  # the rule set is not part of this installation
-        return []
-    findings: list[Finding] = check(candidate, baseline=baseline)
-    return [f for f in findings if f.subject is not None and _about(f.subject, subjects)]
+@functools.cache
+def semconv() -> Snapshot:
+    """The semantic-convention baseline the naming and namespace rules compare against."""
+    return baseline_snapshot()
+
+
+def findings_for(candidate: Snapshot, subjects: set[str]) -> list[Finding]:
+    """The ``validators`` findings about ``subjects`` in ``candidate``.
+
+    The rules run on the subjects and what they name (referenced attributes, replacements), so
+    a proposal costs what it touches rather than what the registry holds.
+    """
+    scoped = _scoped(candidate, _neighbourhood(candidate, subjects))
+    return [f for f in check(scoped, baseline=semconv())
+            if f.subject is not None and _about(f.subject, subjects)]
 
 
 def _about(subject: str, subjects: set[str]) -> bool:

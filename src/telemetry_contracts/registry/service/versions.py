@@ -201,8 +201,10 @@ class VersionStore:
         def work(session: Session) -> tuple[Snapshot, Version] | None:
             if session.get(Head, HEAD_ID, with_for_update=True) is not None:
                 return None
+            # The registry builds on the conventions; it is not OpenTelemetry's own release.
             snapshot = first.model_copy(update={
-                "registry": self.settings.registry_name, "version": self.settings.seed_version})
+                "registry": self.settings.registry_name, "version": self.settings.seed_version,
+                "schema_url": self.settings.schema_url})
             version = self.store(session, snapshot, bump="none",
                                  note=f"seeded from the semantic-convention baseline "
                                       f"{first.version}", actor="system")
