@@ -156,14 +156,14 @@ def measure_backend(label: str, url: str, rounds: int, log: Path) -> dict[str, d
     server = ServerProcess(url, log)
     port = server.port
     try:
-        status, body = call(port, _request("GET", "/v1/snapshot", tokens["author"]))
-        etag = json.loads(body)["content_hash"]
+        etag = {"current": ""}
         counter = itertools.count()
         scenarios: dict[str, tuple[Request, int, int, int]] = {
             "healthz": (lambda: _request("GET", "/healthz", tokens["author"]), 2000,
                         CONCURRENCY, 200),
             "snapshot 304": (lambda: _request("GET", "/v1/snapshot", tokens["author"],
-                                              If_None_Match=f'"{etag}"'), 2000, CONCURRENCY, 304),
+                                              If_None_Match=etag["current"]), 2000,
+                             CONCURRENCY, 304),
             "snapshot 200": (lambda: _request("GET", "/v1/snapshot", tokens["author"]), 200,
                              CONCURRENCY, 200),
             "proposal": (lambda: _request("POST", "/v1/proposals", tokens["author"],
@@ -173,6 +173,8 @@ def measure_backend(label: str, url: str, rounds: int, log: Path) -> dict[str, d
         results: dict[str, list[Figures]] = {name: [] for name in [*scenarios, "publish"]}
         ratios: dict[str, list[float]] = {name: [] for name in [*scenarios, "publish"]}
         for round_index in range(rounds):
+            status, body = call(port, _request("GET", "/v1/snapshot", tokens["author"]))
+            etag["current"] = '"' + json.loads(body)["content_hash"] + '"'
             baseline = None
             for name, (make, total, concurrency, expect) in scenarios.items():
                 figures = load(port, make, total, concurrency, expect)
@@ -269,11 +271,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--large-repeats", type=int, default=3)
+    parser.add_argument("--log", help="Keep the server's log in this file.")
     arguments = parser.parse_args()
     backends = arguments.backends.split(",")
-    with tempfile.TemporaryDirectory() as temporary, \
+    with tempfile.TemporaryDirectory(prefix="tc-bench-") as temporary, \
             backend_urls(backends, Path(temporary)) as makers:
-        log = Path(temporary) / "server.log"
+        log = Path(arguments.log) if arguments.log else Path(temporary) / "server.log"
         for backend, make_url in makers.items():
             figures = measure_backend(backend, make_url("load"), arguments.rounds, log)
             print(f"\n{backend}: {CONCURRENCY} concurrent clients (publish: one at a time), "
