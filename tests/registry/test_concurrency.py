@@ -98,17 +98,16 @@ def test_32_clients_propose_and_publish_without_losing_anything(
 
 
 class TransactionWatch:
-    """Sees, from outside, whether a server's connection is inside a transaction."""
+    """Sees, from outside, whether a publish holds the head row's lock (is mid-transaction)."""
 
     def __init__(self, url: str) -> None:
-        self.database = url.rsplit("/", 1)[1]
-        conninfo = url.replace("postgresql+psycopg://", "postgresql://").rsplit("/", 1)[0]
-        self.connection = psycopg.connect(conninfo + "/postgres", autocommit=True)
+        self.connection = psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"),
+                                          autocommit=True)
 
     def in_transaction(self) -> bool:
         row = self.connection.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND xact_start IS NOT NULL"
-            " AND pid <> pg_backend_pid()", (self.database,)).fetchone()
+            "SELECT count(*) FROM pg_locks WHERE relation = 'registry_head'::regclass"
+            " AND mode = 'RowShareLock' AND pid <> pg_backend_pid()").fetchone()
         return bool(row and row[0])
 
     def close(self) -> None:
