@@ -83,3 +83,18 @@ def test_problem_answers_carry_the_problem_media_type(harness: Harness) -> None:
     invalid = harness.client.post("/v1/proposals", json={"change": {"kind": "metric"}},
                                   headers=harness.auth("admin"))
     assert invalid.status_code == 422 and invalid.json()["findings"]
+
+
+def test_an_unexpected_failure_is_a_problem_too(harness: Harness,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    harness.token("viewer", "viewer")
+
+    def broken(number: str) -> bytes:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(harness.service.versions, "snapshot_bytes", broken)
+    client = type(harness.client)(harness.client.app, raise_server_exceptions=False)
+    answer = client.get("/v1/snapshot", headers=harness.auth("viewer"))
+    assert answer.status_code == 500
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "disk on fire" not in answer.text, "internals stay in the log"

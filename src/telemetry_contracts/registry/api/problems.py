@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -13,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from telemetry_contracts.registry.service.errors import ServiceError
 from telemetry_contracts.schemas.findings import Finding, Location
 
+LOG = logging.getLogger("telemetry_contracts.registry")
 PROBLEM_JSON = "application/problem+json"
 STATUS = {"unauthenticated": 401, "forbidden": 403, "not-found": 404, "conflict": 409,
           "precondition-failed": 412, "invalid": 422}
@@ -68,6 +70,12 @@ def install_handlers(app: FastAPI) -> None:
         return problem_response(error.status_code, str(error.detail),
                                 instance=request.url.path,
                                 headers=dict(error.headers) if error.headers else None)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        LOG.exception("unexpected error answering %s %s", request.method, request.url.path)
+        return problem_response(500, "the server failed to answer; the error is in its log",
+                                instance=request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
