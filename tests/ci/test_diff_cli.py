@@ -118,7 +118,7 @@ def test_sarif_and_github_formats_locate_breaking_changes_in_head(tmp_path: Path
     assert sarif["version"] == "2.1.0"
     assert result["ruleId"] == "TC904" and result["level"] == "error"
     location = result["locations"][0]["physicalLocation"]
-    assert location["artifactLocation"]["uri"] == f"{head}/app.yaml"
+    assert location["artifactLocation"]["uri"] == Path(f"{head}/app.yaml").as_uri()
     line = location["region"]["startLine"]
     assert "metric_name: app.request.duration" in "".join(
         SAMPLE_REGISTRY.splitlines(keepends=True)[line - 1:line + 2])

@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+from urllib.parse import quote
 
 from telemetry_contracts import __version__
 from telemetry_contracts.schemas.findings import Finding
@@ -87,7 +89,7 @@ def _sarif(findings: Sequence[Finding], rules: Mapping[str, RuleInfo]) -> str:
         if finding.location.line:
             region["startLine"] = finding.location.line
             region["startColumn"] = max(finding.location.column, 1)
-        physical: dict[str, object] = {"artifactLocation": {"uri": finding.location.file}}
+        physical: dict[str, object] = {"artifactLocation": _artifact(finding.location.file)}
         if region:
             physical["region"] = region
         message = finding.message if not finding.hint else f"{finding.message} ({finding.hint})"
@@ -118,6 +120,21 @@ def _sarif(findings: Sequence[Finding], rules: Mapping[str, RuleInfo]) -> str:
         ],
     }
     return json.dumps(log, indent=2) + "\n"
+
+
+def _artifact(file: str) -> dict[str, str]:
+    """A SARIF artifact location: relative to the working directory (``%SRCROOT%``) when inside it,
+    as code-scanning services expect; other paths as given."""
+    path = Path(file)
+    root = Path.cwd()
+    if path.is_absolute():
+        try:
+            path = path.relative_to(root)
+        except ValueError:
+            return {"uri": path.as_uri()}
+    if path.parts and path.parts[0] == "..":
+        return {"uri": path.as_posix()}
+    return {"uri": quote(path.as_posix()), "uriBaseId": "%SRCROOT%"}
 
 
 def _github(findings: Sequence[Finding], _: Mapping[str, RuleInfo]) -> str:

@@ -1,0 +1,202 @@
+"""``Guard``: holds the compiled policy (swapped atomically on reload) and hands out the
+pipeline stages that enforce it: a span processor, a meter provider, a log record processor.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+
+from opentelemetry.sdk.trace import SpanProcessor
+
+from telemetry_contracts.sdk_guard.accounting import Accounting
+from telemetry_contracts.sdk_guard.config import (
+    ENV_CACHE_DIR,
+    ENV_POLL_INTERVAL,
+    ENV_REGISTRY,
+    ENV_TOKEN,
+    GuardConfig,
+)
+from telemetry_contracts.sdk_guard.logs import GuardLogRecordProcessor
+from telemetry_contracts.sdk_guard.metrics import GuardMeterProvider, InstrumentRegistry, _Guarded
+from telemetry_contracts.sdk_guard.policy import Contracts, Policy
+from telemetry_contracts.sdk_guard.reporter import UsageReporter
+from telemetry_contracts.sdk_guard.source import FileSource, RegistrySource
+from telemetry_contracts.sdk_guard.spans import GuardSpanProcessor
+
+_logger = logging.getLogger(__name__)
+
+
+class SnapshotSource(Protocol):
+    def start(self, deliver: Any) -> None: ...
+
+    def stop(self, timeout: float | None = None) -> None: ...
+
+
+def _config(config: GuardConfig | None, options: Mapping[str, Any]) -> GuardConfig:
+    if config is not None:
+        if options:
+            raise TypeError("give either config or mode/actions/namespaces, not both")
+        return config
+    return GuardConfig.resolve(**options)
+
+
+class Guard:
+    """Enforces one registry's contracts in this process's OpenTelemetry SDK pipeline.
+
+    Until a first snapshot is installed the policy is permissive (everything passes, nothing
+    is counted). Installing a snapshot builds a new :class:`Policy` and swaps the reference in
+    one assignment; instruments already created are rebound to it.
+    """
+
+    def __init__(
+        self, source: SnapshotSource | None = None, config: GuardConfig | None = None
+    ) -> None:
+        self.config = config or GuardConfig.resolve()
+        self.accounting = Accounting()
+        self.policy = Policy(None, self.config, self.accounting)
+        self.reloads = 0
+        self.source = source
+        self.reporter: UsageReporter | None = None
+        self._instruments = InstrumentRegistry()
+        self._lock = threading.Lock()
+        if source is not None:
+            source.start(self.load_bytes)
+
+    # --- constructors ----------------------------------------------------------------------
+
+    @classmethod
+    def from_file(
+        cls, path: str | os.PathLike[str], config: GuardConfig | None = None, **options: Any
+    ) -> Guard:
+        """Enforce the snapshot in ``path`` (read now; a bad file raises here, at startup)."""
+        return cls(FileSource(path), _config(config, options))
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        cache_dir: str | os.PathLike[str] | None = None,
+        poll_interval: float = 60.0,
+        token: str | None = None,
+        report_usage: bool = True,
+        service_name: str | None = None,
+        config: GuardConfig | None = None,
+        **options: Any,
+    ) -> Guard:
+        """Enforce the registry at ``url``, polled in the background (see ``source``), and
+        report usage to its ``POST /v1/usage`` unless ``report_usage`` is false."""
+        token = token if token is not None else os.environ.get(ENV_TOKEN)
+        source = RegistrySource(url, cache_dir=cache_dir, poll_interval=poll_interval, token=token)
+        guard = cls(source, _config(config, options))
+        if report_usage:
+            guard.start_reporting(url, token=token, service_name=service_name)
+        return guard
+
+    @classmethod
+    def from_snapshot(
+        cls, snapshot: Any, config: GuardConfig | None = None, **options: Any
+    ) -> Guard:
+        """Enforce an in-memory snapshot: a ``Snapshot`` model, its JSON bytes, or a dict."""
+        guard = cls(None, _config(config, options))
+        if hasattr(snapshot, "to_json_bytes"):
+            snapshot = snapshot.to_json_bytes()
+        if isinstance(snapshot, Mapping):
+            guard.install(Contracts(snapshot))
+        else:
+            guard.load_bytes(snapshot)
+        return guard
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Guard | None:
+        """The guard ``TELEMETRY_CONTRACTS_REGISTRY`` asks for (a path or an http(s) URL), or
+        ``None`` when it is unset."""
+        env = os.environ if environ is None else environ
+        registry = env.get(ENV_REGISTRY, "").strip()
+        if not registry:
+            return None
+        config = GuardConfig.resolve(environ=env)
+        if registry.startswith(("http://", "https://")):
+            return cls.from_url(
+                registry,
+                cache_dir=env.get(ENV_CACHE_DIR) or None,
+                poll_interval=float(env.get(ENV_POLL_INTERVAL, "60")),
+                token=env.get(ENV_TOKEN),
+                config=config,
+            )
+        return cls.from_file(Path(registry).expanduser(), config=config)
+
+    # --- policy ----------------------------------------------------------------------------
+
+    def load_bytes(self, data: bytes) -> None:
+        """Parse and install snapshot bytes; raises (and keeps the current policy) on junk."""
+        self.install(Contracts.from_json_bytes(data))
+
+    def install(self, contracts: Contracts) -> None:
+        policy = Policy(contracts, self.config, self.accounting)
+        with self._lock:
+            previous, self.policy = self.policy, policy
+            self._instruments.rebind(policy)
+            self.reloads += 1
+        previous.retire()
+        _logger.debug("guard enforcing snapshot %s (%s)", contracts.version, contracts.content_hash)
+
+    @property
+    def snapshot_hash(self) -> str | None:
+        policy = self.policy
+        return None if policy.permissive else policy.contracts.content_hash or None
+
+    def track_instrument(self, instrument: _Guarded) -> None:
+        with self._lock:
+            self._instruments.add(instrument, self.policy)
+
+    # --- pipeline stages -------------------------------------------------------------------
+
+    def span_processor(self, delegate: SpanProcessor) -> GuardSpanProcessor:
+        """Wrap the exporting span processor (e.g. ``BatchSpanProcessor(exporter)``)."""
+        return GuardSpanProcessor(delegate, self)
+
+    def meter_provider(self, meter_provider: Any) -> GuardMeterProvider:
+        """Wrap an SDK ``MeterProvider``; use the result wherever a provider is expected."""
+        return GuardMeterProvider(meter_provider, self)
+
+    def log_record_processor(self) -> GuardLogRecordProcessor:
+        """The processor to add to the ``LoggerProvider`` before any exporting processor."""
+        return GuardLogRecordProcessor(self)
+
+    # --- accounting ------------------------------------------------------------------------
+
+    def instrument(self, meter_provider: Any) -> None:
+        """Publish the guard's counts as metrics on ``meter_provider`` (an unguarded one)."""
+        if isinstance(meter_provider, GuardMeterProvider):
+            meter_provider = meter_provider.delegate
+        self.accounting.instrument(meter_provider)
+
+    def start_reporting(
+        self, url: str, token: str | None = None, service_name: str | None = None, **options: Any
+    ) -> UsageReporter:
+        """Send usage reports to ``{url}/v1/usage`` in the background."""
+        if self.reporter is None:
+            self.reporter = UsageReporter(
+                self.accounting,
+                url,
+                service=service_name,
+                token=token,
+                snapshot_hash=lambda: self.snapshot_hash,
+                **options,
+            )
+        return self.reporter
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return self.reporter.force_flush(timeout_millis) if self.reporter else True
+
+    def shutdown(self, timeout_millis: float = 10_000) -> None:
+        """Stop polling and send the last usage report."""
+        if self.source is not None:
+            self.source.stop(timeout_millis / 1000)
+        if self.reporter is not None:
+            self.reporter.shutdown(timeout_millis)

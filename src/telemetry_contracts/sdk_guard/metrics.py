@@ -1,0 +1,412 @@
+"""``GuardMeterProvider``: instruments that check the metric contract at creation and filter
+the attributes of every measurement.
+
+At creation an unknown metric under ``drop`` becomes a no-op instrument, a deprecated metric
+with a ``renamed_to`` (of the same unit) is created under its new name, and instrument or unit
+mismatches are counted and the instrument kept. Metric-level violations are counted per
+measurement, with an unlocked increment: under heavy concurrency a few counts may be lost.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.metrics import (
+    CallbackOptions,
+    Counter,
+    Histogram,
+    Meter,
+    MeterProvider,
+    ObservableCounter,
+    ObservableGauge,
+    ObservableUpDownCounter,
+    Observation,
+    UpDownCounter,
+    _Gauge,
+)
+
+from telemetry_contracts.sdk_guard.errors import internal_error
+from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy
+
+if TYPE_CHECKING:
+    from telemetry_contracts.sdk_guard.guard import Guard
+
+
+class _Tally:
+    """Measurements seen by one instrument under one decision (read lazily by accounting)."""
+
+    __slots__ = ("n",)
+
+    def __init__(self) -> None:
+        self.n = 0
+
+
+class _Guarded:
+    """State shared by guarded instruments: the decision and the attribute key space."""
+
+    kind = ""
+
+    def __init__(
+        self, meter: GuardMeter, name: str, unit: str, description: str, options: dict[str, Any]
+    ) -> None:
+        self._meter = meter
+        self._name = name
+        self._unit = unit or ""
+        self._description = description or ""
+        self._options = options
+        self._tally = _Tally()
+        self.emitting_as: str | None = None
+        """The name measurements are recorded under; ``None`` while they are dropped."""
+        self._clean: Any = frozenset()
+        self._space: Any = None
+        self._counted: tuple[Any, ...] = ()
+        self._record: Callable[..., None] | None = None
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def unit(self) -> str:
+        return self._unit
+
+    @property
+    def description(self) -> str:
+        return self._description
+
+    def _bind(self, policy: Policy) -> None:
+        decision = policy.decide_metric(self._name, self.kind, self._unit)
+        tally = self._tally = _Tally()
+        self._counted = decision.counts
+        for key in decision.counts:
+            policy.accounting.register_cell(key, partial(getattr, tally, "n"))
+        self._space = decision.space
+        self._clean = decision.space.clean
+        self.emitting_as = decision.name if decision.emit else None
+        self._attach(decision.name if decision.emit else None)
+
+    def _attach(self, name: str | None) -> None:
+        raise NotImplementedError
+
+    def _filter(self, attributes: Any) -> Any:
+        """Rewritten attributes, or :data:`DROP_MEASUREMENT`; the input on internal errors."""
+        try:
+            if attributes.keys() <= self._clean:
+                return attributes
+            return self._space.rewrite_measurement(attributes)
+        except Exception:
+            if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
+                internal_error(f"metric {self._name}")
+            return attributes
+
+
+def _measurement_function(
+    name: str, record: Callable[..., None] | None, space: Any, tally: _Tally, counted: bool
+) -> Callable[..., None]:
+    """The hot path of one synchronous instrument under one decision, as a closure (no
+    attribute lookups on ``self``): count if the metric itself violates its contract, filter
+    the attributes unless their keys are all clean, record."""
+    if record is None:
+
+        def dropped(amount: float, attributes: Any = None, context: Any = None) -> None:
+            tally.n += 1
+
+        return dropped
+    clean = space.clean
+    rewrite = space.rewrite_measurement
+    # cached plans without value checks are applied inline; the rest go through the key space
+    plans = {} if space.cardinality_limit else space.plans
+
+    def measure(amount: float, attributes: Any = None, context: Any = None) -> None:
+        if counted:
+            tally.n += 1
+        if attributes:
+            try:
+                if not attributes.keys() <= clean:
+                    plan = plans.get(tuple(attributes))
+                    build = plan.build if plan is not None else None
+                    if build is not None:  # a cached plan without value checks: inline
+                        plan.hits += 1  # type: ignore[union-attr]
+                        attributes = build(attributes)
+                    else:
+                        attributes = rewrite(attributes)
+                        if attributes is DROP_MEASUREMENT:
+                            return
+            except Exception:
+                if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
+                    internal_error(f"metric {name}")
+        record(amount, attributes, context)
+
+    return measure
+
+
+class _GuardedSynchronous(_Guarded):
+    """A synchronous instrument: each measurement's attributes are filtered, then recorded.
+
+    The measuring method (``add``, ``record`` or ``set``) is an instance attribute rebuilt on
+    every (re)binding, so the hot path reads nothing but its closure.
+    """
+
+    method = ""
+
+    def _attach(self, name: str | None) -> None:
+        record = None
+        if name is not None:
+            created = self._meter.create_on_delegate(
+                self.kind, name, self._unit, self._description, self._options
+            )
+            record = getattr(created, self.method)
+        self._record = record
+        measure = _measurement_function(
+            self._name, record, self._space, self._tally, bool(self._counted)
+        )
+        setattr(self, self.method, measure)
+
+    def _measure(self, amount: float, attributes: Any = None, context: Any = None) -> None:
+        getattr(self, self.method)(amount, attributes, context)
+
+
+class GuardCounter(_GuardedSynchronous, Counter):
+    kind, method = "counter", "add"
+    add = _GuardedSynchronous._measure
+
+
+class GuardUpDownCounter(_GuardedSynchronous, UpDownCounter):
+    kind, method = "updowncounter", "add"
+    add = _GuardedSynchronous._measure
+
+
+class GuardHistogram(_GuardedSynchronous, Histogram):
+    kind, method = "histogram", "record"
+    record = _GuardedSynchronous._measure
+
+
+class GuardGauge(_GuardedSynchronous, _Gauge):
+    kind, method = "gauge", "set"
+    set = _GuardedSynchronous._measure
+
+
+def _as_function(callback: Any) -> Callable[[CallbackOptions], Iterable[Observation]]:
+    """A generator callback as a plain function, the way the SDK drives it."""
+    if not isinstance(callback, Generator):
+        return callback
+    next(callback)
+
+    def send(options: CallbackOptions) -> Iterable[Observation]:
+        try:
+            return callback.send(options)
+        except StopIteration:
+            return []
+
+    return send
+
+
+class _GuardedObservable(_Guarded):
+    """An observable instrument: its callbacks' observations are filtered at collection."""
+
+    def __init__(
+        self,
+        meter: GuardMeter,
+        name: str,
+        callbacks: Sequence[Any] | None,
+        unit: str,
+        description: str,
+    ) -> None:
+        self._callbacks = [_as_function(cb) for cb in callbacks or ()]
+        self._registered: set[str] = set()
+        super().__init__(meter, name, unit, description, {})
+
+    def _attach(self, name: str | None) -> None:
+        if name is None or name in self._registered:
+            return
+        self._registered.add(name)
+        callbacks = [self._wrap(callback, name) for callback in self._callbacks]
+        self._meter.create_on_delegate(
+            self.kind, name, self._unit, self._description, {"callbacks": callbacks}
+        )
+
+    def _wrap(
+        self, callback: Callable[[CallbackOptions], Iterable[Observation]], name: str
+    ) -> Callable[[CallbackOptions], Iterable[Observation]]:
+        def guarded(options: CallbackOptions) -> Iterable[Observation]:
+            observations = callback(options)  # the application's errors are the SDK's to log
+            if self.emitting_as != name:
+                return []
+            return list(self._observe(observations))
+
+        return guarded
+
+    def _observe(self, observations: Iterable[Observation]) -> Iterable[Observation]:
+        for observation in observations:
+            self._tally.n += 1
+            attributes = getattr(observation, "attributes", None)
+            if not attributes:
+                yield observation
+                continue
+            filtered = self._filter(attributes)
+            if filtered is DROP_MEASUREMENT:
+                continue
+            if filtered is attributes:
+                yield observation
+            else:
+                yield Observation(observation.value, filtered, observation.context)
+
+
+class GuardObservableCounter(_GuardedObservable, ObservableCounter):
+    kind = "counter"
+
+
+class GuardObservableUpDownCounter(_GuardedObservable, ObservableUpDownCounter):
+    kind = "updowncounter"
+
+
+class GuardObservableGauge(_GuardedObservable, ObservableGauge):
+    kind = "gauge"
+
+
+_KIND_CREATE = {
+    ("counter", False): "create_counter",
+    ("updowncounter", False): "create_up_down_counter",
+    ("histogram", False): "create_histogram",
+    ("gauge", False): "create_gauge",
+    ("counter", True): "create_observable_counter",
+    ("updowncounter", True): "create_observable_up_down_counter",
+    ("gauge", True): "create_observable_gauge",
+}
+
+
+class GuardMeter(Meter):
+    """A meter whose instruments are guarded; they are created on the wrapped SDK meter."""
+
+    def __init__(self, delegate: Meter, guard: Guard) -> None:
+        super().__init__(delegate.name, delegate.version, delegate.schema_url)
+        self.delegate = delegate
+        self._guard = guard
+
+    def create_on_delegate(
+        self, kind: str, name: str, unit: str, description: str, options: dict[str, Any]
+    ) -> Any:
+        """Create the real instrument (the SDK returns the existing one for a repeated name)."""
+        observable = "callbacks" in options
+        create = getattr(self.delegate, _KIND_CREATE[(kind, observable)])
+        if observable:
+            return create(name, options["callbacks"], unit=unit, description=description)
+        return create(name, unit=unit, description=description, **options)
+
+    def _guarded(self, instrument: _Guarded) -> Any:
+        self._guard.track_instrument(instrument)
+        return instrument
+
+    def create_counter(self, name: str, unit: str = "", description: str = "") -> Counter:
+        return self._guarded(GuardCounter(self, name, unit, description, {}))
+
+    def create_up_down_counter(
+        self, name: str, unit: str = "", description: str = ""
+    ) -> UpDownCounter:
+        return self._guarded(GuardUpDownCounter(self, name, unit, description, {}))
+
+    def create_histogram(
+        self,
+        name: str,
+        unit: str = "",
+        description: str = "",
+        *,
+        explicit_bucket_boundaries_advisory: Sequence[float] | None = None,
+    ) -> Histogram:
+        options = {}
+        if explicit_bucket_boundaries_advisory is not None:
+            options["explicit_bucket_boundaries_advisory"] = explicit_bucket_boundaries_advisory
+        return self._guarded(GuardHistogram(self, name, unit, description, options))
+
+    def create_gauge(self, name: str, unit: str = "", description: str = "") -> _Gauge:
+        return self._guarded(GuardGauge(self, name, unit, description, {}))
+
+    def create_observable_counter(
+        self,
+        name: str,
+        callbacks: Sequence[Any] | None = None,
+        unit: str = "",
+        description: str = "",
+    ) -> ObservableCounter:
+        instrument = GuardObservableCounter(self, name, callbacks, unit, description)
+        return self._guarded(instrument)
+
+    def create_observable_up_down_counter(
+        self,
+        name: str,
+        callbacks: Sequence[Any] | None = None,
+        unit: str = "",
+        description: str = "",
+    ) -> ObservableUpDownCounter:
+        instrument = GuardObservableUpDownCounter(self, name, callbacks, unit, description)
+        return self._guarded(instrument)
+
+    def create_observable_gauge(
+        self,
+        name: str,
+        callbacks: Sequence[Any] | None = None,
+        unit: str = "",
+        description: str = "",
+    ) -> ObservableGauge:
+        instrument = GuardObservableGauge(self, name, callbacks, unit, description)
+        return self._guarded(instrument)
+
+
+class GuardMeterProvider(MeterProvider):
+    """Wraps an SDK ``MeterProvider``; ``get_meter`` returns a :class:`GuardMeter`."""
+
+    def __init__(self, delegate: MeterProvider, guard: Guard) -> None:
+        self.delegate = delegate
+        self._guard = guard
+
+    def get_meter(
+        self,
+        name: str,
+        version: str | None = None,
+        schema_url: str | None = None,
+        attributes: Any = None,
+    ) -> Meter:
+        meter = self.delegate.get_meter(name, version, schema_url, attributes)
+        return GuardMeter(meter, self._guard)
+
+    def force_flush(self, timeout_millis: float = 10_000) -> bool:
+        return bool(self.delegate.force_flush(timeout_millis))  # type: ignore[attr-defined]
+
+    def shutdown(self, timeout_millis: float = 30_000) -> None:
+        self.delegate.shutdown(timeout_millis)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.delegate, name)
+
+
+class InstrumentRegistry:
+    """The guarded instruments alive now, rebound to each new policy on hot reload."""
+
+    def __init__(self) -> None:
+        self._instruments: weakref.WeakSet[_Guarded] = weakref.WeakSet()
+
+    def add(self, instrument: _Guarded, policy: Policy) -> None:
+        try:
+            instrument._bind(policy)
+        except Exception:
+            internal_error(f"creating instrument {instrument.name}")
+            instrument.emitting_as = instrument.name
+            permissive = Policy(None, policy.config, policy.accounting)
+            instrument._space = permissive.metric_space(None, instrument.name)
+            instrument._clean = ALL_KEYS
+            try:
+                instrument._attach(instrument.name)
+            except Exception:
+                instrument.emitting_as = None
+                instrument._attach(None)
+        self._instruments.add(instrument)
+
+    def rebind(self, policy: Policy) -> None:
+        for instrument in list(self._instruments):
+            try:
+                instrument._bind(policy)
+            except Exception:
+                internal_error(f"rebinding instrument {instrument.name}")

@@ -1,0 +1,185 @@
+"""Where the guard's snapshot comes from: a file, or a registry URL polled in the background.
+
+A :class:`RegistrySource` never makes the application wait: it starts from the last-known-good
+copy on disk when there is one (else the guard passes everything until the first fetch), polls
+``GET {url}/v1/snapshot`` with ``If-None-Match`` in a daemon thread, writes each new snapshot to
+disk atomically, and keeps the last good one when the registry is unreachable or answers junk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tempfile
+import threading
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+
+_logger = logging.getLogger(__name__)
+
+MAX_SNAPSHOT_BYTES = 64 * 1024 * 1024
+Deliver = Callable[[bytes], None]
+"""Receives snapshot bytes; raises when they cannot be used (then they are not kept)."""
+
+
+def default_cache_dir() -> Path:
+    """``$TELEMETRY_CONTRACTS_CACHE_DIR``, else ``$XDG_CACHE_HOME/telemetry-contracts``."""
+    explicit = os.environ.get("TELEMETRY_CONTRACTS_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "telemetry-contracts"
+
+
+def snapshot_url(url: str) -> str:
+    """The snapshot endpoint of a registry base URL (a full ``/v1/snapshot`` URL is kept)."""
+    trimmed = url.rstrip("/")
+    return trimmed if trimmed.endswith("/v1/snapshot") else trimmed + "/v1/snapshot"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so readers see either the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+class FileSource:
+    """A snapshot file read once at start (and again on :meth:`reload`)."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._deliver: Deliver | None = None
+
+    def start(self, deliver: Deliver) -> None:
+        self._deliver = deliver
+        self.reload()
+
+    def reload(self) -> None:
+        if self._deliver is not None:
+            self._deliver(self.path.read_bytes())
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Nothing runs in the background."""
+
+
+class RegistrySource:
+    """A registry URL polled with ``ETag``; last-known-good copy under ``cache_dir``."""
+
+    def __init__(
+        self,
+        url: str,
+        cache_dir: str | os.PathLike[str] | None = None,
+        poll_interval: float = 60.0,
+        timeout: float = 10.0,
+        token: str | None = None,
+    ) -> None:
+        self.url = snapshot_url(url)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
+        self.cache_file = self.cache_dir / f"snapshot-{digest}.json"
+        self.etag_file = self.cache_dir / f"snapshot-{digest}.etag"
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.token = token
+        self.etag: str | None = None
+        self.fetches = 0
+        self.failures = 0
+        self.last_error: str | None = None
+        self._deliver: Deliver | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._fetched = threading.Event()
+
+    def start(self, deliver: Deliver) -> None:
+        """Load the disk copy (if any) now, then poll in a daemon thread."""
+        self._deliver = deliver
+        self._load_disk_copy()
+        self._thread = threading.Thread(
+            target=self._run, name="telemetry-contracts-snapshot", daemon=True
+        )
+        self._thread.start()
+
+    def _load_disk_copy(self) -> None:
+        try:
+            data = self.cache_file.read_bytes()
+        except OSError:
+            return
+        try:
+            self._deliver_bytes(data)
+        except Exception as error:  # a corrupt copy: ignore it and wait for the registry
+            _logger.warning("ignoring unusable cached snapshot %s: %s", self.cache_file, error)
+            return
+        try:
+            self.etag = self.etag_file.read_text().strip() or None
+        except OSError:
+            self.etag = None
+
+    def _deliver_bytes(self, data: bytes) -> None:
+        if self._deliver is not None:
+            self._deliver(data)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll_once()
+            self._stop.wait(self.poll_interval)
+
+    def poll_once(self) -> bool:
+        """One conditional fetch; True when a new snapshot was installed. Never raises."""
+        self.fetches += 1
+        try:
+            request = urllib.request.Request(self.url, headers={"Accept": "application/json"})
+            if self.etag:
+                request.add_header("If-None-Match", self.etag)
+            if self.token:
+                request.add_header("Authorization", f"Bearer {self.token}")
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                data = response.read(MAX_SNAPSHOT_BYTES + 1)
+                etag = response.headers.get("ETag")
+            if len(data) > MAX_SNAPSHOT_BYTES:
+                raise ValueError(f"snapshot larger than {MAX_SNAPSHOT_BYTES} bytes")
+            self._deliver_bytes(data)  # raises on junk: then nothing is kept
+            atomic_write(self.cache_file, data)
+            if etag:
+                atomic_write(self.etag_file, etag.encode())
+            self.etag = etag
+            self.last_error = None
+            return True
+        except urllib.error.HTTPError as error:
+            if error.code == 304:
+                self.last_error = None
+                return False
+            self._failed(f"HTTP {error.code}")
+        except Exception as error:
+            self._failed(str(error) or type(error).__name__)
+        finally:
+            self._fetched.set()
+        return False
+
+    def _failed(self, reason: str) -> None:
+        self.failures += 1
+        if self.last_error != reason:
+            _logger.warning(
+                "snapshot fetch from %s failed (%s); keeping the last good one", self.url, reason
+            )
+        self.last_error = reason
+
+    def wait_first_fetch(self, timeout: float | None = None) -> bool:
+        """Block until the first fetch attempt ended (for tests and tooling, not the app)."""
+        return self._fetched.wait(timeout)
+
+    def stop(self, timeout: float | None = None) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

@@ -1,0 +1,139 @@
+"""``GuardSpanProcessor``: hands its delegate a conforming copy of each finished span."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.context import Context
+from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace import Link
+
+from telemetry_contracts.sdk_guard.errors import internal_error
+from telemetry_contracts.sdk_guard.policy import KeySpace
+
+if TYPE_CHECKING:
+    from telemetry_contracts.sdk_guard.guard import Guard
+
+
+def _raw(attributes: Any) -> Any:
+    """The plain dict behind ``BoundedAttributes`` (its own key view is slow to compare)."""
+    return getattr(attributes, "_dict", attributes)
+
+
+def _rewritten(space: KeySpace, attributes: Any) -> Any:
+    """New attributes when ``attributes`` must change, else ``None``."""
+    if not attributes:
+        return None
+    raw = _raw(attributes)
+    if raw.keys() <= space.clean:
+        return None
+    plan = space.plans.get(tuple(raw))
+    if plan is not None and plan.build is not None:  # no value checks: inline
+        plan.hits += 1
+        out, dropped = plan.build(raw), plan.dropped
+    else:
+        result = space.rewrite(raw)
+        if not result.changed:
+            return None
+        out, dropped = result.attributes, result.dropped
+    dropped += getattr(attributes, "dropped", 0)
+    if not dropped:  # nothing to report to the encoder: a plain dict will do
+        return out
+    # The SDK cleaned these values when they were set; the guard only renamed, dropped or
+    # redacted (with a string), so they are installed without cleaning them again.
+    bounded = BoundedAttributes(maxlen=None, immutable=True)
+    bounded._dict = out
+    bounded.dropped = dropped
+    return bounded
+
+
+def _bounded(original: Any, items: Sequence[Any]) -> BoundedList:
+    copy = BoundedList.from_seq(None, items)
+    copy.dropped = getattr(original, "dropped", 0)
+    return copy
+
+
+def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = False) -> ReadableSpan:
+    """``span`` itself when it conforms, else a transformed copy (``span`` is not touched).
+
+    ``attributes_clean`` says the caller already found the span's own keys clean.
+    """
+    attributes = None if attributes_clean else _rewritten(space, span._attributes)
+    events = span._events
+    links = span._links
+    new_events = None
+    if events:
+        for index, event in enumerate(events):
+            event_attributes = _rewritten(space, event.attributes)
+            if event_attributes is not None:
+                new_events = new_events or list(events)
+                new_events[index] = Event(event.name, event_attributes, event.timestamp)
+    new_links = None
+    if links:
+        for index, link in enumerate(links):
+            link_attributes = _rewritten(space, link.attributes)
+            if link_attributes is not None:
+                new_links = new_links or list(links)
+                new_links[index] = Link(link.context, link_attributes)
+    if attributes is None and new_events is None and new_links is None:
+        return span
+    # A shallow copy of every field the SDK set (cheaper than the constructor, and it keeps
+    # fields this code does not know about), then the guarded parts.
+    copy = object.__new__(ReadableSpan)
+    copy.__dict__.update(span.__dict__)
+    if attributes is not None:
+        copy._attributes = attributes
+    if new_events is not None:
+        copy._events = _bounded(events, new_events)
+    if new_links is not None:
+        copy._links = _bounded(links, new_links)
+    return copy
+
+
+class GuardSpanProcessor(SpanProcessor):
+    """Wraps the exporting processor: ``on_end`` passes it a conforming copy of the span.
+
+    The shared span is never changed, so processors beside this one see it as recorded. Any
+    failure inside the guard passes the original span through.
+    """
+
+    def __init__(self, delegate: SpanProcessor, guard: Guard) -> None:
+        self.delegate = delegate
+        self._guard = guard
+        # Start and ending go straight to the delegate: bound here, they cost no extra call.
+        self.on_start = delegate.on_start  # type: ignore[method-assign]
+        self._on_ending = getattr(delegate, "_on_ending", self._ignore)  # type: ignore[method-assign]
+
+    def on_start(self, span: Span, parent_context: Context | None = None) -> None:
+        self.delegate.on_start(span, parent_context=parent_context)
+
+    def _on_ending(self, span: Span) -> None:
+        """Bound to the delegate's ``_on_ending`` in ``__init__``."""
+
+    @staticmethod
+    def _ignore(span: Span) -> None:
+        pass
+
+    def on_end(self, span: ReadableSpan) -> None:
+        try:
+            space = self._guard.policy.spans
+            attributes = span._attributes
+            clean = not attributes or getattr(attributes, "_dict", attributes).keys() <= space.clean
+            # the common case inline: clean keys, no events or links
+            if clean and not (span._events or span._links):
+                guarded = span
+            else:
+                guarded = guard_span(space, span, clean)
+        except Exception:
+            internal_error("span processor")
+            guarded = span
+        self.delegate.on_end(guarded)
+
+    def shutdown(self) -> None:
+        self.delegate.shutdown()
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return self.delegate.force_flush(timeout_millis)

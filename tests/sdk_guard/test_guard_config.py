@@ -1,0 +1,66 @@
+"""Actions and modes: defaults, environment, arguments, namespaces, and bad settings."""
+
+from __future__ import annotations
+
+import pytest
+
+from telemetry_contracts.schemas.violations import Violation
+from telemetry_contracts.sdk_guard.config import ConfigError, GuardConfig, parse_actions
+
+
+def test_defaults() -> None:
+    config = GuardConfig.resolve(environ={})
+    assert config.mode == "enforce"
+    assert config.action_for(Violation.DEPRECATED_NAME, "x") == "rename"
+    assert config.action_for(Violation.UNKNOWN_ATTRIBUTE, "x") == "drop"
+    assert config.action_for(Violation.SENSITIVE_VALUE, "x") == "redact"
+    assert config.action_for(Violation.WRONG_TYPE, "x") == "pass"
+
+
+def test_environment_then_arguments_win() -> None:
+    environ = {
+        "TELEMETRY_CONTRACTS_MODE": "report",
+        "TELEMETRY_CONTRACTS_ACTIONS": "unknown_attribute=pass, TC803=drop",
+    }
+    from_env = GuardConfig.resolve(environ=environ)
+    assert from_env.mode == "report"
+    assert from_env.action_for(Violation.UNKNOWN_ATTRIBUTE, "k") == "pass"
+    assert from_env.action_for(Violation.DEPRECATED_NAME, "k") == "drop"
+    argued = GuardConfig.resolve(
+        mode="enforce", actions={"unknown_attribute": "redact"}, environ=environ
+    )
+    assert argued.mode == "enforce"
+    assert argued.action_for(Violation.UNKNOWN_ATTRIBUTE, "k") == "redact"
+    assert argued.action_for(Violation.DEPRECATED_NAME, "k") == "drop"
+
+
+def test_longest_namespace_prefix_wins() -> None:
+    config = GuardConfig.resolve(
+        namespaces={
+            "http.": {"unknown_attribute": "pass"},
+            "http.request.": {"unknown_attribute": "redact"},
+        },
+        environ={},
+    )
+    assert config.action_for(Violation.UNKNOWN_ATTRIBUTE, "http.x") == "pass"
+    assert config.action_for(Violation.UNKNOWN_ATTRIBUTE, "http.request.x") == "redact"
+    assert config.action_for(Violation.UNKNOWN_ATTRIBUTE, "db.x") == "drop"
+    assert config.action_for(Violation.DEPRECATED_NAME, "http.x") == "rename"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("unknown_attribute", "KIND=ACTION"),
+        ("nonsense=drop", "unknown violation kind"),
+        ("unknown_attribute=explode", "unknown action"),
+    ],
+)
+def test_bad_actions_are_named(text: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_actions(text)
+
+
+def test_bad_mode() -> None:
+    with pytest.raises(ConfigError, match="TELEMETRY_CONTRACTS_MODE"):
+        GuardConfig.resolve(environ={"TELEMETRY_CONTRACTS_MODE": "strict"})

@@ -1,0 +1,158 @@
+"""End to end with the official FastAPI instrumentation on the semantic-convention baseline:
+in-process, and once through ``opentelemetry-instrument`` with only the registry variable."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from guard_pipelines import Metrics
+
+from telemetry_contracts.sdk_guard import Guard
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.filterwarnings("ignore::DeprecationWarning"),
+    pytest.mark.filterwarnings("ignore:Using `httpx`"),
+]
+HERE = Path(__file__).parent
+REQUESTS = 3
+
+
+def split_json_documents(text: str) -> Iterator[dict[str, Any]]:
+    """The console exporters print one JSON document after another."""
+    decoder = json.JSONDecoder()
+    index = 0
+    while True:
+        while index < len(text) and text[index].isspace():
+            index += 1
+        if index >= len(text):
+            return
+        document, index = decoder.raw_decode(text, index)
+        yield document
+
+
+@pytest.fixture
+def instrumented(baseline_file: Path) -> Iterator[tuple[Guard, Any, Metrics]]:
+    from e2e_app import app
+    from fastapi.testclient import TestClient
+    from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    guard = Guard.from_file(baseline_file, environ={})
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(guard.span_processor(SimpleSpanProcessor(exporter)))
+    metrics = Metrics(guard)
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=tracer_provider, meter_provider=metrics.provider
+    )
+    try:
+        client = TestClient(app)
+        for item in range(REQUESTS):
+            assert client.get(f"/items/{item}").status_code == 200
+        yield guard, exporter, metrics
+    finally:
+        FastAPIInstrumentor.uninstrument_app(app)
+
+
+def test_instrumented_app_in_process(instrumented: tuple[Guard, Any, Metrics]) -> None:
+    guard, exporter, metrics = instrumented
+    servers = [s for s in exporter.get_finished_spans() if s.name == "GET /items/{item_id}"]
+    assert len(servers) == REQUESTS
+    for span in servers:
+        attributes = dict(span.attributes)
+        assert attributes["http.request.method"] == "GET"
+        assert attributes["http.response.status_code"] == 200
+        assert "http.method" not in attributes and "http.status_code" not in attributes
+        assert "shop.internal.cache_key" not in attributes
+        assert span.dropped_attributes >= 1
+    counts = guard.accounting
+    assert (
+        counts.get(
+            signal="span",
+            name="http.method",
+            rule="TC803",
+            action="rename",
+            renamed_to="http.request.method",
+        )
+        == REQUESTS
+    )
+    assert (
+        counts.get(signal="span", name="shop.internal.cache_key", rule="TC802", action="drop")
+        == REQUESTS
+    )
+    active = metrics.points()["http.server.active_requests"]
+    assert all("http.method" not in a and a["http.request.method"] == "GET" for a, _ in active)
+    assert (
+        counts.get(
+            signal="metric",
+            metric="http.server.active_requests",
+            name="http.method",
+            action="rename",
+        )
+        == 2 * REQUESTS
+    )
+
+
+def test_opentelemetry_instrument_with_only_the_registry_variable(
+    baseline_file: Path, tmp_path: Path
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TELEMETRY_"))}
+    env.update(
+        TELEMETRY_CONTRACTS_REGISTRY=str(baseline_file),
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER="console",
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_SERVICE_NAME="shop",
+        PYTHONPATH=str(HERE),
+    )
+    # The real console script installed beside this interpreter by opentelemetry-instrumentation.
+    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
+    assert instrument.is_file(), f"{instrument} missing: install the [dev] extra"
+    result = subprocess.run(
+        [str(instrument), sys.executable, str(HERE / "e2e_app.py")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    documents = list(split_json_documents(result.stdout))
+    spans = [d for d in documents if d.get("name") == "GET /items/{item_id}"]
+    assert len(spans) == REQUESTS
+    for span in spans:
+        assert span["attributes"]["http.request.method"] == "GET"
+        assert "http.method" not in span["attributes"]
+        assert "shop.internal.cache_key" not in span["attributes"]
+    actions = [
+        point["attributes"]
+        for document in documents
+        for resource in document.get("resource_metrics", ())
+        for scope in resource["scope_metrics"]
+        for metric in scope["metrics"]
+        if metric["name"] == "telemetry_contracts.guard.actions"
+        for point in metric["data"]["data_points"]
+    ]
+    assert {
+        "telemetry_contracts.signal": "span",
+        "telemetry_contracts.name": "http.method",
+        "telemetry_contracts.action": "rename",
+        "telemetry_contracts.rule": "TC803",
+        "telemetry_contracts.renamed_to": "http.request.method",
+    } in actions
+    assert {
+        "telemetry_contracts.signal": "span",
+        "telemetry_contracts.name": "shop.internal.cache_key",
+        "telemetry_contracts.action": "drop",
+        "telemetry_contracts.rule": "TC802",
+    } in actions

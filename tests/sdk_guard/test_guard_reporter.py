@@ -1,0 +1,98 @@
+"""The usage reporter against a real HTTP server: wire format, auth, backoff, bounded queue."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from guard_pipelines import Spans
+from registry_server import RegistryServer
+
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.schemas.usage import UsageReport
+from telemetry_contracts.sdk_guard import Guard, UsageReporter
+from telemetry_contracts.sdk_guard.reporter import usage_url
+
+
+@pytest.fixture
+def server(snapshot: Snapshot) -> Iterator[RegistryServer]:
+    server = RegistryServer(snapshot.to_json_bytes())
+    yield server
+    server.close()
+
+
+def reporter(guard: Guard, server: RegistryServer, **options: object) -> UsageReporter:
+    return guard.start_reporting(
+        server.url, token="s3cret", service_name="shop", interval=3600, **options
+    )
+
+
+def test_report_is_a_valid_usage_report_with_deltas(guard: Guard, server: RegistryServer) -> None:
+    sender = reporter(guard, server)
+    spans = Spans(guard)
+    spans.emit({"junk": 1, "shop.order_id": "o"})
+    spans.emit({"junk": 1})
+    assert sender.force_flush()
+    (body,) = server.usage
+    report = UsageReport.model_validate(body)
+    assert report.service == "shop"
+    assert report.snapshot_hash == guard.snapshot_hash
+    counts = {(c.name, c.rule, c.action): c.count for c in report.counts}
+    assert counts == {("junk", "TC802", "drop"): 2, ("shop.order_id", "TC803", "rename"): 1}
+    _, _, headers = server.requests[-1]
+    assert headers["Authorization"] == "Bearer s3cret"
+    spans.emit({"junk": 1})
+    assert sender.force_flush()
+    assert [(c.name, c.count) for c in UsageReport.model_validate(server.usage[1]).counts] == [
+        ("junk", 1)
+    ]
+
+
+def test_nothing_new_sends_nothing(guard: Guard, server: RegistryServer) -> None:
+    sender = reporter(guard, server)
+    assert sender.force_flush()
+    assert server.usage == []
+
+
+def test_failed_send_stays_queued_then_goes(guard: Guard, server: RegistryServer) -> None:
+    sender = reporter(guard, server)
+    Spans(guard).emit({"junk": 1})
+    server.status = 503
+    assert sender.force_flush() is False
+    assert len(sender.queue) == 1 and sender.failed_sends == 1
+    server.status = None
+    assert sender.send_queued()
+    assert len(server.usage) == 1 and not sender.queue
+
+
+def test_bounded_queue_drops_the_oldest(guard: Guard, server: RegistryServer) -> None:
+    sender = reporter(guard, server, max_queue=2)
+    server.status = 503
+    spans = Spans(guard)
+    for index in range(4):
+        spans.emit({f"junk{index}": 1})
+        sender.collect()
+    assert sender.dropped_reports == 2
+    assert [r.counts[0].name for r in sender.queue] == ["junk2", "junk3"]
+
+
+def test_background_thread_backs_off_and_delivers(guard: Guard, server: RegistryServer) -> None:
+    server.status = 500
+    sender = guard.start_reporting(
+        server.url, service_name="shop", interval=0.05, backoff_initial=0.05, backoff_max=0.2
+    )
+    Spans(guard).emit({"junk": 1})
+    deadline = time.monotonic() + 10
+    while sender.failed_sends < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert sender.failed_sends >= 2
+    server.status = None
+    guard.shutdown()
+    assert server.usage and server.usage[0]["counts"][0]["name"] == "junk"
+
+
+def test_usage_url() -> None:
+    assert usage_url("http://r:8000") == "http://r:8000/v1/usage"
+    assert usage_url("http://r:8000/v1/snapshot") == "http://r:8000/v1/usage"
+    assert usage_url("http://r/v1/usage/") == "http://r/v1/usage"
