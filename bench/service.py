@@ -169,6 +169,9 @@ def measure_backend(label: str, url: str, rounds: int, log: Path) -> dict[str, d
             "proposal": (lambda: _request("POST", "/v1/proposals", tokens["author"],
                                           _attribute_body(f"bench.{label}.a{next(counter)}")),
                          400, CONCURRENCY, 201),
+            "proposal, 1": (lambda: _request("POST", "/v1/proposals", tokens["author"],
+                                             _attribute_body(f"bench.{label}.s{next(counter)}")),
+                            100, 1, 201),
         }
         results: dict[str, list[Figures]] = {name: [] for name in [*scenarios, "publish"]}
         ratios: dict[str, list[float]] = {name: [] for name in [*scenarios, "publish"]}
@@ -181,6 +184,8 @@ def measure_backend(label: str, url: str, rounds: int, log: Path) -> dict[str, d
                 results[name].append(figures)
                 if name == "healthz":
                     baseline = figures
+                if concurrency == 1:  # compare with /healthz from one client, too
+                    baseline = load(port, scenarios["healthz"][0], 200, 1, 200)
                 assert baseline is not None
                 ratios[name].append(figures.p50 / baseline.p50)
             # Publishes run one at a time: each publishes one freshly approved proposal.
@@ -279,8 +284,8 @@ def main() -> None:
         log = Path(arguments.log) if arguments.log else Path(temporary) / "server.log"
         for backend, make_url in makers.items():
             figures = measure_backend(backend, make_url("load"), arguments.rounds, log)
-            print(f"\n{backend}: {CONCURRENCY} concurrent clients (publish: one at a time), "
-                  f"medians of {arguments.rounds} interleaved rounds")
+            print(f"\n{backend}: {CONCURRENCY} concurrent clients (`proposal, 1` and publish: one "
+                  f"client), medians of {arguments.rounds} interleaved rounds")
             print(f"  {'request':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50/healthz':>13}")
             for name, row in figures.items():
                 print(f"  {name:<14}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
