@@ -34,6 +34,17 @@ app = typer.Typer(
 )
 schemas_app = typer.Typer(help="The published JSON Schema files.", no_args_is_help=True)
 app.add_typer(schemas_app, name="schemas")
+token_app = typer.Typer(help="Bearer tokens of the registry service.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database",
+        help="SQLAlchemy URL: sqlite:///FILE (default ./telemetry-contracts.db, or "
+        "$TELEMETRY_CONTRACTS_DATABASE) or postgresql+psycopg://USER@HOST/DB.",
+    ),
+]
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 
@@ -340,3 +351,60 @@ def check_code_command(
     if report_format is ReportFormat.text and result.accepted:
         typer.echo(f"{result.accepted} findings accepted by the baseline", err=True)
     raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def serve(
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    open_reads: Annotated[
+        bool | None,
+        typer.Option("--open-reads/--no-open-reads", help="Let anonymous callers read."),
+    ] = None,
+    approvals: Annotated[
+        int | None, typer.Option(min=1, help="Approvals a proposal needs (default 1).")
+    ] = None,
+    registry_name: Annotated[str | None, typer.Option(help="The registry's name.")] = None,
+) -> None:
+    """Run the registry service; the store is migrated and seeded with semconv on first start."""
+    from telemetry_contracts.registry.server import serve as run_server
+    from telemetry_contracts.registry.service.settings import Settings
+
+    settings = Settings.from_env(database_url=database, open_reads=open_reads,
+                                 required_approvals=approvals, registry_name=registry_name)
+    run_server(settings, host=host, port=port)
+
+
+class TokenRole(StrEnum):
+    viewer = "viewer"
+    contributor = "contributor"
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[TokenRole, typer.Option("--role", help="viewer|contributor|reviewer|admin")],
+    name: Annotated[str | None, typer.Option("--name", help="Who holds it (default: the role).")]
+    = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", help="A namespace the holder owns (`payments.`); repeatable."),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Make a bearer token and print it once; only its hash is stored."""
+    from telemetry_contracts.registry.service.auth import create_token
+    from telemetry_contracts.registry.service.settings import Settings
+    from telemetry_contracts.registry.store.database import Database
+
+    settings = Settings.from_env(database_url=database)
+    store = Database(settings.database_url)
+    try:
+        token_id, secret = create_token(store, role=role.value, name=name or role.value,
+                                        namespaces=namespace or [], actor="cli")
+    finally:
+        store.dispose()
+    typer.echo(f"token {token_id} ({role.value}) for {name or role.value}:", err=True)
+    typer.echo(secret)

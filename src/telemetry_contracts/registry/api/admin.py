@@ -1,0 +1,63 @@
+"""Usage reports, the deprecation report, tokens and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from telemetry_contracts.registry.api.deps import Admin, Contributor, Cursor, Limit, Service, Viewer
+from telemetry_contracts.registry.api.problems import problem_responses
+from telemetry_contracts.registry.service.models import (
+    AuditOut,
+    DeprecationReport,
+    Page,
+    TokenIn,
+    TokenOut,
+    UsageAccepted,
+)
+from telemetry_contracts.schemas.usage import UsageReport
+
+router = APIRouter(prefix="/v1", responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
+
+
+@router.post("/usage", response_model=UsageAccepted, status_code=202, tags=["usage"])
+def post_usage(service: Service, _: Contributor, report: UsageReport) -> UsageAccepted:
+    """The runtime guard's counts of what it saw and did, per service."""
+    return service.ingest_usage(report)
+
+
+@router.get("/reports/deprecations", response_model=DeprecationReport, tags=["usage"])
+def deprecations(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None
+                 ) -> DeprecationReport:
+    """Every deprecated contract: replacement, sunset, who still emits it, safe to remove."""
+    return service.deprecations(limit, cursor)
+
+
+@router.post("/tokens", response_model=TokenOut, status_code=201, tags=["admin"])
+def create_token(service: Service, caller: Admin, body: TokenIn) -> TokenOut:
+    """Make a token; its secret is in this answer only."""
+    return service.create_token(body, caller.name)
+
+
+@router.get("/tokens", response_model=Page[TokenOut], tags=["admin"])
+def list_tokens(service: Service, _: Admin, limit: Limit = 100, cursor: Cursor = None
+                ) -> Page[TokenOut]:
+    """Tokens (without secrets)."""
+    return service.tokens(limit, cursor)
+
+
+@router.delete("/tokens/{token_id}", status_code=204, response_class=Response, tags=["admin"])
+def revoke_token(service: Service, caller: Admin,
+                 token_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
+    """Revoke a token."""
+    service.revoke_token(token_id, caller)
+    return Response(status_code=204)
+
+
+@router.get("/audit", response_model=Page[AuditOut], tags=["admin"])
+def audit(service: Service, _: Admin, limit: Limit = 100, cursor: Cursor = None,
+          actor: Annotated[str | None, Query(max_length=255)] = None,
+          action: Annotated[str | None, Query(max_length=64)] = None) -> Page[AuditOut]:
+    """The audit log, oldest first."""
+    return service.audit(actor, action, limit, cursor)

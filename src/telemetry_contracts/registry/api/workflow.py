@@ -1,0 +1,103 @@
+"""Write routes of the review workflow: proposals, reviews and publishing."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from telemetry_contracts.registry.api.deps import (
+    Admin,
+    Contributor,
+    Cursor,
+    IfMatch,
+    Limit,
+    Reviewer,
+    Service,
+    Viewer,
+)
+from telemetry_contracts.registry.api.problems import problem_responses
+from telemetry_contracts.registry.service.models import (
+    Page,
+    ProposalIn,
+    ProposalOut,
+    ProposalStatus,
+    PublishIn,
+    ReviewIn,
+    ReviewOut,
+    VersionOut,
+)
+
+router = APIRouter(prefix="/v1", tags=["workflow"],
+                   responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))
+ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+def _etag(response: Response, proposal: ProposalOut) -> ProposalOut:
+    response.headers["ETag"] = f'"{proposal.revision}"'
+    return proposal
+
+
+@router.post("/proposals", response_model=ProposalOut, status_code=201)
+def create_proposal(service: Service, caller: Contributor, body: ProposalIn,
+                    response: Response) -> ProposalOut:
+    """Propose a new or changed attribute or metric, a deprecation or a removal.
+
+    The answer carries the validation findings; an invalid proposal is refused with 422.
+    """
+    proposal = service.propose(caller, body)
+    response.headers["Location"] = f"/v1/proposals/{proposal.id}"
+    return _etag(response, proposal)
+
+
+@router.get("/proposals", response_model=Page[ProposalOut])
+def list_proposals(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None,
+                   status: ProposalStatus | None = None,
+                   subject_prefix: Annotated[str | None, Query(max_length=255)] = None
+                   ) -> Page[ProposalOut]:
+    """Proposals, oldest first."""
+    return service.proposal_list(status, subject_prefix, limit, cursor)
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalOut)
+def get_proposal(service: Service, _: Viewer, proposal_id: ProposalId, response: Response
+                 ) -> ProposalOut:
+    """One proposal; its ETag is its revision."""
+    return _etag(response, service.proposal(proposal_id))
+
+
+@router.put("/proposals/{proposal_id}", response_model=ProposalOut)
+def update_proposal(service: Service, caller: Contributor, proposal_id: ProposalId,
+                    body: ProposalIn, if_match: IfMatch, response: Response) -> ProposalOut:
+    """Replace the proposed change (author or admin); approvals start over."""
+    return _etag(response, service.update_proposal(caller, proposal_id, body, if_match))
+
+
+@router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalOut)
+def withdraw_proposal(service: Service, caller: Contributor, proposal_id: ProposalId,
+                      if_match: IfMatch, response: Response) -> ProposalOut:
+    """Withdraw a proposal (author or admin)."""
+    return _etag(response, service.withdraw(caller, proposal_id, if_match))
+
+
+@router.post("/proposals/{proposal_id}/reviews", response_model=ReviewOut, status_code=201)
+def create_review(service: Service, caller: Reviewer, proposal_id: ProposalId, body: ReviewIn,
+                  if_match: IfMatch) -> ReviewOut:
+    """Approve, request changes or reject; only owners of the subject's namespace or admins."""
+    return service.review(caller, proposal_id, body, if_match)
+
+
+@router.get("/proposals/{proposal_id}/reviews", response_model=Page[ReviewOut])
+def list_reviews(service: Service, _: Viewer, proposal_id: ProposalId, limit: Limit = 100,
+                 cursor: Cursor = None) -> Page[ReviewOut]:
+    """Reviews of one proposal, oldest first."""
+    return service.reviews(proposal_id, limit, cursor)
+
+
+@router.post("/versions", response_model=VersionOut, status_code=201)
+def publish_version(service: Service, caller: Admin, body: PublishIn, response: Response
+                    ) -> VersionOut:
+    """Publish approved proposals as a new immutable version numbered by the semver bump."""
+    version = service.publish(caller, body)
+    response.headers["Location"] = f"/v1/versions/{version.number}"
+    return version

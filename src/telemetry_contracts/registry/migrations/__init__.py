@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry store, run at startup by :mod:`..store.engine`."""

@@ -1,0 +1,1 @@
+"""The registry's workflow without HTTP: proposals, reviews, publishing, lifecycle, usage, auth."""

@@ -1,0 +1,174 @@
+"""Proposal bodies (one contract in the ``definition/2`` syntax, a deprecation or a removal) and
+how each one changes a snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from telemetry_contracts.registry.resolver import Resolver, parse_document
+from telemetry_contracts.registry.yaml_source import parse_yaml
+from telemetry_contracts.schemas.files import V2AttributeSpec, V2MetricSpec
+from telemetry_contracts.schemas.findings import ContractError, Finding, Location
+from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
+from telemetry_contracts.schemas.snapshot import Snapshot
+
+Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(max_length=500)] = ""
+
+
+class AttributeChange(_Body):
+    """A new or changed attribute, written as one ``definition/2`` attribute."""
+
+    kind: Literal["attribute"]
+    attribute: V2AttributeSpec
+
+
+class MetricChange(_Body):
+    """A new or changed metric, written as one ``definition/2`` metric."""
+
+    kind: Literal["metric"]
+    metric: V2MetricSpec
+
+
+class DeprecationChange(_Body):
+    """Deprecate an attribute or metric, optionally in favour of a replacement."""
+
+    kind: Literal["deprecation"]
+    name: Name
+    renamed_to: Name | None = None
+    sunset: dt.date | None = None
+    """After this date the contract may be removed."""
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+class RemovalChange(_Body):
+    """Remove a deprecated attribute or metric."""
+
+    kind: Literal["removal"]
+    name: Name
+    note: Annotated[str, Field(max_length=2000)] | None = None
+
+
+ProposalBody = Annotated[
+    AttributeChange | MetricChange | DeprecationChange | RemovalChange,
+    Field(discriminator="kind"),
+]
+
+
+def subject_of(body: AttributeChange | MetricChange | DeprecationChange | RemovalChange) -> str:
+    """The attribute key or metric name a proposal is about."""
+    if isinstance(body, AttributeChange):
+        return body.attribute.key
+    if isinstance(body, MetricChange):
+        return body.metric.name
+    return body.name
+
+
+def apply(snapshot: Snapshot, body: AttributeChange | MetricChange | DeprecationChange
+          | RemovalChange) -> Snapshot:
+    """``snapshot`` with the change applied (unsorted fields re-sorted, hash left stale)."""
+    if isinstance(body, AttributeChange):
+        return _with_attribute(snapshot, _resolve(snapshot, body).attributes[0])
+    if isinstance(body, MetricChange):
+        resolved = _resolve(snapshot, body)
+        metric = next(m for m in resolved.metrics if m.name == body.metric.name)
+        return _with_metric(snapshot, metric)
+    attribute, found_metric = _find(snapshot, body.name)
+    if isinstance(body, RemovalChange):
+        if attribute is not None:
+            return snapshot.model_copy(update={"attributes": tuple(
+                a for a in snapshot.attributes if a.key != body.name)})
+        return snapshot.model_copy(update={"metrics": tuple(
+            m for m in snapshot.metrics if m.name != body.name)})
+    if body.renamed_to is not None and body.renamed_to == body.name:
+        raise _invalid(body.name, "a contract cannot be renamed to itself")
+    deprecation = Deprecation(
+        reason="renamed" if body.renamed_to else "obsoleted",
+        renamed_to=body.renamed_to,
+        note=body.note,
+    )
+    target = attribute if attribute is not None else found_metric
+    assert target is not None
+    governance = target.governance.model_copy(update={"sunset": body.sunset or
+                                                      target.governance.sunset})
+    changed = target.model_copy(update={"deprecated": deprecation, "governance": governance})
+    if isinstance(changed, Attribute):
+        return _with_attribute(snapshot, changed)
+    assert isinstance(changed, Metric)
+    return _with_metric(snapshot, changed)
+
+
+def _find(snapshot: Snapshot, name: str) -> tuple[Attribute | None, Metric | None]:
+    attribute = next((a for a in snapshot.attributes if a.key == name), None)
+    metric = next((m for m in snapshot.metrics if m.name == name), None)
+    if attribute is None and metric is None:
+        raise _invalid(name, f"no attribute or metric `{name}` in version {snapshot.version}",
+                       code="TC103")
+    return attribute, metric
+
+
+def _with_attribute(snapshot: Snapshot, attribute: Attribute) -> Snapshot:
+    items = {a.key: a for a in snapshot.attributes}
+    items[attribute.key] = attribute
+    return snapshot.model_copy(update={"attributes": tuple(items[k] for k in sorted(items))})
+
+
+def _with_metric(snapshot: Snapshot, metric: Metric) -> Snapshot:
+    items = {m.name: m for m in snapshot.metrics}
+    items[metric.name] = metric
+    return snapshot.model_copy(update={"metrics": tuple(items[k] for k in sorted(items))})
+
+
+def _resolve(snapshot: Snapshot, body: AttributeChange | MetricChange) -> Snapshot:
+    """Resolve the fragment as a one-contract ``definition/2`` file against ``snapshot``."""
+    if isinstance(body, AttributeChange):
+        document = {"file_format": "definition/2",
+                    "attributes": [body.attribute.model_dump(mode="json", exclude_none=True)]}
+        referenced: set[str] = set()
+    else:
+        document = {"file_format": "definition/2",
+                    "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
+        referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
+    try:
+        text = yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
+        parsed = parse_document("proposal", parse_yaml(text, "proposal"))
+        context = Snapshot(registry=snapshot.registry, version=snapshot.version,
+                           attributes=tuple(a for a in snapshot.attributes if a.key in referenced))
+        resolver = Resolver([(snapshot.registry, context)])
+        resolver.add(parsed)
+        resolved = resolver.resolve(snapshot.registry, snapshot.version, None)
+    except ContractError as error:
+        finding = error.finding
+        raise ProposalInvalid([finding.model_copy(update={
+            "location": Location(file="proposal"), "subject": subject_of(body)})]) from None
+    except ValidationError as error:
+        details = error.errors()[0]
+        where = ".".join(str(part) for part in details["loc"])
+        raise _invalid(subject_of(body), f"`{where}`: {details['msg']}".replace("``: ", "")
+                       ) from None
+    return resolved.model_copy(update={"attributes": tuple(
+        a.model_copy(update={"source": None}) for a in resolved.attributes if a.origin is None),
+        "metrics": tuple(m.model_copy(update={"source": None}) for m in resolved.metrics
+                         if m.origin is None)})
+
+
+class ProposalInvalid(Exception):
+    """A fragment that cannot be applied; carries the findings that say why."""
+
+    def __init__(self, findings: list[Finding]) -> None:
+        super().__init__("; ".join(f.message for f in findings))
+        self.findings = findings
+
+
+def _invalid(subject: str, message: str, code: str = "TC102") -> ProposalInvalid:
+    return ProposalInvalid([Finding(code=code, severity="error", message=message,
+                                    location=Location(file="proposal"), subject=subject)])

@@ -1,0 +1,297 @@
+"""Proposals and reviews: validated at once, decided by namespace owners, changed optimistically."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import TypeVar
+
+from pydantic import TypeAdapter
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from telemetry_contracts.registry.service.audit import record
+from telemetry_contracts.registry.service.auth import Principal
+from telemetry_contracts.registry.service.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    PreconditionFailed,
+)
+from telemetry_contracts.registry.service.fragments import (
+    AttributeChange,
+    DeprecationChange,
+    MetricChange,
+    ProposalBody,
+    ProposalInvalid,
+    RemovalChange,
+    apply,
+    subject_of,
+)
+from telemetry_contracts.registry.service.lifecycle import State, allowed, state_of
+from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
+from telemetry_contracts.registry.service.validation import findings_for
+from telemetry_contracts.registry.service.versions import VersionStore
+from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
+from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.model import Attribute, Metric
+from telemetry_contracts.schemas.snapshot import Snapshot
+
+Change = AttributeChange | MetricChange | DeprecationChange | RemovalChange
+BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
+FINDINGS = TypeAdapter(list[Finding])
+T = TypeVar("T")
+EDITABLE = {"open", "changes_requested", "approved"}
+REVIEWABLE = {"open", "changes_requested", "approved"}
+
+
+def transition(before: Snapshot, after: Snapshot, subject: str, retired: bool,
+               today: dt.date) -> tuple[State, State]:
+    """The subject's lifecycle states before and after a change; :class:`Conflict` if illegal."""
+    old = state_of(_contract(before, subject), today, ever_published=retired)
+    new = state_of(_contract(after, subject), today, ever_published=True)
+    if not allowed(old, new):
+        raise Conflict(f"`{subject}` cannot go from {old} to {new}",
+                       extra={"from_state": old, "to_state": new})
+    return old, new
+
+
+def _contract(snapshot: Snapshot, name: str) -> Attribute | Metric | None:
+    attribute = next((a for a in snapshot.attributes if a.key == name), None)
+    if attribute is not None:
+        return attribute
+    return next((m for m in snapshot.metrics if m.name == name), None)
+
+
+def evaluate(base: Snapshot, change: Change, retired: bool) -> tuple[Snapshot, list[Finding],
+                                                                    dict[str, State]]:
+    """Apply ``change`` to ``base``: the candidate, its findings and the lifecycle move.
+
+    Raises :class:`Invalid` with the findings when the change cannot apply or breaks an
+    error-level rule.
+    """
+    subject = subject_of(change)
+    try:
+        candidate = apply(base, change)
+    except ProposalInvalid as error:
+        raise Invalid("the proposal cannot be applied", findings=error.findings) from None
+    old, new = transition(base, candidate, subject, retired, dt.date.today())
+    findings = findings_for(candidate, {subject})
+    if any(f.severity == "error" for f in findings):
+        raise Invalid("the proposal breaks validation rules", findings=findings)
+    return candidate, findings, {"from": old, "to": new}
+
+
+class Proposals:
+    """Creating, changing, withdrawing and reviewing proposals."""
+
+    def __init__(self, versions: VersionStore, required_approvals: int) -> None:
+        self.versions = versions
+        self.database = versions.database
+        self.required_approvals = required_approvals
+
+    def _evaluate(self, change: Change) -> tuple[str, list[Finding], dict[str, State]]:
+        """Validate against the latest version; a publish validates again against its base."""
+        latest = self.versions.latest()
+        base = self.versions.snapshot(latest.number)
+        _, findings, lifecycle = evaluate(base, change, retired=False)
+        return latest.number, findings, lifecycle
+
+    @staticmethod
+    def _refuse_retired(session: Session, subject: str, lifecycle: dict[str, State]) -> None:
+        """A new name must not be one a publish removed (checked inside the write)."""
+        if lifecycle["from"] != "proposed":
+            return
+        retired = session.get(RetiredName, subject)
+        if retired is not None:
+            raise Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was "
+                           f"removed in version {retired.version}",
+                           extra={"from_state": "removed", "to_state": lifecycle["to"]})
+
+    def create(self, principal: Principal, body: ProposalIn) -> ProposalOut:
+        """Validate and store a new proposal; the answer carries its findings."""
+        change = body.change
+        base_version, findings, lifecycle = self._evaluate(change)
+        now = dt.datetime.now(dt.UTC)
+
+        def work(session: Session) -> Proposal:
+            self._refuse_retired(session, subject_of(change), lifecycle)
+            row = Proposal(kind=change.kind, subject=subject_of(change), status="open",
+                           revision=1, content_revision=1, author=principal.name,
+                           title=change.title, body=change.model_dump_json(exclude_none=True),
+                           findings=FINDINGS.dump_json(findings).decode(),
+                           base_version=base_version, created_at=now, updated_at=now)
+            session.add(row)
+            session.flush()
+            record(session, principal.name, "proposal.create", f"proposal:{row.id}",
+                   {"kind": row.kind, "subject": row.subject})
+            return row
+
+        return self._out(self.database.write(work), 0, lifecycle)
+
+    def update(self, principal: Principal, proposal_id: int, body: ProposalIn,
+               if_match: int | None) -> ProposalOut:
+        """Replace the proposed change (author or admin); approvals so far no longer count."""
+        return _retrying(if_match,
+                         lambda: self._update_once(principal, proposal_id, body, if_match))
+
+    def _update_once(self, principal: Principal, proposal_id: int, body: ProposalIn,
+                     if_match: int | None) -> ProposalOut:
+        current = self._get(proposal_id)
+        self._may_edit(principal, current)
+        change = body.change
+        if subject_of(change) != current.subject:
+            raise Invalid(f"a proposal stays about `{current.subject}`; open a new one for "
+                          f"`{subject_of(change)}`")
+        base_version, findings, lifecycle = self._evaluate(change)
+        expected = current.revision if if_match is None else if_match
+
+        def work(session: Session) -> Proposal:
+            self._refuse_retired(session, subject_of(change), lifecycle)
+            values = {"body": change.model_dump_json(exclude_none=True), "title": change.title,
+                      "findings": FINDINGS.dump_json(findings).decode(), "status": "open",
+                      "base_version": base_version, "content_revision": expected + 1}
+            return self._bump(session, current, expected, values, principal, "proposal.update")
+
+        return self._out(self.database.write(work), 0, lifecycle)
+
+    def withdraw(self, principal: Principal, proposal_id: int, if_match: int | None
+                 ) -> ProposalOut:
+        """Withdraw a proposal that is not published yet (author or admin)."""
+        return _retrying(if_match, lambda: self._withdraw_once(principal, proposal_id, if_match))
+
+    def _withdraw_once(self, principal: Principal, proposal_id: int, if_match: int | None
+                       ) -> ProposalOut:
+        current = self._get(proposal_id)
+        if principal.name != current.author and principal.role != "admin":
+            raise Forbidden("only the author or an admin may withdraw a proposal")
+        if current.status in {"published", "withdrawn", "rejected"}:
+            raise Conflict(f"proposal {proposal_id} is {current.status}")
+        expected = current.revision if if_match is None else if_match
+
+        def work(session: Session) -> Proposal:
+            return self._bump(session, current, expected, {"status": "withdrawn"}, principal,
+                              "proposal.withdraw")
+
+        return self._out(self.database.write(work))
+
+    def review(self, principal: Principal, proposal_id: int, body: ReviewIn,
+               if_match: int | None) -> ReviewOut:
+        """Record a decision by an owner of the subject's namespace and update the status."""
+        return _retrying(if_match,
+                         lambda: self._review_once(principal, proposal_id, body, if_match))
+
+    def _review_once(self, principal: Principal, proposal_id: int, body: ReviewIn,
+                     if_match: int | None) -> ReviewOut:
+        current = self._get(proposal_id)
+        if not principal.owns(current.subject):
+            raise Forbidden(f"only owners of the namespace of `{current.subject}` or admins "
+                            f"review it")
+        if body.decision == "approve" and principal.name == current.author:
+            raise Forbidden("authors cannot approve their own proposals")
+        if current.status not in REVIEWABLE:
+            raise Conflict(f"proposal {proposal_id} is {current.status}")
+        expected = current.revision if if_match is None else if_match
+
+        def work(session: Session) -> Review:
+            review = Review(proposal_id=proposal_id, revision=expected, reviewer=principal.name,
+                            decision=body.decision, comment=body.comment,
+                            created_at=dt.datetime.now(dt.UTC))
+            session.add(review)
+            session.flush()
+            status = {"reject": "rejected", "request_changes": "changes_requested"}.get(
+                body.decision)
+            if status is None:
+                approvals = self._approvals(session, proposal_id, current.content_revision)
+                status = "approved" if approvals >= self.required_approvals else current.status
+            self._bump(session, current, expected, {"status": status}, principal,
+                       f"review.{body.decision}")
+            return review
+
+        return review_out(self.database.write(work))
+
+    # -- helpers -------------------------------------------------------------------------
+    def _get(self, proposal_id: int) -> Proposal:
+        with self.database.read() as session:
+            row = session.get(Proposal, proposal_id)
+        if row is None:
+            raise NotFound(f"no proposal {proposal_id}")
+        return row
+
+    @staticmethod
+    def _may_edit(principal: Principal, row: Proposal) -> None:
+        if principal.name != row.author and principal.role != "admin":
+            raise Forbidden("only the author or an admin may change a proposal")
+        if row.status not in EDITABLE:
+            raise Conflict(f"proposal {row.id} is {row.status}; published, rejected and "
+                           f"withdrawn proposals stay as they are")
+
+    @staticmethod
+    def _bump(session: Session, current: Proposal, expected: int, values: dict[str, object],
+              principal: Principal, action: str) -> Proposal:
+        """Compare-and-set on the revision: no update is lost to a concurrent one."""
+        result = session.execute(
+            update(Proposal).where(Proposal.id == current.id, Proposal.revision == expected)
+            .values(revision=expected + 1, updated_at=dt.datetime.now(dt.UTC), **values)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise PreconditionFailed(
+                f"proposal {current.id} changed since revision {expected}; read it again")
+        record(session, principal.name, action, f"proposal:{current.id}",
+               {"revision": expected + 1, **{k: v for k, v in values.items() if k != "body"}})
+        row = session.get(Proposal, current.id, populate_existing=True)
+        assert row is not None
+        return row
+
+    @staticmethod
+    def _approvals(session: Session, proposal_id: int, content_revision: int) -> int:
+        return int(session.scalar(
+            select(func.count(func.distinct(Review.reviewer))).where(
+                Review.proposal_id == proposal_id, Review.decision == "approve",
+                Review.revision >= content_revision)
+        ) or 0)
+
+    def get(self, proposal_id: int) -> ProposalOut:
+        """One proposal with its approval count."""
+        with self.database.read() as session:
+            row = session.get(Proposal, proposal_id)
+            if row is None:
+                raise NotFound(f"no proposal {proposal_id}")
+            approvals = self._approvals(session, proposal_id, row.content_revision)
+        return self._out(row, approvals)
+
+    @staticmethod
+    def _out(row: Proposal, approvals: int = 0, lifecycle: dict[str, State] | None = None
+             ) -> ProposalOut:
+        return ProposalOut(
+            id=row.id, kind=row.kind, subject=row.subject, status=row.status,
+            revision=row.revision, author=row.author, title=row.title,
+            change=json.loads(row.body), findings=FINDINGS.validate_json(row.findings),
+            lifecycle=lifecycle or {}, base_version=row.base_version,
+            published_version=row.published_version, approvals=approvals,
+            created_at=row.created_at, updated_at=row.updated_at,
+        )
+
+    out = _out
+
+
+def _retrying(if_match: int | None, attempt: Callable[[], T]) -> T:
+    """Run ``attempt``; without ``If-Match`` the caller wants the latest, so a lost race to a
+    concurrent change is retried on the fresh revision instead of answered with 412."""
+    for _ in range(10):
+        try:
+            return attempt()
+        except PreconditionFailed:
+            if if_match is not None:
+                raise
+    return attempt()
+
+
+def review_out(row: Review) -> ReviewOut:
+    """The answer shape of a review."""
+    return ReviewOut(id=row.id, proposal_id=row.proposal_id, revision=row.revision,
+                     reviewer=row.reviewer, decision=row.decision,
+                     comment=row.comment, created_at=row.created_at)

@@ -1,0 +1,51 @@
+"""Configuration of the registry service, from arguments or ``TELEMETRY_CONTRACTS_*`` variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_DATABASE = "sqlite:///telemetry-contracts.db"
+"""The embedded default: a SQLite file in the working directory."""
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads at startup."""
+
+    database_url: str = DEFAULT_DATABASE
+    registry_name: str = "registry"
+    open_reads: bool = False
+    """Let anonymous callers read; writes always need a token."""
+    required_approvals: int = 1
+    compatibility: str = "BACKWARD"
+    """The compatibility mode a publish must not break (see ``validators.compatibility``)."""
+    usage_window_days: int = 30
+    """A deprecated contract nobody emitted for this long is safe to remove."""
+    max_body_bytes: int = 1024 * 1024
+    snapshot_revalidate_seconds: float = 1.0
+    """How long the latest version's hash is trusted before it is re-read (other replicas)."""
+    seed_version: str = "1.0.0"
+    schema_url: str | None = None
+    """The registry's own schema URL, if it publishes OpenTelemetry schema files."""
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Settings from the environment, with explicit ``overrides`` (None means unset)."""
+        env = os.environ
+        values: dict[str, object] = {
+            "database_url": env.get("TELEMETRY_CONTRACTS_DATABASE", DEFAULT_DATABASE),
+            "registry_name": env.get("TELEMETRY_CONTRACTS_REGISTRY_NAME", "registry"),
+            "open_reads": _flag("TELEMETRY_CONTRACTS_OPEN_READS", False),
+            "required_approvals": int(env.get("TELEMETRY_CONTRACTS_APPROVALS", "1")),
+            "compatibility": env.get("TELEMETRY_CONTRACTS_COMPATIBILITY", "BACKWARD"),
+            "usage_window_days": int(env.get("TELEMETRY_CONTRACTS_USAGE_WINDOW_DAYS", "30")),
+        }
+        values.update({key: value for key, value in overrides.items() if value is not None})
+        return cls(**values)  # type: ignore[arg-type]

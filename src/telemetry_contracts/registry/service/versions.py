@@ -1,0 +1,215 @@
+"""Published versions: content-addressed storage, the latest-version cache, seeding, storing."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import threading
+import time
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from telemetry_contracts.registry.service.audit import record
+from telemetry_contracts.registry.service.errors import NotFound
+from telemetry_contracts.registry.service.settings import Settings
+from telemetry_contracts.registry.store.database import Database
+from telemetry_contracts.registry.store.tables import Blob, Head, Version
+from telemetry_contracts.schemas.snapshot import Snapshot
+
+HEAD_ID = 1
+
+
+@dataclass(frozen=True)
+class Latest:
+    """The newest version's number and content hash, as last read from the database."""
+
+    version_id: int
+    number: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A snapshot ready to store: its canonical body (without version) and hashes."""
+
+    content_hash: str
+    body_hash: str
+    body: bytes
+
+
+def encode(snapshot: Snapshot) -> Encoded:
+    """Hash ``snapshot`` and its body (the same bytes with the version blanked), serialising once.
+
+    The content hash is :meth:`Snapshot.compute_hash`'s; the body hash ignores the version
+    number, so republished content shares its blob.
+    """
+    document = snapshot.model_dump_json(exclude_defaults=True, exclude={"content_hash"}).encode()
+    content_hash = "sha256:" + hashlib.sha256(document).hexdigest()
+    # Inside JSON strings quotes are escaped, so the first `,"version":` is the field itself.
+    body = document.replace(b',"version":' + json.dumps(snapshot.version).encode(),
+                            b',"version":""', 1)
+    return Encoded(content_hash, "sha256:" + hashlib.sha256(body).hexdigest(), body)
+
+
+class VersionStore:
+    """Reads and writes versions; keeps parsed snapshots of recent versions in memory.
+
+    Versions are immutable, so a cached snapshot is never stale; only which version is the
+    latest can change, and that is re-read after ``snapshot_revalidate_seconds``.
+    """
+
+    def __init__(self, database: Database, settings: Settings) -> None:
+        self.database = database
+        self.settings = settings
+        self._snapshots: OrderedDict[str, tuple[Snapshot, bytes | None]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._latest: Latest | None = None
+        self._latest_checked = 0.0
+
+    # -- latest --------------------------------------------------------------------------
+    def latest(self, *, fresh: bool = False) -> Latest:
+        """The newest version (cached for a short while unless ``fresh``)."""
+        now = time.monotonic()
+        cached = self._latest
+        if (cached is not None and not fresh
+                and now - self._latest_checked < self.settings.snapshot_revalidate_seconds):
+            return cached
+        with self.database.read() as session:
+            latest = self.read_latest(session)
+        self.remember_latest(latest)
+        return latest
+
+    def cached_latest(self) -> Latest | None:
+        """The cached latest version if it is still trusted, else None (no database access)."""
+        if time.monotonic() - self._latest_checked < self.settings.snapshot_revalidate_seconds:
+            return self._latest
+        return None
+
+    def last_known(self) -> Latest | None:
+        """The latest version as last read, however long ago (no database access)."""
+        return self._latest
+
+    def remember_latest(self, latest: Latest) -> None:
+        """Trust ``latest`` for the revalidation interval."""
+        self._latest = latest
+        self._latest_checked = time.monotonic()
+
+    @staticmethod
+    def read_latest(session: Session) -> Latest:
+        """The latest version as the head row points at it."""
+        row = session.execute(
+            select(Version.id, Version.number, Version.content_hash)
+            .join(Head, Head.version_id == Version.id).where(Head.id == HEAD_ID)
+        ).first()
+        if row is None:
+            raise NotFound("the registry has no published version")
+        return Latest(row.id, row.number, row.content_hash)
+
+    # -- snapshots -----------------------------------------------------------------------
+    def snapshot(self, number: str, session: Session | None = None) -> Snapshot:
+        """The snapshot of version ``number``."""
+        return self._entry(number, session)[0]
+
+    def snapshot_bytes(self, number: str) -> bytes:
+        """The snapshot file bytes of version ``number`` (as ``resolve -o`` writes them)."""
+        snapshot, data = self._entry(number, None)
+        if data is None:
+            data = snapshot.to_json_bytes()
+            with self._lock:
+                self._snapshots[number] = (snapshot, data)
+        return data
+
+    def _entry(self, number: str, session: Session | None) -> tuple[Snapshot, bytes | None]:
+        with self._lock:
+            entry = self._snapshots.get(number)
+            if entry is not None:
+                self._snapshots.move_to_end(number)
+                return entry
+        if session is None:
+            with self.database.read() as own:
+                snapshot = self._load(own, number)
+        else:
+            snapshot = self._load(session, number)
+        self._remember(snapshot)
+        return snapshot, None
+
+    def _remember(self, snapshot: Snapshot, data: bytes | None = None) -> None:
+        with self._lock:
+            self._snapshots[snapshot.version] = (snapshot, data)
+            while len(self._snapshots) > 4:
+                self._snapshots.popitem(last=False)
+
+    @staticmethod
+    def _load(session: Session, number: str) -> Snapshot:
+        row = session.execute(
+            select(Version.content_hash, Blob.data).join(Blob, Blob.body_hash == Version.body_hash)
+            .where(Version.number == number)
+        ).first()
+        if row is None:
+            raise NotFound(f"no version {number}")
+        document = json.loads(zlib.decompress(row.data))
+        document["version"] = number
+        document["content_hash"] = row.content_hash
+        return Snapshot.model_validate(document)
+
+    # -- writing -------------------------------------------------------------------------
+    def store(self, session: Session, snapshot: Snapshot, *, bump: str, note: str,
+              actor: str) -> Version:
+        """Insert ``snapshot`` as a new version and point the head at it (caller's transaction)."""
+        encoded = encode(snapshot)
+        if session.get(Blob, encoded.body_hash) is None:
+            session.add(Blob(body_hash=encoded.body_hash, size=len(encoded.body),
+                             data=zlib.compress(encoded.body, 1)))
+        major, minor, patch = (int(part) for part in snapshot.version.split("."))
+        version = Version(
+            number=snapshot.version, major=major, minor=minor, patch=patch, bump=bump,
+            content_hash=encoded.content_hash, body_hash=encoded.body_hash,
+            attributes=len(snapshot.attributes), metrics=len(snapshot.metrics), note=note,
+            published_by=actor, published_at=dt.datetime.now(dt.UTC),
+        )
+        session.add(version)
+        session.flush()
+        head = session.get(Head, HEAD_ID)
+        if head is None:
+            session.add(Head(id=HEAD_ID, version_id=version.id,
+                             registry_name=snapshot.registry))
+        else:
+            head.version_id = version.id
+        record(session, actor, "version.publish", f"version:{snapshot.version}",
+               {"bump": bump, "content_hash": encoded.content_hash})
+        session.flush()
+        return version
+
+    def publish_done(self, snapshot: Snapshot, version: Version) -> None:
+        """After commit: cache the new snapshot and make it the latest."""
+        self._remember(snapshot.model_copy(update={"content_hash": version.content_hash}))
+        self.remember_latest(Latest(version.id, version.number, version.content_hash))
+
+    def seed(self, baseline: Callable[[], Snapshot]) -> None:
+        """Publish the ``baseline()`` snapshot as the first version when the registry is empty."""
+        with self.database.read() as session:
+            if session.get(Head, HEAD_ID) is not None:
+                return
+        first = baseline()
+
+        def work(session: Session) -> tuple[Snapshot, Version] | None:
+            if session.get(Head, HEAD_ID, with_for_update=True) is not None:
+                return None
+            # The registry builds on the conventions; it is not OpenTelemetry's own release.
+            snapshot = first.model_copy(update={
+                "registry": self.settings.registry_name, "version": self.settings.seed_version,
+                "schema_url": self.settings.schema_url})
+            version = self.store(session, snapshot, bump="none",
+                                 note=f"seeded from the semantic-convention baseline "
+                                      f"{first.version}", actor="system")
+            return snapshot, version
+
+        seeded = self.database.write(work)
+        if seeded is not None:
+            self.publish_done(*seeded)

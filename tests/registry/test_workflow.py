@@ -1,0 +1,168 @@
+"""Workflow rules in the service layer, without HTTP: approvals, lifecycle, storage, paging."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from sqlalchemy import func, select
+
+from telemetry_contracts.registry.service.auth import Principal
+from telemetry_contracts.registry.service.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    PreconditionFailed,
+)
+from telemetry_contracts.registry.service.lifecycle import TRANSITIONS, allowed
+from telemetry_contracts.registry.service.models import ProposalIn, PublishIn, ReviewIn
+from telemetry_contracts.registry.service.validation import next_version
+from telemetry_contracts.registry.store.tables import Blob, Version
+from tests.registry.conftest import Harness
+
+AUTHOR = Principal("alice", "contributor")
+OWNER_1 = Principal("bob", "reviewer", ("shop",))
+OWNER_2 = Principal("dave", "reviewer", ("shop",))
+ADMIN = Principal("root", "admin")
+APPROVE = ReviewIn(decision="approve")
+
+
+def _attribute(key: str, type_name: str = "string") -> ProposalIn:
+    return ProposalIn.model_validate({"change": {"kind": "attribute", "attribute": {
+        "key": key, "type": type_name, "brief": "An attribute.", "stability": "development"}}})
+
+
+def _change(kind: str, name: str, **fields: object) -> ProposalIn:
+    return ProposalIn.model_validate({"change": {"kind": kind, "name": name, **fields}})
+
+
+def _publish_one(harness: Harness, body: ProposalIn, reviewers: tuple[Principal, ...] = (OWNER_1,)
+                 ) -> str:
+    service = harness.service
+    proposal = service.propose(AUTHOR, body)
+    for reviewer in reviewers:
+        service.review(reviewer, proposal.id, APPROVE, None)
+    return service.publish(ADMIN, PublishIn(proposals=[proposal.id])).number
+
+
+def test_configured_number_of_approvals(make_harness: Callable[..., Harness]) -> None:
+    service = make_harness(required_approvals=2).service
+    proposal = service.propose(AUTHOR, _attribute("shop.cart.id"))
+    service.review(OWNER_1, proposal.id, APPROVE, None)
+    service.review(OWNER_1, proposal.id, APPROVE, None)
+    assert service.proposal(proposal.id).status == "open", "one reviewer counts once"
+    with pytest.raises(Conflict):
+        service.publish(ADMIN, PublishIn(proposals=[proposal.id]))
+    service.review(OWNER_2, proposal.id, APPROVE, None)
+    assert service.proposal(proposal.id).status == "approved"
+    # A change to the proposal makes earlier approvals stale.
+    updated = service.update_proposal(AUTHOR, proposal.id, _attribute("shop.cart.id", "int"),
+                                      None)
+    assert updated.status == "open" and service.proposal(proposal.id).approvals == 0
+
+
+def test_if_match_protects_against_lost_updates(harness: Harness) -> None:
+    service = harness.service
+    proposal = service.propose(AUTHOR, _attribute("shop.cart.id"))
+    service.update_proposal(AUTHOR, proposal.id, _attribute("shop.cart.id", "int"),
+                            proposal.revision)
+    with pytest.raises(PreconditionFailed):
+        service.update_proposal(AUTHOR, proposal.id, _attribute("shop.cart.id", "double"),
+                                proposal.revision)
+    assert service.proposal(proposal.id).change["attribute"]["type"] == "int"
+
+
+def test_only_owners_review_and_never_their_own(harness: Harness) -> None:
+    service = harness.service
+    proposal = service.propose(OWNER_1, _attribute("shop.cart.id"))
+    with pytest.raises(Forbidden):
+        service.review(OWNER_1, proposal.id, APPROVE, None)
+    with pytest.raises(Forbidden):
+        service.review(Principal("eve", "reviewer", ("shopping",)), proposal.id, APPROVE, None)
+    service.review(ADMIN, proposal.id, APPROVE, None)
+    assert service.proposal(proposal.id).status == "approved"
+
+
+def test_lifecycle_table_governs_removal_and_reuse(harness: Harness) -> None:
+    assert not allowed("active", "removed") and allowed("deprecated", "removed")
+    assert TRANSITIONS["removed"] == frozenset()
+    service = harness.service
+    assert _publish_one(harness, _attribute("shop.cart.id")) == "1.1.0"
+    with pytest.raises(Conflict, match="active to removed"):
+        service.propose(AUTHOR, _change("removal", "shop.cart.id"))
+    assert _publish_one(harness, _change("deprecation", "shop.cart.id", sunset="2027-01-01")
+                        ) == "1.2.0"
+    states = {e.name: e.state for e in service.deprecations(1000, None).items}
+    assert states["shop.cart.id"] == "deprecated"
+    later = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
+    assert {e.name: e.state for e in service.deprecations(1000, None, now=later).items}[
+        "shop.cart.id"] == "sunset"
+    removal = service.propose(AUTHOR, _change("removal", "shop.cart.id"))
+    assert removal.lifecycle == {"from": "deprecated", "to": "removed"}
+    service.review(OWNER_1, removal.id, APPROVE, None)
+    try:
+        published = service.publish(ADMIN, PublishIn())
+    except Conflict as refused:
+        # The compatibility mode may treat removing a contract as breaking.
+        assert refused.extra.get("breaking"), refused
+        return
+    assert published.bump != "none"
+    assert published.number == next_version("1.2.0", published.bump)
+    assert "shop.cart.id" not in {a.key for a in service.snapshot_of(None).attributes}
+    with pytest.raises(Conflict, match="removed"):
+        service.propose(AUTHOR, _attribute("shop.cart.id"))
+
+
+def test_invalid_fragments_are_refused_with_findings(harness: Harness) -> None:
+    with pytest.raises(Invalid) as refused:
+        harness.service.propose(AUTHOR, _attribute("shop.cart.id", "uuid"))
+    assert refused.value.findings[0].code == "TC102"
+    with pytest.raises(Invalid) as missing:
+        harness.service.propose(AUTHOR, _change("deprecation", "shop.nothing"))
+    assert missing.value.findings[0].code == "TC103"
+
+
+def test_identical_content_is_stored_once_and_versions_are_unique(harness: Harness) -> None:
+    service = harness.service
+    _publish_one(harness, _attribute("shop.cart.id"))
+    with service.database.read() as session:
+        assert session.scalar(select(func.count()).select_from(Blob)) == 2
+        numbers = list(session.scalars(select(Version.number).order_by(Version.id)))
+    assert numbers == ["1.0.0", "1.1.0"]
+    latest = service.versions.latest(fresh=True)
+    snapshot = service.versions.snapshot(latest.number)
+    assert snapshot.verify_hash(), "the stored hash is the snapshot's own content hash"
+
+
+def test_pagination_walks_every_item_once(harness: Harness) -> None:
+    service = harness.service
+    everything = service.snapshot_of(None).attributes
+    seen, cursor = [], None
+    while True:
+        page = service.attributes(None, prefix=None, stability=None, deprecated=None, limit=97,
+                                  cursor=cursor)
+        seen += [a.key for a in page.items]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert seen == [a.key for a in everything]
+    http = service.attributes(None, prefix="http.", stability="stable", deprecated=False,
+                              limit=1000, cursor=None)
+    assert http.items and all(a.key.startswith("http.") and a.stability == "stable"
+                              for a in http.items)
+
+
+def test_concurrent_reviews_without_if_match_all_count(make_harness: Callable[..., Harness]
+                                                       ) -> None:
+    service = make_harness(required_approvals=8).service
+    proposal = service.propose(AUTHOR, _attribute("shop.cart.id"))
+    reviewers = [Principal(f"owner{i}", "reviewer", ("shop",)) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        reviews = list(pool.map(lambda r: service.review(r, proposal.id, APPROVE, None),
+                                reviewers))
+    assert len({review.reviewer for review in reviews}) == 8
+    final = service.proposal(proposal.id)
+    assert final.status == "approved" and final.approvals == 8
+    assert final.revision == 1 + 8, "every review is one revision; none was lost"
