@@ -20,6 +20,7 @@ from rich.table import Table
 from telemetry_contracts.ci.config import load_config
 from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
 from telemetry_contracts.ci.export import ExportTarget, export_markdown, export_schema_file
+from telemetry_contracts.ci.reporters import ReportFormat, render
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -288,3 +289,69 @@ def token_create(
         store.dispose()
     typer.echo(f"token {token_id} ({role.value}) for {name or role.value}:", err=True)
     typer.echo(secret)
+
+
+def _codes(values: list[str] | None) -> list[str]:
+    """Codes from repeatable, comma-separated options (``--ignore TC2,TC301``)."""
+    return [code.strip() for value in values or () for code in value.split(",") if code.strip()]
+
+
+class SeverityLevel(StrEnum):
+    error = "error"
+    warning = "warning"
+    info = "info"
+
+
+@app.command()
+def lint(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Registries to lint (default: `registry` from the configuration)."),
+    ] = None,
+    report_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
+    fail_on: Annotated[
+        SeverityLevel | None,
+        typer.Option(help="Lowest severity that fails (default: config, error)."),
+    ] = None,
+    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these codes or prefixes.")] = None,
+    baseline_file: Annotated[
+        Path | None, typer.Option(help="Report only findings not accepted in this file.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option(help="Record today's findings as accepted, then exit 0.")
+    ] = None,
+) -> None:
+    """Validate contract files: naming, units, types, references, deprecations, governance."""
+    from telemetry_contracts.ci.lint import run_lint
+    from telemetry_contracts.ci.rule_docs import rule_infos
+
+    result = run_lint(
+        paths or [], load_config(), select=_codes(select), ignore=_codes(ignore),
+        fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
+        write_baseline=write_baseline,
+    )
+    if result.baseline_written is not None:
+        typer.echo(f"{write_baseline}: {result.baseline_written} accepted findings", err=True)
+        raise typer.Exit(EXIT_CLEAN)
+    output = render(result.findings, report_format, rules=rule_infos())
+    if output:
+        typer.echo(output, nl=False)
+    if report_format is ReportFormat.text and result.accepted:
+        typer.echo(f"{result.accepted} findings accepted by the baseline", err=True)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def rules(
+    markdown: Annotated[bool, typer.Option(help="Print the docs/rules.md page.")] = False,
+) -> None:
+    """List every rule code with its severity, name and summary."""
+    from telemetry_contracts.ci.rule_docs import render_rules_markdown
+    from telemetry_contracts.validators import all_rules
+
+    if markdown:
+        typer.echo(render_rules_markdown(), nl=False)
+        return
+    for rule in all_rules():
+        typer.echo(f"{rule.code}  {rule.severity:<7}  {rule.name:<36}  {rule.summary}")

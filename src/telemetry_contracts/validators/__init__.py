@@ -1,1 +1,46 @@
-"""Validation rules and compatibility classification on top of the contract model."""
+"""Validation rules and compatibility classification on top of the contract model.
+
+``check(snapshot)`` runs every lint rule on a resolved snapshot; ``all_rules()`` lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.validators.rule import Context, Rule
+
+__all__ = ["Rule", "all_rules", "check", "code_matches"]
+
+
+def all_rules() -> tuple[Rule, ...]:
+    """Every lint rule, in code order."""
+    from telemetry_contracts.validators.catalog import RULES
+
+    return RULES
+
+
+def code_matches(code: str, patterns: Iterable[str]) -> bool:
+    """True when ``code`` equals or starts with one of ``patterns`` (``TC2`` matches ``TC201``)."""
+    return any(code.startswith(pattern.strip().upper()) for pattern in patterns if pattern.strip())
+
+
+def check(
+    snapshot: Snapshot,
+    *,
+    baseline: Snapshot | None = None,
+    select: Iterable[str] = (),
+    ignore: Iterable[str] = (),
+) -> list[Finding]:
+    """Run the selected rules on ``snapshot``; ``baseline`` is the semantic-convention
+    registry that namespace-collision rules compare against (none: those rules stay quiet)."""
+    select, ignore = tuple(select), tuple(ignore)
+    context = Context(snapshot, baseline)
+    findings: list[Finding] = []
+    for rule in all_rules():
+        if (select and not code_matches(rule.code, select)) or code_matches(rule.code, ignore):
+            continue
+        findings.extend(rule.check(context))
+    findings.sort(key=lambda f: (f.location.file, f.location.line, f.location.column, f.code))
+    return findings

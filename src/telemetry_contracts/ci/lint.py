@@ -1,0 +1,105 @@
+"""``telemetry-contracts lint``: resolve registries, run the rules, apply suppressions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from telemetry_contracts.ci import suppressions
+from telemetry_contracts.ci.config import ProjectConfig
+from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.schemas.findings import SEVERITY_RANK, ContractError, Finding, Severity
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.validators import check
+from telemetry_contracts.validators.rule import OPENTELEMETRY_SCHEMA_PREFIX
+
+
+@dataclass
+class LintResult:
+    """The findings to report, how many were accepted by the baseline, and the exit code."""
+
+    findings: list[Finding]
+    exit_code: int
+    accepted: int = 0
+    baseline_written: int | None = None
+    registries: list[str] = field(default_factory=list)
+
+
+def registry_paths(paths: Sequence[str], config: ProjectConfig) -> list[str]:
+    """The registries to lint: the given PATHs, else ``registry`` from the configuration."""
+    if paths:
+        return list(paths)
+    if config.registry:
+        return [_from_root(config.registry, config.root)]
+    raise ContractError(
+        "TC100", "no registry to lint: pass PATH or set `registry` in "
+        "[tool.telemetry-contracts]", "pyproject.toml",
+    )
+
+
+def _from_root(reference: str, root: Path) -> str:
+    if reference.startswith(("git:", "http://", "https://")) or reference == "semconv":
+        return reference
+    path = Path(reference)
+    if path.is_absolute():
+        return reference
+    relative = root / path
+    try:
+        return str(relative.relative_to(Path.cwd()))
+    except ValueError:
+        return str(relative)
+
+
+def semconv_baseline(snapshot: Snapshot) -> Snapshot | None:
+    """The semantic conventions to check collisions against; None for OpenTelemetry's own."""
+    if (snapshot.schema_url or "").startswith(OPENTELEMETRY_SCHEMA_PREFIX):
+        return None
+    from telemetry_contracts.registry.baseline import baseline_snapshot
+
+    return baseline_snapshot()
+
+
+def lint_registry(reference: str) -> list[Finding]:
+    """Every rule's findings on one registry (raises :class:`ContractError` on bad input)."""
+    snapshot = load_registry(reference).snapshot
+    return check(snapshot, baseline=semconv_baseline(snapshot))
+
+
+def run_lint(
+    paths: Sequence[str],
+    config: ProjectConfig,
+    *,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    fail_on: Severity | None = None,
+    baseline_file: Path | None = None,
+    write_baseline: Path | None = None,
+) -> LintResult:
+    """Lint, filter and judge: options given here extend (ignore) or replace (select, fail-on,
+    baseline file) the configuration's."""
+    references = registry_paths(paths, config)
+    findings: list[Finding] = []
+    for reference in references:
+        findings.extend(lint_registry(reference))
+    findings = suppressions.select_codes(
+        findings, list(select) or config.select, [*config.ignore, *ignore]
+    )
+    per_path = {**config.per_path_ignores}
+    for pattern in config.exclude:  # excluded files report nothing
+        per_path[pattern] = [*per_path.get(pattern, []), "TC"]
+    findings = suppressions.per_path_ignored(findings, per_path, config.root)
+    findings = suppressions.inline_ignored(findings, suppressions.file_line_reader())
+    if write_baseline is not None:
+        written = suppressions.write_findings_baseline(write_baseline, findings, config.root)
+        return LintResult([], 0, baseline_written=written, registries=references)
+    accepted_file = baseline_file or (
+        config.root / config.findings_baseline if config.findings_baseline else None
+    )
+    total = len(findings)
+    if accepted_file is not None:
+        accepted = suppressions.read_findings_baseline(accepted_file)
+        findings = suppressions.new_findings(findings, accepted, config.root)
+    threshold = SEVERITY_RANK[fail_on or config.fail_on]
+    failing = any(SEVERITY_RANK[f.severity] >= threshold for f in findings)
+    return LintResult(findings, 1 if failing else 0, total - len(findings), None, references)

@@ -1,0 +1,55 @@
+"""Every lint rule, listed once: the order here is the order of the documentation."""
+
+from __future__ import annotations
+
+from telemetry_contracts.validators import (
+    deprecations,
+    governance,
+    naming,
+    stability,
+    units,
+    values,
+)
+from telemetry_contracts.validators.rule import Rule
+
+RULES: tuple[Rule, ...] = (
+    naming.LowerCaseName(),
+    naming.NameFormat(),
+    naming.MissingNamespace(),
+    naming.UnitInMetricName(),
+    naming.TypeInMetricName(),
+    naming.ReservedNamespace(),
+    naming.NameIsNamespace(),
+    naming.CountSuffixInstrument(),
+    units.UnitSyntax(),
+    units.UnknownUnit(),
+    units.NonBaseUnit(),
+    units.DurationUnit(),
+    units.CountUnit(),
+    units.RatioUnit(),
+    units.DurationInstrument(),
+    values.ExampleType(),
+    values.EnumMixedTypes(),
+    values.EnumDuplicate(),
+    values.EnumMemberId(),
+    values.EmptyEnum(),
+    values.MissingExamples(),
+    values.UnknownReference(),
+    values.MissingBrief(),
+    deprecations.RenamedWithoutTarget(),
+    deprecations.RenameTargetMissing(),
+    deprecations.RenameTargetDeprecated(),
+    deprecations.RenameChangesType(),
+    deprecations.RenameChangesInstrument(),
+    deprecations.RenameCycle(),
+    deprecations.SunsetPassed(),
+    deprecations.SunsetWithoutDeprecation(),
+    stability.StableRequiresUnstable(),
+    stability.StableUsesDeprecated(),
+    stability.StableEntityIdentity(),
+    stability.DeprecatedStabilityWithoutDeprecation(),
+    governance.SemconvNamespaceCollision(),
+    governance.SemconvRedefinition(),
+    governance.SensitiveKey(),
+    governance.SensitiveAttributeOnMetric(),
+)
