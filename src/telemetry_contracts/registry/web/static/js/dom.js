@@ -79,7 +79,9 @@ export function announce(message) {
 /** A date-time in the reader's locale, with the ISO value in a <time> element. */
 export function time(iso) {
   if (!iso) return "—";
-  const date = new Date(iso);
+  // The service keeps UTC; some stores hand it back without an offset.
+  const zoned = /T.*(Z|[+-]\d\d:?\d\d)$/.test(iso) || !iso.includes("T") ? iso : `${iso}Z`;
+  const date = new Date(zoned);
   const text = Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
   return h("time", {datetime: iso}, text);
 }
@@ -88,4 +90,9 @@ export function time(iso) {
 export function dotted(name) {
   const parts = String(name).split(".");
   return h("code", {class: "name"}, parts.map((part, i) => i < parts.length - 1 ? [part, ".", h("wbr")] : part));
+}
+
+/** Text where `backquoted` parts are shown as code (messages of findings and problems). */
+export function prose(text) {
+  return String(text ?? "").split("`").map((part, i) => i % 2 ? h("code", {}, part) : part);
 }

@@ -1,7 +1,7 @@
 // Pieces several pages share: problem boxes, findings tables, pagers, contract links.
 
 import {ApiError} from "./api.js";
-import {badge, dotted, h, table} from "./dom.js";
+import {badge, dotted, h, prose, table} from "./dom.js";
 
 const HINTS = {
   0: "Check that the registry service is running.",
@@ -22,7 +22,7 @@ export function problemBox(error, what = "The request failed") {
   const breaking = Array.isArray(problem.breaking) ? problem.breaking : [];
   return h("div", {class: "problem", role: "alert", "data-status": error.status},
     h("p", {class: "problem-title"}, `${what}: `, h("strong", {}, `${status}${problem.title || "Error"}`)),
-    problem.detail ? h("p", {class: "problem-detail"}, problem.detail) : null,
+    problem.detail ? h("p", {class: "problem-detail"}, prose(problem.detail)) : null,
     problem.from_state ? h("p", {}, `Lifecycle: ${problem.from_state} → ${problem.to_state}`) : null,
     hint ? h("p", {class: "problem-hint"}, hint) : null,
     error.findings.length ? findingsTable(error.findings, "Findings") : null,
@@ -36,9 +36,9 @@ export function findingsTable(findings, caption = "Validation findings") {
     findings.map((finding) => [
       h("code", {class: "finding-code"}, finding.code),
       badge(finding.severity, "severity"),
-      finding.message,
+      h("span", {}, prose(finding.message)),
       finding.subject ? h("code", {}, finding.subject) : "—",
-      finding.hint || "—",
+      finding.hint ? h("span", {}, prose(finding.hint)) : "—",
     ]), {class: "findings"});
 }
 

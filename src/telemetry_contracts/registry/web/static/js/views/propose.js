@@ -10,6 +10,7 @@ const LEVELS = [["", "(default)"], "required", "recommended", "opt_in", "conditi
 const SENSITIVITIES = [["", "(not set)"], "public", "internal", "pii", "secret"];
 
 export function renderPropose(view) {
+  refCount = 0;
   const result = h("section", {id: "propose-result", "aria-label": "Result", tabindex: "-1"});
   const refs = h("div", {class: "refs", id: "attribute-refs"});
   const form = h("form", {id: "propose-form", class: "card", novalidate: true},
@@ -45,7 +46,7 @@ export function renderPropose(view) {
     h("h1", {}, "Propose a metric"),
     h("p", {class: "lead"}, "The registry validates the proposal at once and answers with its findings. " +
       "A reviewer who owns the namespace approves it; an admin publishes it in the next version."),
-    form, result, deprecationForm(result));
+    form, result, deprecationForm());
 }
 
 let refCount = 0;
@@ -91,7 +92,8 @@ function metricOf(form) {
   return metric;
 }
 
-function deprecationForm(result) {
+function deprecationForm() {
+  const result = h("section", {id: "deprecate-result", "aria-label": "Deprecation result", tabindex: "-1"});
   const form = h("form", {id: "deprecate-form", class: "card", novalidate: true},
     h("h2", {}, "Propose a deprecation"),
     h("div", {class: "grid"},
@@ -107,7 +109,7 @@ function deprecationForm(result) {
     change.title = `Deprecate ${change.name}`;
     submit(form, change, result);
   });
-  return form;
+  return [form, result];
 }
 
 async function submit(form, change, result) {
