@@ -349,3 +349,64 @@ def test_the_deprecation_report_lists_who_still_emits(page: Page, registry: Regi
     quiet = [row for name, row in by_name.items() if name != "az.namespace"]
     assert any(row[5] == "nobody" and row[7] == "yes" for row in quiet)
     page.shot("deprecations")
+
+
+def test_a_deprecation_proposal_shows_the_lifecycle_move(page: Page) -> None:
+    page.sign_in("alice")
+    page.open("propose")
+    page.fill("#deprecate-name", "no.such.metric")
+    page.find("#deprecate-form button[type=submit]").click()
+    problem = page.find("#deprecate-result .problem")
+    assert codes(problem) == ["TC103"] and "no.such.metric" in problem.text
+
+    page.fill("#deprecate-name", "cicd.pipeline.run.errors")
+    page.fill("#deprecate-renamed-to", "cicd.system.errors")
+    page.driver.execute_script("arguments[0].value = '2027-06-30'",
+                               page.find("#deprecate-sunset"))
+    page.find("#deprecate-form button[type=submit]").click()
+    created = page.find("#deprecate-result #proposal-created")
+    assert "deprecation cicd.pipeline.run.errors" in created.text
+    assert "active → deprecated" in created.text
+    assert page.find_all("#propose-result .problem") == []
+
+
+AUDIT = """
+const named = (node) => node.textContent.trim() || node.getAttribute("aria-label");
+const controls = [...document.querySelectorAll("input, select, textarea")]
+  .filter((c) => c.type !== "hidden" && !c.labels.length && !c.getAttribute("aria-label"));
+const ids = [...document.querySelectorAll("[id]")].map((node) => node.id);
+return {
+  unlabeled: controls.map((c) => c.outerHTML),
+  unnamed: [...document.querySelectorAll("button, a")].filter((n) => !named(n))
+    .map((n) => n.outerHTML),
+  duplicateIds: ids.filter((id, i) => ids.indexOf(id) !== i),
+  headings: document.querySelectorAll("main h1").length,
+  tablesWithoutHeaders: [...document.querySelectorAll("table")]
+    .filter((t) => !t.querySelector("th")).length,
+  current: [...document.querySelectorAll("nav [aria-current=page]")].map((a) => a.textContent),
+};
+"""
+
+
+@pytest.mark.parametrize(("route", "nav"), [
+    ("metrics", "Metrics"), ("attributes?prefix=http.request.", "Attributes"),
+    ("metrics/http.server.request.duration", "Metrics"),
+    ("attributes/http.request.method", "Attributes"), ("propose", "Propose"),
+    ("proposals", "Proposals"), ("publish", "Publish"), ("deprecations", "Deprecations"),
+])
+def test_every_page_has_labels_one_heading_and_its_nav_marked(page: Page, route: str,
+                                                              nav: str) -> None:
+    page.sign_in("root")
+    page.open(route)
+    WebDriverWait(page.driver, WAIT_SECONDS).until(
+        lambda driver: driver.find_elements(By.CSS_SELECTOR, "main h1")
+        and not driver.find_elements(By.CSS_SELECTOR, "main .loading"))
+    assert page.find_all("main .problem") == []
+    audit = page.driver.execute_script(AUDIT)
+    assert audit == {"unlabeled": [], "unnamed": [], "duplicateIds": [], "headings": 1,
+                     "tablesWithoutHeaders": 0, "current": [nav]}
+    if route.startswith("attributes/"):
+        assert "GET" in page.find("dl.facts").text
+        page.shot("attribute")
+    elif route.startswith("attributes"):
+        page.shot("browse-attributes")
