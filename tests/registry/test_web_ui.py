@@ -359,7 +359,12 @@ def test_a_deprecation_proposal_shows_the_lifecycle_move(page: Page) -> None:
     problem = page.find("#deprecate-result .problem")
     assert codes(problem) == ["TC103"] and "no.such.metric" in problem.text
 
-    page.fill("#deprecate-name", "cicd.pipeline.run.errors")
+    # From the metric's own page: the form comes filled in with its name.
+    page.open("metrics/cicd.pipeline.run.errors")
+    page.find("main a[href='#/propose?deprecate=cicd.pipeline.run.errors']").click()
+    page.wait_text("h1", "Propose a metric")
+    assert page.find("#deprecate-name").get_attribute("value") == "cicd.pipeline.run.errors"
+    assert page.driver.switch_to.active_element.get_attribute("id") == "deprecate-renamed-to"
     page.fill("#deprecate-renamed-to", "cicd.system.errors")
     page.driver.execute_script("arguments[0].value = '2027-06-30'",
                                page.find("#deprecate-sunset"))

@@ -11,7 +11,7 @@ import {renderPublish} from "./views/publish.js";
 const ROUTES = {
   metrics: (view, params, name) => name ? renderContract(view, "metric", name) : renderList(view, "metric", params),
   attributes: (view, params, key) => key ? renderContract(view, "attribute", key) : renderList(view, "attribute", params),
-  propose: (view) => renderPropose(view),
+  propose: (view, params) => renderPropose(view, params),
   proposals: (view, params) => renderProposals(view, params),
   publish: (view) => renderPublish(view),
   deprecations: (view, params) => renderDeprecations(view, params),
@@ -48,7 +48,7 @@ async function route() {
   const heading = target.querySelector("h1");
   document.title = heading ? `${heading.textContent} · Telemetry contracts` : "Telemetry contracts";
   announce(document.title);
-  view.focus({preventScroll: true});
+  if (!view.contains(document.activeElement)) view.focus({preventScroll: true});
 }
 
 function showTokenState() {

@@ -94,7 +94,9 @@ export async function renderContract(view, kind, name) {
       ["Sunset", governance.sunset || "—"],
       ["Origin", contract.origin || "this registry"],
     ]),
-    kind === "metric" ? metricAttributes(contract) : null);
+    kind === "metric" ? metricAttributes(contract) : null,
+    contract.deprecated ? null : h("p", {class: "actions"},
+      h("a", {class: "button secondary", href: `#/propose?deprecate=${encodeURIComponent(name)}`}, `Propose deprecating ${name}`)));
 }
 
 function members(attribute) {

@@ -9,7 +9,7 @@ const STABILITIES = ["development", "alpha", "beta", "release_candidate", "stabl
 const LEVELS = [["", "(default)"], "required", "recommended", "opt_in", "conditionally_required"];
 const SENSITIVITIES = [["", "(not set)"], "public", "internal", "pii", "secret"];
 
-export function renderPropose(view) {
+export function renderPropose(view, params = new URLSearchParams()) {
   refCount = 0;
   const result = h("section", {id: "propose-result", "aria-label": "Result", tabindex: "-1"});
   const refs = h("div", {class: "refs", id: "attribute-refs"});
@@ -46,7 +46,11 @@ export function renderPropose(view) {
     h("h1", {}, "Propose a metric"),
     h("p", {class: "lead"}, "The registry validates the proposal at once and answers with its findings. " +
       "A reviewer who owns the namespace approves it; an admin publishes it in the next version."),
-    form, result, deprecationForm());
+    form, result, deprecationForm(params.get("deprecate")));
+  if (params.get("deprecate")) {
+    view.querySelector("#deprecate-form").scrollIntoView();
+    view.querySelector("#deprecate-renamed-to").focus();
+  }
 }
 
 let refCount = 0;
@@ -92,12 +96,12 @@ function metricOf(form) {
   return metric;
 }
 
-function deprecationForm() {
+function deprecationForm(name) {
   const result = h("section", {id: "deprecate-result", "aria-label": "Deprecation result", tabindex: "-1"});
   const form = h("form", {id: "deprecate-form", class: "card", novalidate: true},
     h("h2", {}, "Propose a deprecation"),
     h("div", {class: "grid"},
-      field("Metric or attribute", h("input", {name: "name", id: "deprecate-name", required: true, spellcheck: "false"})),
+      field("Metric or attribute", h("input", {name: "name", id: "deprecate-name", required: true, spellcheck: "false", value: name || ""})),
       field("Replaced by", h("input", {name: "renamed_to", id: "deprecate-renamed-to", spellcheck: "false"}), "Leave empty when it is obsolete."),
       field("Sunset", h("input", {name: "sunset", id: "deprecate-sunset", type: "date"}))),
     field("Note", h("input", {name: "note", id: "deprecate-note"})),
