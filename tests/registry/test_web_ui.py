@@ -202,7 +202,7 @@ def propose_metric(page: Page, name: str, refs: list[str], *, owner: str = "",
     page.find("#propose-form button[type=submit]").click()
     WebDriverWait(page.driver, WAIT_SECONDS).until(
         lambda driver: driver.find_elements(By.CSS_SELECTOR, "#propose-result .problem, "
-                                                             "#proposal-created"))
+                                                             ".proposal-created"))
     return page.find("#propose-result")
 
 
@@ -255,7 +255,7 @@ def test_propose_approve_publish_and_browse(page: Page, registry: Registry) -> N
     page.sign_in("alice")
     result = propose_metric(page, "payments.checkout.duration", ["error.type"],
                             owner="team-payments", title=hostile)
-    created = result.find_element(By.CSS_SELECTOR, "#proposal-created")
+    created = result.find_element(By.CSS_SELECTOR, ".proposal-created")
     proposal_id = int(created.get_attribute("data-proposal-id") or 0)
     assert f"Proposal #{proposal_id} created" in created.text
     assert "open" in created.text and "proposed → active" in created.text
@@ -362,17 +362,35 @@ def test_a_deprecation_proposal_shows_the_lifecycle_move(page: Page) -> None:
     # From the metric's own page: the form comes filled in with its name.
     page.open("metrics/cicd.pipeline.run.errors")
     page.find("main a[href='#/propose?deprecate=cicd.pipeline.run.errors']").click()
-    page.wait_text("h1", "Propose a metric")
+    page.wait_text("h1", "Propose a contract")
     assert page.find("#deprecate-name").get_attribute("value") == "cicd.pipeline.run.errors"
     assert page.driver.switch_to.active_element.get_attribute("id") == "deprecate-renamed-to"
     page.fill("#deprecate-renamed-to", "cicd.system.errors")
     page.driver.execute_script("arguments[0].value = '2027-06-30'",
                                page.find("#deprecate-sunset"))
     page.find("#deprecate-form button[type=submit]").click()
-    created = page.find("#deprecate-result #proposal-created")
+    created = page.find("#deprecate-result .proposal-created")
     assert "deprecation cicd.pipeline.run.errors" in created.text
     assert "active → deprecated" in created.text
     assert page.find_all("#propose-result .problem") == []
+
+
+def test_an_attribute_proposal_from_the_form(page: Page, registry: Registry) -> None:
+    page.sign_in("alice")
+    page.open("propose")
+    page.fill("#attr-key", "payments.method")
+    page.choose("#attr-type", "enum")
+    page.fill("#attr-members", "card\nwallet\n")
+    page.fill("#attr-brief", "How the customer pays.")
+    page.choose("#attr-sensitivity", "internal")
+    page.find("#attribute-form button[type=submit]").click()
+    created = page.find("#attribute-result .proposal-created")
+    assert "attribute payments.method" in created.text
+    proposal_id = created.get_attribute("data-proposal-id")
+    stored = registry.call("alice", "GET", f"/v1/proposals/{proposal_id}").json()
+    assert stored["change"]["attribute"]["type"] == {"members": [
+        {"id": "card", "value": "card"}, {"id": "wallet", "value": "wallet"}]}
+    assert stored["change"]["attribute"]["annotations"] == {"sensitivity": "internal"}
 
 
 AUDIT = """

@@ -1,4 +1,4 @@
-// Propose a metric (or a deprecation) and see the validation findings the API answers.
+// Propose a metric, an attribute or a deprecation and see the validation findings the API answers.
 
 import {api} from "../api.js";
 import {announce, field, h, replace, select} from "../dom.js";
@@ -8,6 +8,7 @@ const INSTRUMENTS = ["counter", "updowncounter", "histogram", "gauge"];
 const STABILITIES = ["development", "alpha", "beta", "release_candidate", "stable"];
 const LEVELS = [["", "(default)"], "required", "recommended", "opt_in", "conditionally_required"];
 const SENSITIVITIES = [["", "(not set)"], "public", "internal", "pii", "secret"];
+const TYPES = ["string", "int", "double", "boolean", "string[]", "int[]", "double[]", "boolean[]", "enum"];
 
 export function renderPropose(view, params = new URLSearchParams()) {
   refCount = 0;
@@ -28,13 +29,7 @@ export function renderPropose(view, params = new URLSearchParams()) {
       h("p", {class: "help"}, "Keys of attributes the registry already has (for example error.type)."),
       refs,
       h("button", {type: "button", class: "secondary", onclick: () => refs.append(refRow())}, "Add attribute")),
-    h("fieldset", {},
-      h("legend", {}, "Governance"),
-      h("div", {class: "grid"},
-        field("Owner", h("input", {name: "owner", placeholder: "team-payments"})),
-        field("Sensitivity", select("sensitivity", SENSITIVITIES)),
-        field("Cardinality limit", h("input", {name: "cardinality_limit", type: "number", min: "1", step: "1"})),
-        field("Sunset", h("input", {name: "sunset", type: "date"})))),
+    governance("field"),
     field("Proposal title", h("input", {name: "title", placeholder: "Add payments.checkout.duration"})),
     h("div", {class: "actions"}, h("button", {type: "submit"}, "Propose metric")));
   refs.append(refRow());
@@ -43,10 +38,10 @@ export function renderPropose(view, params = new URLSearchParams()) {
     submit(form, {kind: "metric", title: value(form, "title"), metric: metricOf(form)}, result);
   });
   replace(view,
-    h("h1", {}, "Propose a metric"),
+    h("h1", {}, "Propose a contract"),
     h("p", {class: "lead"}, "The registry validates the proposal at once and answers with its findings. " +
       "A reviewer who owns the namespace approves it; an admin publishes it in the next version."),
-    form, result, deprecationForm(params.get("deprecate")));
+    form, result, attributeForm(), deprecationForm(params.get("deprecate")));
   if (params.get("deprecate")) {
     view.querySelector("#deprecate-form").scrollIntoView();
     view.querySelector("#deprecate-renamed-to").focus();
@@ -88,12 +83,65 @@ function metricOf(form) {
     attributes.push(ref);
   }
   metric.attributes = attributes;
+  const annotations = annotationsOf(form);
+  if (annotations) metric.annotations = annotations;
+  return metric;
+}
+
+/** The governance annotations a contract carries: owner, sensitivity, cardinality, sunset. */
+function governance(prefix) {
+  const input = (name, attributes = {}) => h("input", {name, id: `${prefix}-${name}`, ...attributes});
+  const sensitivity = select("sensitivity", SENSITIVITIES);
+  sensitivity.id = `${prefix}-sensitivity`;
+  return h("fieldset", {},
+    h("legend", {}, "Governance"),
+    h("div", {class: "grid"},
+      field("Owner", input("owner", {placeholder: "team-payments"})),
+      field("Sensitivity", sensitivity),
+      field("Cardinality limit", input("cardinality_limit", {type: "number", min: "1", step: "1"})),
+      field("Sunset", input("sunset", {type: "date"}))));
+}
+
+function annotationsOf(form) {
   const annotations = {};
   for (const name of ["owner", "sensitivity", "sunset"]) if (value(form, name)) annotations[name] = value(form, name);
   const limit = value(form, "cardinality_limit");
   if (limit) annotations.cardinality_limit = Number(limit);
-  if (Object.keys(annotations).length) metric.annotations = annotations;
-  return metric;
+  return Object.keys(annotations).length ? annotations : null;
+}
+
+function attributeForm() {
+  const result = h("section", {id: "attribute-result", "aria-label": "Attribute result", tabindex: "-1"});
+  const type = select("type", TYPES, "string");
+  type.id = "attr-type";
+  const stability = select("stability", STABILITIES, "development");
+  stability.id = "attr-stability";
+  const form = h("form", {id: "attribute-form", class: "card", novalidate: true},
+    h("h2", {}, "Propose an attribute"),
+    h("p", {class: "help"}, "A metric can only reference attributes the registry has: propose a new one here first."),
+    h("div", {class: "grid"},
+      field("Key", h("input", {name: "key", id: "attr-key", required: true, spellcheck: "false", placeholder: "payments.method"})),
+      field("Type", type),
+      field("Stability", stability)),
+    field("Enum values", h("textarea", {name: "members", id: "attr-members", rows: 2, spellcheck: "false"}),
+      "For the enum type: one value per line."),
+    field("Brief", h("input", {name: "brief", id: "attr-brief"})),
+    field("Note", h("textarea", {name: "note", id: "attr-note", rows: 2})),
+    governance("attr"),
+    h("div", {class: "actions"}, h("button", {type: "submit"}, "Propose attribute")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const attribute = {key: value(form, "key"), type: value(form, "type")};
+    if (attribute.type === "enum") {
+      const values = value(form, "members").split("\n").map((line) => line.trim()).filter(Boolean);
+      attribute.type = {members: values.map((member) => ({id: member.replace(/[^A-Za-z0-9_.]/g, "_"), value: member}))};
+    }
+    for (const name of ["brief", "note", "stability"]) if (value(form, name)) attribute[name] = value(form, name);
+    const annotations = annotationsOf(form);
+    if (annotations) attribute.annotations = annotations;
+    submit(form, {kind: "attribute", title: `Add ${attribute.key}`, attribute}, result);
+  });
+  return [form, result];
 }
 
 function deprecationForm(name) {
@@ -134,7 +182,7 @@ async function submit(form, change, result) {
 }
 
 function created(proposal) {
-  return h("div", {class: "success", id: "proposal-created", "data-proposal-id": proposal.id},
+  return h("div", {class: "success proposal-created", "data-proposal-id": proposal.id},
     h("h2", {}, `Proposal #${proposal.id} created`),
     h("p", {}, `${proposal.kind} `, h("code", {}, proposal.subject),
     ` · status ${proposal.status} · based on version ${proposal.base_version}`,
