@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,46 +53,70 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[PostgresServer]:
-    """Start a throw-away PostgreSQL 15 server for the session; remove it afterwards."""
+def missing_binaries() -> str | None:
+    """Why a PostgreSQL server cannot be started here, or None."""
     if not (PG_BIN / "initdb").exists():
-        _unavailable(f"PostgreSQL binaries not found in {PG_BIN}")
+        return f"PostgreSQL binaries not found in {PG_BIN}"
     if os.geteuid() == 0 and shutil.which("runuser") is None:
-        _unavailable("runuser is needed to start PostgreSQL as the postgres user")
+        return "runuser is needed to start PostgreSQL as the postgres user"
+    return None
+
+
+def start_postgres() -> PostgresServer:
+    """initdb a data directory in a fresh temporary directory and start a server on loopback."""
     root = Path(tempfile.mkdtemp(prefix="tc-postgres-"))
     data = root / "data"
     if os.geteuid() == 0:
         shutil.chown(root, "postgres", "postgres")
     root.chmod(0o700)
     port = _free_port()
-    run = {"check": True, "capture_output": True, "timeout": 120}
+    run: dict[str, Any] = {"check": True, "capture_output": True, "timeout": 120}
     subprocess.run(_as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust",
                                 "-U", "postgres", "--no-sync", "-E", "UTF8"), **run)
     options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
                f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
     subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
                                 "-l", str(root / "server.log"), "-w", "-t", "60", "start"), **run)
+    return PostgresServer("127.0.0.1", port, data)
+
+
+def stop_postgres(server: PostgresServer) -> None:
+    """Stop the server and remove its directory."""
+    subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(server.data_dir), "-m",
+                                "immediate", "-w", "stop"), check=False, capture_output=True,
+                   timeout=60)
+    shutil.rmtree(server.data_dir.parent, ignore_errors=True)
+
+
+def create_database(server: PostgresServer, name: str) -> str:
+    """Create an empty database; its SQLAlchemy URL."""
+    import psycopg
+
+    with psycopg.connect(host=server.host, port=server.port, user="postgres", dbname="postgres",
+                         autocommit=True) as connection:
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return server.url(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Start a throw-away PostgreSQL 15 server for the session; remove it afterwards."""
+    reason = missing_binaries()
+    if reason is not None:
+        _unavailable(reason)
+    server = start_postgres()
     try:
-        yield PostgresServer("127.0.0.1", port, data)
+        yield server
     finally:
-        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate",
-                                    "-w", "stop"), check=False, capture_output=True, timeout=60)
-        shutil.rmtree(root, ignore_errors=True)
+        stop_postgres(server)
 
 
 @pytest.fixture(scope="session")
 def postgres_database(postgres_server: PostgresServer) -> Callable[[], str]:
     """Make a fresh, empty database on the session's server; returns its SQLAlchemy URL."""
-    import psycopg
-
     counter = itertools.count()
 
     def create() -> str:
-        name = f"registry_{os.getpid()}_{next(counter)}"
-        with psycopg.connect(host=postgres_server.host, port=postgres_server.port,
-                             user="postgres", dbname="postgres", autocommit=True) as connection:
-            connection.execute(f'CREATE DATABASE "{name}"')
-        return postgres_server.url(name)
+        return create_database(postgres_server, f"registry_{os.getpid()}_{next(counter)}")
 
     return create

@@ -18,7 +18,7 @@ from telemetry_contracts.registry.service.models import (
 )
 from telemetry_contracts.schemas.usage import UsageReport
 
-router = APIRouter(prefix="/v1", responses=problem_responses(401, 403, 404, 413, 422))
+router = APIRouter(prefix="/v1", responses=problem_responses(400, 401, 403, 404, 409, 413, 422))
 
 
 @router.post("/usage", response_model=UsageAccepted, status_code=202, tags=["usage"])
@@ -51,7 +51,7 @@ def list_tokens(service: Service, _: Admin, limit: Limit = 100, cursor: Cursor =
 def revoke_token(service: Service, caller: Admin,
                  token_id: Annotated[int, Path(ge=1, le=2**31 - 1)]) -> Response:
     """Revoke a token."""
-    service.revoke_token(token_id, caller.name)
+    service.revoke_token(token_id, caller)
     return Response(status_code=204)
 
 

@@ -14,7 +14,7 @@ from telemetry_contracts.schemas.model import Attribute, Metric, Stability
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 router = APIRouter(prefix="/v1", tags=["contracts"],
-                   responses=problem_responses(401, 403, 404, 413, 422))
+                   responses=problem_responses(400, 401, 403, 404, 413, 422))
 Number = Annotated[str, Path(pattern=r"^\d+\.\d+\.\d+$", max_length=32)]
 Prefix = Annotated[str | None, Query(max_length=255, description="Only names starting with it.")]
 
@@ -90,7 +90,7 @@ async def get_snapshot(
     """The latest published snapshot; answers 304 when ``If-None-Match`` names its hash."""
     service = request.app.state.service
     authorization = request.headers.get("authorization")
-    if authorization or not service.settings.open_reads:
+    if service.authenticator.from_memory(authorization, "viewer") is None:
         await run_in_threadpool(service.authenticate, authorization, "viewer")
     latest = service.versions.cached_latest()
     if latest is None:

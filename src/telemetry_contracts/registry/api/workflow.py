@@ -29,7 +29,7 @@ from telemetry_contracts.registry.service.models import (
 )
 
 router = APIRouter(prefix="/v1", tags=["workflow"],
-                   responses=problem_responses(401, 403, 404, 409, 412, 413, 422))
+                   responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))
 ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -13,7 +14,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.audit import record
-from telemetry_contracts.registry.service.errors import Forbidden, NotFound, Unauthenticated
+from telemetry_contracts.registry.service.errors import (
+    Conflict,
+    Forbidden,
+    NotFound,
+    Unauthenticated,
+)
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.tables import Token
 
@@ -30,6 +36,7 @@ class Principal:
     name: str
     role: Role
     namespaces: tuple[str, ...] = ()
+    token_id: int | None = None
 
     def at_least(self, role: Role) -> bool:
         """True when this principal's role is ``role`` or above."""
@@ -75,8 +82,10 @@ def create_token(database: Database, *, role: Role, name: str, namespaces: list[
     return database.write(work), secret
 
 
-def revoke_token(database: Database, token_id: int, actor: str) -> None:
-    """Revoke a token; it stops working at once."""
+def revoke_token(database: Database, token_id: int, actor: Principal) -> None:
+    """Revoke a token; it stops working at once. A token cannot revoke itself."""
+    if token_id == actor.token_id:
+        raise Conflict("a token cannot revoke itself; use another admin token")
 
     def work(session: Session) -> None:
         row = session.get(Token, token_id, with_for_update=True)
@@ -84,32 +93,68 @@ def revoke_token(database: Database, token_id: int, actor: str) -> None:
             raise NotFound(f"no token {token_id}")
         if row.revoked_at is None:
             row.revoked_at = dt.datetime.now(dt.UTC)
-            record(session, actor, "token.revoke", f"token:{token_id}", {"name": row.name})
+            record(session, actor.name, "token.revoke", f"token:{token_id}", {"name": row.name})
 
     database.write(work)
 
 
-def authenticate(database: Database, authorization: str | None, *, open_reads: bool,
-                 needed: Role) -> Principal:
-    """The principal of an ``Authorization: Bearer`` header, checked against ``needed``.
+class Authenticator:
+    """Checks bearer tokens; remembers valid ones for ``ttl`` seconds to spare the database.
 
-    Without a header, reads are allowed when ``open_reads``; writes never are.
+    A revocation through this process takes effect at once; through another replica, within
+    ``ttl``.
     """
-    if not authorization:
-        if open_reads and needed == "viewer":
-            return ANONYMOUS
-        raise Unauthenticated("a bearer token is required")
-    scheme, _, secret = authorization.partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthenticated("the Authorization header must be `Bearer <token>`")
-    with database.read() as session:
-        row = session.scalars(
-            select(Token).where(Token.token_hash == hash_token(secret.strip()))
-        ).first()
-    if row is None or row.revoked_at is not None:
-        raise Unauthenticated("unknown or revoked token")
-    principal = Principal(name=row.name, role=row.role,  # type: ignore[arg-type]
-                          namespaces=tuple(json.loads(row.namespaces)))
+
+    def __init__(self, database: Database, *, open_reads: bool, ttl: float = 5.0) -> None:
+        self.database = database
+        self.open_reads = open_reads
+        self.ttl = ttl
+        self._known: dict[str, tuple[float, Principal]] = {}
+
+    def authenticate(self, authorization: str | None, needed: Role) -> Principal:
+        """The principal of an ``Authorization: Bearer`` header, checked against ``needed``.
+
+        Without a header, reads are allowed when ``open_reads``; writes never are.
+        """
+        principal = self.from_memory(authorization, needed)
+        if principal is not None:
+            return principal
+        token_hash = self._token_hash(authorization)
+        with self.database.read() as session:
+            row = session.scalars(select(Token).where(Token.token_hash == token_hash)).first()
+        if row is None or row.revoked_at is not None:
+            raise Unauthenticated("unknown or revoked token")
+        principal = Principal(name=row.name, role=row.role,  # type: ignore[arg-type]
+                              namespaces=tuple(json.loads(row.namespaces)), token_id=row.id)
+        if len(self._known) > 10_000:
+            self._known.clear()
+        self._known[token_hash] = (time.monotonic() + self.ttl, principal)
+        return _checked(principal, needed)
+
+    def from_memory(self, authorization: str | None, needed: Role) -> Principal | None:
+        """The principal without touching the database, or None when that is needed."""
+        if not authorization:
+            if self.open_reads and needed == "viewer":
+                return ANONYMOUS
+            raise Unauthenticated("a bearer token is required")
+        known = self._known.get(self._token_hash(authorization))
+        if known is None or known[0] < time.monotonic():
+            return None
+        return _checked(known[1], needed)
+
+    def forget(self) -> None:
+        """Drop every remembered token (after a revocation)."""
+        self._known.clear()
+
+    @staticmethod
+    def _token_hash(authorization: str | None) -> str:
+        scheme, _, secret = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not secret.strip():
+            raise Unauthenticated("the Authorization header must be `Bearer <token>`")
+        return hash_token(secret.strip())
+
+
+def _checked(principal: Principal, needed: Role) -> Principal:
     if not principal.at_least(needed):
         raise Forbidden(f"this needs the {needed} role; the token has {principal.role}")
     return principal

@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from telemetry_contracts.registry.resolver import Resolver, parse_document
 from telemetry_contracts.registry.yaml_source import parse_yaml
@@ -149,6 +149,11 @@ def _resolve(snapshot: Snapshot, body: AttributeChange | MetricChange) -> Snapsh
         finding = error.finding
         raise ProposalInvalid([finding.model_copy(update={
             "location": Location(file="proposal"), "subject": subject_of(body)})]) from None
+    except ValidationError as error:
+        details = error.errors()[0]
+        where = ".".join(str(part) for part in details["loc"])
+        raise _invalid(subject_of(body), f"`{where}`: {details['msg']}".replace("``: ", "")
+                       ) from None
     return resolved.model_copy(update={"attributes": tuple(
         a.model_copy(update={"source": None}) for a in resolved.attributes if a.origin is None),
         "metrics": tuple(m.model_copy(update={"source": None}) for m in resolved.metrics

@@ -7,9 +7,9 @@ import datetime as dt
 from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.registry.service import queries, usage
 from telemetry_contracts.registry.service.auth import (
+    Authenticator,
     Principal,
     Role,
-    authenticate,
     create_token,
     revoke_token,
 )
@@ -50,6 +50,7 @@ class RegistryService:
         self.versions.seed(lambda: seed if seed is not None else baseline_snapshot())
         self.proposals = Proposals(self.versions, settings.required_approvals)
         self.publisher = Publisher(self.versions, settings.compatibility)
+        self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)
 
     def close(self) -> None:
         """Release the database connections."""
@@ -58,8 +59,7 @@ class RegistryService:
     # -- auth ----------------------------------------------------------------------------
     def authenticate(self, authorization: str | None, needed: Role) -> Principal:
         """The caller, if its token has at least the ``needed`` role."""
-        return authenticate(self.database, authorization, open_reads=self.settings.open_reads,
-                            needed=needed)
+        return self.authenticator.authenticate(authorization, needed)
 
     def create_token(self, body: TokenIn, actor: str) -> TokenOut:
         """A new token; the answer is the only place its secret appears."""
@@ -70,8 +70,9 @@ class RegistryService:
             assert row is not None
             return queries.token_out(row, secret)
 
-    def revoke_token(self, token_id: int, actor: str) -> None:
+    def revoke_token(self, token_id: int, actor: Principal) -> None:
         revoke_token(self.database, token_id, actor)
+        self.authenticator.forget()
 
     def tokens(self, limit: int, cursor: str | None) -> Page[TokenOut]:
         with self.database.read() as session:

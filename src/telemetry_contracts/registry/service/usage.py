@@ -31,12 +31,16 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
+MAX_COUNT = 2**62
+"""Counters saturate here instead of overflowing the 64-bit column."""
+
+
 def ingest(versions: VersionStore, report: UsageReport) -> UsageAccepted:
     """Add a report's counts to the per-service totals (one upsert per name, action and rule)."""
     totals: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
     for count in report.counts:
         key = (count.signal, count.name, count.metric or "", count.action, count.rule or "")
-        totals[key] += count.count
+        totals[key] = min(totals[key] + count.count, MAX_COUNT)
     if not totals:
         return UsageAccepted(service=report.service, counts=0)
     seen = as_utc(report.window_end)
@@ -46,16 +50,15 @@ def ingest(versions: VersionStore, report: UsageReport) -> UsageAccepted:
             for (signal, name, metric, action, rule), count in sorted(totals.items())]
 
     def work(session: Session) -> None:
-        dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite  # type: ignore[union-attr]
-        insert = dialect.insert(UsageRow)
-        excluded = insert.excluded
+        on_postgres = session.get_bind().dialect.name == "postgresql"
+        insert = (postgresql if on_postgres else sqlite).insert(UsageRow)
+        new = insert.excluded
+        least, greatest = (func.least, func.greatest) if on_postgres else (func.min, func.max)
         session.execute(insert.on_conflict_do_update(
             index_elements=["service", "signal", "name", "metric", "action", "rule"],
-            set_={"count": UsageRow.count + excluded.count,
-                  "last_seen": func.max(UsageRow.last_seen, excluded.last_seen)
-                  if dialect is sqlite else func.greatest(UsageRow.last_seen, excluded.last_seen),
-                  "first_seen": func.min(UsageRow.first_seen, excluded.first_seen)
-                  if dialect is sqlite else func.least(UsageRow.first_seen, excluded.first_seen)},
+            set_={"count": least(UsageRow.count, MAX_COUNT - new.count) + new.count,
+                  "last_seen": greatest(UsageRow.last_seen, new.last_seen),
+                  "first_seen": least(UsageRow.first_seen, new.first_seen)},
         ), rows)
 
     versions.database.write(work)

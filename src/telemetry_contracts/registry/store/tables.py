@@ -17,7 +17,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -25,6 +27,25 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect
+                           ) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("datetimes stored in the registry must be timezone-aware")
+        return value.astimezone(dt.UTC) if value is not None else None
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Dialect
+                             ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
 class Base(DeclarativeBase):
@@ -58,7 +79,7 @@ class Version(Base):
     metrics: Mapped[int] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(Text, default="")
     published_by: Mapped[str] = mapped_column(String(255))
-    published_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    published_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class Head(Base):
@@ -90,8 +111,8 @@ class Proposal(Base):
     findings: Mapped[str] = mapped_column(Text, default="[]")
     base_version: Mapped[str] = mapped_column(String(32))
     published_version: Mapped[str | None] = mapped_column(String(32), nullable=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class Review(Base):
@@ -104,7 +125,7 @@ class Review(Base):
     reviewer: Mapped[str] = mapped_column(String(255))
     decision: Mapped[str] = mapped_column(String(24))
     comment: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 class Token(Base):
@@ -116,8 +137,8 @@ class Token(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     namespaces: Mapped[str] = mapped_column(Text, default="[]")
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class UsageRow(Base):
@@ -131,8 +152,8 @@ class UsageRow(Base):
     action: Mapped[str] = mapped_column(String(16), primary_key=True)
     rule: Mapped[str] = mapped_column(String(16), primary_key=True)
     count: Mapped[int] = mapped_column(BigInteger)
-    first_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
-    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    first_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime())
 
 
 Index("ix_usage_counts_name", UsageRow.name)
@@ -143,7 +164,7 @@ class AuditEntry(Base):
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     actor: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str] = mapped_column(String(255))
