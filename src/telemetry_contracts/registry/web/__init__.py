@@ -28,6 +28,9 @@ class UiFiles(StaticFiles):
     async def get_response(self, path: str, scope: Scope) -> Response:
         response = await super().get_response(path, scope)
         response.headers.update(SECURITY_HEADERS)
+        if path.endswith(".js"):
+            # Module scripts load only with a JavaScript type, whatever the host's mime table says.
+            response.headers["Content-Type"] = "text/javascript; charset=utf-8"
         return response
 
 
