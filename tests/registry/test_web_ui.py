@@ -25,7 +25,7 @@ CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--no-first-run", "--window-size=1280,1000")
-WAIT_SECONDS = 15
+WAIT_SECONDS = 30
 
 try:
     from selenium import webdriver
@@ -177,9 +177,15 @@ class Page:
 
 
 @pytest.fixture
-def page(browser: WebDriver, registry: Registry, screenshots: Path) -> Iterator[Page]:
+def page(browser: WebDriver, registry: Registry, screenshots: Path,
+         request: pytest.FixtureRequest) -> Iterator[Page]:
     ui = Page(browser, registry, screenshots)
+    failed_before = request.session.testsfailed
     yield ui
+    if request.session.testsfailed > failed_before:
+        shot = ui.shot(f"failed-{request.node.name}")
+        text = browser.find_element(By.TAG_NAME, "body").text
+        print(f"\nscreenshot of the failure: {shot}\npage text:\n{text}")
     assert ui.errors() == []
 
 
