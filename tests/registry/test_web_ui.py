@@ -245,6 +245,23 @@ def test_without_a_token_the_page_says_how_to_get_in(page: Page) -> None:
     assert "API token" in problem.text
 
 
+def test_a_page_that_finishes_loading_leaves_the_token_field_focused(page: Page) -> None:
+    page.sign_in("alice")
+    page.driver.execute_cdp_cmd("Network.enable", {})
+    slow = {"offline": False, "latency": 700, "downloadThroughput": -1, "uploadThroughput": -1}
+    page.driver.execute_cdp_cmd("Network.emulateNetworkConditions", slow)
+    try:
+        page.driver.refresh()
+        box = page.find("#token-input")
+        box.clear()
+        box.send_keys(page.registry.tokens["bob"])
+        page.find("#metric-table")
+    finally:
+        page.driver.execute_cdp_cmd("Network.emulateNetworkConditions", {**slow, "latency": 0})
+    assert page.driver.switch_to.active_element.get_attribute("id") == "token-input"
+    assert box.get_attribute("value") == page.registry.tokens["bob"]
+
+
 def test_an_invalid_metric_shows_its_findings(page: Page) -> None:
     page.sign_in("alice")
     result = propose_metric(page, "payments.checkout.time", ["payments.method"])

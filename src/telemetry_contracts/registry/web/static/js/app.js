@@ -48,7 +48,11 @@ async function route() {
   const heading = target.querySelector("h1");
   document.title = heading ? `${heading.textContent} · Telemetry contracts` : "Telemetry contracts";
   announce(document.title);
-  if (!view.contains(document.activeElement)) view.focus({preventScroll: true});
+  // Move focus to the new page (for screen readers), unless the reader is busy elsewhere:
+  // typing in the token field, or in a control the page itself focused.
+  const active = document.activeElement;
+  const busy = view.contains(active) || (active && active.closest("#token-form"));
+  if (!busy) view.focus({preventScroll: true});
 }
 
 function showTokenState() {
