@@ -236,6 +236,17 @@ def test_ui_is_served_with_a_strict_content_security_policy(registry: Registry) 
     assert "javascript" in script.headers["content-type"]
 
 
+def test_no_script_turns_text_into_markup() -> None:
+    static = Path(__file__).resolve().parents[2] / "src/telemetry_contracts/registry/web/static"
+    scripts = sorted(static.rglob("*.js"))
+    assert len(scripts) >= 5
+    sinks = ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(",
+             "new Function")
+    offending = [(script.name, sink) for script in scripts for sink in sinks
+                 if sink in script.read_text()]
+    assert offending == []
+
+
 def test_without_a_token_the_page_says_how_to_get_in(page: Page) -> None:
     page.sign_in(None)
     page.open("deprecations")
