@@ -11,6 +11,7 @@ PROBLEM = "application/problem+json"
 
 
 def _metric(name: str, attributes: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A proposal of one histogram in seconds."""
     return {"change": {"kind": "metric", "title": f"add {name}", "metric": {
         "name": name, "instrument": "histogram", "unit": "s", "brief": "Checkout time.",
         "stability": "development", "attributes": attributes,
@@ -53,7 +54,15 @@ def test_propose_review_publish_deprecate_and_report(harness: Harness) -> None:
     assert "payments.method" in problem["findings"][0]["message"]
     assert problem["findings"][0]["subject"] == "payments.checkout.time"
 
-    # Fixed: reference an attribute the registry has.
+    # A name and unit that break the naming and unit rules: refused with the rules' findings.
+    badly_named = _metric("payments.checkoutTime", [{"ref": "error.type"}])
+    badly_named["change"]["metric"]["unit"] = "seconds"
+    refused = client.post("/v1/proposals", headers=harness.auth("alice"), json=badly_named)
+    assert refused.status_code == 422 and refused.headers["content-type"] == PROBLEM
+    codes = {(f["code"], f["severity"]) for f in refused.json()["findings"]}
+    assert ("TC201", "error") in codes and ("TC302", "warning") in codes
+
+    # Fixed: a lower-case dotted name, a UCUM unit, an attribute the registry has.
     created = client.post("/v1/proposals", headers=harness.auth("alice"),
                           json=_metric("payments.checkout.time",
                                        [{"ref": "error.type", "requirement_level": "recommended"}]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import func, select
@@ -151,3 +152,17 @@ def test_pagination_walks_every_item_once(harness: Harness) -> None:
                               limit=1000, cursor=None)
     assert http.items and all(a.key.startswith("http.") and a.stability == "stable"
                               for a in http.items)
+
+
+def test_concurrent_reviews_without_if_match_all_count(make_harness: Callable[..., Harness]
+                                                       ) -> None:
+    service = make_harness(required_approvals=8).service
+    proposal = service.propose(AUTHOR, _attribute("shop.cart.id"))
+    reviewers = [Principal(f"owner{i}", "reviewer", ("shop",)) for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        reviews = list(pool.map(lambda r: service.review(r, proposal.id, APPROVE, None),
+                                reviewers))
+    assert len({review.reviewer for review in reviews}) == 8
+    final = service.proposal(proposal.id)
+    assert final.status == "approved" and final.approvals == 8
+    assert final.revision == 1 + 8, "every review is one revision; none was lost"

@@ -229,11 +229,14 @@ def test_diff_round_trips_through_json() -> None:
         ("Replaced by `server.address.", "server.address"),
         ("Replaced by `user.id` attribute.", "user.id"),
         ("Deprecated, use `a.b` instead.", "a.b"),
-        ("Replaced by `a.b` on consumer spans. No replacement for producer spans.", None),
+        # One named replacement, qualified: the official schema files record it as a rename.
+        ("Replaced by `a.b` on consumer spans. No replacement for producer spans.", "a.b"),
+        ("Replaced by `a.b` on client spans and `a.c` on server spans.", None),
         ("Replaced by `a.b` and `a.c`.", None),
+        ("Replaced by one of `a.b` or `a.c`.", None),
     ],
 )
-def test_legacy_deprecation_strings_name_a_rename_only_when_unconditional(
+def test_legacy_deprecation_strings_name_a_rename_only_when_single(
     legacy: str, target: str | None
 ) -> None:
     assert Deprecation.parse(legacy).renamed_to == target

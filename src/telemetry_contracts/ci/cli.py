@@ -234,63 +234,6 @@ def export_command(
     typer.echo(f"{output}: {to.value} written", err=True)
 
 
-@app.command()
-def serve(
-    database: DatabaseOption = None,
-    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
-    open_reads: Annotated[
-        bool | None,
-        typer.Option("--open-reads/--no-open-reads", help="Let anonymous callers read."),
-    ] = None,
-    approvals: Annotated[
-        int | None, typer.Option(min=1, help="Approvals a proposal needs (default 1).")
-    ] = None,
-    registry_name: Annotated[str | None, typer.Option(help="The registry's name.")] = None,
-) -> None:
-    """Run the registry service; the store is migrated and seeded with semconv on first start."""
-    from telemetry_contracts.registry.server import serve as run_server
-    from telemetry_contracts.registry.service.settings import Settings
-
-    settings = Settings.from_env(database_url=database, open_reads=open_reads,
-                                 required_approvals=approvals, registry_name=registry_name)
-    run_server(settings, host=host, port=port)
-
-
-class TokenRole(StrEnum):
-    viewer = "viewer"
-    contributor = "contributor"
-    reviewer = "reviewer"
-    admin = "admin"
-
-
-@token_app.command("create")
-def token_create(
-    role: Annotated[TokenRole, typer.Option("--role", help="viewer|contributor|reviewer|admin")],
-    name: Annotated[str | None, typer.Option("--name", help="Who holds it (default: the role).")]
-    = None,
-    namespace: Annotated[
-        list[str] | None,
-        typer.Option("--namespace", help="A namespace the holder owns (`payments.`); repeatable."),
-    ] = None,
-    database: DatabaseOption = None,
-) -> None:
-    """Make a bearer token and print it once; only its hash is stored."""
-    from telemetry_contracts.registry.service.auth import create_token
-    from telemetry_contracts.registry.service.settings import Settings
-    from telemetry_contracts.registry.store.database import Database
-
-    settings = Settings.from_env(database_url=database)
-    store = Database(settings.database_url)
-    try:
-        token_id, secret = create_token(store, role=role.value, name=name or role.value,
-                                        namespaces=namespace or [], actor="cli")
-    finally:
-        store.dispose()
-    typer.echo(f"token {token_id} ({role.value}) for {name or role.value}:", err=True)
-    typer.echo(secret)
-
-
 def _codes(values: list[str] | None) -> list[str]:
     """Codes from repeatable, comma-separated options (``--ignore TC2,TC301``)."""
     return [code.strip() for value in values or () for code in value.split(",") if code.strip()]
@@ -355,3 +298,113 @@ def rules(
         return
     for rule in all_rules():
         typer.echo(f"{rule.code}  {rule.severity:<7}  {rule.name:<36}  {rule.summary}")
+
+
+@app.command("check-code")
+def check_code_command(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Python files or folders (default: `source-paths` from the config)."),
+    ] = None,
+    registry: Annotated[
+        str | None,
+        typer.Option("--registry", help="REG to check against (default: `registry` from the "
+                     "configuration)."),
+    ] = None,
+    fix: Annotated[
+        bool, typer.Option("--fix", help="Rewrite deprecated string-literal names in place.")
+    ] = False,
+    report_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
+    fail_on: Annotated[
+        SeverityLevel | None,
+        typer.Option(help="Lowest severity that fails (default: config, error)."),
+    ] = None,
+    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these codes or prefixes.")] = None,
+    baseline_file: Annotated[
+        Path | None, typer.Option(help="Report only findings not accepted in this file.")
+    ] = None,
+    write_baseline: Annotated[
+        Path | None, typer.Option(help="Record today's findings as accepted, then exit 0.")
+    ] = None,
+) -> None:
+    """Check the telemetry call sites of Python code against the registry."""
+    from telemetry_contracts.ci.code_scanner import CHECK_CODE_CODES, run_check_code
+    from telemetry_contracts.ci.rule_docs import rule_infos
+
+    result = run_check_code(
+        paths or [], registry, load_config(), fix=fix, select=_codes(select),
+        ignore=_codes(ignore), fail_on=fail_on.value if fail_on else None,
+        baseline_file=baseline_file, write_baseline=write_baseline,
+    )
+    if result.fixed:
+        files = f"{result.files_fixed} file{'s' if result.files_fixed != 1 else ''}"
+        typer.echo(f"fixed {len(result.fixed)} deprecated names in {files}", err=True)
+    if result.baseline_written is not None:
+        typer.echo(f"{write_baseline}: {result.baseline_written} accepted findings", err=True)
+        raise typer.Exit(EXIT_CLEAN)
+    infos = rule_infos()
+    rules = {code: infos[code] for code in CHECK_CODE_CODES}
+    output = render(result.findings, report_format, rules)
+    if output:
+        typer.echo(output, nl=False)
+    if report_format is ReportFormat.text and result.accepted:
+        typer.echo(f"{result.accepted} findings accepted by the baseline", err=True)
+    raise typer.Exit(result.exit_code)
+
+
+@app.command()
+def serve(
+    database: DatabaseOption = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    open_reads: Annotated[
+        bool | None,
+        typer.Option("--open-reads/--no-open-reads", help="Let anonymous callers read."),
+    ] = None,
+    approvals: Annotated[
+        int | None, typer.Option(min=1, help="Approvals a proposal needs (default 1).")
+    ] = None,
+    registry_name: Annotated[str | None, typer.Option(help="The registry's name.")] = None,
+) -> None:
+    """Run the registry service; the store is migrated and seeded with semconv on first start."""
+    from telemetry_contracts.registry.server import serve as run_server
+    from telemetry_contracts.registry.service.settings import Settings
+
+    settings = Settings.from_env(database_url=database, open_reads=open_reads,
+                                 required_approvals=approvals, registry_name=registry_name)
+    run_server(settings, host=host, port=port)
+
+
+class TokenRole(StrEnum):
+    viewer = "viewer"
+    contributor = "contributor"
+    reviewer = "reviewer"
+    admin = "admin"
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[TokenRole, typer.Option("--role", help="viewer|contributor|reviewer|admin")],
+    name: Annotated[str | None, typer.Option("--name", help="Who holds it (default: the role).")]
+    = None,
+    namespace: Annotated[
+        list[str] | None,
+        typer.Option("--namespace", help="A namespace the holder owns (`payments.`); repeatable."),
+    ] = None,
+    database: DatabaseOption = None,
+) -> None:
+    """Make a bearer token and print it once; only its hash is stored."""
+    from telemetry_contracts.registry.service.auth import create_token
+    from telemetry_contracts.registry.service.settings import Settings
+    from telemetry_contracts.registry.store.database import Database
+
+    settings = Settings.from_env(database_url=database)
+    store = Database(settings.database_url)
+    try:
+        token_id, secret = create_token(store, role=role.value, name=name or role.value,
+                                        namespaces=namespace or [], actor="cli")
+    finally:
+        store.dispose()
+    typer.echo(f"token {token_id} ({role.value}) for {name or role.value}:", err=True)
+    typer.echo(secret)

@@ -129,17 +129,128 @@ def _module_constants(root: Path, kind: str) -> list[Constant]:
 
 
 def _constants(tree: ast.Module, module: str) -> Iterator[Constant]:
-    body = tree.body
+    """Module-level ``NAME: Final = "value"`` constants."""
+    return _string_assignments(tree.body, module, annotated_only=True)
+
+
+def _string_assignments(
+    body: list[ast.stmt], module: str, annotated_only: bool, prefix: str = ""
+) -> Iterator[Constant]:
+    """``NAME = "value"`` statements of one body (annotated ones only if asked), with docstrings."""
     for index, node in enumerate(body):
-        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)):
+        target: ast.expr
+        if isinstance(node, ast.AnnAssign):
+            target = node.target
+        elif isinstance(node, ast.Assign) and not annotated_only and len(node.targets) == 1:
+            target = node.targets[0]
+        else:
             continue
-        if not (isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)):
+        if not (isinstance(target, ast.Name) and isinstance(node.value, ast.Constant)):
+            continue
+        if not isinstance(node.value.value, str):
             continue
         doc = ""
         following = body[index + 1] if index + 1 < len(body) else None
         if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
             doc = str(following.value.value).strip()
-        yield Constant(module, node.target.id, node.value.value, doc)
+        yield Constant(module, prefix + target.id, node.value.value, doc)
+
+
+def semconv_module_constants(module: str) -> dict[str, str]:
+    """String constants of one ``opentelemetry.semconv`` module, parsed (not imported).
+
+    Module-level constants are keyed by name (``HTTP_REQUEST_METHOD``); attributes of the legacy
+    classes such as ``SpanAttributes`` and ``MetricInstruments`` by ``Class.NAME``; enum classes
+    are left out (their members are values, not names). Empty when there is no such module.
+    """
+    return _semconv_module(module)[0]
+
+
+@dataclass(frozen=True)
+class MetricFactory:
+    """A ``create_<metric>(meter)`` helper of a semconv metrics module: what it creates."""
+
+    metric: str
+    method: str
+    """The ``Meter`` method it calls, such as ``create_histogram``."""
+    unit: str | None
+
+
+def semconv_metric_factories(module: str) -> dict[str, MetricFactory]:
+    """The ``create_*`` helper functions of one semconv module, by function name."""
+    return _semconv_module(module)[1]
+
+
+@functools.lru_cache(maxsize=256)
+def _semconv_module(module: str) -> tuple[dict[str, str], dict[str, MetricFactory]]:
+    """Constants and metric helpers of one module, read once per process (the tree is not kept)."""
+    path = _semconv_module_path(module)
+    if path is None:
+        return {}, {}
+    tree = ast.parse(path.read_bytes(), str(path))
+    constants = {c.name: c.value for c in _string_assignments(tree.body, module, False)}
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and not _is_enum_class(node):
+            for constant in _string_assignments(node.body, module, False, f"{node.name}."):
+                constants[constant.name] = constant.value
+    return constants, dict(_metric_factories(tree, constants))
+
+
+def _metric_factories(
+    tree: ast.Module, constants: dict[str, str]
+) -> Iterator[tuple[str, MetricFactory]]:
+    """``def create_x(meter): return meter.create_histogram(name=X, ..., unit="s")`` helpers."""
+    for node in tree.body:
+        if not (isinstance(node, ast.FunctionDef) and node.name.startswith("create_")):
+            continue
+        returned = node.body[-1] if node.body else None
+        if not (isinstance(returned, ast.Return) and isinstance(returned.value, ast.Call)):
+            continue
+        call = returned.value
+        if not isinstance(call.func, ast.Attribute):
+            continue
+        keywords = {keyword.arg: keyword.value for keyword in call.keywords}
+        name, unit = keywords.get("name"), keywords.get("unit")
+        metric = constants.get(name.id) if isinstance(name, ast.Name) else None
+        if metric is None:
+            continue
+        unit_text = unit.value if isinstance(unit, ast.Constant) else None
+        yield node.name, MetricFactory(
+            metric, call.func.attr, unit_text if isinstance(unit_text, str) else None
+        )
+
+
+@functools.lru_cache(maxsize=1)
+def _constant_names_by_value() -> dict[str, str]:
+    root = semconv_package_dir()
+    constants = _module_constants(root, "attributes") + _module_constants(root, "metrics")
+    return {c.value: f"{c.module}.{c.name}" for c in _prefer_stable(constants)}
+
+
+def semconv_constant_for(value: str) -> str | None:
+    """The qualified constant (stable module preferred) whose value is ``value``, if any."""
+    return _constant_names_by_value().get(value)
+
+
+def _semconv_module_path(module: str) -> Path | None:
+    parts = module.split(".")
+    if len(parts) < 3 or parts[:2] != ["opentelemetry", "semconv"]:
+        return None
+    if not all(part.isidentifier() for part in parts):
+        return None
+    base = semconv_package_dir().joinpath(*parts[2:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _is_enum_class(node: ast.ClassDef) -> bool:
+    return any(
+        (isinstance(base, ast.Name) and base.id.endswith("Enum"))
+        or (isinstance(base, ast.Attribute) and base.attr.endswith("Enum"))
+        for base in node.bases
+    )
 
 
 def _enum_classes(root: Path, kind: str) -> dict[str, tuple[EnumMember, ...]]:

@@ -33,6 +33,8 @@ _LEGACY_RENAME = re.compile(
     r"(?:\s+(?:attribute|metric))?(?:\s+instead)?\.?\s*$",
     re.IGNORECASE,
 )
+_QUALIFIED_RENAME = re.compile(r"^\s*(?:Replaced by|Renamed to)\s+`([A-Za-z0-9_.\-]+)`\s+\w")
+_BACKTICKED = re.compile(r"`[^`]+`")
 
 
 def normalize_stability(value: object) -> object:
@@ -84,6 +86,11 @@ class Deprecation(Model):
             match = _LEGACY_RENAME.match(raw)
             if match:
                 return cls(reason="renamed", renamed_to=match.group(1), note=raw.strip())
+            qualified = _QUALIFIED_RENAME.match(raw)
+            if qualified and len(_BACKTICKED.findall(raw)) == 1:
+                # "Replaced by `x` on the consumer spans. ..." names one replacement; the
+                # official schema files record these as renames.
+                return cls(reason="renamed", renamed_to=qualified.group(1), note=raw.strip())
             return cls(reason="uncategorized", note=raw.strip() or None)
         if isinstance(raw, dict):
             return cls.model_validate(raw)

@@ -139,7 +139,8 @@ def _resolve(snapshot: Snapshot, body: AttributeChange | MetricChange) -> Snapsh
                     "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
         referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
     try:
-        parsed = parse_document("proposal", parse_yaml(yaml.safe_dump(document), "proposal"))
+        text = yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
+        parsed = parse_document("proposal", parse_yaml(text, "proposal"))
         context = Snapshot(registry=snapshot.registry, version=snapshot.version,
                            attributes=tuple(a for a in snapshot.attributes if a.key in referenced))
         resolver = Resolver([(snapshot.registry, context)])

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 from pydantic import TypeAdapter
 from sqlalchemy import func, select, update
@@ -40,6 +42,7 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 Change = AttributeChange | MetricChange | DeprecationChange | RemovalChange
 BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
+T = TypeVar("T")
 EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
 
@@ -75,7 +78,7 @@ def evaluate(base: Snapshot, change: Change, retired: bool) -> tuple[Snapshot, l
     except ProposalInvalid as error:
         raise Invalid("the proposal cannot be applied", findings=error.findings) from None
     old, new = transition(base, candidate, subject, retired, dt.date.today())
-    findings = findings_for(candidate, base, {subject})
+    findings = findings_for(candidate, {subject})
     if any(f.severity == "error" for f in findings):
         raise Invalid("the proposal breaks validation rules", findings=findings)
     return candidate, findings, {"from": old, "to": new}
@@ -90,12 +93,22 @@ class Proposals:
         self.required_approvals = required_approvals
 
     def _evaluate(self, change: Change) -> tuple[str, list[Finding], dict[str, State]]:
-        latest = self.versions.latest(fresh=True)
+        """Validate against the latest version; a publish validates again against its base."""
+        latest = self.versions.latest()
         base = self.versions.snapshot(latest.number)
-        with self.database.read() as session:
-            retired = session.get(RetiredName, subject_of(change)) is not None
-        _, findings, lifecycle = evaluate(base, change, retired)
+        _, findings, lifecycle = evaluate(base, change, retired=False)
         return latest.number, findings, lifecycle
+
+    @staticmethod
+    def _refuse_retired(session: Session, subject: str, lifecycle: dict[str, State]) -> None:
+        """A new name must not be one a publish removed (checked inside the write)."""
+        if lifecycle["from"] != "proposed":
+            return
+        retired = session.get(RetiredName, subject)
+        if retired is not None:
+            raise Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was "
+                           f"removed in version {retired.version}",
+                           extra={"from_state": "removed", "to_state": lifecycle["to"]})
 
     def create(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         """Validate and store a new proposal; the answer carries its findings."""
@@ -104,6 +117,7 @@ class Proposals:
         now = dt.datetime.now(dt.UTC)
 
         def work(session: Session) -> Proposal:
+            self._refuse_retired(session, subject_of(change), lifecycle)
             row = Proposal(kind=change.kind, subject=subject_of(change), status="open",
                            revision=1, content_revision=1, author=principal.name,
                            title=change.title, body=change.model_dump_json(exclude_none=True),
@@ -120,6 +134,11 @@ class Proposals:
     def update(self, principal: Principal, proposal_id: int, body: ProposalIn,
                if_match: int | None) -> ProposalOut:
         """Replace the proposed change (author or admin); approvals so far no longer count."""
+        return _retrying(if_match,
+                         lambda: self._update_once(principal, proposal_id, body, if_match))
+
+    def _update_once(self, principal: Principal, proposal_id: int, body: ProposalIn,
+                     if_match: int | None) -> ProposalOut:
         current = self._get(proposal_id)
         self._may_edit(principal, current)
         change = body.change
@@ -130,6 +149,7 @@ class Proposals:
         expected = current.revision if if_match is None else if_match
 
         def work(session: Session) -> Proposal:
+            self._refuse_retired(session, subject_of(change), lifecycle)
             values = {"body": change.model_dump_json(exclude_none=True), "title": change.title,
                       "findings": FINDINGS.dump_json(findings).decode(), "status": "open",
                       "base_version": base_version, "content_revision": expected + 1}
@@ -140,6 +160,10 @@ class Proposals:
     def withdraw(self, principal: Principal, proposal_id: int, if_match: int | None
                  ) -> ProposalOut:
         """Withdraw a proposal that is not published yet (author or admin)."""
+        return _retrying(if_match, lambda: self._withdraw_once(principal, proposal_id, if_match))
+
+    def _withdraw_once(self, principal: Principal, proposal_id: int, if_match: int | None
+                       ) -> ProposalOut:
         current = self._get(proposal_id)
         if principal.name != current.author and principal.role != "admin":
             raise Forbidden("only the author or an admin may withdraw a proposal")
@@ -156,6 +180,11 @@ class Proposals:
     def review(self, principal: Principal, proposal_id: int, body: ReviewIn,
                if_match: int | None) -> ReviewOut:
         """Record a decision by an owner of the subject's namespace and update the status."""
+        return _retrying(if_match,
+                         lambda: self._review_once(principal, proposal_id, body, if_match))
+
+    def _review_once(self, principal: Principal, proposal_id: int, body: ReviewIn,
+                     if_match: int | None) -> ReviewOut:
         current = self._get(proposal_id)
         if not principal.owns(current.subject):
             raise Forbidden(f"only owners of the namespace of `{current.subject}` or admins "
@@ -247,6 +276,18 @@ class Proposals:
         )
 
     out = _out
+
+
+def _retrying(if_match: int | None, attempt: Callable[[], T]) -> T:
+    """Run ``attempt``; without ``If-Match`` the caller wants the latest, so a lost race to a
+    concurrent change is retried on the fresh revision instead of answered with 412."""
+    for _ in range(10):
+        try:
+            return attempt()
+        except PreconditionFailed:
+            if if_match is not None:
+                raise
+    return attempt()
 
 
 def review_out(row: Review) -> ReviewOut:

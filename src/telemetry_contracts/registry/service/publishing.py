@@ -49,7 +49,7 @@ class Publisher:
                                   f"{latest.number}: {error.detail}",
                                   findings=error.findings) from None
                 subjects.add(row.subject)
-            classification = classify(base, candidate, self.compatibility)
+            classification = classify(base, candidate, self.compatibility, subjects)
             if classification.bump == "none":
                 raise Conflict("the approved proposals change nothing")
             if classification.breaking:

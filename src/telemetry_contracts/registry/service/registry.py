@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.registry.service import queries, usage
 from telemetry_contracts.registry.service.auth import (
     Authenticator,
@@ -32,6 +31,7 @@ from telemetry_contracts.registry.service.models import (
 from telemetry_contracts.registry.service.proposals import Proposals
 from telemetry_contracts.registry.service.publishing import Publisher
 from telemetry_contracts.registry.service.settings import Settings
+from telemetry_contracts.registry.service.validation import semconv
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.tables import Token
@@ -47,7 +47,9 @@ class RegistryService:
         self.settings = settings
         self.database = Database(settings.database_url)
         self.versions = VersionStore(self.database, settings)
-        self.versions.seed(lambda: seed if seed is not None else baseline_snapshot())
+        self.versions.seed(lambda: seed if seed is not None else semconv())
+        self.versions.latest(fresh=True)
+        semconv()  # built before requests arrive, not by the first few at once
         self.proposals = Proposals(self.versions, settings.required_approvals)
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)

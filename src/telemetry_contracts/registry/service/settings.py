@@ -31,6 +31,8 @@ class Settings:
     snapshot_revalidate_seconds: float = 1.0
     """How long the latest version's hash is trusted before it is re-read (other replicas)."""
     seed_version: str = "1.0.0"
+    schema_url: str | None = None
+    """The registry's own schema URL, if it publishes OpenTelemetry schema files."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod

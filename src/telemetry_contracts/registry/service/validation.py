@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
+import functools
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.validators import check
 from telemetry_contracts.validators.compatibility import compare
 
 Bump = str
@@ -23,21 +26,50 @@ class Classification:
     breaking: list[dict[str, Any]] = field(default_factory=list)
 
 
-def findings_for(candidate: Snapshot, baseline: Snapshot, subjects: set[str]) -> list[Finding]:
-    """The rule findings on ``candidate`` (against ``baseline``) about the proposal's subjects."""
-    check = getattr(importlib.import_module("telemetry_contracts.validators"), "check", None)
-    if check is None:  # the rule set is not part of this installation
-        return []
-    findings: list[Finding] = check(candidate, baseline=baseline)
-    return [f for f in findings if f.subject is not None and _about(f.subject, subjects)]
+_SEMCONV_LOCK = threading.Lock()
+
+
+@functools.cache
+def _semconv() -> Snapshot:
+    return baseline_snapshot()
+
+
+def semconv() -> Snapshot:
+    """The semantic-convention baseline the naming and namespace rules compare against.
+
+    Built once per process, by one thread: reading it parses Python sources with ``ast``, which
+    CPython 3.11 does not allow from several threads at once.
+    """
+    with _SEMCONV_LOCK:
+        return _semconv()
+
+
+def findings_for(candidate: Snapshot, subjects: set[str]) -> list[Finding]:
+    """The ``validators`` findings about ``subjects`` in ``candidate``.
+
+    The rules run on the subjects and what they name (referenced attributes, replacements), so
+    a proposal costs what it touches rather than what the registry holds.
+    """
+    scoped = _scoped(candidate, _neighbourhood(candidate, subjects))
+    return [f for f in check(scoped, baseline=semconv())
+            if f.subject is not None and _about(f.subject, subjects)]
 
 
 def _about(subject: str, subjects: set[str]) -> bool:
     return subject in subjects or any(subject.startswith(name + ".") for name in subjects)
 
 
-def classify(old: Snapshot, new: Snapshot, mode: str) -> Classification:
-    """The compatibility classification of ``old`` → ``new`` under ``mode``."""
+def classify(old: Snapshot, new: Snapshot, mode: str,
+             subjects: set[str] | None = None) -> Classification:
+    """The compatibility classification of ``old`` → ``new`` under ``mode``.
+
+    With ``subjects`` (the only contracts that differ), both sides are cut down to them and to
+    what they name (replacements, referenced attributes) first, so a publish costs what it
+    changes rather than what the registry holds.
+    """
+    if subjects is not None:
+        keys = _neighbourhood(old, subjects) | _neighbourhood(new, subjects)
+        old, new = _scoped(old, keys), _scoped(new, keys)
     diff = compare(old, new)
     return Classification(
         bump=diff.bump,
@@ -45,6 +77,26 @@ def classify(old: Snapshot, new: Snapshot, mode: str) -> Classification:
         breaking=[change.model_dump(mode="json", exclude_none=True)
                   for change in diff.breaking(mode)],
     )
+
+
+def _neighbourhood(snapshot: Snapshot, subjects: set[str]) -> set[str]:
+    keys = set(subjects)
+    for attribute in snapshot.attributes:
+        if attribute.key in subjects and attribute.deprecated and attribute.deprecated.renamed_to:
+            keys.add(attribute.deprecated.renamed_to)
+    for metric in snapshot.metrics:
+        if metric.name in subjects:
+            keys.update(ref.key for ref in metric.attributes)
+            if metric.deprecated and metric.deprecated.renamed_to:
+                keys.add(metric.deprecated.renamed_to)
+    return keys
+
+
+def _scoped(snapshot: Snapshot, keys: set[str]) -> Snapshot:
+    return snapshot.model_copy(update={
+        "attributes": tuple(a for a in snapshot.attributes if a.key in keys),
+        "metrics": tuple(m for m in snapshot.metrics if m.name in keys),
+        "spans": (), "events": (), "entities": ()})
 
 
 def next_version(current: str, bump: Bump) -> str:

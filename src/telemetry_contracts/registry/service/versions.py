@@ -44,10 +44,17 @@ class Encoded:
 
 
 def encode(snapshot: Snapshot) -> Encoded:
-    """Hash ``snapshot`` (:meth:`Snapshot.compute_hash`) and serialise its body for storage."""
-    body = snapshot.model_dump_json(exclude_defaults=True,
-                                    exclude={"content_hash", "version"}).encode()
-    return Encoded(snapshot.compute_hash(), "sha256:" + hashlib.sha256(body).hexdigest(), body)
+    """Hash ``snapshot`` and its body (the same bytes with the version blanked), serialising once.
+
+    The content hash is :meth:`Snapshot.compute_hash`'s; the body hash ignores the version
+    number, so republished content shares its blob.
+    """
+    document = snapshot.model_dump_json(exclude_defaults=True, exclude={"content_hash"}).encode()
+    content_hash = "sha256:" + hashlib.sha256(document).hexdigest()
+    # Inside JSON strings quotes are escaped, so the first `,"version":` is the field itself.
+    body = document.replace(b',"version":' + json.dumps(snapshot.version).encode(),
+                            b',"version":""', 1)
+    return Encoded(content_hash, "sha256:" + hashlib.sha256(body).hexdigest(), body)
 
 
 class VersionStore:
@@ -83,6 +90,10 @@ class VersionStore:
         if time.monotonic() - self._latest_checked < self.settings.snapshot_revalidate_seconds:
             return self._latest
         return None
+
+    def last_known(self) -> Latest | None:
+        """The latest version as last read, however long ago (no database access)."""
+        return self._latest
 
     def remember_latest(self, latest: Latest) -> None:
         """Trust ``latest`` for the revalidation interval."""
@@ -190,8 +201,10 @@ class VersionStore:
         def work(session: Session) -> tuple[Snapshot, Version] | None:
             if session.get(Head, HEAD_ID, with_for_update=True) is not None:
                 return None
+            # The registry builds on the conventions; it is not OpenTelemetry's own release.
             snapshot = first.model_copy(update={
-                "registry": self.settings.registry_name, "version": self.settings.seed_version})
+                "registry": self.settings.registry_name, "version": self.settings.seed_version,
+                "schema_url": self.settings.schema_url})
             version = self.store(session, snapshot, bump="none",
                                  note=f"seeded from the semantic-convention baseline "
                                       f"{first.version}", actor="system")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TypeVar
 
 from sqlalchemy import Engine
@@ -29,6 +30,10 @@ class Database:
         upgrade_database(self.write_engine)
         self._reads = sessionmaker(self.read_engine, expire_on_commit=False)
         self._writes = sessionmaker(self.write_engine, expire_on_commit=False)
+        # SQLite has one writer at a time; threads of this process queue here rather than in
+        # SQLite's busy handler, which sleeps and retries.
+        self._write_turn: AbstractContextManager[object] = (
+            threading.Lock() if self.dialect == "sqlite" else nullcontext())
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -44,7 +49,7 @@ class Database:
         """
         for attempt in range(attempts):
             try:
-                with self._writes() as session, session.begin():
+                with self._write_turn, self._writes() as session, session.begin():
                     return work(session)
             except IntegrityError:
                 if attempt == attempts - 1:

@@ -1,0 +1,85 @@
+"""The ``serve`` and ``token create`` commands, the ops endpoints and the import boundary."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.registry.conftest import Harness
+from tests.registry.server_process import ServerProcess
+
+CLI = "from telemetry_contracts.ci.cli import main; main()"
+
+
+def _cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TELEMETRY_CONTRACTS")}
+    return subprocess.run([sys.executable, "-c", CLI, *arguments], cwd=cwd, text=True,
+                          capture_output=True, timeout=120, env=environment)
+
+
+def test_serve_without_a_database_uses_a_seeded_sqlite_file(tmp_path: Path) -> None:
+    made = _cli("token", "create", "--role", "admin", "--name", "ops", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    secret = made.stdout.strip()
+    assert secret.startswith("tc_") and "admin" in made.stderr
+    assert (tmp_path / "telemetry-contracts.db").exists()
+    server = ServerProcess(None, tmp_path / "server.log", cwd=tmp_path)
+    try:
+        health = httpx.get(server.url + "/healthz").json()
+        assert health == {"status": "ok", "version": "1.0.0"}
+        snapshot = httpx.get(server.url + "/v1/snapshot",
+                             headers={"Authorization": f"Bearer {secret}"})
+        assert snapshot.status_code == 200
+        assert len(snapshot.json()["attributes"]) > 500, "seeded with the semconv baseline"
+        assert httpx.get(server.url + "/v1/snapshot").status_code == 401
+        metrics = httpx.get(server.url + "/metrics").text
+        assert 'route="/v1/snapshot",status="200"} 1' in metrics
+        assert 'route="/v1/snapshot",status="401"} 1' in metrics
+        assert "telemetry_contracts_http_request_duration_seconds_bucket" in metrics
+    finally:
+        server.stop()
+
+
+def test_token_create_refuses_an_unknown_role(tmp_path: Path) -> None:
+    refused = _cli("token", "create", "--role", "owner", cwd=tmp_path)
+    assert refused.returncode == 2 and "owner" in refused.stderr
+
+
+def test_cli_and_registry_loading_do_not_import_the_server_stack() -> None:
+    probe = ("import sys, telemetry_contracts.ci.cli, telemetry_contracts.registry.loader; "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+             "{'fastapi', 'starlette', 'sqlalchemy', 'alembic', 'uvicorn', 'psycopg'}))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                            timeout=60, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_usage_counts_saturate_instead_of_overflowing(harness: Harness) -> None:
+    harness.token("guard", "contributor")
+    harness.token("viewer", "viewer")
+    huge = 2**62
+    for _ in range(3):
+        report = {"service": "svc", "window_start": "2026-01-01T00:00:00Z",
+                  "window_end": "2026-01-01T00:01:00Z",
+                  "counts": [{"signal": "metric", "name": "db.client.connections.usage",
+                              "action": "pass", "count": huge}]}
+        answer = harness.client.post("/v1/usage", json=report, headers=harness.auth("guard"))
+        assert answer.status_code == 202, answer.text
+    entries = []
+    cursor = None
+    while True:
+        page = harness.client.get("/v1/reports/deprecations",
+                                  params={"limit": 500, **({"cursor": cursor} if cursor else {})},
+                                  headers=harness.auth("viewer")).json()
+        entries += page["items"]
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    emitted = {e["name"]: e for e in entries}["db.client.connections.usage"]
+    assert emitted["emitters"] == [{"service": "svc", "count": huge,
+                                    "last_seen": "2026-01-01T00:01:00Z"}]
+    assert emitted["safe_to_remove"] is True, "nothing seen within the window"
