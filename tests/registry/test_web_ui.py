@@ -360,6 +360,24 @@ def test_a_review_of_a_proposal_decided_meanwhile_shows_the_conflict(
     assert f"proposal {proposal_id} is rejected" in problem.text
 
 
+def test_the_author_withdraws_a_proposal(page: Page, registry: Registry) -> None:
+    body = {"change": {"kind": "metric", "metric": {
+        "name": "payments.retry.count", "instrument": "counter", "unit": "{retry}"}}}
+    created = registry.call("alice", "POST", "/v1/proposals", json=body)
+    assert created.status_code == 201, created.text
+    proposal_id = created.json()["id"]
+    page.sign_in("bob")
+    page.open("proposals?subject_prefix=payments.retry")
+    problem = review(page, proposal_id, "withdraw", "").find_element(By.CSS_SELECTOR, ".problem")
+    assert problem.get_attribute("data-status") == "403"
+    assert "only the author or an admin may withdraw" in problem.text
+    page.sign_in("alice")
+    page.open("proposals?subject_prefix=payments.retry")
+    card = review(page, proposal_id, "withdraw", "")
+    assert card.get_attribute("data-status") == "withdrawn"
+    assert card.find_elements(By.CSS_SELECTOR, "button[data-decision]") == []
+
+
 def test_the_deprecation_report_lists_who_still_emits(page: Page, registry: Registry) -> None:
     now = dt.datetime.now(dt.UTC)
     report = {"service": "checkout-api", "window_end": now.isoformat(),

@@ -1,4 +1,4 @@
-// The proposals list: review each one (approve, request changes, reject) with a comment.
+// The proposals list: review each one (approve, request changes, reject) with a comment, or withdraw it.
 
 import {api} from "../api.js";
 import {announce, badge, field, h, replace, select, time} from "../dom.js";
@@ -73,28 +73,37 @@ function fill(card, proposal) {
 function reviewForm(card, proposal) {
   const outcome = h("div", {class: "review-outcome"});
   const comment = h("textarea", {name: "comment", id: `comment-${proposal.id}`, rows: 2, maxlength: 10000});
-  const buttons = DECISIONS.map(([decision, label, style]) =>
-    h("button", {type: "button", class: style, "data-decision": decision,
-      onclick: () => review(card, proposal, decision, comment.value, outcome, buttons)}, label));
+  const buttons = [];
+  const act = (send, refused) => () => decide(card, proposal, send, refused, outcome, buttons);
+  for (const [decision, label, style] of DECISIONS) {
+    buttons.push(h("button", {type: "button", class: style, "data-decision": decision,
+      onclick: act(() => api("POST", `proposals/${proposal.id}/reviews`, {
+        body: {decision, comment: comment.value}, headers: {"If-Match": `"${proposal.revision}"`}}),
+      "The review was refused")}, label));
+  }
+  buttons.push(h("button", {type: "button", class: "secondary withdraw", "data-decision": "withdraw",
+    title: "Authors and admins may withdraw a proposal",
+    onclick: act(() => api("POST", `proposals/${proposal.id}/withdraw`, {
+      headers: {"If-Match": `"${proposal.revision}"`}}), "Withdrawing was refused")}, "Withdraw"));
   return h("div", {class: "review"},
     field("Comment", comment),
     h("div", {class: "actions"}, buttons),
     outcome);
 }
 
-async function review(card, proposal, decision, comment, outcome, buttons) {
+/** Send a decision (a review or a withdrawal), then show the proposal as it is now. */
+async function decide(card, proposal, send, refused, outcome, buttons) {
   for (const button of buttons) button.disabled = true;
   replace(outcome, h("p", {class: "loading", role: "status"}, "Sending…"));
   try {
-    await api("POST", `proposals/${proposal.id}/reviews`, {
-      body: {decision, comment}, headers: {"If-Match": `"${proposal.revision}"`}});
+    await send();
     const fresh = await api("GET", `proposals/${proposal.id}`);
     fill(card, fresh);
-    const message = `Review recorded: proposal #${proposal.id} is now ${fresh.status}.`;
+    const message = `Recorded: proposal #${proposal.id} is now ${fresh.status}.`;
     card.querySelector(".proposal-head").after(h("p", {class: "success", role: "status"}, message));
     announce(message);
   } catch (error) {
-    replace(outcome, problemBox(error, "The review was refused"));
+    replace(outcome, problemBox(error, refused));
     for (const button of buttons) button.disabled = false;
   }
 }
