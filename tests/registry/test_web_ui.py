@@ -67,6 +67,14 @@ class Registry:
         return httpx.request(method, self.server.url + path, headers=headers, timeout=30,
                              **kwargs)
 
+    def propose(self, who: str, name: str, instrument: str, unit: str) -> int:
+        """A metric proposal made over the API; its id."""
+        body = {"change": {"kind": "metric", "metric": {
+            "name": name, "instrument": instrument, "unit": unit}}}
+        created = self.call(who, "POST", "/v1/proposals", json=body)
+        assert created.status_code == 201, created.text
+        return int(created.json()["id"])
+
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
@@ -343,11 +351,7 @@ def test_propose_approve_publish_and_browse(page: Page, registry: Registry) -> N
 
 def test_a_review_of_a_proposal_decided_meanwhile_shows_the_conflict(
         page: Page, registry: Registry) -> None:
-    body = {"change": {"kind": "metric", "metric": {
-        "name": "payments.refund.duration", "instrument": "histogram", "unit": "s"}}}
-    created = registry.call("alice", "POST", "/v1/proposals", json=body)
-    assert created.status_code == 201, created.text
-    proposal_id = created.json()["id"]
+    proposal_id = registry.propose("alice", "payments.refund.duration", "histogram", "s")
     page.sign_in("bob")
     page.open("proposals?subject_prefix=payments.refund")
     page.find(f"#proposal-{proposal_id}")
@@ -361,11 +365,7 @@ def test_a_review_of_a_proposal_decided_meanwhile_shows_the_conflict(
 
 
 def test_the_author_withdraws_a_proposal(page: Page, registry: Registry) -> None:
-    body = {"change": {"kind": "metric", "metric": {
-        "name": "payments.retry.count", "instrument": "counter", "unit": "{retry}"}}}
-    created = registry.call("alice", "POST", "/v1/proposals", json=body)
-    assert created.status_code == 201, created.text
-    proposal_id = created.json()["id"]
+    proposal_id = registry.propose("alice", "payments.retry.count", "counter", "{retry}")
     page.sign_in("bob")
     page.open("proposals?subject_prefix=payments.retry")
     problem = review(page, proposal_id, "withdraw", "").find_element(By.CSS_SELECTOR, ".problem")
