@@ -18,6 +18,7 @@ from telemetry_contracts.registry.api.problems import PROBLEM_JSON, install_hand
 from telemetry_contracts.registry.service.models import Health
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
+from telemetry_contracts.registry.web import mount_ui
 
 WORKER_THREADS = int(os.environ.get("TELEMETRY_CONTRACTS_WORKER_THREADS", "4"))
 
@@ -40,6 +41,7 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     install_handlers(app)
     for router in (contracts.router, workflow.router, admin.router):
         app.include_router(router)
+    mount_ui(app)
 
     @app.get("/healthz", response_model=Health, tags=["ops"])
     async def healthz() -> Health:
