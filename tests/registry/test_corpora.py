@@ -112,3 +112,24 @@ def test_baseline_reads_stability_enums_and_metrics() -> None:
     duration = metrics["http.server.request.duration"]
     assert (duration.instrument, duration.unit, duration.stability) == ("histogram", "s", "stable")
     assert metrics["http.client.active_requests"].instrument == "updowncounter"
+
+
+def test_baseline_can_be_built_from_many_threads_at_once() -> None:
+    import threading
+
+    results: list[str] = []
+    errors: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            results.append(baseline_snapshot.__wrapped__().content_hash)
+        except BaseException as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=build) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(set(results)) == 1 and len(results) == 6

@@ -12,6 +12,7 @@ import functools
 import importlib.metadata
 import importlib.util
 import re
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,17 @@ def semconv_package_dir() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(f"{PACKAGE} is not installed")
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+def _parse_source(source: str | bytes, filename: str = "<unknown>") -> ast.Module:
+    """``ast.parse`` under a lock: CPython 3.11's parser fails when threads parse at once
+    ("AST constructor recursion depth mismatch"), and a server builds the baseline from any
+    request thread."""
+    with _PARSE_LOCK:
+        return ast.parse(source, filename)
 
 
 @functools.lru_cache(maxsize=1)
@@ -101,7 +113,7 @@ def baseline_snapshot() -> Snapshot:
 
 def package_schema_version(root: Path | None = None) -> str:
     """The newest schema version the package's ``schemas.py`` names."""
-    tree = ast.parse(((root or semconv_package_dir()) / "schemas.py").read_text())
+    tree = _parse_source(((root or semconv_package_dir()) / "schemas.py").read_text())
     versions = [
         tuple(int(part) for part in match.groups())
         for node in ast.walk(tree)
@@ -124,7 +136,7 @@ def _module_constants(root: Path, kind: str) -> list[Constant]:
             if path.name == "__init__.py":
                 continue
             module = f"{module_prefix}.{path.stem}"
-            constants.extend(_constants(ast.parse(path.read_text()), module))
+            constants.extend(_constants(_parse_source(path.read_text()), module))
     return constants
 
 
@@ -187,7 +199,7 @@ def _semconv_module(module: str) -> tuple[dict[str, str], dict[str, MetricFactor
     path = _semconv_module_path(module)
     if path is None:
         return {}, {}
-    tree = ast.parse(path.read_bytes(), str(path))
+    tree = _parse_source(path.read_bytes(), str(path))
     constants = {c.name: c.value for c in _string_assignments(tree.body, module, False)}
     for node in tree.body:
         if isinstance(node, ast.ClassDef) and not _is_enum_class(node):
@@ -258,7 +270,7 @@ def _enum_classes(root: Path, kind: str) -> dict[str, tuple[EnumMember, ...]]:
     found: dict[str, tuple[EnumMember, ...]] = {}
     for directory in (root / kind, root / "_incubating" / kind):
         for path in sorted(directory.glob("*.py")):
-            for node in ast.parse(path.read_text()).body:
+            for node in _parse_source(path.read_text()).body:
                 if isinstance(node, ast.ClassDef) and node.name.endswith("Values"):
                     found.setdefault(node.name, tuple(_enum_members(node)))
     return found

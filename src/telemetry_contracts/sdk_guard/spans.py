@@ -131,8 +131,8 @@ class GuardSpanProcessor(SpanProcessor):
             # the common case inline: clean keys, no events or links
             events, links = span._events, span._links
             if clean and not (
-                (events is not None and getattr(events, "_dq", events))
-                or (links is not None and getattr(links, "_dq", links))
+                (events is not None and bool(getattr(events, "_dq", events)))
+                or (links is not None and bool(getattr(links, "_dq", links)))
             ):
                 guarded = span
             else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import textwrap
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cached_property
 from typing import ClassVar
 
@@ -23,6 +24,42 @@ Signal = Metric | Span | Event
 """Contracts that carry attribute references with requirement levels."""
 
 OPENTELEMETRY_SCHEMA_PREFIX = "https://opentelemetry.io/schemas/"
+
+
+@dataclass(frozen=True)
+class BaselineIndex:
+    """Look-up tables of a baseline registry, built once per baseline content and reused.
+
+    The registry service checks every proposal against the same semantic-convention baseline,
+    so its indexes are kept rather than rebuilt for each check.
+    """
+
+    attributes: dict[str, Attribute]
+    metrics: dict[str, Metric]
+    namespaces: frozenset[str]
+
+    _cache: ClassVar[dict[str, BaselineIndex]] = {}
+    _CACHE_SIZE: ClassVar[int] = 4
+
+    @classmethod
+    def of(cls, baseline: Snapshot | None) -> BaselineIndex:
+        """The index of ``baseline`` (empty for none), cached by its content hash."""
+        if baseline is None:
+            return cls({}, {}, frozenset())
+        cached = cls._cache.get(baseline.content_hash) if baseline.content_hash else None
+        if cached is not None:
+            return cached
+        attributes = {a.key: a for a in baseline.attributes}
+        metrics = {m.name: m for m in baseline.metrics}
+        names = (*attributes, *metrics)
+        index = cls(
+            attributes, metrics, frozenset(p for name in names for p in namespaces_of(name))
+        )
+        if baseline.content_hash:
+            if len(cls._cache) >= cls._CACHE_SIZE:
+                cls._cache.clear()
+            cls._cache[baseline.content_hash] = index
+        return index
 
 
 class Context:
@@ -82,18 +119,21 @@ class Context:
         return bool(official) and own * 2 >= len(official)
 
     @cached_property
+    def _baseline_index(self) -> BaselineIndex:
+        return BaselineIndex.of(self.baseline)
+
+    @property
     def baseline_attributes(self) -> dict[str, Attribute]:
-        return {a.key: a for a in self.baseline.attributes} if self.baseline else {}
+        return self._baseline_index.attributes
 
-    @cached_property
+    @property
     def baseline_metrics(self) -> dict[str, Metric]:
-        return {m.name: m for m in self.baseline.metrics} if self.baseline else {}
+        return self._baseline_index.metrics
 
-    @cached_property
+    @property
     def baseline_namespaces(self) -> frozenset[str]:
         """Every dotted prefix (``http``, ``http.request``) of a baseline attribute or metric."""
-        names = (*self.baseline_attributes, *self.baseline_metrics)
-        return frozenset(prefix for name in names for prefix in namespaces_of(name))
+        return self._baseline_index.namespaces
 
     def attribute(self, key: str) -> Attribute | None:
         """The attribute ``key`` names, also a concrete key under a ``template[...]`` prefix."""

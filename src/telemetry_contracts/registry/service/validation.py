@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,22 +24,9 @@ class Classification:
     breaking: list[dict[str, Any]] = field(default_factory=list)
 
 
-_SEMCONV_LOCK = threading.Lock()
-
-
-@functools.cache
-def _semconv() -> Snapshot:
-    return baseline_snapshot()
-
-
 def semconv() -> Snapshot:
-    """The semantic-convention baseline the naming and namespace rules compare against.
-
-    Built once per process, by one thread: reading it parses Python sources with ``ast``, which
-    CPython 3.11 does not allow from several threads at once.
-    """
-    with _SEMCONV_LOCK:
-        return _semconv()
+    """The semantic-convention baseline the naming and namespace rules compare against."""
+    return baseline_snapshot()
 
 
 def findings_for(candidate: Snapshot, subjects: set[str]) -> list[Finding]:
