@@ -402,6 +402,16 @@ def test_the_deprecation_report_lists_who_still_emits(page: Page, registry: Regi
     assert any(row[5] == "nobody" and row[7] == "yes" for row in quiet)
     page.shot("deprecations")
 
+    # The filter keeps only what is still emitted.
+    page.driver.execute_script(
+        "const s = document.querySelector('select[name=safe_to_remove]');"
+        "s.value = 'false'; s.form.requestSubmit();")
+    page.wait_text("#deprecations-table caption", "1 deprecated contracts")
+    names = page.driver.execute_script(
+        "return [...document.querySelectorAll('#deprecations-table tbody tr')]"
+        ".map((row) => row.cells[0].innerText.trim())")
+    assert names == ["az.namespace"]
+
 
 def test_a_deprecation_proposal_shows_the_lifecycle_move(page: Page) -> None:
     page.sign_in("alice")

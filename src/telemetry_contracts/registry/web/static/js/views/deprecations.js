@@ -1,17 +1,31 @@
 // The deprecation report: what is deprecated, its replacement, its sunset, and who still emits it.
 
 import {api} from "../api.js";
-import {badge, h, replace, table, time} from "../dom.js";
+import {badge, field, h, replace, select, table, time} from "../dom.js";
 import {contractLink, loading, pager, problemBox} from "../widgets.js";
 
 export async function renderDeprecations(view, params) {
+  const form = h("form", {class: "filters", role: "search", "aria-label": "Filter the report"},
+    field("Name starts with", h("input", {name: "prefix", type: "search", value: params.get("prefix") || "",
+      placeholder: "http.", spellcheck: "false"})),
+    field("Safe to remove", select("safe_to_remove",
+      [["", "any"], ["false", "no: still emitted"], ["true", "yes: nobody seen"]], params.get("safe_to_remove") || "")),
+    h("div", {class: "field actions"}, h("button", {type: "submit"}, "Filter")));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const query = new URLSearchParams();
+    for (const [name, value] of new FormData(form)) if (value) query.set(name, String(value).trim());
+    window.location.hash = `#/deprecations?${query}`;
+  });
   const body = h("section", {"aria-label": "Report"}, loading());
   replace(view, h("h1", {}, "Deprecation report"),
     h("p", {class: "lead"}, "Every deprecated metric and attribute, its replacement and sunset date, and the " +
       "services the runtime guard still sees emitting it. A contract nobody emitted within the usage window is safe to remove."),
-    body);
+    form, body);
   try {
-    const report = await api("GET", "reports/deprecations", {query: {limit: 100, cursor: params.get("cursor")}});
+    const query = {limit: 100};
+    for (const name of ["prefix", "safe_to_remove", "cursor"]) query[name] = params.get(name);
+    const report = await api("GET", "reports/deprecations", {query});
     const caption = `Version ${report.version}: ${report.items.length} deprecated contracts` +
       `${report.next_cursor ? " on this page" : ""} (usage window ${report.window_days} days)`;
     replace(body,
