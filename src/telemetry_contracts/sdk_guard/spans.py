@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.attributes import BoundedAttributes
@@ -84,10 +84,7 @@ def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = Fal
                 new_links[index] = Link(link.context, link_attributes)
     if attributes is None and new_events is None and new_links is None:
         return span
-    # A shallow copy of every field the SDK set (cheaper than the constructor, and it keeps
-    # fields this code does not know about), then the guarded parts.
-    copy = object.__new__(ReadableSpan)
-    copy.__dict__.update(span.__dict__)
+    copy = _copier(type(span))(span)
     if attributes is not None:
         copy._attributes = attributes
     if new_events is not None:
@@ -95,6 +92,52 @@ def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = Fal
     if new_links is not None:
         copy._links = _bounded(links, new_links)
     return copy
+
+_COPIERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _copier(kind: type) -> Callable[[Any], Any]:
+    """A function making a shallow copy of a span of type ``kind`` (cached per type).
+
+    The SDK hands ``on_end`` a ``ReadableSpan`` it has just constructed; for that type the
+    copy assigns the fields its constructor sets (read off a probe instance, so a new SDK
+    field is copied too), one by one in the same order: the copy then has the class's compact
+    attribute layout, and the original's ``__dict__`` is never materialized (which alone costs
+    more than the whole copy). Any other type is copied through its ``__dict__``.
+    """
+    found = _COPIERS.get(kind)
+    if found is None:
+        found = _COPIERS[kind] = _field_copier(kind) if kind is ReadableSpan else _dict_copier(kind)
+    return found
+
+
+def _dict_copier(kind: type) -> Callable[[Any], Any]:
+    def copy(span: Any) -> Any:
+        new = object.__new__(kind)
+        new.__dict__.update(span.__dict__)
+        return new
+
+    return copy
+
+
+def _constructor_fields() -> tuple[str, ...]:
+    """The instance fields ``ReadableSpan.__init__`` sets, in order (read off a probe)."""
+    from opentelemetry.sdk.resources import Resource
+
+    probe = ReadableSpan("probe", resource=Resource({}))
+    return tuple(vars(probe))
+
+
+def _field_copier(kind: type) -> Callable[[Any], Any]:
+    fields = _constructor_fields()
+    if not all(name.isidentifier() for name in fields):
+        return _dict_copier(kind)
+    body = "".join(f"    new.{name} = span.{name}\n" for name in fields)
+    source = "def copy(span):\n    new = new_object(kind)\n" + body + "    return new\n"
+    namespace: dict[str, Any] = {"kind": kind, "new_object": object.__new__}
+    exec(source, namespace)  # noqa: S102 - the source holds only identifiers read off the class
+    copier: Callable[[Any], Any] = namespace["copy"]
+    return copier
 
 
 class GuardSpanProcessor(SpanProcessor):
@@ -122,21 +165,36 @@ class GuardSpanProcessor(SpanProcessor):
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
+        # The common cases inline (every call costs here): no events or links, and span
+        # attributes that are clean, or that have a cached plan without value checks or drops
+        # (then only the copy is made). Everything else goes through ``guard_span``.
         try:
             space = self._guard.policy.spans
             attributes = span._attributes
-            clean = attributes is None or (
-                getattr(attributes, "_dict", attributes).keys() <= space.clean
-            )
-            # the common case inline: clean keys, no events or links
             events, links = span._events, span._links
-            if clean and not (
-                (events is not None and bool(getattr(events, "_dq", events)))
-                or (links is not None and bool(getattr(links, "_dq", links)))
+            if (events is not None and bool(getattr(events, "_dq", events))) or (
+                links is not None and bool(getattr(links, "_dq", links))
             ):
+                guarded = guard_span(space, span)
+            elif attributes is None:
                 guarded = span
             else:
-                guarded = guard_span(space, span, clean)
+                raw = getattr(attributes, "_dict", attributes)
+                if raw.keys() <= space.clean:
+                    guarded = span
+                else:
+                    plan = space.plans.get(tuple(raw))
+                    if (
+                        plan is None
+                        or plan.build is None
+                        or plan.dropped
+                        or getattr(attributes, "dropped", 0)
+                    ):
+                        guarded = guard_span(space, span)
+                    else:
+                        plan.hits += 1
+                        guarded = _copier(type(span))(span)
+                        guarded._attributes = plan.build(raw)
         except Exception:
             internal_error("span processor")
             guarded = span
