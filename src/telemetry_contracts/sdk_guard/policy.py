@@ -244,7 +244,7 @@ def _builder(
             )
             source = f"def build(a):\n    return {{{items}}}\n"
         namespace: dict[str, Any] = {"REDACTED": redacted}
-        exec(source, namespace)  # noqa: S102 - the source holds only reprs of str keys
+        exec(source, namespace)  # the source holds only reprs of str keys
         built: Callable[[Mapping[Any, Any]], dict[Any, Any]] = namespace["build"]
         return built
 

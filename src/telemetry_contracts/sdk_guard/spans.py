@@ -93,6 +93,7 @@ def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = Fal
         copy._links = _bounded(links, new_links)
     return copy
 
+
 _COPIERS: dict[type, Callable[[Any], Any]] = {}
 
 
@@ -135,7 +136,7 @@ def _field_copier(kind: type) -> Callable[[Any], Any]:
     body = "".join(f"    new.{name} = span.{name}\n" for name in fields)
     source = "def copy(span):\n    new = new_object(kind)\n" + body + "    return new\n"
     namespace: dict[str, Any] = {"kind": kind, "new_object": object.__new__}
-    exec(source, namespace)  # noqa: S102 - the source holds only identifiers read off the class
+    exec(source, namespace)  # the source holds only identifiers read off the class
     copier: Callable[[Any], Any] = namespace["copy"]
     return copier
 
