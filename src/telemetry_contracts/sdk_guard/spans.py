@@ -114,24 +114,28 @@ def _copier(kind: type) -> Callable[[Any], Any]:
 
 def _dict_copier(kind: type) -> Callable[[Any], Any]:
     def copy(span: Any) -> Any:
-        new = object.__new__(kind)
+        new: Any = object.__new__(kind)
         new.__dict__.update(span.__dict__)
         return new
 
     return copy
 
 
-def _constructor_fields() -> tuple[str, ...]:
-    """The instance fields ``ReadableSpan.__init__`` sets, in order (read off a probe)."""
-    from opentelemetry.sdk.resources import Resource
+def _constructor_fields() -> tuple[str, ...] | None:
+    """The instance fields ``ReadableSpan.__init__`` sets, in order (read off a probe);
+    ``None`` when no probe can be made."""
+    try:
+        from opentelemetry.sdk.resources import Resource
 
-    probe = ReadableSpan("probe", resource=Resource({}))
-    return tuple(vars(probe))
+        fields = tuple(vars(ReadableSpan("probe", resource=Resource({}))))
+    except Exception:
+        return None
+    return fields if all(name.isidentifier() for name in fields) else None
 
 
 def _field_copier(kind: type) -> Callable[[Any], Any]:
     fields = _constructor_fields()
-    if not all(name.isidentifier() for name in fields):
+    if fields is None:
         return _dict_copier(kind)
     body = "".join(f"    new.{name} = span.{name}\n" for name in fields)
     source = "def copy(span):\n    new = new_object(kind)\n" + body + "    return new\n"
@@ -166,36 +170,30 @@ class GuardSpanProcessor(SpanProcessor):
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
-        # The common cases inline (every call costs here): no events or links, and span
-        # attributes that are clean, or that have a cached plan without value checks or drops
-        # (then only the copy is made). Everything else goes through ``guard_span``.
+        # The common cases inline (every operation counts here): the SDK's own containers,
+        # no events or links, and span attributes that are clean, or that have a cached plan
+        # without value checks or drops (then only the copy is made). Anything else goes
+        # through ``guard_span``.
         try:
             space = self._guard.policy.spans
-            attributes = span._attributes
-            events, links = span._events, span._links
-            if (events is not None and bool(getattr(events, "_dq", events))) or (
-                links is not None and bool(getattr(links, "_dq", links))
-            ):
+            try:
+                attributes: Any = span._attributes
+                raw = attributes._dict
+                busy = span._events._dq or span._links._dq  # type: ignore[attr-defined]
+            except AttributeError:  # not the SDK's BoundedAttributes and BoundedLists
+                busy = True
+            if busy:
                 guarded = guard_span(space, span)
-            elif attributes is None:
+            elif raw.keys() <= space.clean:
                 guarded = span
             else:
-                raw = getattr(attributes, "_dict", attributes)
-                if raw.keys() <= space.clean:
-                    guarded = span
+                plan = space.plans.get(tuple(raw))
+                if plan is None or plan.build is None or plan.dropped or attributes.dropped:
+                    guarded = guard_span(space, span)
                 else:
-                    plan = space.plans.get(tuple(raw))
-                    if (
-                        plan is None
-                        or plan.build is None
-                        or plan.dropped
-                        or getattr(attributes, "dropped", 0)
-                    ):
-                        guarded = guard_span(space, span)
-                    else:
-                        plan.hits += 1
-                        guarded = _copier(type(span))(span)
-                        guarded._attributes = plan.build(raw)
+                    plan.hits += 1
+                    guarded = _copier(type(span))(span)
+                    guarded._attributes = plan.build(raw)
         except Exception:
             internal_error("span processor")
             guarded = span
