@@ -303,3 +303,12 @@ def test_span_built_outside_the_sdk_is_guarded_too(guard: Guard) -> None:
     assert copy.dropped_attributes == 1
     assert copy.name == "op" and copy.resource is span.resource
     assert dict(span.attributes) == {"shop.order_id": "o-1", "debug.x": 1}
+
+
+def test_only_clean_keys_are_remembered_as_hot(guard: Guard) -> None:
+    spans = Spans(guard)
+    spans.emit({"shop.items": 1})
+    spans.emit({"shop.items": 2, "shop.order_id": "o-1"})
+    assert guard.policy.spans.hot == frozenset({"shop.items"})
+    again = spans.emit({"shop.order_id": "o-2", "shop.items": 3})
+    assert dict(again.attributes) == {"shop.items": 3, "shop.order.id": "o-2"}

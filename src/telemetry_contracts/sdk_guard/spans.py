@@ -184,7 +184,10 @@ class GuardSpanProcessor(SpanProcessor):
                 busy = True
             if busy:
                 guarded = guard_span(space, span)
+            elif raw.keys() <= space.hot:
+                guarded = span
             elif raw.keys() <= space.clean:
+                space.warm(raw.keys())
                 guarded = span
             else:
                 plan = space.plans.get(tuple(raw))
