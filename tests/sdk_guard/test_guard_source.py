@@ -151,3 +151,24 @@ def test_from_env_picks_file_or_url(
     )
     assert isinstance(remote.source, RegistrySource)  # type: ignore[union-attr]
     remote.shutdown()  # type: ignore[union-attr]
+
+
+def test_wait_until_ready_is_bounded_and_reports_readiness(tmp_path: Path) -> None:
+    guard = Guard.from_url(
+        "http://127.0.0.1:9", cache_dir=tmp_path, poll_interval=3600, report_usage=False, environ={}
+    )
+    assert guard.wait_until_ready(10) is False  # the registry is unreachable: still permissive
+    guard.shutdown()
+    assert Guard.from_snapshot(
+        {"attributes": [], "metrics": []}, environ={}
+    ).wait_until_ready(0) is True
+
+
+def test_wait_until_ready_returns_once_the_registry_answered(
+    server: RegistryServer, tmp_path: Path, snapshot: Snapshot
+) -> None:
+    guard = remote_guard(server, tmp_path)
+    assert guard.wait_until_ready(10) is True
+    assert guard.snapshot_hash == snapshot.content_hash
+    assert dict(Spans(guard).emit({"junk": 1}).attributes) == {}
+    guard.shutdown()

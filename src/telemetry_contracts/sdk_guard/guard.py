@@ -191,6 +191,17 @@ class Guard:
             )
         return self.reporter
 
+    def wait_until_ready(self, timeout: float) -> bool:
+        """Block at most ``timeout`` seconds until a snapshot is enforced; True when one is.
+
+        Opt-in, for start-up code and short-lived jobs that would rather wait briefly than
+        pass their first data through unchecked; the guard itself never waits on the network.
+        """
+        wait_first_fetch = getattr(self.source, "wait_first_fetch", None)
+        if self.policy.permissive and wait_first_fetch is not None:
+            wait_first_fetch(timeout)
+        return not self.policy.permissive
+
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self.reporter.force_flush(timeout_millis) if self.reporter else True
 

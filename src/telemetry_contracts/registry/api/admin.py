@@ -28,10 +28,19 @@ def post_usage(service: Service, _: Contributor, report: UsageReport) -> UsageAc
 
 
 @router.get("/reports/deprecations", response_model=DeprecationReport, tags=["usage"])
-def deprecations(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None
-                 ) -> DeprecationReport:
+def deprecations(
+    service: Service,
+    _: Viewer,
+    limit: Limit = 100,
+    cursor: Cursor = None,
+    prefix: Annotated[str | None, Query(max_length=255, description="Names starting with this.")]
+    = None,
+    safe_to_remove: Annotated[
+        bool | None, Query(description="Only contracts that are (true) or are not (false) safe "
+                           "to remove.")] = None,
+) -> DeprecationReport:
     """Every deprecated contract: replacement, sunset, who still emits it, safe to remove."""
-    return service.deprecations(limit, cursor)
+    return service.deprecations(limit, cursor, prefix=prefix, safe_to_remove=safe_to_remove)
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201, tags=["admin"])

@@ -151,10 +151,12 @@ class RegistryService:
     def ingest_usage(self, report: UsageReport) -> UsageAccepted:
         return usage.ingest(self.versions, report)
 
-    def deprecations(self, limit: int, cursor: str | None,
-                     now: dt.datetime | None = None) -> DeprecationReport:
+    def deprecations(self, limit: int, cursor: str | None, now: dt.datetime | None = None,
+                     prefix: str | None = None,
+                     safe_to_remove: bool | None = None) -> DeprecationReport:
         return usage.deprecation_report(self.versions, window_days=self.settings.usage_window_days,
-                                        limit=limit, cursor=cursor, now=now)
+                                        limit=limit, cursor=cursor, now=now, prefix=prefix,
+                                        safe_to_remove=safe_to_remove)
 
 
 __all__ = ["NotFound", "RegistryService"]

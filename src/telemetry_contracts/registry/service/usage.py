@@ -66,20 +66,31 @@ def ingest(versions: VersionStore, report: UsageReport) -> UsageAccepted:
 
 
 def deprecation_report(versions: VersionStore, *, window_days: int, limit: int,
-                       cursor: str | None, now: dt.datetime | None = None) -> DeprecationReport:
-    """Every deprecated contract of the latest version, who still emits it and since when."""
+                       cursor: str | None, now: dt.datetime | None = None,
+                       prefix: str | None = None,
+                       safe_to_remove: bool | None = None) -> DeprecationReport:
+    """Every deprecated contract of the latest version, who still emits it and since when.
+
+    ``prefix`` keeps the names that start with it; ``safe_to_remove`` keeps the contracts that
+    are (True) or are not (False) safe to remove, i.e. nobody was seen in the window.
+    """
     now = now or dt.datetime.now(dt.UTC)
+    cutoff = now - dt.timedelta(days=window_days)
     latest = versions.latest()
     snapshot = versions.snapshot(latest.number)
     deprecated: list[tuple[str, Attribute | Metric]] = sorted(
         [(a.key, a) for a in snapshot.attributes if a.deprecated]
         + [(m.name, m) for m in snapshot.metrics if m.deprecated], key=lambda item: item[0])
+    if prefix:
+        deprecated = [item for item in deprecated if item[0].startswith(prefix)]
+    if safe_to_remove is not None:
+        recent = _seen_since(versions, [name for name, _ in deprecated], cutoff)
+        deprecated = [item for item in deprecated if (item[0] not in recent) == safe_to_remove]
     names = [name for name, _ in deprecated]
     after = decode_cursor(cursor)
     start = bisect.bisect_right(names, after) if after is not None else 0
     page = deprecated[start:start + limit]
     emitters = _emitters(versions, [name for name, _ in page])
-    cutoff = now - dt.timedelta(days=window_days)
     entries = []
     for name, contract in page:
         who = emitters.get(name, [])
@@ -94,6 +105,17 @@ def deprecation_report(versions: VersionStore, *, window_days: int, limit: int,
     more = start + limit < len(deprecated)
     return DeprecationReport(items=entries, version=latest.number, window_days=window_days,
                              next_cursor=encode_cursor(page[-1][0]) if more and page else None)
+
+
+def _seen_since(versions: VersionStore, names: list[str], cutoff: dt.datetime) -> set[str]:
+    """The names some service reported at or after ``cutoff``."""
+    if not names:
+        return set()
+    with versions.database.read() as session:
+        rows = session.execute(
+            select(UsageRow.name).where(UsageRow.name.in_(names))
+            .group_by(UsageRow.name).having(func.max(UsageRow.last_seen) >= cutoff))
+        return {row.name for row in rows}
 
 
 def _emitters(versions: VersionStore, names: list[str]) -> dict[str, list[Emitter]]:
