@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -41,12 +42,55 @@ def _rewritten(space: KeySpace, attributes: Any) -> Any:
     dropped += getattr(attributes, "dropped", 0)
     if not dropped:  # nothing to report to the encoder: a plain dict will do
         return out
-    # The SDK cleaned these values when they were set; the guard only renamed, dropped or
-    # redacted (with a string), so they are installed without cleaning them again.
-    bounded = BoundedAttributes(maxlen=None, immutable=True)
-    bounded._dict = out
-    bounded.dropped = dropped
-    return bounded
+    return _bounded_attributes(out, dropped)
+
+
+def _make_bounded_attributes() -> Callable[[dict[Any, Any], int], Any]:
+    """A function wrapping a dict in an immutable ``BoundedAttributes`` that carries a dropped
+    count (the OTLP encoder reads it).
+
+    The SDK cleaned these values when they were set; the guard only renamed, dropped or
+    redacted (with a string), so they are installed without cleaning them again. Where the
+    constructor's fields are plain values (read off a probe) they are assigned directly,
+    several times cheaper than calling the constructor; otherwise the constructor is used.
+    """
+
+    def construct(out: dict[Any, Any], dropped: int) -> Any:
+        bounded = BoundedAttributes(maxlen=None, immutable=True)
+        bounded._dict = out
+        bounded.dropped = dropped
+        return bounded
+
+    try:
+        probe = vars(BoundedAttributes(maxlen=None, immutable=True))
+    except Exception:
+        return construct
+    lock_type = type(threading.Lock())
+    lines = []
+    for name, value in probe.items():
+        if not name.isidentifier():
+            return construct
+        if name in ("_dict", "dropped"):
+            lines.append(f"    new.{name} = {'out' if name == '_dict' else 'dropped'}")
+        elif isinstance(value, lock_type):
+            lines.append(f"    new.{name} = Lock()")
+        elif value is None or type(value) in (bool, int):
+            lines.append(f"    new.{name} = {value!r}")
+        else:
+            return construct
+    source = "def bounded(out, dropped):\n    new = new_object(kind)\n"
+    source += "\n".join(lines) + "\n    return new\n"
+    namespace: dict[str, Any] = {
+        "kind": BoundedAttributes,
+        "new_object": object.__new__,
+        "Lock": threading.Lock,
+    }
+    exec(source, namespace)  # the source holds identifiers and reprs of None, bool and int
+    made: Callable[[dict[Any, Any], int], Any] = namespace["bounded"]
+    return made
+
+
+_bounded_attributes = _make_bounded_attributes()
 
 
 def _has_items(items: Any) -> bool:
@@ -172,8 +216,8 @@ class GuardSpanProcessor(SpanProcessor):
     def on_end(self, span: ReadableSpan) -> None:
         # The common cases inline (every operation counts here): the SDK's own containers,
         # no events or links, and span attributes that are clean, or that have a cached plan
-        # without value checks or drops (then only the copy is made). Anything else goes
-        # through ``guard_span``.
+        # without value checks (then only the copy is made). Anything else goes through
+        # ``guard_span``.
         try:
             space = self._guard.policy.spans
             try:
@@ -191,12 +235,17 @@ class GuardSpanProcessor(SpanProcessor):
                 guarded = span
             else:
                 plan = space.plans.get(tuple(raw))
-                if plan is None or plan.build is None or plan.dropped or attributes.dropped:
+                if plan is None or plan.build is None:
                     guarded = guard_span(space, span)
                 else:
                     plan.hits += 1
                     guarded = _copier(type(span))(span)
-                    guarded._attributes = plan.build(raw)
+                    dropped = plan.dropped + attributes.dropped
+                    guarded._attributes = (
+                        _bounded_attributes(plan.build(raw), dropped)
+                        if dropped
+                        else plan.build(raw)
+                    )
         except Exception:
             internal_error("span processor")
             guarded = span
