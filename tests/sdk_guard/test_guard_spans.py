@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from guard_pipelines import Spans
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -254,3 +256,59 @@ def test_any_key_text_survives_the_compiled_plan(snapshot: Snapshot) -> None:
     odd = "we'ird\"\\\n key }) + __import__('os')"
     span = Spans(guard).emit({"shop.order_id": "o", odd: 1, "shop.card.token": "t"})
     assert dict(span.attributes) == {"shop.order.id": "o", odd: 1, "shop.card.token": "[redacted]"}
+
+
+def _public_fields(span: ReadableSpan) -> dict[str, Any]:
+    names = ("name", "context", "parent", "resource", "events", "links", "kind", "status")
+    fields = {name: getattr(span, name) for name in names}
+    fields.update(
+        start_time=span.start_time,
+        end_time=span.end_time,
+        scope=span.instrumentation_scope,
+        dropped_events=span.dropped_events,
+        dropped_links=span.dropped_links,
+    )
+    return fields
+
+
+def test_copy_keeps_every_other_field_for_the_exporters(guard: Guard) -> None:
+    beside, behind = Recording(), Recording()
+    provider = TracerProvider()
+    provider.add_span_processor(beside)
+    provider.add_span_processor(guard.span_processor(behind))
+    parent = provider.get_tracer("t", "1.0").start_span("parent")
+    with provider.get_tracer("t", "1.0").start_as_current_span(
+        "op", context=trace.set_span_in_context(parent), kind=trace.SpanKind.SERVER
+    ) as span:
+        span.set_attribute("shop.order_id", "o-1")
+        span.set_status(trace.StatusCode.ERROR, "boom")
+    original, copy = beside.ended[0], behind.ended[0]
+    assert copy is not original and type(copy) is ReadableSpan
+    assert _public_fields(copy) == _public_fields(original)
+    assert dict(copy.attributes) == {"shop.order.id": "o-1"}
+    assert dict(original.attributes) == {"shop.order_id": "o-1"}
+    exported, recorded = json.loads(copy.to_json()), json.loads(original.to_json())
+    assert exported.pop("attributes") == {"shop.order.id": "o-1"}
+    recorded.pop("attributes")
+    assert exported == recorded  # what the console exporter prints
+
+
+def test_span_built_outside_the_sdk_is_guarded_too(guard: Guard) -> None:
+    behind = Recording()
+    processor = guard.span_processor(behind)
+    span = ReadableSpan("op", attributes={"shop.order_id": "o-1", "debug.x": 1}, events=())
+    processor.on_end(span)
+    (copy,) = behind.ended
+    assert dict(copy.attributes) == {"shop.order.id": "o-1"}
+    assert copy.dropped_attributes == 1
+    assert copy.name == "op" and copy.resource is span.resource
+    assert dict(span.attributes) == {"shop.order_id": "o-1", "debug.x": 1}
+
+
+def test_only_clean_keys_are_remembered_as_hot(guard: Guard) -> None:
+    spans = Spans(guard)
+    spans.emit({"shop.items": 1})
+    spans.emit({"shop.items": 2, "shop.order_id": "o-1"})
+    assert guard.policy.spans.hot == frozenset({"shop.items"})
+    again = spans.emit({"shop.order_id": "o-2", "shop.items": 3})
+    assert dict(again.attributes) == {"shop.items": 3, "shop.order.id": "o-2"}

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.attributes import BoundedAttributes
@@ -41,12 +42,55 @@ def _rewritten(space: KeySpace, attributes: Any) -> Any:
     dropped += getattr(attributes, "dropped", 0)
     if not dropped:  # nothing to report to the encoder: a plain dict will do
         return out
-    # The SDK cleaned these values when they were set; the guard only renamed, dropped or
-    # redacted (with a string), so they are installed without cleaning them again.
-    bounded = BoundedAttributes(maxlen=None, immutable=True)
-    bounded._dict = out
-    bounded.dropped = dropped
-    return bounded
+    return _bounded_attributes(out, dropped)
+
+
+def _make_bounded_attributes() -> Callable[[dict[Any, Any], int], Any]:
+    """A function wrapping a dict in an immutable ``BoundedAttributes`` that carries a dropped
+    count (the OTLP encoder reads it).
+
+    The SDK cleaned these values when they were set; the guard only renamed, dropped or
+    redacted (with a string), so they are installed without cleaning them again. Where the
+    constructor's fields are plain values (read off a probe) they are assigned directly,
+    several times cheaper than calling the constructor; otherwise the constructor is used.
+    """
+
+    def construct(out: dict[Any, Any], dropped: int) -> Any:
+        bounded = BoundedAttributes(maxlen=None, immutable=True)
+        bounded._dict = out
+        bounded.dropped = dropped
+        return bounded
+
+    try:
+        probe = vars(BoundedAttributes(maxlen=None, immutable=True))
+    except Exception:
+        return construct
+    lock_type = type(threading.Lock())
+    lines = []
+    for name, value in probe.items():
+        if not name.isidentifier():
+            return construct
+        if name in ("_dict", "dropped"):
+            lines.append(f"    new.{name} = {'out' if name == '_dict' else 'dropped'}")
+        elif isinstance(value, lock_type):
+            lines.append(f"    new.{name} = Lock()")
+        elif value is None or type(value) in (bool, int):
+            lines.append(f"    new.{name} = {value!r}")
+        else:
+            return construct
+    source = "def bounded(out, dropped):\n    new = new_object(kind)\n"
+    source += "\n".join(lines) + "\n    return new\n"
+    namespace: dict[str, Any] = {
+        "kind": BoundedAttributes,
+        "new_object": object.__new__,
+        "Lock": threading.Lock,
+    }
+    exec(source, namespace)  # the source holds identifiers and reprs of None, bool and int
+    made: Callable[[dict[Any, Any], int], Any] = namespace["bounded"]
+    return made
+
+
+_bounded_attributes = _make_bounded_attributes()
 
 
 def _has_items(items: Any) -> bool:
@@ -84,10 +128,7 @@ def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = Fal
                 new_links[index] = Link(link.context, link_attributes)
     if attributes is None and new_events is None and new_links is None:
         return span
-    # A shallow copy of every field the SDK set (cheaper than the constructor, and it keeps
-    # fields this code does not know about), then the guarded parts.
-    copy = object.__new__(ReadableSpan)
-    copy.__dict__.update(span.__dict__)
+    copy = _copier(type(span))(span)
     if attributes is not None:
         copy._attributes = attributes
     if new_events is not None:
@@ -95,6 +136,57 @@ def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = Fal
     if new_links is not None:
         copy._links = _bounded(links, new_links)
     return copy
+
+
+_COPIERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _copier(kind: type) -> Callable[[Any], Any]:
+    """A function making a shallow copy of a span of type ``kind`` (cached per type).
+
+    The SDK hands ``on_end`` a ``ReadableSpan`` it has just constructed; for that type the
+    copy assigns the fields its constructor sets (read off a probe instance, so a new SDK
+    field is copied too), one by one in the same order: the copy then has the class's compact
+    attribute layout, and the original's ``__dict__`` is never materialized (which alone costs
+    more than the whole copy). Any other type is copied through its ``__dict__``.
+    """
+    found = _COPIERS.get(kind)
+    if found is None:
+        found = _COPIERS[kind] = _field_copier(kind) if kind is ReadableSpan else _dict_copier(kind)
+    return found
+
+
+def _dict_copier(kind: type) -> Callable[[Any], Any]:
+    def copy(span: Any) -> Any:
+        new: Any = object.__new__(kind)
+        new.__dict__.update(span.__dict__)
+        return new
+
+    return copy
+
+
+def _constructor_fields() -> tuple[str, ...] | None:
+    """The instance fields ``ReadableSpan.__init__`` sets, in order (read off a probe);
+    ``None`` when no probe can be made."""
+    try:
+        from opentelemetry.sdk.resources import Resource
+
+        fields = tuple(vars(ReadableSpan("probe", resource=Resource({}))))
+    except Exception:
+        return None
+    return fields if all(name.isidentifier() for name in fields) else None
+
+
+def _field_copier(kind: type) -> Callable[[Any], Any]:
+    fields = _constructor_fields()
+    if fields is None:
+        return _dict_copier(kind)
+    body = "".join(f"    new.{name} = span.{name}\n" for name in fields)
+    source = "def copy(span):\n    new = new_object(kind)\n" + body + "    return new\n"
+    namespace: dict[str, Any] = {"kind": kind, "new_object": object.__new__}
+    exec(source, namespace)  # the source holds only identifiers read off the class
+    copier: Callable[[Any], Any] = namespace["copy"]
+    return copier
 
 
 class GuardSpanProcessor(SpanProcessor):
@@ -122,21 +214,38 @@ class GuardSpanProcessor(SpanProcessor):
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
+        # The common cases inline (every operation counts here): the SDK's own containers,
+        # no events or links, and span attributes that are clean, or that have a cached plan
+        # without value checks (then only the copy is made). Anything else goes through
+        # ``guard_span``.
         try:
             space = self._guard.policy.spans
-            attributes = span._attributes
-            clean = attributes is None or (
-                getattr(attributes, "_dict", attributes).keys() <= space.clean
-            )
-            # the common case inline: clean keys, no events or links
-            events, links = span._events, span._links
-            if clean and not (
-                (events is not None and bool(getattr(events, "_dq", events)))
-                or (links is not None and bool(getattr(links, "_dq", links)))
-            ):
+            try:
+                attributes: Any = span._attributes
+                raw = attributes._dict
+                busy = span._events._dq or span._links._dq  # type: ignore[attr-defined]
+            except AttributeError:  # not the SDK's BoundedAttributes and BoundedLists
+                busy = True
+            if busy:
+                guarded = guard_span(space, span)
+            elif raw.keys() <= space.hot:
+                guarded = span
+            elif raw.keys() <= space.clean:
+                space.warm(raw.keys())
                 guarded = span
             else:
-                guarded = guard_span(space, span, clean)
+                plan = space.plans.get(tuple(raw))
+                if plan is None or plan.build is None:
+                    guarded = guard_span(space, span)
+                else:
+                    plan.hits += 1
+                    guarded = _copier(type(span))(span)
+                    dropped = plan.dropped + attributes.dropped
+                    guarded._attributes = (
+                        _bounded_attributes(plan.build(raw), dropped)
+                        if dropped
+                        else plan.build(raw)
+                    )
         except Exception:
             internal_error("span processor")
             guarded = span
