@@ -204,6 +204,8 @@ def measure_backend(label: str, url: str, rounds: int, log: Path,
         results: dict[str, list[Figures]] = {name: [] for name in [*scenarios, "publish"]}
         ratios: dict[str, list[float]] = {name: [] for name in [*scenarios, "publish"]}
         for round_index in range(rounds):
+            if workers > 1:  # each process re-reads the latest version within a second
+                time.sleep(Settings().snapshot_revalidate_seconds + 0.1)
             status, body = call(server, _request("GET", "/v1/snapshot", tokens["author"]))
             etag["current"] = '"' + json.loads(body)["content_hash"] + '"'
             baseline = None
