@@ -7,12 +7,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from telemetry_contracts.registry.resolver import Resolver, parse_document
 from telemetry_contracts.registry.service.index import ContractIndex
-from telemetry_contracts.registry.yaml_source import parse_yaml
+from telemetry_contracts.registry.yaml_source import located
 from telemetry_contracts.schemas.files import V2AttributeSpec, V2MetricSpec
 from telemetry_contracts.schemas.findings import ContractError, Finding, Location
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
@@ -153,8 +152,7 @@ def _resolve(index: ContractIndex, body: AttributeChange | MetricChange) -> Snap
                     "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
         referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
     try:
-        text = yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
-        parsed = parse_document("proposal", parse_yaml(text, "proposal"))
+        parsed = parse_document("proposal", located(document, "proposal"))
         context = Snapshot(registry=snapshot.registry, version=snapshot.version,
                            attributes=tuple(index.attributes[key] for key in sorted(referenced)
                                             if key in index.attributes))
