@@ -1,9 +1,11 @@
 """Loopback load on a real registry server process, on SQLite and on PostgreSQL.
 
-Run: ``python bench/service.py [--rounds N] [--backends sqlite,postgres]``. This process is the
-load generator (asyncio, raw HTTP/1.1 keep-alive connections); the server is a separate uvicorn
-process started by ``telemetry-contracts serve``. Rounds interleave ``/healthz`` (the baseline)
-with each measured request; medians over rounds are printed with their ratio to ``/healthz``.
+Run: ``python bench/service.py [--rounds N] [--backends sqlite,postgres] [--workers 1,2]``. This
+process is the load generator (asyncio, raw HTTP/1.1 keep-alive connections, one thread); the
+server is a separate uvicorn process started by ``telemetry-contracts serve [--workers N]``. Rounds
+interleave ``/healthz`` (the baseline) with each measured request; medians over rounds are printed
+with their ratio to ``/healthz``, the server's CPU time per request (all its processes) and the
+load generator's own CPU use (100% is one core: on a 2-core machine it competes with the server).
 
 Goals: the 304 snapshot read within 1.5x of ``/healthz``; proposals p99 under 50 ms with 32
 concurrent clients; a registry of 10,000 metrics and 50,000 attributes publishes in under 2 s.
@@ -15,6 +17,7 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -47,11 +50,28 @@ Request = Callable[[], bytes]
 
 @dataclass
 class Figures:
-    """Requests per second and latency percentiles of one batch."""
+    """Requests per second, latency percentiles and CPU use of one batch."""
 
     rps: float
     p50: float
     p99: float
+    server_cpu: float = 0.0
+    """Server CPU seconds per request (all its processes)."""
+    client_cpu: float = 0.0
+    """This load generator's CPU use during the batch, in cores (1.0: one core busy)."""
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds used so far by process ``pid`` and its child processes (Linux ``/proc``)."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(stat.parent.name) == pid or int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])  # utime + stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _request(method: str, path: str, token: str, body: object = None, **headers: str) -> bytes:
@@ -79,7 +99,7 @@ async def _exchange(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
 
 
 async def _load(port: int, make: Request, total: int, concurrency: int,
-                expect: int) -> Figures:
+                expect: int) -> list[float]:
     latencies: list[float] = []
     remaining = itertools.count()
 
@@ -96,21 +116,29 @@ async def _load(port: int, make: Request, total: int, concurrency: int,
         finally:
             writer.close()
 
-    start = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def load(server: ServerProcess, make: Request, total: int, concurrency: int,
+         expect: int) -> Figures:
+    """``total`` requests from ``concurrency`` closed-loop clients; latency, rate and CPU."""
+    pid = server.process.pid
+    server_before, client_before = tree_cpu_seconds(pid), time.process_time()
+    start = time.perf_counter()
+    latencies = asyncio.run(_load(server.port, make, total, concurrency, expect))
     elapsed = time.perf_counter() - start
+    client_cpu = (time.process_time() - client_before) / elapsed
+    server_cpu = (tree_cpu_seconds(pid) - server_before) / len(latencies)
     latencies.sort()
     return Figures(len(latencies) / elapsed, latencies[len(latencies) // 2],
-                   latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))])
+                   latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], server_cpu,
+                   client_cpu)
 
 
-def load(port: int, make: Request, total: int, concurrency: int, expect: int) -> Figures:
-    return asyncio.run(_load(port, make, total, concurrency, expect))
-
-
-def call(port: int, request: bytes) -> tuple[int, bytes]:
+def call(server: ServerProcess, request: bytes) -> tuple[int, bytes]:
     async def once() -> tuple[int, bytes]:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**26)
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port, limit=2**26)
         try:
             return await _exchange(reader, writer, request)
         finally:
@@ -133,12 +161,12 @@ def _attribute_body(key: str) -> dict[str, object]:
         "key": key, "type": "string", "brief": "Bench attribute.", "stability": "development"}}}
 
 
-def _approved(port: int, tokens: dict[str, str], key: str) -> int:
-    status, body = call(port, _request("POST", "/v1/proposals", tokens["author"],
+def _approved(server: ServerProcess, tokens: dict[str, str], key: str) -> int:
+    status, body = call(server, _request("POST", "/v1/proposals", tokens["author"],
                                        _attribute_body(key)))
     assert status == 201, body
     proposal_id = json.loads(body)["id"]
-    status, body = call(port, _request("POST", f"/v1/proposals/{proposal_id}/reviews",
+    status, body = call(server, _request("POST", f"/v1/proposals/{proposal_id}/reviews",
                                        tokens["owner"], {"decision": "approve"}))
     assert status == 201, body
     return int(proposal_id)
@@ -148,13 +176,13 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
-def measure_backend(label: str, url: str, rounds: int, log: Path) -> dict[str, dict[str, float]]:
+def measure_backend(label: str, url: str, rounds: int, log: Path,
+                    workers: int = 1) -> dict[str, dict[str, float]]:
     """Interleaved rounds of /healthz, snapshot 304, snapshot 200, proposals and publishes."""
     service = RegistryService(Settings(database_url=url))
     tokens = _tokens(service)
     service.close()
-    server = ServerProcess(url, log)
-    port = server.port
+    server = ServerProcess(url, log, "--workers", str(workers))
     try:
         etag = {"current": ""}
         counter = itertools.count()
@@ -176,29 +204,31 @@ def measure_backend(label: str, url: str, rounds: int, log: Path) -> dict[str, d
         results: dict[str, list[Figures]] = {name: [] for name in [*scenarios, "publish"]}
         ratios: dict[str, list[float]] = {name: [] for name in [*scenarios, "publish"]}
         for round_index in range(rounds):
-            status, body = call(port, _request("GET", "/v1/snapshot", tokens["author"]))
+            if workers > 1:  # each process re-reads the latest version within a second
+                time.sleep(Settings().snapshot_revalidate_seconds + 0.1)
+            status, body = call(server, _request("GET", "/v1/snapshot", tokens["author"]))
             etag["current"] = '"' + json.loads(body)["content_hash"] + '"'
             baseline = None
             for name, (make, total, concurrency, expect) in scenarios.items():
-                figures = load(port, make, total, concurrency, expect)
+                figures = load(server, make, total, concurrency, expect)
                 results[name].append(figures)
                 if name == "healthz":
                     baseline = figures
                 if concurrency == 1:  # compare with /healthz from one client, too
-                    baseline = load(port, scenarios["healthz"][0], 200, 1, 200)
+                    baseline = load(server, scenarios["healthz"][0], 200, 1, 200)
                 assert baseline is not None
                 ratios[name].append(figures.p50 / baseline.p50)
             # Publishes run one at a time: each publishes one freshly approved proposal.
             publish_latencies = []
             for index in range(5):
-                proposal_id = _approved(port, tokens, f"bench.{label}.p{round_index}x{index}")
+                proposal_id = _approved(server, tokens, f"bench.{label}.p{round_index}x{index}")
                 request = _request("POST", "/v1/versions", tokens["root"],
                                    {"proposals": [proposal_id]})
                 start = time.perf_counter()
-                status, body = call(port, request)
+                status, body = call(server, request)
                 publish_latencies.append(time.perf_counter() - start)
                 assert status == 201, body
-            single = load(port, lambda: _request("GET", "/healthz", tokens["author"]), 50, 1, 200)
+            single = load(server, lambda: _request("GET", "/healthz", tokens["author"]), 50, 1, 200)
             publish_latencies.sort()
             results["publish"].append(Figures(1 / _median(publish_latencies),
                                               _median(publish_latencies), publish_latencies[-1]))
@@ -206,7 +236,9 @@ def measure_backend(label: str, url: str, rounds: int, log: Path) -> dict[str, d
         return {name: {"rps": _median([f.rps for f in figures]),
                        "p50_ms": _median([f.p50 for f in figures]) * 1000,
                        "p99_ms": _median([f.p99 for f in figures]) * 1000,
-                       "p50_vs_healthz": _median(ratios[name])}
+                       "p50_vs_healthz": _median(ratios[name]),
+                       "server_cpu_ms": _median([f.server_cpu for f in figures]) * 1000,
+                       "client_cpu": _median([f.client_cpu for f in figures])}
                 for name, figures in results.items()}
     finally:
         server.stop()
@@ -230,17 +262,16 @@ def measure_large_publish(url: str, log: Path, repeats: int) -> dict[str, float]
     tokens = _tokens(service)
     service.close()
     server = ServerProcess(url, log)
-    port = server.port
     try:
-        status, _ = call(port, _request("GET", "/v1/snapshot", tokens["author"]))  # warm cache
+        status, _ = call(server, _request("GET", "/v1/snapshot", tokens["author"]))  # warm cache
         assert status == 200
         times, baselines = [], []
         for index in range(repeats):
-            proposal_id = _approved(port, tokens, f"bench.large.a{index}")
-            baselines.append(load(port, lambda: _request("GET", "/healthz", tokens["author"]),
+            proposal_id = _approved(server, tokens, f"bench.large.a{index}")
+            baselines.append(load(server, lambda: _request("GET", "/healthz", tokens["author"]),
                                   20, 1, 200).p50)
             start = time.perf_counter()
-            status, body = call(port, _request("POST", "/v1/versions", tokens["root"],
+            status, body = call(server, _request("POST", "/v1/versions", tokens["root"],
                                                {"proposals": [proposal_id]}))
             times.append(time.perf_counter() - start)
             assert status == 201, body
@@ -277,29 +308,42 @@ def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--large-repeats", type=int, default=3)
     parser.add_argument("--log", help="Keep the server's log in this file.")
+    parser.add_argument("--workers", default="1",
+                        help="Server processes, comma-separated to compare (`1,2`).")
     arguments = parser.parse_args()
     backends = arguments.backends.split(",")
     with tempfile.TemporaryDirectory(prefix="tc-bench-") as temporary, \
             backend_urls(backends, Path(temporary)) as makers:
         log = Path(arguments.log) if arguments.log else Path(temporary) / "server.log"
         for backend, make_url in makers.items():
-            figures = measure_backend(backend, make_url("load"), arguments.rounds, log)
-            print(f"\n{backend}: {CONCURRENCY} concurrent clients (`proposal, 1` and publish: one "
-                  f"client), medians of {arguments.rounds} interleaved rounds")
-            print(f"  {'request':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50/healthz':>13}")
-            for name, row in figures.items():
-                print(f"  {name:<14}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
-                      f"{row['p50_vs_healthz']:>12.2f}x")
+            for workers in (int(w) for w in arguments.workers.split(",")):
+                report(backend, make_url, arguments.rounds, log, workers)
             large = measure_large_publish(make_url("large"), log, arguments.large_repeats)
             print(f"  publish onto 10,000 metrics + 50,000 attributes: {large['publish_s']:.2f} s "
-                  f"median, {large['max_s']:.2f} s max ({large['vs_healthz']:.0f}x a /healthz)")
-            goals = {
-                "304 within 1.5x of /healthz": figures["snapshot 304"]["p50_vs_healthz"] <= 1.5,
-                "proposal p99 < 50 ms": figures["proposal"]["p99_ms"] < 50,
-                "large publish < 2 s": large["publish_s"] < 2,
-            }
-            for goal, met in goals.items():
-                print(f"  goal {goal}: {'met' if met else 'MISSED'}")
+                  f"median, {large['max_s']:.2f} s max ({large['vs_healthz']:.0f}x a /healthz); "
+                  f"goal < 2 s: {'met' if large['publish_s'] < 2 else 'MISSED'}")
+
+
+def report(backend: str, make_url: Callable[[str], str], rounds: int, log: Path,
+           workers: int) -> None:
+    """Measure one backend with ``workers`` server processes and print the table and goals."""
+    figures = measure_backend(backend, make_url(f"load{workers}"), rounds, log, workers)
+    print(f"\n{backend}, {workers} server process{'es' if workers > 1 else ''}: "
+          f"{CONCURRENCY} concurrent clients (`proposal, 1` and publish: one client), "
+          f"medians of {rounds} interleaved rounds")
+    print(f"  {'request':<14}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}{'p50/healthz':>13}"
+          f"{'server CPU ms/req':>19}{'load generator CPU':>20}")
+    for name, row in figures.items():
+        print(f"  {name:<14}{row['rps']:>9.0f}{row['p50_ms']:>9.2f}{row['p99_ms']:>9.2f}"
+              f"{row['p50_vs_healthz']:>12.2f}x" + (
+                  f"{row['server_cpu_ms']:>19.2f}{row['client_cpu']:>19.0%}"
+                  if name != "publish" else ""))
+    goals = {
+        "304 within 1.5x of /healthz": figures["snapshot 304"]["p50_vs_healthz"] <= 1.5,
+        "proposal p99 < 50 ms": figures["proposal"]["p99_ms"] < 50,
+    }
+    for goal, met in goals.items():
+        print(f"  goal {goal}: {'met' if met else 'MISSED'}")
 
 
 if __name__ == "__main__":

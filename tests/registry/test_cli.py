@@ -44,6 +44,49 @@ def test_serve_without_a_database_uses_a_seeded_sqlite_file(tmp_path: Path) -> N
         server.stop()
 
 
+def _children(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and b"spawn_main" in command:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def test_serve_with_workers_runs_processes_that_share_the_store_and_the_options(
+        tmp_path: Path) -> None:
+    tokens = {}
+    for role in ("contributor", "admin"):
+        made = _cli("token", "create", "--role", role, cwd=tmp_path)
+        assert made.returncode == 0, made.stderr
+        tokens[role] = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    server = ServerProcess(None, tmp_path / "server.log", "--workers", "2", "--approvals", "2",
+                           cwd=tmp_path)
+    try:
+        assert len(_children(server.process.pid)) == 2
+        change = {"change": {"kind": "attribute", "attribute": {
+            "key": "app.workers.mode", "type": "string", "brief": "A mode.",
+            "stability": "development"}}}
+        created = httpx.post(server.url + "/v1/proposals", json=change,
+                             headers=tokens["contributor"])
+        assert created.status_code == 201, created.text
+        proposal = created.json()["id"]
+        review = httpx.post(f"{server.url}/v1/proposals/{proposal}/reviews",
+                            json={"decision": "approve"}, headers=tokens["admin"])
+        assert review.status_code == 201, review.text
+        for _ in range(6):  # fresh connections, answered by either process
+            read = httpx.get(f"{server.url}/v1/proposals/{proposal}", headers=tokens["admin"])
+            assert read.status_code == 200
+            assert (read.json()["approvals"], read.json()["status"]) == (1, "open"), \
+                "--approvals 2 holds in every process"
+    finally:
+        server.stop()
+
+
 def test_token_create_refuses_an_unknown_role(tmp_path: Path) -> None:
     refused = _cli("token", "create", "--role", "owner", cwd=tmp_path)
     assert refused.returncode == 2 and "owner" in refused.stderr

@@ -366,6 +366,9 @@ def serve(
         int | None, typer.Option(min=1, help="Approvals a proposal needs (default 1).")
     ] = None,
     registry_name: Annotated[str | None, typer.Option(help="The registry's name.")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Server processes sharing the port (one per core).")
+    ] = 1,
 ) -> None:
     """Run the registry service; the store is migrated and seeded with semconv on first start."""
     from telemetry_contracts.registry.server import serve as run_server
@@ -373,7 +376,7 @@ def serve(
 
     settings = Settings.from_env(database_url=database, open_reads=open_reads,
                                  required_approvals=approvals, registry_name=registry_name)
-    run_server(settings, host=host, port=port)
+    run_server(settings, host=host, port=port, workers=workers)
 
 
 class TokenRole(StrEnum):

@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import socket
 
 import uvicorn
+from fastapi import FastAPI
+from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 from telemetry_contracts.registry.api.app import create_app
+from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
-          log_level: str = "info") -> None:
-    """Open (migrate, seed) the store and serve the API until interrupted."""
-    app = create_app(settings)
+          log_level: str = "info", workers: int = 1) -> None:
+    """Open (migrate, seed) the store and serve the API until interrupted.
+
+    With ``workers`` above 1, that many processes share the port, each a replica with its own
+    caches over the one database (as replicas behind a load balancer are).
+    """
     logging.getLogger("telemetry_contracts").info("serving %s", settings.database_url)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
+                    access_log=False)
+        return
+    RegistryService(settings).close()  # migrate and seed once, before the workers start
+    os.environ.update(settings.as_env())
+    uvicorn.run(f"{__name__}:app_from_env", factory=True, host=host, port=port,
+                log_level=log_level, access_log=False, workers=workers, http=NoDelayHTTP)
+
+
+class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
+    """uvicorn's HTTP protocol with ``TCP_NODELAY`` on every connection.
+
+    With ``workers``, uvicorn binds the listening socket itself with protocol number 0, so
+    asyncio does not recognise accepted connections as TCP and leaves Nagle's algorithm on: a
+    keep-alive client then waits for the delayed ACK (about 40 ms) on every answer.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
+
+
+def app_from_env() -> FastAPI:
+    """The app of one worker process, from the ``TELEMETRY_CONTRACTS_*`` variables."""
+    return create_app(Settings.from_env())

@@ -152,6 +152,21 @@ def parse_yaml(data: bytes | str, display: str) -> Any:
     return _Builder(display).build(node)
 
 
+def located(value: Any, display: str) -> Any:
+    """Plain JSON-like ``value`` shaped as :func:`parse_yaml` returns documents, every mark at
+    the start of ``display``: for a document built in memory rather than read from text."""
+    start = yaml.Mark(display, 0, 0, 0, "", 0)
+    if isinstance(value, dict):
+        mapping = YamlMap((str(key), located(item, display)) for key, item in value.items())
+        mapping.mark, mapping.marks = start, dict.fromkeys(mapping, start)
+        return mapping
+    if isinstance(value, list):
+        sequence = YamlSeq(located(item, display) for item in value)
+        sequence.mark, sequence.marks = start, [start] * len(sequence)
+        return sequence
+    return value
+
+
 def _check_flow_depth(raw: bytes, display: str) -> None:
     """Refuse flow collections nested past the depth limit before libyaml recurses into them."""
     depth = 0

@@ -7,7 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from telemetry_contracts.registry.api.deps import Cursor, Limit, Service, VersionQuery, Viewer
+from telemetry_contracts.registry.api.deps import (
+    Cursor,
+    Limit,
+    Service,
+    VersionQuery,
+    Viewer,
+    authenticated,
+    service_of_app,
+)
 from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.models import DiffOut, Page, VersionOut
 from telemetry_contracts.schemas.model import Attribute, Metric, Stability
@@ -88,10 +96,8 @@ async def get_snapshot(
     if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1000)] = None,
 ) -> Response:
     """The latest published snapshot; answers 304 when ``If-None-Match`` names its hash."""
-    service = request.app.state.service
-    authorization = request.headers.get("authorization")
-    if service.authenticator.from_memory(authorization, "viewer") is None:
-        await run_in_threadpool(service.authenticate, authorization, "viewer")
+    service = service_of_app(request)
+    await authenticated(request, "viewer")
     latest = service.versions.cached_latest()
     if latest is None:
         latest = await run_in_threadpool(service.versions.latest)

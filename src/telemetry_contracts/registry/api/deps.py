@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from telemetry_contracts.registry.service.auth import Principal, Role
@@ -23,23 +24,42 @@ VersionQuery = Annotated[str | None, Query(pattern=r"^\d+\.\d+\.\d+$",
                                                        "omitted.")]
 
 
-def service_of(request: Request) -> RegistryService:
+def service_of_app(request: Request) -> RegistryService:
     """The service the app was built with."""
     service: RegistryService = request.app.state.service
     return service
 
 
+async def service_of(request: Request) -> RegistryService:
+    """:func:`service_of_app` as a dependency (async: no worker thread for a look-up)."""
+    return service_of_app(request)
+
+
 Service = Annotated[RegistryService, Depends(service_of)]
 
 
-def caller(role: Role) -> Callable[..., Principal]:
+async def authenticated(request: Request, role: Role) -> Principal:
+    """The caller of ``request`` if it has ``role`` or above.
+
+    A token seen within the last seconds is checked in memory on the event loop; only an
+    unknown one costs a database read, on a worker thread.
+    """
+    authenticator = service_of_app(request).authenticator
+    authorization = request.headers.get("authorization")
+    principal = authenticator.from_memory(authorization, role)
+    if principal is None:
+        principal = await run_in_threadpool(authenticator.authenticate, authorization, role)
+    return principal
+
+
+def caller(role: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency that authenticates the caller and requires ``role`` or above."""
 
-    def dependency(
+    async def dependency(
         request: Request,
         _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> Principal:
-        return service_of(request).authenticate(request.headers.get("authorization"), role)
+        return await authenticated(request, role)
 
     return dependency
 

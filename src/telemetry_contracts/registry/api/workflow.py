@@ -33,21 +33,22 @@ router = APIRouter(prefix="/v1", tags=["workflow"],
 ProposalId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
-def _etag(response: Response, proposal: ProposalOut) -> ProposalOut:
-    response.headers["ETag"] = f'"{proposal.revision}"'
-    return proposal
+def _answer(proposal: ProposalOut, status: int = 200, **headers: str) -> Response:
+    """The proposal with its revision as ETag, serialised once: returning the model would have
+    FastAPI validate it again and serialise it on a worker thread."""
+    return Response(proposal.model_dump_json(), status_code=status,
+                    media_type="application/json",
+                    headers={"ETag": f'"{proposal.revision}"', **headers})
 
 
 @router.post("/proposals", response_model=ProposalOut, status_code=201)
-def create_proposal(service: Service, caller: Contributor, body: ProposalIn,
-                    response: Response) -> ProposalOut:
+def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> Response:
     """Propose a new or changed attribute or metric, a deprecation or a removal.
 
     The answer carries the validation findings; an invalid proposal is refused with 422.
     """
     proposal = service.propose(caller, body)
-    response.headers["Location"] = f"/v1/proposals/{proposal.id}"
-    return _etag(response, proposal)
+    return _answer(proposal, 201, Location=f"/v1/proposals/{proposal.id}")
 
 
 @router.get("/proposals", response_model=Page[ProposalOut])
@@ -60,24 +61,23 @@ def list_proposals(service: Service, _: Viewer, limit: Limit = 100, cursor: Curs
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut)
-def get_proposal(service: Service, _: Viewer, proposal_id: ProposalId, response: Response
-                 ) -> ProposalOut:
+def get_proposal(service: Service, _: Viewer, proposal_id: ProposalId) -> Response:
     """One proposal; its ETag is its revision."""
-    return _etag(response, service.proposal(proposal_id))
+    return _answer(service.proposal(proposal_id))
 
 
 @router.put("/proposals/{proposal_id}", response_model=ProposalOut)
 def update_proposal(service: Service, caller: Contributor, proposal_id: ProposalId,
-                    body: ProposalIn, if_match: IfMatch, response: Response) -> ProposalOut:
+                    body: ProposalIn, if_match: IfMatch) -> Response:
     """Replace the proposed change (author or admin); approvals start over."""
-    return _etag(response, service.update_proposal(caller, proposal_id, body, if_match))
+    return _answer(service.update_proposal(caller, proposal_id, body, if_match))
 
 
 @router.post("/proposals/{proposal_id}/withdraw", response_model=ProposalOut)
 def withdraw_proposal(service: Service, caller: Contributor, proposal_id: ProposalId,
-                      if_match: IfMatch, response: Response) -> ProposalOut:
+                      if_match: IfMatch) -> Response:
     """Withdraw a proposal (author or admin)."""
-    return _etag(response, service.withdraw(caller, proposal_id, if_match))
+    return _answer(service.withdraw(caller, proposal_id, if_match))
 
 
 @router.post("/proposals/{proposal_id}/reviews", response_model=ReviewOut, status_code=201)

@@ -4,13 +4,14 @@ how each one changes a snapshot."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Annotated, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from telemetry_contracts.registry.resolver import Resolver, parse_document
-from telemetry_contracts.registry.yaml_source import parse_yaml
+from telemetry_contracts.registry.service.index import ContractIndex
+from telemetry_contracts.registry.yaml_source import located
 from telemetry_contracts.schemas.files import V2AttributeSpec, V2MetricSpec
 from telemetry_contracts.schemas.findings import ContractError, Finding, Location
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
@@ -73,22 +74,28 @@ def subject_of(body: AttributeChange | MetricChange | DeprecationChange | Remova
     return body.name
 
 
-def apply(snapshot: Snapshot, body: AttributeChange | MetricChange | DeprecationChange
-          | RemovalChange) -> Snapshot:
-    """``snapshot`` with the change applied (unsorted fields re-sorted, hash left stale)."""
+@dataclass(frozen=True)
+class Edit:
+    """The one contract a proposal changes, as the proposal leaves it (None: removed)."""
+
+    kind: Literal["attribute", "metric"]
+    name: str
+    contract: Attribute | Metric | None
+
+
+def edit_of(index: ContractIndex, body: AttributeChange | MetricChange | DeprecationChange
+            | RemovalChange) -> Edit:
+    """What ``body`` does to the snapshot ``index`` looks into (the snapshot is not copied)."""
     if isinstance(body, AttributeChange):
-        return _with_attribute(snapshot, _resolve(snapshot, body).attributes[0])
+        return Edit("attribute", body.attribute.key, _resolve(index, body).attributes[0])
     if isinstance(body, MetricChange):
-        resolved = _resolve(snapshot, body)
+        resolved = _resolve(index, body)
         metric = next(m for m in resolved.metrics if m.name == body.metric.name)
-        return _with_metric(snapshot, metric)
-    attribute, found_metric = _find(snapshot, body.name)
+        return Edit("metric", metric.name, metric)
+    attribute, found_metric = _find(index, body.name)
+    kind: Literal["attribute", "metric"] = "attribute" if attribute is not None else "metric"
     if isinstance(body, RemovalChange):
-        if attribute is not None:
-            return snapshot.model_copy(update={"attributes": tuple(
-                a for a in snapshot.attributes if a.key != body.name)})
-        return snapshot.model_copy(update={"metrics": tuple(
-            m for m in snapshot.metrics if m.name != body.name)})
+        return Edit(kind, body.name, None)
     if body.renamed_to is not None and body.renamed_to == body.name:
         raise _invalid(body.name, "a contract cannot be renamed to itself")
     deprecation = Deprecation(
@@ -101,35 +108,41 @@ def apply(snapshot: Snapshot, body: AttributeChange | MetricChange | Deprecation
     governance = target.governance.model_copy(update={"sunset": body.sunset or
                                                       target.governance.sunset})
     changed = target.model_copy(update={"deprecated": deprecation, "governance": governance})
-    if isinstance(changed, Attribute):
-        return _with_attribute(snapshot, changed)
-    assert isinstance(changed, Metric)
-    return _with_metric(snapshot, changed)
+    return Edit(kind, body.name, changed)
 
 
-def _find(snapshot: Snapshot, name: str) -> tuple[Attribute | None, Metric | None]:
-    attribute = next((a for a in snapshot.attributes if a.key == name), None)
-    metric = next((m for m in snapshot.metrics if m.name == name), None)
+def apply(snapshot: Snapshot, body: AttributeChange | MetricChange | DeprecationChange
+          | RemovalChange) -> Snapshot:
+    """``snapshot`` with the change applied (unsorted fields re-sorted, hash left stale)."""
+    return applied(snapshot, edit_of(ContractIndex.of(snapshot), body))
+
+
+def applied(snapshot: Snapshot, edit: Edit) -> Snapshot:
+    """The whole of ``snapshot`` with ``edit`` made (what a publish stores)."""
+    field = "attributes" if edit.kind == "attribute" else "metrics"
+    items = {_name(c): c for c in getattr(snapshot, field)}
+    if edit.contract is None:
+        items.pop(edit.name, None)
+    else:
+        items[edit.name] = edit.contract
+    return snapshot.model_copy(update={field: tuple(items[k] for k in sorted(items))})
+
+
+def _name(contract: Attribute | Metric) -> str:
+    return contract.key if isinstance(contract, Attribute) else contract.name
+
+
+def _find(index: ContractIndex, name: str) -> tuple[Attribute | None, Metric | None]:
+    attribute, metric = index.attributes.get(name), index.metrics.get(name)
     if attribute is None and metric is None:
-        raise _invalid(name, f"no attribute or metric `{name}` in version {snapshot.version}",
-                       code="TC103")
+        raise _invalid(name, f"no attribute or metric `{name}` in version "
+                             f"{index.snapshot.version}", code="TC103")
     return attribute, metric
 
 
-def _with_attribute(snapshot: Snapshot, attribute: Attribute) -> Snapshot:
-    items = {a.key: a for a in snapshot.attributes}
-    items[attribute.key] = attribute
-    return snapshot.model_copy(update={"attributes": tuple(items[k] for k in sorted(items))})
-
-
-def _with_metric(snapshot: Snapshot, metric: Metric) -> Snapshot:
-    items = {m.name: m for m in snapshot.metrics}
-    items[metric.name] = metric
-    return snapshot.model_copy(update={"metrics": tuple(items[k] for k in sorted(items))})
-
-
-def _resolve(snapshot: Snapshot, body: AttributeChange | MetricChange) -> Snapshot:
-    """Resolve the fragment as a one-contract ``definition/2`` file against ``snapshot``."""
+def _resolve(index: ContractIndex, body: AttributeChange | MetricChange) -> Snapshot:
+    """Resolve the fragment as a one-contract ``definition/2`` file against the snapshot."""
+    snapshot = index.snapshot
     if isinstance(body, AttributeChange):
         document = {"file_format": "definition/2",
                     "attributes": [body.attribute.model_dump(mode="json", exclude_none=True)]}
@@ -139,10 +152,10 @@ def _resolve(snapshot: Snapshot, body: AttributeChange | MetricChange) -> Snapsh
                     "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
         referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
     try:
-        text = yaml.dump(document, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper))
-        parsed = parse_document("proposal", parse_yaml(text, "proposal"))
+        parsed = parse_document("proposal", located(document, "proposal"))
         context = Snapshot(registry=snapshot.registry, version=snapshot.version,
-                           attributes=tuple(a for a in snapshot.attributes if a.key in referenced))
+                           attributes=tuple(index.attributes[key] for key in sorted(referenced)
+                                            if key in index.attributes))
         resolver = Resolver([(snapshot.registry, context)])
         resolver.add(parsed)
         resolved = resolver.resolve(snapshot.registry, snapshot.version, None)

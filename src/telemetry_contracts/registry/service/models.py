@@ -95,7 +95,8 @@ class PublishIn(BaseModel):
     """``POST /v1/versions``: which approved proposals to publish (all when omitted)."""
 
     model_config = ConfigDict(extra="forbid")
-    proposals: Annotated[list[int], Field(max_length=10_000)] | None = None
+    proposals: Annotated[list[Annotated[int, Field(ge=1, le=2**31 - 1)]],
+                         Field(max_length=10_000)] | None = None
     note: Comment = ""
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.audit import record
@@ -23,16 +23,19 @@ from telemetry_contracts.registry.service.errors import (
 from telemetry_contracts.registry.service.fragments import (
     AttributeChange,
     DeprecationChange,
+    Edit,
     MetricChange,
     ProposalBody,
     ProposalInvalid,
     RemovalChange,
-    apply,
+    applied,
+    edit_of,
     subject_of,
 )
+from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.registry.service.lifecycle import State, allowed, state_of
 from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
-from telemetry_contracts.registry.service.validation import findings_for
+from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
@@ -43,45 +46,59 @@ Change = AttributeChange | MetricChange | DeprecationChange | RemovalChange
 BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
 T = TypeVar("T")
+_PROPOSALS = cast(Table, Proposal.__table__)
+_INSERT = insert(_PROPOSALS).returning(_PROPOSALS.c.id)
+_RETIRED = select(RetiredName.version).where(RetiredName.name == bindparam("name"))
+"""Statements built once; their values travel as parameters, so the compilation is cached."""
 EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
 
 
-def transition(before: Snapshot, after: Snapshot, subject: str, retired: bool,
-               today: dt.date) -> tuple[State, State]:
+def transition(before: Attribute | Metric | None, after: Attribute | Metric | None, subject: str,
+               retired: bool, today: dt.date) -> tuple[State, State]:
     """The subject's lifecycle states before and after a change; :class:`Conflict` if illegal."""
-    old = state_of(_contract(before, subject), today, ever_published=retired)
-    new = state_of(_contract(after, subject), today, ever_published=True)
+    old = state_of(before, today, ever_published=retired)
+    new = state_of(after, today, ever_published=True)
     if not allowed(old, new):
         raise Conflict(f"`{subject}` cannot go from {old} to {new}",
                        extra={"from_state": old, "to_state": new})
     return old, new
 
 
-def _contract(snapshot: Snapshot, name: str) -> Attribute | Metric | None:
-    attribute = next((a for a in snapshot.attributes if a.key == name), None)
-    if attribute is not None:
-        return attribute
-    return next((m for m in snapshot.metrics if m.name == name), None)
+def check_change(base: ContractIndex, change: Change, retired: bool
+                 ) -> tuple[Edit, list[Finding], dict[str, State]]:
+    """What ``change`` does to the snapshot ``base`` indexes, its findings and the lifecycle move.
 
-
-def evaluate(base: Snapshot, change: Change, retired: bool) -> tuple[Snapshot, list[Finding],
-                                                                    dict[str, State]]:
-    """Apply ``change`` to ``base``: the candidate, its findings and the lifecycle move.
-
+    Only the subject and what it names are looked at; the changed snapshot is not built.
     Raises :class:`Invalid` with the findings when the change cannot apply or breaks an
     error-level rule.
     """
     subject = subject_of(change)
     try:
-        candidate = apply(base, change)
+        edit = edit_of(base, change)
     except ProposalInvalid as error:
         raise Invalid("the proposal cannot be applied", findings=error.findings) from None
-    old, new = transition(base, candidate, subject, retired, dt.date.today())
-    findings = findings_for(candidate, {subject})
+    old, new = transition(base.contract(subject), _after(base, edit), subject, retired,
+                          dt.date.today())
+    findings = findings_for_edit(base, edit)
     if any(f.severity == "error" for f in findings):
         raise Invalid("the proposal breaks validation rules", findings=findings)
-    return candidate, findings, {"from": old, "to": new}
+    return edit, findings, {"from": old, "to": new}
+
+
+def evaluate(base: ContractIndex, change: Change, retired: bool
+             ) -> tuple[Snapshot, list[Finding], dict[str, State]]:
+    """:func:`check_change`, and the whole changed snapshot (what a publish stores)."""
+    edit, findings, lifecycle = check_change(base, change, retired)
+    return applied(base.snapshot, edit), findings, lifecycle
+
+
+def _after(base: ContractIndex, edit: Edit) -> Attribute | Metric | None:
+    """The attribute (else metric) named ``edit.name`` once ``edit`` is made."""
+    attribute = edit.contract if edit.kind == "attribute" else base.attributes.get(edit.name)
+    if attribute is not None:
+        return attribute
+    return edit.contract if edit.kind == "metric" else base.metrics.get(edit.name)
 
 
 class Proposals:
@@ -95,8 +112,8 @@ class Proposals:
     def _evaluate(self, change: Change) -> tuple[str, list[Finding], dict[str, State]]:
         """Validate against the latest version; a publish validates again against its base."""
         latest = self.versions.latest()
-        base = self.versions.snapshot(latest.number)
-        _, findings, lifecycle = evaluate(base, change, retired=False)
+        _, findings, lifecycle = check_change(self.versions.index(latest.number), change,
+                                              retired=False)
         return latest.number, findings, lifecycle
 
     @staticmethod
@@ -104,7 +121,7 @@ class Proposals:
         """A new name must not be one a publish removed (checked inside the write)."""
         if lifecycle["from"] != "proposed":
             return
-        retired = session.get(RetiredName, subject)
+        retired = session.connection().execute(_RETIRED, {"name": subject}).first()
         if retired is not None:
             raise Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was "
                            f"removed in version {retired.version}",
@@ -116,20 +133,24 @@ class Proposals:
         base_version, findings, lifecycle = self._evaluate(change)
         now = dt.datetime.now(dt.UTC)
 
-        def work(session: Session) -> Proposal:
-            self._refuse_retired(session, subject_of(change), lifecycle)
-            row = Proposal(kind=change.kind, subject=subject_of(change), status="open",
-                           revision=1, content_revision=1, author=principal.name,
-                           title=change.title, body=change.model_dump_json(exclude_none=True),
-                           findings=FINDINGS.dump_json(findings).decode(),
-                           base_version=base_version, created_at=now, updated_at=now)
-            session.add(row)
-            session.flush()
-            record(session, principal.name, "proposal.create", f"proposal:{row.id}",
-                   {"kind": row.kind, "subject": row.subject})
-            return row
+        subject, body_json = subject_of(change), change.model_dump_json(exclude_none=True)
+        values = {"kind": change.kind, "subject": subject, "status": "open", "revision": 1,
+                  "content_revision": 1, "author": principal.name, "title": change.title,
+                  "body": body_json, "findings": FINDINGS.dump_json(findings).decode(),
+                  "base_version": base_version, "created_at": now, "updated_at": now}
 
-        return self._out(self.database.write(work), 0, lifecycle)
+        def work(session: Session) -> int:
+            self._refuse_retired(session, subject, lifecycle)
+            proposal_id: int = session.connection().execute(_INSERT, values).scalar_one()
+            record(session, principal.name, "proposal.create", f"proposal:{proposal_id}",
+                   {"kind": change.kind, "subject": subject})
+            return proposal_id
+
+        proposal_id = self.database.write(work)
+        return ProposalOut(id=proposal_id, status="open", revision=1, author=principal.name,
+                           kind=change.kind, subject=subject, title=change.title,
+                           change=json.loads(body_json), findings=findings, lifecycle=lifecycle,
+                           base_version=base_version, created_at=now, updated_at=now)
 
     def update(self, principal: Principal, proposal_id: int, body: ProposalIn,
                if_match: int | None) -> ProposalOut:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import Conflict, Invalid
+from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.registry.service.models import PublishIn, VersionOut
 from telemetry_contracts.registry.service.proposals import BODY, evaluate
 from telemetry_contracts.registry.service.validation import classify, next_version
@@ -40,10 +41,13 @@ class Publisher:
             base = self.versions.snapshot(latest.number, session)
             rows = self._approved(session, body.proposals)
             candidate, subjects = base, set()
+            index = self.versions.index(latest.number, session)
             for row in rows:
                 retired = session.get(RetiredName, row.subject) is not None
+                if index.snapshot is not candidate:
+                    index = ContractIndex.of(candidate)
                 try:
-                    candidate, _, _ = evaluate(candidate, BODY.validate_json(row.body), retired)
+                    candidate, _, _ = evaluate(index, BODY.validate_json(row.body), retired)
                 except Invalid as error:
                     raise Invalid(f"proposal {row.id} no longer applies to version "
                                   f"{latest.number}: {error.detail}",

@@ -49,3 +49,14 @@ class Settings:
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
+
+    def as_env(self) -> dict[str, str]:
+        """The variables :meth:`from_env` reads back into these settings (for worker processes)."""
+        return {
+            "TELEMETRY_CONTRACTS_DATABASE": self.database_url,
+            "TELEMETRY_CONTRACTS_REGISTRY_NAME": self.registry_name,
+            "TELEMETRY_CONTRACTS_OPEN_READS": "1" if self.open_reads else "0",
+            "TELEMETRY_CONTRACTS_APPROVALS": str(self.required_approvals),
+            "TELEMETRY_CONTRACTS_COMPATIBILITY": self.compatibility,
+            "TELEMETRY_CONTRACTS_USAGE_WINDOW_DAYS": str(self.usage_window_days),
+        }

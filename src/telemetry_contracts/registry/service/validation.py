@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from telemetry_contracts.registry.baseline import baseline_snapshot
+from telemetry_contracts.registry.service.fragments import Edit
+from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators import check
 from telemetry_contracts.validators.compatibility import compare
 
+Contract = Attribute | Metric
 Bump = str
 """``major``, ``minor``, ``patch`` or ``none``."""
 
@@ -35,7 +40,28 @@ def findings_for(candidate: Snapshot, subjects: set[str]) -> list[Finding]:
     The rules run on the subjects and what they name (referenced attributes, replacements), so
     a proposal costs what it touches rather than what the registry holds.
     """
-    scoped = _scoped(candidate, _neighbourhood(candidate, subjects))
+    return _findings(_scoped(candidate, _neighbourhood(candidate, subjects)), subjects)
+
+
+def findings_for_edit(base: ContractIndex, edit: Edit) -> list[Finding]:
+    """:func:`findings_for` the snapshot ``base`` indexes with ``edit`` made, without building
+    that snapshot: the neighbourhood is looked up in ``base`` and ``edit``."""
+
+    def lookup(kind: str, table: Mapping[str, Contract]) -> Callable[[str], Contract | None]:
+        if edit.kind == kind:
+            return lambda name: edit.contract if name == edit.name else table.get(name)
+        return table.get
+
+    attribute, metric = lookup("attribute", base.attributes), lookup("metric", base.metrics)
+    keys = _keys_around({edit.name}, attribute, metric)
+    scoped = base.snapshot.model_copy(update={
+        "attributes": tuple(a for a in map(attribute, sorted(keys)) if a is not None),
+        "metrics": tuple(m for m in map(metric, sorted(keys)) if m is not None),
+        "spans": (), "events": (), "entities": ()})
+    return _findings(scoped, {edit.name})
+
+
+def _findings(scoped: Snapshot, subjects: set[str]) -> list[Finding]:
     return [f for f in check(scoped, baseline=semconv())
             if f.subject is not None and _about(f.subject, subjects)]
 
@@ -65,15 +91,22 @@ def classify(old: Snapshot, new: Snapshot, mode: str,
 
 
 def _neighbourhood(snapshot: Snapshot, subjects: set[str]) -> set[str]:
+    attributes = {a.key: a for a in snapshot.attributes if a.key in subjects}
+    metrics = {m.name: m for m in snapshot.metrics if m.name in subjects}
+    return _keys_around(subjects, attributes.get, metrics.get)
+
+
+def _keys_around(subjects: set[str], attribute: Callable[[str], Contract | None],
+                 metric: Callable[[str], Contract | None]) -> set[str]:
+    """``subjects`` and what they name: replacements and a metric's attributes."""
     keys = set(subjects)
-    for attribute in snapshot.attributes:
-        if attribute.key in subjects and attribute.deprecated and attribute.deprecated.renamed_to:
-            keys.add(attribute.deprecated.renamed_to)
-    for metric in snapshot.metrics:
-        if metric.name in subjects:
-            keys.update(ref.key for ref in metric.attributes)
-            if metric.deprecated and metric.deprecated.renamed_to:
-                keys.add(metric.deprecated.renamed_to)
+    for name in subjects:
+        found_attribute, found_metric = attribute(name), metric(name)
+        for contract in (found_attribute, found_metric):
+            if contract is not None and contract.deprecated and contract.deprecated.renamed_to:
+                keys.add(contract.deprecated.renamed_to)
+        if isinstance(found_metric, Metric):
+            keys.update(ref.key for ref in found_metric.attributes)
     return keys
 
 

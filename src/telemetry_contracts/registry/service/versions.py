@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.audit import record
 from telemetry_contracts.registry.service.errors import NotFound
+from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.registry.service.settings import Settings
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.tables import Blob, Head, Version
@@ -68,6 +69,7 @@ class VersionStore:
         self.database = database
         self.settings = settings
         self._snapshots: OrderedDict[str, tuple[Snapshot, bytes | None]] = OrderedDict()
+        self._indexes: OrderedDict[str, ContractIndex] = OrderedDict()
         self._lock = threading.Lock()
         self._latest: Latest | None = None
         self._latest_checked = 0.0
@@ -115,6 +117,19 @@ class VersionStore:
     def snapshot(self, number: str, session: Session | None = None) -> Snapshot:
         """The snapshot of version ``number``."""
         return self._entry(number, session)[0]
+
+    def index(self, number: str, session: Session | None = None) -> ContractIndex:
+        """The look-up index of version ``number``'s snapshot, built once per cached snapshot."""
+        snapshot = self.snapshot(number, session)
+        with self._lock:
+            index = self._indexes.get(number)
+        if index is None or index.snapshot is not snapshot:
+            index = ContractIndex.of(snapshot)
+            with self._lock:
+                self._indexes[number] = index
+                while len(self._indexes) > 4:
+                    self._indexes.popitem(last=False)
+        return index
 
     def snapshot_bytes(self, number: str) -> bytes:
         """The snapshot file bytes of version ``number`` (as ``resolve -o`` writes them)."""
