@@ -178,3 +178,20 @@ def test_scalars_are_typed_like_the_safe_loader() -> None:
     expected = yaml.safe_load(text)
     expected["i"] = "2024-01-01"  # timestamps stay as written, ready for JSON
     assert parse_yaml(text, "t.yaml") == expected
+
+
+def test_loading_restores_the_garbage_collector_even_on_error(tmp_path: Path) -> None:
+    import gc
+
+    (tmp_path / "bad.yaml").write_text("groups: [\n")
+    assert gc.isenabled()
+    with pytest.raises(ContractError):
+        load_registry(tmp_path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with pytest.raises(ContractError):
+            load_registry(tmp_path)
+        assert not gc.isenabled()  # a caller's own choice is left as it was
+    finally:
+        gc.enable()
