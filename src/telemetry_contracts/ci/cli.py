@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn, Protocol
 
 import typer
 from rich.console import Console
@@ -20,9 +21,9 @@ from rich.table import Table
 from telemetry_contracts.ci.config import load_config
 from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
 from telemetry_contracts.ci.export import ExportTarget, export_markdown, export_schema_file
-from telemetry_contracts.ci.reporters import ReportFormat, render
+from telemetry_contracts.ci.reporters import ReportFormat, RuleInfo, render
 from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.findings import ContractError, Finding
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 app = typer.Typer(
@@ -245,25 +246,59 @@ class SeverityLevel(StrEnum):
     info = "info"
 
 
+FormatOption = Annotated[ReportFormat, typer.Option("--format")]
+FailOnOption = Annotated[
+    SeverityLevel | None, typer.Option(help="Lowest severity that fails (default: config, error).")
+]
+SelectOption = Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes.")]
+IgnoreOption = Annotated[list[str] | None, typer.Option(help="Skip these codes or prefixes.")]
+BaselineFileOption = Annotated[
+    Path | None, typer.Option(help="Report only findings not accepted in this file.")
+]
+WriteBaselineOption = Annotated[
+    Path | None, typer.Option(help="Record today's findings as accepted, then exit 0.")
+]
+
+
+class FindingsResult(Protocol):
+    """What ``lint`` and ``check-code`` both return."""
+
+    findings: list[Finding]
+    exit_code: int
+    accepted: int
+    baseline_written: int | None
+
+
+def _report_and_exit(
+    result: FindingsResult,
+    report_format: ReportFormat,
+    rules: Mapping[str, RuleInfo],
+    write_baseline: Path | None,
+) -> NoReturn:
+    """Print the findings (or the baseline written) and exit with the result's code."""
+    if result.baseline_written is not None:
+        typer.echo(f"{write_baseline}: {result.baseline_written} accepted findings", err=True)
+        raise typer.Exit(EXIT_CLEAN)
+    output = render(result.findings, report_format, rules)
+    if output:
+        typer.echo(output, nl=False)
+    if report_format is ReportFormat.text and result.accepted:
+        typer.echo(f"{result.accepted} findings accepted by the baseline", err=True)
+    raise typer.Exit(result.exit_code)
+
+
 @app.command()
 def lint(
     paths: Annotated[
         list[str] | None,
         typer.Argument(help="Registries to lint (default: `registry` from the configuration)."),
     ] = None,
-    report_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
-    fail_on: Annotated[
-        SeverityLevel | None,
-        typer.Option(help="Lowest severity that fails (default: config, error)."),
-    ] = None,
-    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Skip these codes or prefixes.")] = None,
-    baseline_file: Annotated[
-        Path | None, typer.Option(help="Report only findings not accepted in this file.")
-    ] = None,
-    write_baseline: Annotated[
-        Path | None, typer.Option(help="Record today's findings as accepted, then exit 0.")
-    ] = None,
+    report_format: FormatOption = ReportFormat.text,
+    fail_on: FailOnOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    baseline_file: BaselineFileOption = None,
+    write_baseline: WriteBaselineOption = None,
 ) -> None:
     """Validate contract files: naming, units, types, references, deprecations, governance."""
     from telemetry_contracts.ci.lint import run_lint
@@ -274,15 +309,7 @@ def lint(
         fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
         write_baseline=write_baseline,
     )
-    if result.baseline_written is not None:
-        typer.echo(f"{write_baseline}: {result.baseline_written} accepted findings", err=True)
-        raise typer.Exit(EXIT_CLEAN)
-    output = render(result.findings, report_format, rules=rule_infos())
-    if output:
-        typer.echo(output, nl=False)
-    if report_format is ReportFormat.text and result.accepted:
-        typer.echo(f"{result.accepted} findings accepted by the baseline", err=True)
-    raise typer.Exit(result.exit_code)
+    _report_and_exit(result, report_format, rule_infos(), write_baseline)
 
 
 @app.command()
@@ -314,19 +341,12 @@ def check_code_command(
     fix: Annotated[
         bool, typer.Option("--fix", help="Rewrite deprecated string-literal names in place.")
     ] = False,
-    report_format: Annotated[ReportFormat, typer.Option("--format")] = ReportFormat.text,
-    fail_on: Annotated[
-        SeverityLevel | None,
-        typer.Option(help="Lowest severity that fails (default: config, error)."),
-    ] = None,
-    select: Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Skip these codes or prefixes.")] = None,
-    baseline_file: Annotated[
-        Path | None, typer.Option(help="Report only findings not accepted in this file.")
-    ] = None,
-    write_baseline: Annotated[
-        Path | None, typer.Option(help="Record today's findings as accepted, then exit 0.")
-    ] = None,
+    report_format: FormatOption = ReportFormat.text,
+    fail_on: FailOnOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    baseline_file: BaselineFileOption = None,
+    write_baseline: WriteBaselineOption = None,
 ) -> None:
     """Check the telemetry call sites of Python code against the registry."""
     from telemetry_contracts.ci.code_scanner import CHECK_CODE_CODES, run_check_code
@@ -340,17 +360,9 @@ def check_code_command(
     if result.fixed:
         files = f"{result.files_fixed} file{'s' if result.files_fixed != 1 else ''}"
         typer.echo(f"fixed {len(result.fixed)} deprecated names in {files}", err=True)
-    if result.baseline_written is not None:
-        typer.echo(f"{write_baseline}: {result.baseline_written} accepted findings", err=True)
-        raise typer.Exit(EXIT_CLEAN)
     infos = rule_infos()
     rules = {code: infos[code] for code in CHECK_CODE_CODES}
-    output = render(result.findings, report_format, rules)
-    if output:
-        typer.echo(output, nl=False)
-    if report_format is ReportFormat.text and result.accepted:
-        typer.echo(f"{result.accepted} findings accepted by the baseline", err=True)
-    raise typer.Exit(result.exit_code)
+    _report_and_exit(result, report_format, rules, write_baseline)
 
 
 @app.command()
