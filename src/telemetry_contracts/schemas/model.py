@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any, Literal
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+T = TypeVar("T")
 
 Stability = Literal["stable", "development", "alpha", "beta", "release_candidate", "deprecated"]
 """Maturity of a contract; the legacy ``experimental`` is read as ``development``."""
@@ -45,6 +48,24 @@ def normalize_stability(value: object) -> object:
 def is_template_type(type_name: str) -> bool:
     """True for ``template[...]`` types, whose key is a prefix followed by a dynamic suffix."""
     return _TEMPLATE.match(type_name) is not None
+
+
+def find_by_key(key: str, exact: Mapping[str, T], templates: Mapping[str, T]) -> T | None:
+    """``exact[key]``, else the template whose key is the longest dotted prefix of ``key``.
+
+    A ``template[...]`` attribute ``http.request.header`` covers concrete keys such as
+    ``http.request.header.x-id``; the walk costs one look-up per dot in ``key``.
+    """
+    found = exact.get(key)
+    if found is not None or not templates:
+        return found
+    prefix = key
+    while "." in prefix:
+        prefix = prefix.rpartition(".")[0]
+        template = templates.get(prefix)
+        if template is not None:
+            return template
+    return None
 
 
 def template_value_type(type_name: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from telemetry_contracts.schemas.model import find_by_key
 from telemetry_contracts.schemas.violations import Violation
 from telemetry_contracts.sdk_guard.accounting import Accounting, CountKey
 from telemetry_contracts.sdk_guard.config import GuardConfig
@@ -85,15 +86,13 @@ class Contracts:
         self.version: str = str(document.get("version", ""))
         self.content_hash: str = str(document.get("content_hash", ""))
         self.attributes: dict[str, AttributeContract] = {}
-        templates: list[AttributeContract] = []
+        self.templates: dict[str, AttributeContract] = {}
         for raw in document.get("attributes", ()):
             contract = _attribute_contract(raw)
             if contract.type.startswith("template["):
-                templates.append(contract)
+                self.templates[contract.key] = contract
             else:
                 self.attributes[contract.key] = contract
-        templates.sort(key=lambda c: len(c.key), reverse=True)
-        self.templates: tuple[AttributeContract, ...] = tuple(templates)
         self.metrics: dict[str, MetricContract] = {
             m.name: m for m in (_metric_contract(raw) for raw in document.get("metrics", ()))
         }
@@ -108,16 +107,7 @@ class Contracts:
 
     def attribute(self, key: str) -> AttributeContract | None:
         """The contract of ``key``: exact key first, then the longest template prefix."""
-        found = self.attributes.get(key)
-        if found is not None:
-            return found
-        for template in self.templates:
-            if (
-                key.startswith(template.key)
-                and key[len(template.key) : len(template.key) + 1] == "."
-            ):
-                return template
-        return None
+        return find_by_key(key, self.attributes, self.templates)
 
 
 def _deprecation(raw: Mapping[str, Any]) -> tuple[bool, str | None]:

@@ -17,6 +17,7 @@ from telemetry_contracts.schemas.model import (
     Metric,
     SourceLocation,
     Span,
+    find_by_key,
 )
 from telemetry_contracts.schemas.snapshot import Snapshot
 
@@ -84,8 +85,8 @@ class Context:
         return {metric.name: metric for metric in self.snapshot.metrics}
 
     @cached_property
-    def templates(self) -> tuple[Attribute, ...]:
-        return tuple(a for a in self.snapshot.attributes if a.is_template)
+    def templates(self) -> dict[str, Attribute]:
+        return {a.key: a for a in self.snapshot.attributes if a.is_template}
 
     @cached_property
     def own_attributes(self) -> tuple[Attribute, ...]:
@@ -137,13 +138,7 @@ class Context:
 
     def attribute(self, key: str) -> Attribute | None:
         """The attribute ``key`` names, also a concrete key under a ``template[...]`` prefix."""
-        found = self.attributes.get(key)
-        if found is not None:
-            return found
-        for template in self.templates:
-            if key.startswith(template.key + "."):
-                return template
-        return None
+        return find_by_key(key, self.attributes, self.templates)
 
 
 def namespaces_of(name: str) -> Iterator[str]:

@@ -13,7 +13,7 @@ from telemetry_contracts.ci.scanner.call_sites import (
     NameUse,
 )
 from telemetry_contracts.registry.baseline import semconv_constant_for, semconv_metric_factories
-from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
+from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric, find_by_key
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
 
@@ -48,20 +48,12 @@ class RegistryIndex:
 
     def __init__(self, snapshot: Snapshot) -> None:
         self.attributes = {attribute.key: attribute for attribute in snapshot.attributes}
-        self.templates = {a.key for a in snapshot.attributes if a.is_template}
+        self.templates = {a.key: a for a in snapshot.attributes if a.is_template}
         self.metrics = {metric.name: metric for metric in snapshot.metrics}
 
     def attribute(self, key: str) -> Attribute | None:
         """The attribute ``key`` names: itself, or the template whose key is a prefix of it."""
-        found = self.attributes.get(key)
-        if found is not None:
-            return found
-        prefix = key
-        while "." in prefix:
-            prefix = prefix.rpartition(".")[0]
-            if prefix in self.templates:
-                return self.attributes[prefix]
-        return None
+        return find_by_key(key, self.attributes, self.templates)
 
 
 def _final_name(
