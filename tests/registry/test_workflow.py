@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import (
+    BaseMoved,
     Conflict,
     Forbidden,
     Invalid,
@@ -166,3 +167,29 @@ def test_concurrent_reviews_without_if_match_all_count(make_harness: Callable[..
     final = service.proposal(proposal.id)
     assert final.status == "approved" and final.approvals == 8
     assert final.revision == 1 + 8, "every review is one revision; none was lost"
+
+
+def test_proposals_are_validated_again_when_another_replica_published(
+        make_harness: Callable[..., Harness]) -> None:
+    here, elsewhere = make_harness(), make_harness()  # two replicas over one database
+    assert _publish_one(elsewhere, _attribute("shop.cart.id")) == "1.1.0"
+    last_known = here.service.versions.last_known()
+    assert last_known is not None and last_known.number == "1.0.0"
+    # Validated against 1.0.0 in memory, where the key is new; the write sees 1.1.0.
+    pending = here.service.propose_in_memory(AUTHOR, _attribute("shop.cart.id", "int"))
+    assert pending is not None
+    with pytest.raises(BaseMoved):
+        pending.result(10)
+    proposal = here.service.propose(AUTHOR, _attribute("shop.cart.id", "int"))
+    assert proposal.base_version == "1.1.0"
+    assert proposal.lifecycle == {"from": "active", "to": "active"}
+    # Through HTTP, the same race is settled inside the request.
+    assert _publish_one(elsewhere, _attribute("shop.order.id")) == "1.2.0"
+    here.token("alice", "contributor")
+    answer = here.client.post("/v1/proposals", headers=here.auth("alice"), json={
+        "change": {"kind": "attribute", "attribute": {
+            "key": "shop.order.id", "type": "int", "brief": "An order.",
+            "stability": "development"}}})
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["base_version"] == "1.2.0"
+    assert answer.json()["lifecycle"]["from"] == "active"

@@ -38,9 +38,11 @@ def check(
     select, ignore = tuple(select), tuple(ignore)
     context = Context(snapshot, baseline)
     findings: list[Finding] = []
-    for rule in all_rules():
-        if (select and not code_matches(rule.code, select)) or code_matches(rule.code, ignore):
-            continue
+    rules = all_rules()
+    if select or ignore:
+        rules = tuple(rule for rule in rules if (not select or code_matches(rule.code, select))
+                      and not code_matches(rule.code, ignore))
+    for rule in rules:
         findings.extend(rule.check(context))
     findings.sort(key=lambda f: (f.location.file, f.location.line, f.location.column, f.code))
     return findings

@@ -19,6 +19,8 @@ SENSITIVE_WORDS: tuple[tuple[str, ...], ...] = (
     ("date", "of", "birth"), ("tax", "id"), ("national", "id"),
 )
 """Word sequences in a key that suggest personal data or credentials."""
+_FIRST_WORDS = frozenset(pattern[0] for pattern in SENSITIVE_WORDS)
+"""A key none of whose words starts a sequence needs no further look."""
 METADATA_WORDS = frozenset({
     "arn", "id", "name", "type", "kind", "count", "size", "length", "purpose", "policy",
     "provider", "scheme", "verified", "valid", "expires", "expiry", "format", "version", "source",
@@ -33,7 +35,7 @@ FREE_FORM_TYPES = frozenset({"string", "string[]", "any"})
 def sensitive_words(key: str) -> str | None:
     """The sensitive-looking words in ``key`` (``user.email`` gives ``email``), else None."""
     words = _WORD_SPLIT.split(key.lower())
-    if words[-1] in METADATA_WORDS:
+    if words[-1] in METADATA_WORDS or _FIRST_WORDS.isdisjoint(words):
         return None
     for pattern in SENSITIVE_WORDS:
         size = len(pattern)

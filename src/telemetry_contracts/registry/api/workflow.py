@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 
 from telemetry_contracts.registry.api.deps import (
     Admin,
@@ -17,6 +19,8 @@ from telemetry_contracts.registry.api.deps import (
     Viewer,
 )
 from telemetry_contracts.registry.api.problems import problem_responses
+from telemetry_contracts.registry.service.auth import Principal
+from telemetry_contracts.registry.service.errors import BaseMoved
 from telemetry_contracts.registry.service.models import (
     Page,
     ProposalIn,
@@ -27,6 +31,7 @@ from telemetry_contracts.registry.service.models import (
     ReviewOut,
     VersionOut,
 )
+from telemetry_contracts.registry.service.registry import RegistryService
 
 router = APIRouter(prefix="/v1", tags=["workflow"],
                    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))
@@ -41,13 +46,26 @@ def _answer(proposal: ProposalOut, status: int = 200, **headers: str) -> Respons
                     headers={"ETag": f'"{proposal.revision}"', **headers})
 
 
+async def _propose(service: RegistryService, caller: Principal, body: ProposalIn
+                   ) -> ProposalOut:
+    """Validated on the event loop against the latest version in memory and stored in a batch
+    with the others waiting; on a worker thread when the database must be read first."""
+    pending = service.propose_in_memory(caller, body)
+    if pending is not None:
+        try:
+            return await asyncio.wrap_future(pending)
+        except BaseMoved:
+            pass
+    return await run_in_threadpool(service.propose, caller, body)
+
+
 @router.post("/proposals", response_model=ProposalOut, status_code=201)
-def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> Response:
+async def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> Response:
     """Propose a new or changed attribute or metric, a deprecation or a removal.
 
     The answer carries the validation findings; an invalid proposal is refused with 422.
     """
-    proposal = service.propose(caller, body)
+    proposal = await _propose(service, caller, body)
     return _answer(proposal, 201, Location=f"/v1/proposals/{proposal.id}")
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from telemetry_contracts.registry.service.audit import record
+from telemetry_contracts.registry.service.audit import entry, record, record_all
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import (
+    BaseMoved,
     Conflict,
     Forbidden,
     Invalid,
@@ -37,6 +40,7 @@ from telemetry_contracts.registry.service.lifecycle import State, allowed, state
 from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
+from telemetry_contracts.registry.store.group_commit import GroupCommit
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
@@ -47,8 +51,9 @@ BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
 T = TypeVar("T")
 _PROPOSALS = cast(Table, Proposal.__table__)
-_INSERT = insert(_PROPOSALS).returning(_PROPOSALS.c.id)
-_RETIRED = select(RetiredName.version).where(RetiredName.name == bindparam("name"))
+_INSERT = insert(_PROPOSALS).returning(_PROPOSALS.c.id, sort_by_parameter_order=True)
+_RETIRED = select(RetiredName.name, RetiredName.version).where(
+    RetiredName.name.in_(bindparam("names", expanding=True)))
 """Statements built once; their values travel as parameters, so the compilation is cached."""
 EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
@@ -101,6 +106,33 @@ def _after(base: ContractIndex, edit: Edit) -> Attribute | Metric | None:
     return edit.contract if edit.kind == "metric" else base.metrics.get(edit.name)
 
 
+def _retired(subject: str, version: str, lifecycle: dict[str, State]) -> Conflict:
+    return Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was removed in "
+                    f"version {version}", extra={"from_state": "removed",
+                                                 "to_state": lifecycle["to"]})
+
+
+def _created(pending: _Pending, proposal_id: int) -> ProposalOut:
+    values = pending.values
+    return ProposalOut(
+        id=proposal_id, status="open", revision=1, author=pending.author,
+        kind=pending.change.kind, subject=str(values["subject"]), title=pending.change.title,
+        change=json.loads(str(values["body"])), findings=pending.findings,
+        lifecycle=pending.lifecycle, base_version=str(values["base_version"]),
+        created_at=values["created_at"], updated_at=values["updated_at"])
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A validated new proposal waiting for its batch to be stored."""
+
+    author: str
+    change: Change
+    values: dict[str, object]
+    findings: list[Finding]
+    lifecycle: dict[str, State]
+
+
 class Proposals:
     """Creating, changing, withdrawing and reviewing proposals."""
 
@@ -108,49 +140,76 @@ class Proposals:
         self.versions = versions
         self.database = versions.database
         self.required_approvals = required_approvals
+        self._new = GroupCommit(self.database, self._store_new, name="proposal-writer")
 
-    def _evaluate(self, change: Change) -> tuple[str, list[Finding], dict[str, State]]:
+    def close(self) -> None:
+        """Store the proposals still queued and stop the writer thread."""
+        self._new.close()
+
+    def _latest(self) -> tuple[str, ContractIndex]:
+        """The latest version's number and index (read from the database if need be)."""
+        number = self.versions.latest().number
+        return number, self.versions.index(number)
+
+    def _latest_in_memory(self) -> tuple[str, ContractIndex] | None:
+        """The latest version as last read and its index, if that is in memory, else None.
+
+        It may be out of date: the write checks it is still the latest (:class:`BaseMoved`).
+        """
+        latest = self.versions.last_known()
+        index = None if latest is None else self.versions.cached_index(latest.number)
+        return None if latest is None or index is None else (latest.number, index)
+
+    @staticmethod
+    def _evaluate(base: tuple[str, ContractIndex], change: Change
+                  ) -> tuple[str, list[Finding], dict[str, State]]:
         """Validate against the latest version; a publish validates again against its base."""
-        latest = self.versions.latest()
-        _, findings, lifecycle = check_change(self.versions.index(latest.number), change,
-                                              retired=False)
-        return latest.number, findings, lifecycle
+        number, index = base
+        _, findings, lifecycle = check_change(index, change, retired=False)
+        return number, findings, lifecycle
 
     @staticmethod
     def _refuse_retired(session: Session, subject: str, lifecycle: dict[str, State]) -> None:
         """A new name must not be one a publish removed (checked inside the write)."""
         if lifecycle["from"] != "proposed":
             return
-        retired = session.connection().execute(_RETIRED, {"name": subject}).first()
+        retired = session.connection().execute(_RETIRED, {"names": [subject]}).first()
         if retired is not None:
-            raise Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was "
-                           f"removed in version {retired.version}",
-                           extra={"from_state": "removed", "to_state": lifecycle["to"]})
+            raise _retired(subject, retired.version, lifecycle)
 
     def create(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         """Validate and store a new proposal; the answer carries its findings."""
+        while True:
+            future = self.submit(principal, body)
+            assert future is not None
+            try:
+                return future.result()
+            except BaseMoved:  # a publish landed meanwhile: validate against it
+                continue
+
+    def submit(self, principal: Principal, body: ProposalIn, *, in_memory: bool = False
+               ) -> Future[ProposalOut] | None:
+        """Validate a new proposal now and queue it for storing with others waiting.
+
+        Raises :class:`Invalid` or :class:`Conflict` at once. The future gives the stored
+        proposal; :class:`Conflict` if a publish retired its name meanwhile, or
+        :class:`BaseMoved` if a publish made another version the latest (validate again).
+        With ``in_memory`` nothing here waits on the database: None when the latest version
+        is not in memory (then call it without).
+        """
+        base = self._latest_in_memory() if in_memory else self._latest()
+        if base is None:
+            return None
         change = body.change
-        base_version, findings, lifecycle = self._evaluate(change)
+        base_version, findings, lifecycle = self._evaluate(base, change)
         now = dt.datetime.now(dt.UTC)
-
-        subject, body_json = subject_of(change), change.model_dump_json(exclude_none=True)
-        values = {"kind": change.kind, "subject": subject, "status": "open", "revision": 1,
-                  "content_revision": 1, "author": principal.name, "title": change.title,
-                  "body": body_json, "findings": FINDINGS.dump_json(findings).decode(),
-                  "base_version": base_version, "created_at": now, "updated_at": now}
-
-        def work(session: Session) -> int:
-            self._refuse_retired(session, subject, lifecycle)
-            proposal_id: int = session.connection().execute(_INSERT, values).scalar_one()
-            record(session, principal.name, "proposal.create", f"proposal:{proposal_id}",
-                   {"kind": change.kind, "subject": subject})
-            return proposal_id
-
-        proposal_id = self.database.write(work)
-        return ProposalOut(id=proposal_id, status="open", revision=1, author=principal.name,
-                           kind=change.kind, subject=subject, title=change.title,
-                           change=json.loads(body_json), findings=findings, lifecycle=lifecycle,
-                           base_version=base_version, created_at=now, updated_at=now)
+        values: dict[str, object] = {
+            "kind": change.kind, "subject": subject_of(change), "status": "open", "revision": 1,
+            "content_revision": 1, "author": principal.name, "title": change.title,
+            "body": change.model_dump_json(exclude_none=True),
+            "findings": FINDINGS.dump_json(findings).decode(), "base_version": base_version,
+            "created_at": now, "updated_at": now}
+        return self._new.submit(_Pending(principal.name, change, values, findings, lifecycle))
 
     def update(self, principal: Principal, proposal_id: int, body: ProposalIn,
                if_match: int | None) -> ProposalOut:
@@ -166,7 +225,7 @@ class Proposals:
         if subject_of(change) != current.subject:
             raise Invalid(f"a proposal stays about `{current.subject}`; open a new one for "
                           f"`{subject_of(change)}`")
-        base_version, findings, lifecycle = self._evaluate(change)
+        base_version, findings, lifecycle = self._evaluate(self._latest(), change)
         expected = current.revision if if_match is None else if_match
 
         def work(session: Session) -> Proposal:
@@ -232,6 +291,36 @@ class Proposals:
             return review
 
         return review_out(self.database.write(work))
+
+    def _store_new(self, session: Session, batch: Sequence[_Pending]
+                   ) -> list[ProposalOut | Exception]:
+        """Insert a batch of new proposals and their audit entries, one statement each.
+
+        Refused one by one: a proposal validated against a version that is no longer the
+        latest (:class:`BaseMoved`: the caller validates it again) and one whose new name a
+        publish has retired.
+        """
+        latest = self.versions.read_latest(session)
+        self.versions.remember_latest(latest)
+        new_names = [str(p.values["subject"]) for p in batch if p.lifecycle["from"] == "proposed"]
+        retired: dict[str, str] = {
+            name: version for name, version in session.connection().execute(
+                _RETIRED, {"names": new_names})} if new_names else {}
+        refusals: dict[int, Exception] = {}
+        for position, pending in enumerate(batch):
+            subject = str(pending.values["subject"])
+            if pending.values["base_version"] != latest.number:
+                refusals[position] = BaseMoved(f"version {latest.number} is now the latest")
+            elif pending.lifecycle["from"] == "proposed" and subject in retired:
+                refusals[position] = _retired(subject, retired[subject], pending.lifecycle)
+        stored = [p for position, p in enumerate(batch) if position not in refusals]
+        ids: list[int] = list(session.connection().execute(
+            _INSERT, [p.values for p in stored]).scalars().all()) if stored else []
+        record_all(session, [entry(p.author, "proposal.create", f"proposal:{proposal_id}",
+                                   {"kind": p.change.kind, "subject": p.values["subject"]})
+                             for p, proposal_id in zip(stored, ids, strict=True)])
+        created = (_created(p, proposal_id) for p, proposal_id in zip(stored, ids, strict=True))
+        return [refusals.get(position) or next(created) for position in range(len(batch))]
 
     # -- helpers -------------------------------------------------------------------------
     def _get(self, proposal_id: int) -> Proposal:

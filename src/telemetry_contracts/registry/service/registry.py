@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import Future
 
 from telemetry_contracts.registry.service import queries, usage
 from telemetry_contracts.registry.service.auth import (
@@ -48,14 +49,15 @@ class RegistryService:
         self.database = Database(settings.database_url)
         self.versions = VersionStore(self.database, settings)
         self.versions.seed(lambda: seed if seed is not None else semconv())
-        self.versions.latest(fresh=True)
         semconv()  # built before requests arrive, not by the first few at once
+        self.versions.index(self.versions.latest(fresh=True).number)
         self.proposals = Proposals(self.versions, settings.required_approvals)
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)
 
     def close(self) -> None:
-        """Release the database connections."""
+        """Store the proposals still queued and release the database connections."""
+        self.proposals.close()
         self.database.dispose()
 
     # -- auth ----------------------------------------------------------------------------
@@ -122,6 +124,16 @@ class RegistryService:
     # -- proposals -----------------------------------------------------------------------
     def propose(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         return self.proposals.create(principal, body)
+
+    def propose_in_memory(self, principal: Principal, body: ProposalIn
+                          ) -> Future[ProposalOut] | None:
+        """:meth:`propose` without waiting on the database on this thread: validation runs here
+        against the latest version in memory, and the future completes when the proposal's
+        batch commits. None when the latest version must be read first, and the future fails
+        with :class:`BaseMoved` when a publish made another version the latest: then call
+        :meth:`propose`.
+        """
+        return self.proposals.submit(principal, body, in_memory=True)
 
     def proposal(self, proposal_id: int) -> ProposalOut:
         return self.proposals.get(proposal_id)

@@ -1,0 +1,120 @@
+"""Group commit: batches from many threads, failures kept to their own items, nothing lost."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from telemetry_contracts.registry.service.audit import entry, record_all
+from telemetry_contracts.registry.store.database import Database
+from telemetry_contracts.registry.store.group_commit import GroupCommit
+from telemetry_contracts.registry.store.tables import AuditEntry
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Iterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'store.db'}")
+    yield database
+    database.dispose()
+
+
+def _targets(database: Database) -> list[str]:
+    with database.read() as session:
+        return list(session.scalars(select(AuditEntry.target).order_by(AuditEntry.id)))
+
+
+class Recorder:
+    """A store function writing one audit row per item, refusing items named ``bad…``."""
+
+    def __init__(self) -> None:
+        self.batches: list[int] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        self.release.set()
+
+    def __call__(self, session: Session, items: Sequence[str]) -> list[str | Exception]:
+        self.entered.set()
+        self.release.wait(10)
+        self.batches.append(len(items))
+        good = [item for item in items if not item.startswith("bad")]
+        record_all(session, [entry("test", "write", item) for item in good])
+        return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
+
+
+def test_waiting_items_share_one_transaction(database: Database) -> None:
+    recorder = Recorder()
+    writer = GroupCommit(database, recorder)
+    recorder.release.clear()  # hold the first batch so the others queue behind it
+    first = writer.submit("item-0")
+    with ThreadPoolExecutor(16) as pool:
+        futures = list(pool.map(writer.submit, [f"item-{n}" for n in range(1, 64)]))
+    recorder.release.set()
+    assert [f.result(10) for f in [first, *futures]] == [f"ITEM-{n}" for n in range(64)]
+    writer.close()
+    assert sorted(_targets(database)) == sorted(f"item-{n}" for n in range(64))
+    assert sum(recorder.batches) == 64
+    assert len(recorder.batches) < 64, recorder.batches
+
+
+def test_a_refused_item_fails_alone(database: Database) -> None:
+    recorder = Recorder()
+    writer = GroupCommit(database, recorder)
+    recorder.release.clear()
+    futures = [writer.submit(name) for name in ("a", "bad-b", "c")]
+    recorder.release.set()
+    assert futures[0].result(10) == "A" and futures[2].result(10) == "C"
+    with pytest.raises(ValueError, match="bad-b"):
+        futures[1].result(10)
+    writer.close()
+    assert sorted(_targets(database)) == ["a", "c"]
+
+
+def test_a_failing_batch_writes_nothing_and_the_writer_goes_on(database: Database) -> None:
+    calls: list[Sequence[str]] = []
+
+    def store(session: Session, items: Sequence[str]) -> list[str | Exception]:
+        calls.append(items)
+        record_all(session, [entry("test", "write", item) for item in items])
+        if "boom" in items:
+            raise RuntimeError("the database went away")
+        return list(items)
+
+    writer = GroupCommit(database, store)
+    with pytest.raises(RuntimeError, match="went away"):
+        writer.submit("boom").result(10)
+    assert writer.submit("after").result(10) == "after"
+    writer.close()
+    assert _targets(database) == ["after"], "the failed batch was rolled back"
+
+
+def test_cancelled_items_are_not_stored(database: Database) -> None:
+    recorder = Recorder()
+    writer = GroupCommit(database, recorder)
+    recorder.release.clear()
+    writer.submit("first")
+    assert recorder.entered.wait(10)  # the writer holds "first"; the next ones queue
+    cancelled: Future[str] = writer.submit("cancelled")
+    kept = writer.submit("kept")
+    assert cancelled.cancel()
+    recorder.release.set()
+    assert kept.result(10) == "KEPT"
+    writer.close()
+    assert "cancelled" not in _targets(database)
+
+
+def test_close_stores_what_is_queued_then_refuses(database: Database) -> None:
+    recorder = Recorder()
+    writer = GroupCommit(database, recorder)
+    futures = [writer.submit(f"q{n}") for n in range(10)]
+    writer.close()
+    assert all(f.done() for f in futures)
+    with database.read() as session:
+        assert session.scalar(select(func.count()).select_from(AuditEntry)) == 10
+    with pytest.raises(RuntimeError, match="closed"):
+        writer.submit("late")
