@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     app.state.service = service
     metrics = ServiceMetrics()
     install_handlers(app)
-    for router in (contracts.router, workflow.router, admin.router):
+    # Routes are matched in order: the proposal and snapshot routes, the busiest, come first.
+    for router in (workflow.router, contracts.router, admin.router):
         app.include_router(router)
     mount_ui(app)
 

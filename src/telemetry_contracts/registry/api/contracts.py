@@ -27,6 +27,37 @@ Number = Annotated[str, Path(pattern=r"^\d+\.\d+\.\d+$", max_length=32)]
 Prefix = Annotated[str | None, Query(max_length=255, description="Only names starting with it.")]
 
 
+SNAPSHOT_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"model": Snapshot, "description": "The snapshot, with its content hash as ETag."},
+    304: {"description": "The caller's copy (If-None-Match) is current."},
+}
+
+
+# The hottest route first: routes are matched in order.
+@router.get("/snapshot", response_class=Response, responses=SNAPSHOT_RESPONSES)
+async def get_snapshot(
+    request: Request,
+    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1000)] = None,
+) -> Response:
+    """The latest published snapshot; answers 304 when ``If-None-Match`` names its hash."""
+    service = service_of_app(request)
+    await authenticated(request, "viewer")
+    latest = service.versions.cached_latest()
+    if latest is None:
+        latest = await run_in_threadpool(service.versions.latest)
+    etag = f'"{latest.content_hash}"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if if_none_match is not None and _matches(if_none_match, etag):
+        return Response(status_code=304, headers=headers)
+    data = await run_in_threadpool(service.versions.snapshot_bytes, latest.number)
+    return Response(data, media_type="application/json", headers=headers)
+
+
+def _matches(header: str, etag: str) -> bool:
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return "*" in tags or etag in tags
+
+
 @router.get("/attributes", response_model=Page[Attribute])
 def list_attributes(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None,
                     version: VersionQuery = None, prefix: Prefix = None,
@@ -74,12 +105,6 @@ def get_version(service: Service, _: Viewer, number: Number) -> VersionOut:
     return service.version(number)
 
 
-SNAPSHOT_RESPONSES: dict[int | str, dict[str, object]] = {
-    200: {"model": Snapshot, "description": "The snapshot, with its content hash as ETag."},
-    304: {"description": "The caller's copy (If-None-Match) is current."},
-}
-
-
 @router.get("/versions/{number}/snapshot", response_class=Response,
             responses={200: SNAPSHOT_RESPONSES[200]})
 def get_version_snapshot(service: Service, _: Viewer, number: Number) -> Response:
@@ -88,30 +113,6 @@ def get_version_snapshot(service: Service, _: Viewer, number: Number) -> Respons
     etag = f'"{service.versions.snapshot(number).content_hash}"'
     return Response(data, media_type="application/json",
                     headers={"ETag": etag, "Cache-Control": "public, max-age=31536000, immutable"})
-
-
-@router.get("/snapshot", response_class=Response, responses=SNAPSHOT_RESPONSES)
-async def get_snapshot(
-    request: Request,
-    if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1000)] = None,
-) -> Response:
-    """The latest published snapshot; answers 304 when ``If-None-Match`` names its hash."""
-    service = service_of_app(request)
-    await authenticated(request, "viewer")
-    latest = service.versions.cached_latest()
-    if latest is None:
-        latest = await run_in_threadpool(service.versions.latest)
-    etag = f'"{latest.content_hash}"'
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if if_none_match is not None and _matches(if_none_match, etag):
-        return Response(status_code=304, headers=headers)
-    data = await run_in_threadpool(service.versions.snapshot_bytes, latest.number)
-    return Response(data, media_type="application/json", headers=headers)
-
-
-def _matches(header: str, etag: str) -> bool:
-    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
-    return "*" in tags or etag in tags
 
 
 @router.get("/diff", response_model=DiffOut)

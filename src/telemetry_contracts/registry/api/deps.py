@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import HTTPBearer
 
 from telemetry_contracts.registry.service.auth import Principal, Role
 from telemetry_contracts.registry.service.errors import PreconditionFailed
 from telemetry_contracts.registry.service.registry import RegistryService
-
-bearer = HTTPBearer(auto_error=False,
-                    description="A token made by `telemetry-contracts token create`.")
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=512,
@@ -52,22 +48,26 @@ async def authenticated(request: Request, role: Role) -> Principal:
     return principal
 
 
-def caller(role: Role) -> Callable[..., Awaitable[Principal]]:
-    """A dependency that authenticates the caller and requires ``role`` or above."""
+class Caller(HTTPBearer):
+    """A dependency that authenticates the caller and requires ``role`` or above.
 
-    async def dependency(
-        request: Request,
-        _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-    ) -> Principal:
-        return await authenticated(request, role)
+    It is the bearer security scheme itself, so OpenAPI documents it and a request resolves
+    one dependency rather than two.
+    """
 
-    return dependency
+    def __init__(self, role: Role) -> None:
+        super().__init__(auto_error=False, scheme_name="HTTPBearer",
+                         description="A token made by `telemetry-contracts token create`.")
+        self.role = role
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        return await authenticated(request, self.role)
 
 
-Viewer = Annotated[Principal, Depends(caller("viewer"))]
-Contributor = Annotated[Principal, Depends(caller("contributor"))]
-Reviewer = Annotated[Principal, Depends(caller("reviewer"))]
-Admin = Annotated[Principal, Depends(caller("admin"))]
+Viewer = Annotated[Principal, Depends(Caller("viewer"))]
+Contributor = Annotated[Principal, Depends(Caller("contributor"))]
+Reviewer = Annotated[Principal, Depends(Caller("reviewer"))]
+Admin = Annotated[Principal, Depends(Caller("admin"))]
 
 
 def if_match(
