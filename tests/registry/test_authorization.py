@@ -83,6 +83,13 @@ def test_problem_answers_carry_the_problem_media_type(harness: Harness) -> None:
     invalid = harness.client.post("/v1/proposals", json={"change": {"kind": "metric"}},
                                   headers=harness.auth("admin"))
     assert invalid.status_code == 422 and invalid.json()["findings"]
+    assert invalid.json()["findings"][0]["message"].startswith("`body.change"), invalid.json()
+    malformed = harness.client.post("/v1/proposals", content=b'{"change": ',
+                                    headers={**harness.auth("admin"),
+                                             "content-type": "application/json"})
+    assert malformed.status_code == 422
+    assert malformed.headers["content-type"] == "application/problem+json"
+    assert "JSON" in malformed.json()["findings"][0]["message"], malformed.json()
 
 
 def test_an_unexpected_failure_is_a_problem_too(harness: Harness,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
@@ -118,3 +119,46 @@ def test_close_stores_what_is_queued_then_refuses(database: Database) -> None:
         assert session.scalar(select(func.count()).select_from(AuditEntry)) == 10
     with pytest.raises(RuntimeError, match="closed"):
         writer.submit("late")
+
+
+def test_batches_can_be_written_on_an_event_loop(database: Database) -> None:
+    threads: set[int] = set()
+    recorder = Recorder()
+
+    def store(session: Session, items: Sequence[str]) -> list[str | Exception]:
+        threads.add(threading.get_ident())
+        return recorder(session, items)
+
+    writer = GroupCommit(database, store)
+
+    async def main() -> list[str]:
+        loop = asyncio.get_running_loop()
+        writer.write_with(loop.call_soon_threadsafe)
+        # Items submitted within one pass of the loop share a batch; a worker thread's item
+        # is written on the loop too, and its caller may block on the result.
+        futures = [asyncio.wrap_future(writer.submit(f"item-{n}")) for n in range(20)]
+        from_thread = await asyncio.to_thread(lambda: writer.submit("threaded").result(10))
+        results = await asyncio.gather(*futures)
+        return [*results, from_thread]
+
+    results = asyncio.run(main())
+    assert results == [f"ITEM-{n}" for n in range(20)] + ["THREADED"]
+    assert threads == {threading.get_ident()}, "written on the loop's thread"
+    assert recorder.batches[0] >= 20, recorder.batches  # one batch, the thread's item maybe too
+    writer.write_with(None)
+    assert writer.submit("back on the thread").result(10) == "BACK ON THE THREAD"
+    writer.close()
+    assert len(_targets(database)) == 22
+
+
+def test_switching_away_from_a_loop_writes_what_waits(database: Database) -> None:
+    scheduled: list[Callable[[], None]] = []
+    writer = GroupCommit(database, Recorder())
+    writer.write_with(scheduled.append)  # a loop that never runs its callbacks
+    futures = [writer.submit(f"w{n}") for n in range(3)]
+    assert len(scheduled) == 1 and not any(f.done() for f in futures)
+    writer.write_with(None)
+    assert [f.result(0) for f in futures] == ["W0", "W1", "W2"]
+    scheduled[0]()  # a late callback finds nothing left to write
+    writer.close()
+    assert sorted(_targets(database)) == ["w0", "w1", "w2"]

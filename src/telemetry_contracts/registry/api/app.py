@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -31,7 +32,12 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Fewer worker threads than anyio's 40 contend less for the GIL under load.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-        yield
+        # Batches of new proposals are written on this loop's thread, not handed to another.
+        service.write_with(asyncio.get_running_loop().call_soon_threadsafe)
+        try:
+            yield
+        finally:
+            service.write_with(None)
 
     app = FastAPI(lifespan=lifespan, title="telemetry-contracts registry", version="1",
                   description="Versioned registry of telemetry contracts with a review "

@@ -14,6 +14,7 @@ from telemetry_contracts.registry.api.deps import (
     VersionQuery,
     Viewer,
     authenticated,
+    documented_here,
     service_of_app,
 )
 from telemetry_contracts.registry.api.problems import problem_responses
@@ -34,7 +35,8 @@ SNAPSHOT_RESPONSES: dict[int | str, dict[str, object]] = {
 
 
 # The hottest route first: routes are matched in order.
-@router.get("/snapshot", response_class=Response, responses=SNAPSHOT_RESPONSES)
+@router.get("/snapshot", response_class=Response, responses=SNAPSHOT_RESPONSES,
+            openapi_extra=documented_here())
 async def get_snapshot(
     request: Request,
     if_none_match: Annotated[str | None, Header(alias="If-None-Match", max_length=1000)] = None,

@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPBearer
+from pydantic import BaseModel, ValidationError
 
 from telemetry_contracts.registry.service.auth import Principal, Role
 from telemetry_contracts.registry.service.errors import PreconditionFailed
 from telemetry_contracts.registry.service.registry import RegistryService
+
+Model = TypeVar("Model", bound=BaseModel)
+SCHEME = "HTTPBearer"
+"""The name of the bearer security scheme in the OpenAPI document."""
 
 Limit = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
 Cursor = Annotated[str | None, Query(max_length=512,
@@ -56,7 +62,7 @@ class Caller(HTTPBearer):
     """
 
     def __init__(self, role: Role) -> None:
-        super().__init__(auto_error=False, scheme_name="HTTPBearer",
+        super().__init__(auto_error=False, scheme_name=SCHEME,
                          description="A token made by `telemetry-contracts token create`.")
         self.role = role
 
@@ -84,3 +90,27 @@ def if_match(
 
 
 IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+async def json_body(request: Request, model: type[Model]) -> Model:
+    """The request's JSON body as ``model``, parsed by pydantic straight from the bytes.
+
+    For the busiest routes, which authenticate and read their body themselves: FastAPI's
+    dependency and body machinery costs more than the rest of such a request. Errors are the
+    same 422 FastAPI gives (see :func:`documented_here` for the OpenAPI side).
+    """
+    try:
+        return model.model_validate_json(await request.body())
+    except ValidationError as error:
+        raise RequestValidationError([{**item, "loc": ("body", *item["loc"])}
+                                      for item in error.errors(include_url=False)]) from None
+
+
+def documented_here(body: type[BaseModel] | None = None) -> dict[str, Any]:
+    """``openapi_extra`` of a route that calls :func:`authenticated` (and :func:`json_body` for
+    ``body``) itself: the document says what the dependencies would have said."""
+    extra: dict[str, Any] = {"security": [{SCHEME: []}]}
+    if body is not None:
+        extra["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}
+    return extra

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from telemetry_contracts.registry.api.deps import (
@@ -17,6 +17,10 @@ from telemetry_contracts.registry.api.deps import (
     Reviewer,
     Service,
     Viewer,
+    authenticated,
+    documented_here,
+    json_body,
+    service_of_app,
 )
 from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.auth import Principal
@@ -59,13 +63,17 @@ async def _propose(service: RegistryService, caller: Principal, body: ProposalIn
     return await run_in_threadpool(service.propose, caller, body)
 
 
-@router.post("/proposals", response_model=ProposalOut, status_code=201)
-async def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> Response:
+@router.post("/proposals", response_model=ProposalOut, status_code=201,
+             openapi_extra=documented_here(ProposalIn))
+async def create_proposal(request: Request) -> Response:
     """Propose a new or changed attribute or metric, a deprecation or a removal.
 
     The answer carries the validation findings; an invalid proposal is refused with 422.
     """
-    proposal = await _propose(service, caller, body)
+    # The busiest write authenticates and parses its body itself (see `json_body`).
+    caller = await authenticated(request, "contributor")
+    body = await json_body(request, ProposalIn)
+    proposal = await _propose(service_of_app(request), caller, body)
     return _answer(proposal, 201, Location=f"/v1/proposals/{proposal.id}")
 
 

@@ -40,7 +40,7 @@ from telemetry_contracts.registry.service.lifecycle import State, allowed, state
 from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
-from telemetry_contracts.registry.store.group_commit import GroupCommit
+from telemetry_contracts.registry.store.group_commit import GroupCommit, Schedule
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
@@ -145,6 +145,10 @@ class Proposals:
     def close(self) -> None:
         """Store the proposals still queued and stop the writer thread."""
         self._new.close()
+
+    def write_with(self, schedule: Schedule | None) -> None:
+        """Write batches of new proposals through ``schedule`` (:meth:`GroupCommit.write_with`)."""
+        self._new.write_with(schedule)
 
     def _latest(self) -> tuple[str, ContractIndex]:
         """The latest version's number and index (read from the database if need be)."""

@@ -35,6 +35,7 @@ from telemetry_contracts.registry.service.settings import Settings
 from telemetry_contracts.registry.service.validation import semconv
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.database import Database
+from telemetry_contracts.registry.store.group_commit import Schedule
 from telemetry_contracts.registry.store.tables import Token
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -54,6 +55,11 @@ class RegistryService:
         self.proposals = Proposals(self.versions, settings.required_approvals)
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)
+
+    def write_with(self, schedule: Schedule | None) -> None:
+        """Write batched proposals through ``schedule``, such as an event loop's
+        ``call_soon_threadsafe`` (see :meth:`GroupCommit.write_with`); None: on a thread."""
+        self.proposals.write_with(schedule)
 
     def close(self) -> None:
         """Store the proposals still queued and release the database connections."""
