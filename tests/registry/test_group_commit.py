@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -19,8 +18,9 @@ from telemetry_contracts.registry.store.tables import AuditEntry
 
 
 @pytest.fixture
-def database(tmp_path: Path) -> Iterator[Database]:
-    database = Database(f"sqlite:///{tmp_path / 'store.db'}")
+def database(database_url: str) -> Iterator[Database]:
+    """A fresh store on each backend (PostgreSQL writes asynchronously on a loop)."""
+    database = Database(database_url)
     yield database
     database.dispose()
 
@@ -132,33 +132,37 @@ def test_batches_can_be_written_on_an_event_loop(database: Database) -> None:
     writer = GroupCommit(database, store)
 
     async def main() -> list[str]:
-        loop = asyncio.get_running_loop()
-        writer.write_with(loop.call_soon_threadsafe)
+        writer.write_on(asyncio.get_running_loop())
         # Items submitted within one pass of the loop share a batch; a worker thread's item
         # is written on the loop too, and its caller may block on the result.
         futures = [asyncio.wrap_future(writer.submit(f"item-{n}")) for n in range(20)]
         from_thread = await asyncio.to_thread(lambda: writer.submit("threaded").result(10))
         results = await asyncio.gather(*futures)
+        refused = writer.submit("bad-one")
+        await writer.stop_writing_on_loop()
+        with pytest.raises(ValueError, match="bad-one"):
+            refused.result(0)
         return [*results, from_thread]
 
     results = asyncio.run(main())
     assert results == [f"ITEM-{n}" for n in range(20)] + ["THREADED"]
     assert threads == {threading.get_ident()}, "written on the loop's thread"
     assert recorder.batches[0] >= 20, recorder.batches  # one batch, the thread's item maybe too
-    writer.write_with(None)
     assert writer.submit("back on the thread").result(10) == "BACK ON THE THREAD"
     writer.close()
     assert len(_targets(database)) == 22
 
 
-def test_switching_away_from_a_loop_writes_what_waits(database: Database) -> None:
-    scheduled: list[Callable[[], None]] = []
+def test_leaving_the_loop_writes_what_waits(database: Database) -> None:
     writer = GroupCommit(database, Recorder())
-    writer.write_with(scheduled.append)  # a loop that never runs its callbacks
-    futures = [writer.submit(f"w{n}") for n in range(3)]
-    assert len(scheduled) == 1 and not any(f.done() for f in futures)
-    writer.write_with(None)
+
+    async def main() -> list[Future[str]]:
+        writer.write_on(asyncio.get_running_loop())
+        futures = [writer.submit(f"w{n}") for n in range(3)]
+        await writer.stop_writing_on_loop()
+        return futures
+
+    futures = asyncio.run(main())
     assert [f.result(0) for f in futures] == ["W0", "W1", "W2"]
-    scheduled[0]()  # a late callback finds nothing left to write
     writer.close()
     assert sorted(_targets(database)) == ["w0", "w1", "w2"]

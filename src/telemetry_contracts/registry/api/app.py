@@ -33,11 +33,11 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
         # Fewer worker threads than anyio's 40 contend less for the GIL under load.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         # Batches of new proposals are written on this loop's thread, not handed to another.
-        service.write_with(asyncio.get_running_loop().call_soon_threadsafe)
+        service.write_on(asyncio.get_running_loop())
         try:
             yield
         finally:
-            service.write_with(None)
+            await service.stop_writing_on_loop()
 
     app = FastAPI(lifespan=lifespan, title="telemetry-contracts registry", version="1",
                   description="Versioned registry of telemetry contracts with a review "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
@@ -40,7 +41,7 @@ from telemetry_contracts.registry.service.lifecycle import State, allowed, state
 from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
-from telemetry_contracts.registry.store.group_commit import GroupCommit, Schedule
+from telemetry_contracts.registry.store.group_commit import GroupCommit
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
@@ -146,9 +147,13 @@ class Proposals:
         """Store the proposals still queued and stop the writer thread."""
         self._new.close()
 
-    def write_with(self, schedule: Schedule | None) -> None:
-        """Write batches of new proposals through ``schedule`` (:meth:`GroupCommit.write_with`)."""
-        self._new.write_with(schedule)
+    def write_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Write batches of new proposals on ``loop`` (see :meth:`GroupCommit.write_on`)."""
+        self._new.write_on(loop)
+
+    async def stop_writing_on_loop(self) -> None:
+        """See :meth:`GroupCommit.stop_writing_on_loop`."""
+        await self._new.stop_writing_on_loop()
 
     def _latest(self) -> tuple[str, ContractIndex]:
         """The latest version's number and index (read from the database if need be)."""
@@ -182,7 +187,11 @@ class Proposals:
             raise _retired(subject, retired.version, lifecycle)
 
     def create(self, principal: Principal, body: ProposalIn) -> ProposalOut:
-        """Validate and store a new proposal; the answer carries its findings."""
+        """Validate and store a new proposal; the answer carries its findings.
+
+        It waits for the write, so it is not for the event loop the writes run on
+        (:meth:`write_on`): there, :meth:`submit` with ``in_memory`` and await the future.
+        """
         while True:
             future = self.submit(principal, body)
             assert future is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from concurrent.futures import Future
 
@@ -35,7 +36,6 @@ from telemetry_contracts.registry.service.settings import Settings
 from telemetry_contracts.registry.service.validation import semconv
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.database import Database
-from telemetry_contracts.registry.store.group_commit import Schedule
 from telemetry_contracts.registry.store.tables import Token
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
@@ -56,10 +56,14 @@ class RegistryService:
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)
 
-    def write_with(self, schedule: Schedule | None) -> None:
-        """Write batched proposals through ``schedule``, such as an event loop's
-        ``call_soon_threadsafe`` (see :meth:`GroupCommit.write_with`); None: on a thread."""
-        self.proposals.write_with(schedule)
+    def write_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Write batched proposals on ``loop``'s thread, the one serving requests, until
+        :meth:`stop_writing_on_loop` (see :meth:`GroupCommit.write_on` for why)."""
+        self.proposals.write_on(loop)
+
+    async def stop_writing_on_loop(self) -> None:
+        """Finish and hand the proposal writes back to a thread (called on the loop)."""
+        await self.proposals.stop_writing_on_loop()
 
     def close(self) -> None:
         """Store the proposals still queued and release the database connections."""

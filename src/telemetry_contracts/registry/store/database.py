@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from telemetry_contracts.registry.store.engine import is_sqlite, make_engine, upgrade_database
@@ -34,6 +35,12 @@ class Database:
         # SQLite's busy handler, which sleeps and retries.
         self._write_turn: AbstractContextManager[object] = (
             threading.Lock() if self.dialect == "sqlite" else nullcontext())
+        self._async_engine: AsyncEngine | None = None
+
+    @property
+    def writes_async(self) -> bool:
+        """True when :meth:`write_async` is available (PostgreSQL: psycopg's asyncio mode)."""
+        return self.dialect == "postgresql"
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -51,18 +58,50 @@ class Database:
             try:
                 with self._write_turn, self._writes() as session, session.begin():
                     return work(session)
-            except IntegrityError:
-                if attempt == attempts - 1:
-                    raise
             except DBAPIError as error:
-                if _sqlstate(error) not in _RETRYABLE_SQLSTATES or attempt == attempts - 1:
+                if not _retryable(error) or attempt == attempts - 1:
                     raise
         raise AssertionError("unreachable")
+
+    async def write_async(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """:meth:`write` for an event loop: the same synchronous ``work``, run by SQLAlchemy's
+        greenlet bridge over an asyncio driver, so the loop serves other requests while the
+        database answers. Its engine belongs to the first loop that calls this; see
+        :meth:`dispose_async`.
+        """
+        if self._async_engine is None:
+            self._async_engine = create_async_engine(
+                self.url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+        for attempt in range(attempts):
+            try:
+                async with self._async_engine.begin() as connection:
+                    return await connection.run_sync(_in_session, work)
+            except DBAPIError as error:
+                if not _retryable(error) or attempt == attempts - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def dispose_async(self) -> None:
+        """Close the connections :meth:`write_async` opened (on the loop that opened them)."""
+        engine, self._async_engine = self._async_engine, None
+        if engine is not None:
+            await engine.dispose()
 
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.read_engine.dispose()
         self.write_engine.dispose()
+
+
+def _in_session(connection: Connection, work: Callable[[Session], T]) -> T:
+    """``work`` in a session joined to ``connection``'s transaction (its owner commits)."""
+    with Session(bind=connection) as session:
+        return work(session)
+
+
+def _retryable(error: DBAPIError) -> bool:
+    """A lost race for a unique value, a serialization failure or a deadlock: run it again."""
+    return isinstance(error, IntegrityError) or _sqlstate(error) in _RETRYABLE_SQLSTATES
 
 
 def _sqlstate(error: DBAPIError) -> str | None:

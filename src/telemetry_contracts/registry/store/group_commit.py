@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -15,8 +16,7 @@ from telemetry_contracts.registry.store.database import Database
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Store = Callable[[Session, Sequence[Item]], Sequence["Result | Exception"]]
-Schedule = Callable[[Callable[[], None]], object]
-"""Runs a callable soon on a thread of its choosing, as ``loop.call_soon_threadsafe`` does."""
+Waiting = list[tuple[Item, Future[Result]]]
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -28,7 +28,8 @@ class GroupCommit(Generic[Item, Result]):
     exception in that list fails only its own item, which it did not write. An exception
     raised out of ``store`` (or the commit) fails every item of the batch: nothing was written.
 
-    Batches are written by a thread of this object's own, or through :meth:`write_with`.
+    Batches are written by a thread of this object's own, or on an event loop: see
+    :meth:`write_on`.
     """
 
     def __init__(self, database: Database, store: Store[Item, Result], *,
@@ -41,25 +42,39 @@ class GroupCommit(Generic[Item, Result]):
         self._closed = False
         self._queue: queue.SimpleQueue[tuple[Item, Future[Result]] | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
-        self._schedule: Schedule | None = None
-        self._pending: list[tuple[Item, Future[Result]]] = []
-        self._flush_scheduled = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: Waiting[Item, Result] = []
+        self._flushing = False
+        self._drain: asyncio.Task[None] | None = None
 
-    def write_with(self, schedule: Schedule | None) -> None:
-        """Write batches through ``schedule`` instead of on this object's thread (None: back to
-        the thread); what is waiting now is written at once, on the calling thread.
+    def write_on(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Write batches on ``loop``'s thread from now on, until :meth:`stop_writing_on_loop`.
 
-        Given an event loop's ``call_soon_threadsafe``, a batch is written on the loop's own
-        thread between its callbacks. Python threads take turns on the GIL, and a database
-        driver gives it up around every call: a writer thread must then win it back from a
-        busy loop each time, which stretches one batch over many milliseconds and costs far
-        more CPU than the write itself. On the loop, a batch holds it for its own duration
-        only (well under a millisecond on SQLite).
+        Python threads take turns on the GIL, and a database driver gives it up around every
+        call: a writer thread must then win it back from a busy loop each time, which
+        stretches one batch over many milliseconds and costs far more CPU than the write.
+        On the loop, with a database that has an asyncio driver (PostgreSQL), a batch awaits
+        each answer while the loop serves requests, and the next batch gathers meanwhile;
+        otherwise (SQLite, no network) it runs as one call between the loop's callbacks.
         """
         with self._lock:
-            self._schedule = schedule
-            waiting, self._pending = self._pending, []
-        self._write(waiting)
+            self._loop, self._flushing = loop, False
+
+    async def stop_writing_on_loop(self) -> None:
+        """Write what waits, go back to this object's thread for what comes next and release
+        the loop's connections (called on the loop)."""
+        with self._lock:
+            self._loop = None
+            drain = self._drain
+        if drain is not None:
+            await drain
+        if self.database.writes_async:
+            await self._write_async()
+        else:
+            with self._lock:
+                waiting, self._pending, self._flushing = self._pending, [], False
+            self._write(waiting)
+        await self.database.dispose_async()
 
     def submit(self, item: Item) -> Future[Result]:
         """Queue ``item``; the future gives its result once its batch has committed."""
@@ -67,8 +82,8 @@ class GroupCommit(Generic[Item, Result]):
         with self._lock:
             if self._closed:
                 raise RuntimeError(f"{self.name} is closed")
-            schedule = self._schedule
-            if schedule is None:
+            loop = self._loop
+            if loop is None:
                 if self._thread is None:  # started on first use: forked workers start their own
                     self._thread = threading.Thread(target=self._run, name=self.name,
                                                     daemon=True)
@@ -76,10 +91,10 @@ class GroupCommit(Generic[Item, Result]):
                 self._queue.put((item, future))
                 return future
             self._pending.append((item, future))
-            if self._flush_scheduled:
+            if self._flushing:
                 return future
-            self._flush_scheduled = True
-        schedule(self._flush)
+            self._flushing = True
+        loop.call_soon_threadsafe(self._flush_on_loop)
         return future
 
     def close(self) -> None:
@@ -94,15 +109,37 @@ class GroupCommit(Generic[Item, Result]):
         if thread is not None:
             thread.join()
 
-    def _flush(self) -> None:
+    def _flush_on_loop(self) -> None:
+        if self.database.writes_async:
+            self._drain = asyncio.get_running_loop().create_task(self._write_async())
+            return
         with self._lock:
-            waiting, self._pending, self._flush_scheduled = self._pending, [], False
+            waiting, self._pending, self._flushing = self._pending, [], False
         self._write(waiting)
+
+    async def _write_async(self) -> None:
+        """Write what waits, batch after batch, until nothing does."""
+        while True:
+            with self._lock:
+                waiting, self._pending = self._pending, []
+                if not waiting:
+                    self._flushing, self._drain = False, None
+                    return
+            live = _live(waiting)
+            for start in range(0, len(live), self.max_batch):
+                batch = live[start:start + self.max_batch]
+                items = [item for item, _ in batch]
+                try:
+                    results = await self.database.write_async(_work(self.store, items))
+                except Exception as error:  # every waiting caller must hear of it
+                    _settle(batch, error)
+                else:
+                    _settle(batch, results)
 
     def _run(self) -> None:
         while True:
             entry = self._queue.get()
-            waiting: list[tuple[Item, Future[Result]]] = []
+            waiting: Waiting[Item, Result] = []
             while entry is not None:
                 waiting.append(entry)
                 if len(waiting) >= self.max_batch:
@@ -115,22 +152,40 @@ class GroupCommit(Generic[Item, Result]):
             if entry is None:
                 return
 
-    def _write(self, waiting: list[tuple[Item, Future[Result]]]) -> None:
+    def _write(self, waiting: Waiting[Item, Result]) -> None:
         """Store ``waiting`` in batches of ``max_batch``; a cancelled caller's item is dropped."""
-        live = [entry for entry in waiting if entry[1].set_running_or_notify_cancel()]
+        live = _live(waiting)
         for start in range(0, len(live), self.max_batch):
-            self._commit(live[start:start + self.max_batch])
-
-    def _commit(self, batch: list[tuple[Item, Future[Result]]]) -> None:
-        items = [item for item, _ in batch]
-        try:
-            results = self.database.write(lambda session: self.store(session, items))
-        except Exception as error:  # every waiting caller must hear of it
-            for _, future in batch:
-                future.set_exception(error)
-            return
-        for (_, future), result in zip(batch, results, strict=True):
-            if isinstance(result, Exception):
-                future.set_exception(result)
+            batch = live[start:start + self.max_batch]
+            items = [item for item, _ in batch]
+            try:
+                results = self.database.write(_work(self.store, items))
+            except Exception as error:  # every waiting caller must hear of it
+                _settle(batch, error)
             else:
-                future.set_result(result)
+                _settle(batch, results)
+
+
+def _work(store: Store[Item, Result], items: list[Item]
+          ) -> Callable[[Session], Sequence[Result | Exception]]:
+    """One batch's transaction body."""
+    return lambda session: store(session, items)
+
+
+def _live(waiting: Waiting[Item, Result]) -> Waiting[Item, Result]:
+    """The entries whose callers still wait (a cancelled one is not stored)."""
+    return [entry for entry in waiting if entry[1].set_running_or_notify_cancel()]
+
+
+def _settle(batch: Waiting[Item, Result], outcome: Sequence[Result | Exception] | Exception
+            ) -> None:
+    """Complete each caller's future with its result, its own refusal or the batch's error."""
+    if isinstance(outcome, Exception):
+        for _, future in batch:
+            future.set_exception(outcome)
+        return
+    for (_, future), result in zip(batch, outcome, strict=True):
+        if isinstance(result, Exception):
+            future.set_exception(result)
+        else:
+            future.set_result(result)
