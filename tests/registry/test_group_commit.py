@@ -6,14 +6,16 @@ import asyncio
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import cast
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.audit import entry, record_all
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.group_commit import GroupCommit
+from telemetry_contracts.registry.store.keys import next_ids
 from telemetry_contracts.registry.store.tables import AuditEntry
 
 
@@ -166,3 +168,21 @@ def test_leaving_the_loop_writes_what_waits(database: Database) -> None:
     assert [f.result(0) for f in futures] == ["W0", "W1", "W2"]
     writer.close()
     assert sorted(_targets(database)) == ["w0", "w1", "w2"]
+
+
+def test_keys_drawn_for_a_batch_are_fresh_and_ascending(database: Database) -> None:
+    table = cast(Table, AuditEntry.__table__)
+
+    def work(session: Session) -> tuple[list[int], list[int]]:
+        connection = session.connection()
+        first = next_ids(connection, table, 3)
+        connection.execute(insert(table), [{**entry("test", "write", f"k{key}"), "id": key}
+                                           for key in first])
+        return first, next_ids(connection, table, 2)
+
+    first, second = database.write(work)
+    assert first == sorted(first) and second == sorted(second) and len(set(first)) == 3
+    assert min(second) > max(first), "keys already used are never handed out again"
+    with database.read() as session:
+        assert next_ids(session.connection(), table, 0) == []
+    assert sorted(_targets(database)) == [f"k{key}" for key in first]

@@ -42,6 +42,7 @@ from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut,
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.group_commit import GroupCommit
+from telemetry_contracts.registry.store.keys import next_ids
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
@@ -52,7 +53,7 @@ BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
 T = TypeVar("T")
 _PROPOSALS = cast(Table, Proposal.__table__)
-_INSERT = insert(_PROPOSALS).returning(_PROPOSALS.c.id, sort_by_parameter_order=True)
+_INSERT = insert(_PROPOSALS)
 _RETIRED = select(RetiredName.name, RetiredName.version).where(
     RetiredName.name.in_(bindparam("names", expanding=True)))
 """Statements built once; their values travel as parameters, so the compilation is cached."""
@@ -327,8 +328,10 @@ class Proposals:
             elif pending.lifecycle["from"] == "proposed" and subject in retired:
                 refusals[position] = _retired(subject, retired[subject], pending.lifecycle)
         stored = [p for position, p in enumerate(batch) if position not in refusals]
-        ids: list[int] = list(session.connection().execute(
-            _INSERT, [p.values for p in stored]).scalars().all()) if stored else []
+        ids = next_ids(session.connection(), _PROPOSALS, len(stored))
+        rows = [{**p.values, "id": proposal_id} for p, proposal_id in zip(stored, ids, strict=True)]
+        if rows:
+            session.connection().execute(_INSERT, rows)
         record_all(session, [entry(p.author, "proposal.create", f"proposal:{proposal_id}",
                                    {"kind": p.change.kind, "subject": p.values["subject"]})
                              for p, proposal_id in zip(stored, ids, strict=True)])

@@ -12,7 +12,12 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from telemetry_contracts.registry.store.engine import is_sqlite, make_engine, upgrade_database
+from telemetry_contracts.registry.store.engine import (
+    POSTGRES_OPTIONS,
+    is_sqlite,
+    make_engine,
+    upgrade_database,
+)
 
 T = TypeVar("T")
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
@@ -71,7 +76,7 @@ class Database:
         """
         if self._async_engine is None:
             self._async_engine = create_async_engine(
-                self.url, pool_size=5, max_overflow=5, pool_pre_ping=True)
+                self.url, pool_size=5, max_overflow=5, pool_pre_ping=True, **POSTGRES_OPTIONS)
         for attempt in range(attempts):
             try:
                 async with self._async_engine.begin() as connection:
