@@ -134,7 +134,7 @@ def test_batches_can_be_written_on_an_event_loop(database: Database) -> None:
     writer = GroupCommit(database, store)
 
     async def main() -> list[str]:
-        writer.write_on(asyncio.get_running_loop())
+        await writer.start_writing_on_loop()
         # Items submitted within one pass of the loop share a batch; a worker thread's item
         # is written on the loop too, and its caller may block on the result.
         futures = [asyncio.wrap_future(writer.submit(f"item-{n}")) for n in range(20)]
@@ -159,7 +159,7 @@ def test_leaving_the_loop_writes_what_waits(database: Database) -> None:
     writer = GroupCommit(database, Recorder())
 
     async def main() -> list[Future[str]]:
-        writer.write_on(asyncio.get_running_loop())
+        await writer.start_writing_on_loop()
         futures = [writer.submit(f"w{n}") for n in range(3)]
         await writer.stop_writing_on_loop()
         return futures

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -33,7 +32,7 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
         # Fewer worker threads than anyio's 40 contend less for the GIL under load.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         # Batches of new proposals are written on this loop's thread, not handed to another.
-        service.write_on(asyncio.get_running_loop())
+        await service.start_writing_on_loop()
         try:
             yield
         finally:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 from collections.abc import Callable, Sequence
@@ -148,9 +147,9 @@ class Proposals:
         """Store the proposals still queued and stop the writer thread."""
         self._new.close()
 
-    def write_on(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Write batches of new proposals on ``loop`` (see :meth:`GroupCommit.write_on`)."""
-        self._new.write_on(loop)
+    async def start_writing_on_loop(self) -> None:
+        """Write batches of new proposals on the running loop (see :class:`GroupCommit`)."""
+        await self._new.start_writing_on_loop()
 
     async def stop_writing_on_loop(self) -> None:
         """See :meth:`GroupCommit.stop_writing_on_loop`."""
@@ -191,7 +190,7 @@ class Proposals:
         """Validate and store a new proposal; the answer carries its findings.
 
         It waits for the write, so it is not for the event loop the writes run on
-        (:meth:`write_on`): there, :meth:`submit` with ``in_memory`` and await the future.
+        (:meth:`start_writing_on_loop`): there, :meth:`submit` with ``in_memory``, and await.
         """
         while True:
             future = self.submit(principal, body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from concurrent.futures import Future
 
@@ -56,10 +55,10 @@ class RegistryService:
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)
 
-    def write_on(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Write batched proposals on ``loop``'s thread, the one serving requests, until
-        :meth:`stop_writing_on_loop` (see :meth:`GroupCommit.write_on` for why)."""
-        self.proposals.write_on(loop)
+    async def start_writing_on_loop(self) -> None:
+        """Write batched proposals on the running loop's thread, the one serving requests,
+        until :meth:`stop_writing_on_loop` (see :class:`GroupCommit` for why)."""
+        await self.proposals.start_writing_on_loop()
 
     async def stop_writing_on_loop(self) -> None:
         """Finish and hand the proposal writes back to a thread (called on the loop)."""

@@ -74,17 +74,26 @@ class Database:
         database answers. Its engine belongs to the first loop that calls this; see
         :meth:`dispose_async`.
         """
-        if self._async_engine is None:
-            self._async_engine = create_async_engine(
-                self.url, pool_size=5, max_overflow=5, pool_pre_ping=True, **POSTGRES_OPTIONS)
+        engine = self._async()
         for attempt in range(attempts):
             try:
-                async with self._async_engine.begin() as connection:
+                async with engine.begin() as connection:
                     return await connection.run_sync(_in_session, work)
             except DBAPIError as error:
                 if not _retryable(error) or attempt == attempts - 1:
                     raise
         raise AssertionError("unreachable")
+
+    async def connect_async(self) -> None:
+        """Open :meth:`write_async`'s first connection now rather than in the first write."""
+        async with self._async().connect():
+            pass
+
+    def _async(self) -> AsyncEngine:
+        if self._async_engine is None:
+            self._async_engine = create_async_engine(
+                self.url, pool_size=5, max_overflow=5, pool_pre_ping=True, **POSTGRES_OPTIONS)
+        return self._async_engine
 
     async def dispose_async(self) -> None:
         """Close the connections :meth:`write_async` opened (on the loop that opened them)."""

@@ -29,7 +29,7 @@ class GroupCommit(Generic[Item, Result]):
     raised out of ``store`` (or the commit) fails every item of the batch: nothing was written.
 
     Batches are written by a thread of this object's own, or on an event loop: see
-    :meth:`write_on`.
+    :meth:`start_writing_on_loop`.
     """
 
     def __init__(self, database: Database, store: Store[Item, Result], *,
@@ -47,8 +47,9 @@ class GroupCommit(Generic[Item, Result]):
         self._flushing = False
         self._drain: asyncio.Task[None] | None = None
 
-    def write_on(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Write batches on ``loop``'s thread from now on, until :meth:`stop_writing_on_loop`.
+    async def start_writing_on_loop(self) -> None:
+        """Write batches on the running event loop's thread from now on, until
+        :meth:`stop_writing_on_loop`; a database with an asyncio driver connects first.
 
         Python threads take turns on the GIL, and a database driver gives it up around every
         call: a writer thread must then win it back from a busy loop each time, which
@@ -57,8 +58,10 @@ class GroupCommit(Generic[Item, Result]):
         each answer while the loop serves requests, and the next batch gathers meanwhile;
         otherwise (SQLite, no network) it runs as one call between the loop's callbacks.
         """
+        if self.database.writes_async:
+            await self.database.connect_async()
         with self._lock:
-            self._loop, self._flushing = loop, False
+            self._loop, self._flushing = asyncio.get_running_loop(), False
 
     async def stop_writing_on_loop(self) -> None:
         """Write what waits, go back to this object's thread for what comes next and release
