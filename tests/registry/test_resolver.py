@@ -8,6 +8,9 @@ from pathlib import Path
 import pytest
 
 from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.registry.resolver import parse_document, resolve_attribute
+from telemetry_contracts.registry.yaml_source import parse_yaml
+from telemetry_contracts.schemas.files import V2File
 from telemetry_contracts.schemas.findings import ContractError
 
 V1_FILE = """\
@@ -203,3 +206,43 @@ def test_git_reference_reads_a_revision_without_checkout(shop: Path, tmp_path: P
     with pytest.raises(ContractError) as raised:
         load_registry("git:no-such-rev:telemetry", cwd=str(repository))
     assert raised.value.finding.code == "TC100"
+
+
+SINGLE_ATTRIBUTES = """\
+file_format: definition/2
+attributes:
+  - key: shop.region
+    type: string
+    brief: Sales region.
+    deprecated: {reason: renamed, renamed_to: shop.area}
+  - key: shop.payment.method
+    type:
+      members:
+        - {id: card, value: card, brief: Card.}
+        - {id: cash, value: cash, stability: stable}
+    brief: How the order was paid.
+    note: Set once paid.
+    stability: stable
+  - key: shop.header
+    type: template[string[]]
+    brief: Request headers.
+    examples: [["a"]]
+  - key: shop.customer.email
+    type: string
+    annotations: {owner: team-checkout, sensitivity: pii, sunset: 2027-06-30}
+"""
+
+
+def test_one_attribute_resolves_on_its_own_as_in_a_registry(tmp_path: Path) -> None:
+    (tmp_path / "attributes.yaml").write_text(SINGLE_ATTRIBUTES)
+    snapshot = load_registry(tmp_path).snapshot
+    document = parse_document("attributes.yaml", parse_yaml(SINGLE_ATTRIBUTES, "attributes.yaml"))
+    assert isinstance(document.model, V2File)
+    for spec in document.model.attributes:
+        alone = resolve_attribute(spec, "attributes.yaml")
+        in_registry = next(a for a in snapshot.attributes if a.key == spec.key)
+        assert alone.model_copy(update={"source": None}) == \
+            in_registry.model_copy(update={"source": None})
+    with pytest.raises(ContractError, match="unknown type `uuid`"):
+        resolve_attribute(V2File.model_validate({"file_format": "definition/2", "attributes": [
+            {"key": "shop.id", "type": "uuid"}]}).attributes[0], "proposal")

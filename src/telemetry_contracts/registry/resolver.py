@@ -120,6 +120,48 @@ class _Definition:
     path: str
 
 
+def _attribute(definition: _Definition) -> Attribute:
+    """The resolved attribute of one definition (an attribute names no other contract)."""
+    spec = definition.spec
+    type_name, members = _attribute_type(spec.type)
+    line, column = position(definition.raw)
+    if (
+        type_name != "enum"
+        and type_name not in PRIMITIVE_TYPES
+        and not is_template_type(type_name)
+    ):
+        type_line, type_column = position(definition.raw, "type")
+        raise ContractError(
+            "TC102",
+            f"attribute `{definition.key}` has unknown type `{type_name}`",
+            definition.path,
+            type_line,
+            type_column,
+            hint="use string, int, double, boolean, their arrays, template[...] or members",
+        )
+    return Attribute(
+        key=definition.key,
+        type=type_name,
+        members=members,
+        brief=_text(spec.brief),
+        note=_optional_text(spec.note),
+        examples=spec.examples,
+        stability=spec.stability or "development",
+        deprecated=_deprecation(spec.deprecated),
+        governance=parse_governance(spec.annotations, definition.raw, definition.path),
+        source=SourceLocation(file=definition.path, line=line, column=column),
+    )
+
+
+def resolve_attribute(spec: V2AttributeSpec, path: str) -> Attribute:
+    """One ``definition/2`` attribute on its own, as :meth:`Resolver.resolve` resolves it.
+
+    For a single attribute written outside any file (a proposal): it needs no other contract,
+    so no document, resolver or snapshot is built around it.
+    """
+    return _attribute(_Definition(spec.key, spec, None, path))
+
+
 @dataclass
 class _Group:
     """A group of attribute references, with what it extends and where it was written."""
@@ -283,7 +325,7 @@ class Resolver:
     # -- resolving ------------------------------------------------------------------------
     def resolve(self, registry: str, version: str, schema_url: str | None) -> Snapshot:
         """Resolve every group and return the snapshot (dependencies' contents included)."""
-        attributes = {key: self._attribute(d) for key, d in self.definitions.items()}
+        attributes = {key: _attribute(d) for key, d in self.definitions.items()}
         for group_id in self.groups:
             self._group_refs(group_id)
         metrics = self._metrics()
@@ -334,37 +376,6 @@ class Resolver:
             spans=spans,
             events=events,
             entities=entities,
-        )
-
-    def _attribute(self, definition: _Definition) -> Attribute:
-        spec = definition.spec
-        type_name, members = _attribute_type(spec.type)
-        line, column = position(definition.raw)
-        if (
-            type_name != "enum"
-            and type_name not in PRIMITIVE_TYPES
-            and not is_template_type(type_name)
-        ):
-            type_line, type_column = position(definition.raw, "type")
-            raise ContractError(
-                "TC102",
-                f"attribute `{definition.key}` has unknown type `{type_name}`",
-                definition.path,
-                type_line,
-                type_column,
-                hint="use string, int, double, boolean, their arrays, template[...] or members",
-            )
-        return Attribute(
-            key=definition.key,
-            type=type_name,
-            members=members,
-            brief=_text(spec.brief),
-            note=_optional_text(spec.note),
-            examples=spec.examples,
-            stability=spec.stability or "development",
-            deprecated=_deprecation(spec.deprecated),
-            governance=parse_governance(spec.annotations, definition.raw, definition.path),
-            source=SourceLocation(file=definition.path, line=line, column=column),
         )
 
     def _metrics(self) -> dict[str, Metric]:

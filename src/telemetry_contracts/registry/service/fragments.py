@@ -4,12 +4,14 @@ how each one changes a snapshot."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from telemetry_contracts.registry.resolver import Resolver, parse_document
+from telemetry_contracts.registry.resolver import Resolver, parse_document, resolve_attribute
 from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.registry.yaml_source import located
 from telemetry_contracts.schemas.files import V2AttributeSpec, V2MetricSpec
@@ -87,7 +89,9 @@ def edit_of(index: ContractIndex, body: AttributeChange | MetricChange | Depreca
             | RemovalChange) -> Edit:
     """What ``body`` does to the snapshot ``index`` looks into (the snapshot is not copied)."""
     if isinstance(body, AttributeChange):
-        return Edit("attribute", body.attribute.key, _resolve(index, body).attributes[0])
+        with _refusals(body):
+            written = resolve_attribute(body.attribute, "proposal")
+        return Edit("attribute", written.key, written.model_copy(update={"source": None}))
     if isinstance(body, MetricChange):
         resolved = _resolve(index, body)
         metric = next(m for m in resolved.metrics if m.name == body.metric.name)
@@ -140,18 +144,13 @@ def _find(index: ContractIndex, name: str) -> tuple[Attribute | None, Metric | N
     return attribute, metric
 
 
-def _resolve(index: ContractIndex, body: AttributeChange | MetricChange) -> Snapshot:
-    """Resolve the fragment as a one-contract ``definition/2`` file against the snapshot."""
+def _resolve(index: ContractIndex, body: MetricChange) -> Snapshot:
+    """Resolve the metric as a one-contract ``definition/2`` file against the snapshot."""
     snapshot = index.snapshot
-    if isinstance(body, AttributeChange):
-        document = {"file_format": "definition/2",
-                    "attributes": [body.attribute.model_dump(mode="json", exclude_none=True)]}
-        referenced: set[str] = set()
-    else:
-        document = {"file_format": "definition/2",
-                    "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
-        referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
-    try:
+    document = {"file_format": "definition/2",
+                "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
+    referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
+    with _refusals(body):
         parsed = parse_document("proposal", located(document, "proposal"))
         context = Snapshot(registry=snapshot.registry, version=snapshot.version,
                            attributes=tuple(index.attributes[key] for key in sorted(referenced)
@@ -159,6 +158,15 @@ def _resolve(index: ContractIndex, body: AttributeChange | MetricChange) -> Snap
         resolver = Resolver([(snapshot.registry, context)])
         resolver.add(parsed)
         resolved = resolver.resolve(snapshot.registry, snapshot.version, None)
+    return resolved.model_copy(update={"metrics": tuple(
+        m.model_copy(update={"source": None}) for m in resolved.metrics if m.origin is None)})
+
+
+@contextmanager
+def _refusals(body: AttributeChange | MetricChange) -> Iterator[None]:
+    """Loader errors and model errors raised inside, as the proposal's findings."""
+    try:
+        yield
     except ContractError as error:
         finding = error.finding
         raise ProposalInvalid([finding.model_copy(update={
@@ -168,10 +176,6 @@ def _resolve(index: ContractIndex, body: AttributeChange | MetricChange) -> Snap
         where = ".".join(str(part) for part in details["loc"])
         raise _invalid(subject_of(body), f"`{where}`: {details['msg']}".replace("``: ", "")
                        ) from None
-    return resolved.model_copy(update={"attributes": tuple(
-        a.model_copy(update={"source": None}) for a in resolved.attributes if a.origin is None),
-        "metrics": tuple(m.model_copy(update={"source": None}) for m in resolved.metrics
-                         if m.origin is None)})
 
 
 class ProposalInvalid(Exception):
