@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import cast
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from telemetry_contracts.registry.service.audit import entry, record_all
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.group_commit import GroupCommit
-from telemetry_contracts.registry.store.keys import next_ids
+from telemetry_contracts.registry.store.keys import COPY_FROM, insert_rows, next_ids
 from telemetry_contracts.registry.store.tables import AuditEntry
 
 
@@ -186,3 +187,28 @@ def test_keys_drawn_for_a_batch_are_fresh_and_ascending(database: Database) -> N
     with database.read() as session:
         assert next_ids(session.connection(), table, 0) == []
     assert sorted(_targets(database)) == [f"k{key}" for key in first]
+
+
+def test_a_large_batch_reads_back_as_written(database: Database) -> None:
+    table = cast(Table, AuditEntry.__table__)
+    at = dt.datetime(2026, 11, 21, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    rows = [{**entry("tester", "write", f"row-{n}", {"n": n, "text": "tab\\t, \\\\ and 'quotes'"}),
+             "at": at} for n in range(COPY_FROM * 2)]
+
+    def work(session: Session) -> None:
+        insert_rows(session.connection(), table, rows)
+
+    database.write(work)
+    if database.writes_async:  # the same through the asyncio driver
+        asyncio.run(_write_async_then_dispose(database, work))
+    with database.read() as session:
+        stored = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
+    copies = 2 if database.writes_async else 1
+    assert [row.target for row in stored] == [r["target"] for r in rows] * copies
+    assert {row.at for row in stored} == {at}, "a zone-aware time comes back as the same instant"
+    assert stored[1].detail == rows[1]["detail"]
+
+
+async def _write_async_then_dispose(database: Database, work: Callable[[Session], None]) -> None:
+    await database.write_async(work)
+    await database.dispose_async()

@@ -7,13 +7,13 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
+from telemetry_contracts.registry.store.keys import insert_rows
 from telemetry_contracts.registry.store.tables import AuditEntry
 
-_INSERT = insert(cast(Table, AuditEntry.__table__))
-"""Built once: the values travel as parameters, so the compiled statement is cached."""
+_AUDIT = cast(Table, AuditEntry.__table__)
 
 
 def entry(actor: str, action: str, target: str, detail: dict[str, Any] | None = None
@@ -30,9 +30,6 @@ def record(session: Session, actor: str, action: str, target: str,
 
 
 def record_all(session: Session, entries: Sequence[dict[str, Any]]) -> None:
-    """Add the :func:`entry` rows inside the caller's transaction, in one statement.
-
-    Plain INSERTs on the transaction's connection, outside the ORM's unit of work.
-    """
-    if entries:
-        session.connection().execute(_INSERT, list(entries))
+    """Add the :func:`entry` rows inside the caller's transaction, in one go
+    (:func:`~telemetry_contracts.registry.store.keys.insert_rows`), outside the ORM."""
+    insert_rows(session.connection(), _AUDIT, entries)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TypeVar, cast
 
 from pydantic import TypeAdapter
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.audit import entry, record, record_all
@@ -41,7 +41,7 @@ from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut,
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.group_commit import GroupCommit
-from telemetry_contracts.registry.store.keys import next_ids
+from telemetry_contracts.registry.store.keys import insert_rows, next_ids
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
@@ -52,7 +52,6 @@ BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
 T = TypeVar("T")
 _PROPOSALS = cast(Table, Proposal.__table__)
-_INSERT = insert(_PROPOSALS)
 _RETIRED = select(RetiredName.name, RetiredName.version).where(
     RetiredName.name.in_(bindparam("names", expanding=True)))
 """Statements built once; their values travel as parameters, so the compilation is cached."""
@@ -328,9 +327,8 @@ class Proposals:
                 refusals[position] = _retired(subject, retired[subject], pending.lifecycle)
         stored = [p for position, p in enumerate(batch) if position not in refusals]
         ids = next_ids(session.connection(), _PROPOSALS, len(stored))
-        rows = [{**p.values, "id": proposal_id} for p, proposal_id in zip(stored, ids, strict=True)]
-        if rows:
-            session.connection().execute(_INSERT, rows)
+        insert_rows(session.connection(), _PROPOSALS, [
+            {**p.values, "id": proposal_id} for p, proposal_id in zip(stored, ids, strict=True)])
         record_all(session, [entry(p.author, "proposal.create", f"proposal:{proposal_id}",
                                    {"kind": p.change.kind, "subject": p.values["subject"]})
                              for p, proposal_id in zip(stored, ids, strict=True)])

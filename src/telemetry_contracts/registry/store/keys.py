@@ -1,8 +1,16 @@
-"""New primary keys for a batch of rows, drawn before the rows are inserted."""
+"""Batches of rows: their primary keys drawn first, then the rows inserted in one go."""
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, func, select, text
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy.engine import AdaptedConnection
+
+COPY_FROM = 8
+"""From this many rows PostgreSQL gets them by COPY: two round trips in all, where an
+executemany pipelines a statement per row and waits on them in turn."""
 
 _SEQUENCE_VALUES = text(
     "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
@@ -25,3 +33,36 @@ def next_ids(connection: Connection, table: Table, count: int) -> list[int]:
         return sorted(value for (value,) in values)
     largest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
     return list(range(largest + 1, largest + 1 + count))
+
+
+def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert ``rows`` (all with the same keys) in the caller's transaction.
+
+    On PostgreSQL a batch of :data:`COPY_FROM` rows or more goes in by COPY, through the
+    column types' own bind processing; anything else is one executemany.
+    """
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        connection.execute(insert(table), list(rows))
+        return
+    preparer = connection.dialect.identifier_preparer
+    names = list(rows[0])
+    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
+    values = [[process(row[name]) if process else row[name]
+               for name, process in zip(names, processors, strict=True)] for row in rows]
+    statement = (f"COPY {preparer.format_table(table)} "
+                 f"({', '.join(preparer.quote(name) for name in names)}) FROM STDIN")
+    driver = connection.connection.dbapi_connection
+    if isinstance(driver, AdaptedConnection):  # psycopg's asyncio connection
+        driver.run_async(lambda raw: _copy_async(raw, statement, values))
+        return
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+        for row in values:
+            copy.write_row(row)
+
+
+async def _copy_async(connection: Any, statement: str, values: list[list[Any]]) -> None:
+    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in values:
+            await copy.write_row(row)
