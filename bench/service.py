@@ -299,7 +299,7 @@ def backend_urls(backends: list[str], directory: Path) -> Iterator[dict[str, Cal
         if reason:
             print(f"postgres: skipped ({reason})")
         else:
-            server = start_postgres()
+            server = start_postgres(durable=True)  # fsync and synchronous commit on
             makers["postgres"] = lambda name: create_database(server, name)
     try:
         yield makers

@@ -62,8 +62,12 @@ def missing_binaries() -> str | None:
     return None
 
 
-def start_postgres() -> PostgresServer:
-    """initdb a data directory in a fresh temporary directory and start a server on loopback."""
+def start_postgres(*, durable: bool = False) -> PostgresServer:
+    """initdb a data directory in a fresh temporary directory and start a server on loopback.
+
+    Tests run it without flushing to disk; ``durable`` keeps PostgreSQL's defaults (fsync and
+    synchronous commit on), as a deployment runs it.
+    """
     root = Path(tempfile.mkdtemp(prefix="tc-postgres-"))
     data = root / "data"
     if os.geteuid() == 0:
@@ -73,8 +77,9 @@ def start_postgres() -> PostgresServer:
     run: dict[str, Any] = {"check": True, "capture_output": True, "timeout": 120}
     subprocess.run(_as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust",
                                 "-U", "postgres", "--no-sync", "-E", "UTF8"), **run)
-    options = (f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off "
-               f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=300")
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c max_connections=300"
+    if not durable:
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-o", options,
                                 "-l", str(root / "server.log"), "-w", "-t", "60", "start"), **run)
     return PostgresServer("127.0.0.1", port, data)
