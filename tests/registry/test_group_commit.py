@@ -14,9 +14,9 @@ from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.audit import entry, record_all
+from telemetry_contracts.registry.store.bulk import COPY_FROM, insert_rows, next_ids
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.group_commit import GroupCommit
-from telemetry_contracts.registry.store.keys import COPY_FROM, insert_rows, next_ids
 from telemetry_contracts.registry.store.tables import AuditEntry
 
 

@@ -10,7 +10,7 @@ from typing import Any, cast
 from sqlalchemy import Table
 from sqlalchemy.orm import Session
 
-from telemetry_contracts.registry.store.keys import insert_rows
+from telemetry_contracts.registry.store.bulk import insert_rows
 from telemetry_contracts.registry.store.tables import AuditEntry
 
 _AUDIT = cast(Table, AuditEntry.__table__)
@@ -31,5 +31,5 @@ def record(session: Session, actor: str, action: str, target: str,
 
 def record_all(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     """Add the :func:`entry` rows inside the caller's transaction, in one go
-    (:func:`~telemetry_contracts.registry.store.keys.insert_rows`), outside the ORM."""
+    (:func:`~telemetry_contracts.registry.store.bulk.insert_rows`), outside the ORM."""
     insert_rows(session.connection(), _AUDIT, entries)

@@ -40,8 +40,8 @@ from telemetry_contracts.registry.service.lifecycle import State, allowed, state
 from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
+from telemetry_contracts.registry.store.bulk import insert_rows, next_ids
 from telemetry_contracts.registry.store.group_commit import GroupCommit
-from telemetry_contracts.registry.store.keys import insert_rows, next_ids
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
@@ -116,9 +116,9 @@ def _created(pending: _Pending, proposal_id: int) -> ProposalOut:
     values = pending.values
     return ProposalOut(
         id=proposal_id, status="open", revision=1, author=pending.author,
-        kind=pending.change.kind, subject=str(values["subject"]), title=pending.change.title,
+        kind=pending.change.kind, subject=pending.subject, title=pending.change.title,
         change=json.loads(str(values["body"])), findings=pending.findings,
-        lifecycle=pending.lifecycle, base_version=str(values["base_version"]),
+        lifecycle=pending.lifecycle, base_version=pending.base_version,
         created_at=values["created_at"], updated_at=values["updated_at"])
 
 
@@ -129,8 +129,17 @@ class _Pending:
     author: str
     change: Change
     values: dict[str, object]
+    """The proposals row, without its key."""
     findings: list[Finding]
     lifecycle: dict[str, State]
+
+    @property
+    def subject(self) -> str:
+        return str(self.values["subject"])
+
+    @property
+    def base_version(self) -> str:
+        return str(self.values["base_version"])
 
 
 class Proposals:
@@ -306,7 +315,7 @@ class Proposals:
 
     def _store_new(self, session: Session, batch: Sequence[_Pending]
                    ) -> list[ProposalOut | Exception]:
-        """Insert a batch of new proposals and their audit entries, one statement each.
+        """Insert a batch of new proposals and their audit entries, in bulk.
 
         Refused one by one: a proposal validated against a version that is no longer the
         latest (:class:`BaseMoved`: the caller validates it again) and one whose new name a
@@ -314,25 +323,26 @@ class Proposals:
         """
         latest = self.versions.read_latest(session)
         self.versions.remember_latest(latest)
-        new_names = [str(p.values["subject"]) for p in batch if p.lifecycle["from"] == "proposed"]
+        new_names = [p.subject for p in batch if p.lifecycle["from"] == "proposed"]
         retired: dict[str, str] = {
             name: version for name, version in session.connection().execute(
                 _RETIRED, {"names": new_names})} if new_names else {}
         refusals: dict[int, Exception] = {}
         for position, pending in enumerate(batch):
-            subject = str(pending.values["subject"])
-            if pending.values["base_version"] != latest.number:
+            if pending.base_version != latest.number:
                 refusals[position] = BaseMoved(f"version {latest.number} is now the latest")
-            elif pending.lifecycle["from"] == "proposed" and subject in retired:
-                refusals[position] = _retired(subject, retired[subject], pending.lifecycle)
+            elif pending.lifecycle["from"] == "proposed" and pending.subject in retired:
+                refusals[position] = _retired(pending.subject, retired[pending.subject],
+                                              pending.lifecycle)
         stored = [p for position, p in enumerate(batch) if position not in refusals]
-        ids = next_ids(session.connection(), _PROPOSALS, len(stored))
-        insert_rows(session.connection(), _PROPOSALS, [
-            {**p.values, "id": proposal_id} for p, proposal_id in zip(stored, ids, strict=True)])
+        keyed = list(zip(stored, next_ids(session.connection(), _PROPOSALS, len(stored)),
+                         strict=True))
+        insert_rows(session.connection(), _PROPOSALS,
+                    [{**p.values, "id": proposal_id} for p, proposal_id in keyed])
         record_all(session, [entry(p.author, "proposal.create", f"proposal:{proposal_id}",
-                                   {"kind": p.change.kind, "subject": p.values["subject"]})
-                             for p, proposal_id in zip(stored, ids, strict=True)])
-        created = (_created(p, proposal_id) for p, proposal_id in zip(stored, ids, strict=True))
+                                   {"kind": p.change.kind, "subject": p.subject})
+                             for p, proposal_id in keyed])
+        created = (_created(p, proposal_id) for p, proposal_id in keyed)
         return [refusals.get(position) or next(created) for position in range(len(batch))]
 
     # -- helpers -------------------------------------------------------------------------

@@ -177,14 +177,14 @@ class VersionStore:
             else:
                 snapshot = self._load(session, number)
             self._remember(snapshot)
+        _out_of_collector()
         return snapshot, None
 
-    def _remember(self, snapshot: Snapshot, data: bytes | None = None) -> None:
+    def _remember(self, snapshot: Snapshot) -> None:
         with self._lock:
-            self._snapshots[snapshot.version] = (snapshot, data)
+            self._snapshots[snapshot.version] = (snapshot, None)
             while len(self._snapshots) > 4:
                 self._snapshots.popitem(last=False)
-        _out_of_collector()
 
     @staticmethod
     def _load(session: Session, number: str) -> Snapshot:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from telemetry_contracts.registry.store.engine import (
@@ -18,6 +17,9 @@ from telemetry_contracts.registry.store.engine import (
     make_engine,
     upgrade_database,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 T = TypeVar("T")
 _RETRYABLE_SQLSTATES = {"40001", "40P01"}
@@ -91,6 +93,9 @@ class Database:
 
     def _async(self) -> AsyncEngine:
         if self._async_engine is None:
+            # Imported here: only a server writing to PostgreSQL needs it (and greenlet).
+            from sqlalchemy.ext.asyncio import create_async_engine
+
             self._async_engine = create_async_engine(
                 self.url, pool_size=5, max_overflow=5, pool_pre_ping=True, **POSTGRES_OPTIONS)
         return self._async_engine

@@ -14,7 +14,7 @@ _MIGRATION_LOCK = 0x7E1E_C0DE
 POSTGRES_OPTIONS = {"use_insertmanyvalues": False}
 """An executemany goes to psycopg as is, which pipelines one short prepared statement; the
 multi-row statement SQLAlchemy writes instead is long, so psycopg parses it again each time.
-Inserts that need generated keys back draw them first (``store.keys``)."""
+Inserts that need generated keys back draw them first (``store.bulk``)."""
 
 
 def is_sqlite(url: str) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
@@ -15,7 +15,10 @@ from telemetry_contracts.registry.store.database import Database
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
-Store = Callable[[Session, Sequence[Item]], Sequence["Result | Exception"]]
+Results = Sequence[Result | Exception]
+Store = Callable[[Session, Sequence[Item]], Results[Result]]
+Outcome = Results[Result] | Exception
+"""A batch's result per item, or the error that failed the whole batch."""
 Waiting = list[tuple[Item, Future[Result]]]
 
 
@@ -74,9 +77,7 @@ class GroupCommit(Generic[Item, Result]):
         if self.database.writes_async:
             await self._write_async()
         else:
-            with self._lock:
-                waiting, self._pending, self._flushing = self._pending, [], False
-            self._write(waiting)
+            self._write_pending()
         await self.database.dispose_async()
 
     def submit(self, item: Item) -> Future[Result]:
@@ -107,15 +108,18 @@ class GroupCommit(Generic[Item, Result]):
             thread, self._thread = self._thread, None
             if thread is not None:
                 self._queue.put(None)
-            waiting, self._pending = self._pending, []
-        self._write(waiting)
+        self._write_pending()
         if thread is not None:
             thread.join()
 
     def _flush_on_loop(self) -> None:
         if self.database.writes_async:
             self._drain = asyncio.get_running_loop().create_task(self._write_async())
-            return
+        else:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Write what was queued for the loop, here and now."""
         with self._lock:
             waiting, self._pending, self._flushing = self._pending, [], False
         self._write(waiting)
@@ -128,16 +132,12 @@ class GroupCommit(Generic[Item, Result]):
                 if not waiting:
                     self._flushing, self._drain = False, None
                     return
-            live = _live(waiting)
-            for start in range(0, len(live), self.max_batch):
-                batch = live[start:start + self.max_batch]
-                items = [item for item, _ in batch]
+            for batch, work in self._batches(waiting):
                 try:
-                    results = await self.database.write_async(_work(self.store, items))
+                    outcome: Outcome[Result] = await self.database.write_async(work)
                 except Exception as error:  # every waiting caller must hear of it
-                    _settle(batch, error)
-                else:
-                    _settle(batch, results)
+                    outcome = error
+                _settle(batch, outcome)
 
     def _run(self) -> None:
         while True:
@@ -156,32 +156,30 @@ class GroupCommit(Generic[Item, Result]):
                 return
 
     def _write(self, waiting: Waiting[Item, Result]) -> None:
-        """Store ``waiting`` in batches of ``max_batch``; a cancelled caller's item is dropped."""
-        live = _live(waiting)
+        """Store ``waiting`` on this thread (see :meth:`_batches`)."""
+        for batch, work in self._batches(waiting):
+            try:
+                outcome: Outcome[Result] = self.database.write(work)
+            except Exception as error:  # every waiting caller must hear of it
+                outcome = error
+            _settle(batch, outcome)
+
+    def _batches(self, waiting: Waiting[Item, Result]
+                 ) -> Iterator[tuple[Waiting[Item, Result], Callable[[Session], Results[Result]]]]:
+        """Batches of at most ``max_batch`` entries, each with its transaction body; a
+        cancelled caller's item is dropped."""
+        live = [entry for entry in waiting if entry[1].set_running_or_notify_cancel()]
         for start in range(0, len(live), self.max_batch):
             batch = live[start:start + self.max_batch]
             items = [item for item, _ in batch]
-            try:
-                results = self.database.write(_work(self.store, items))
-            except Exception as error:  # every waiting caller must hear of it
-                _settle(batch, error)
-            else:
-                _settle(batch, results)
+
+            def work(session: Session, items: list[Item] = items) -> Results[Result]:
+                return self.store(session, items)
+
+            yield batch, work
 
 
-def _work(store: Store[Item, Result], items: list[Item]
-          ) -> Callable[[Session], Sequence[Result | Exception]]:
-    """One batch's transaction body."""
-    return lambda session: store(session, items)
-
-
-def _live(waiting: Waiting[Item, Result]) -> Waiting[Item, Result]:
-    """The entries whose callers still wait (a cancelled one is not stored)."""
-    return [entry for entry in waiting if entry[1].set_running_or_notify_cancel()]
-
-
-def _settle(batch: Waiting[Item, Result], outcome: Sequence[Result | Exception] | Exception
-            ) -> None:
+def _settle(batch: Waiting[Item, Result], outcome: Outcome[Result]) -> None:
     """Complete each caller's future with its result, its own refusal or the batch's error."""
     if isinstance(outcome, Exception):
         for _, future in batch:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import Connection, Insert, Table, func, insert, select, text
 from sqlalchemy.engine import AdaptedConnection
 
 COPY_FROM = 8
@@ -44,7 +45,7 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     if not rows:
         return
     if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
-        connection.execute(insert(table), list(rows))
+        connection.execute(_insert(table), list(rows))
         return
     preparer = connection.dialect.identifier_preparer
     names = list(rows[0])
@@ -60,6 +61,13 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
     with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
         for row in values:
             copy.write_row(row)
+
+
+@cache
+def _insert(table: Table) -> Insert:
+    """The table's INSERT, built once: its values travel as parameters, so the compiled
+    statement is cached too."""
+    return insert(table)
 
 
 async def _copy_async(connection: Any, statement: str, values: list[list[Any]]) -> None:
