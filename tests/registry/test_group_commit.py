@@ -4,20 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import cast
+from typing import TypeVar
 
 import pytest
-from sqlalchemy import Table, func, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select, text
 
-from telemetry_contracts.registry.service.audit import entry, record_all
-from telemetry_contracts.registry.store.bulk import COPY_FROM, insert_rows, next_ids
+from telemetry_contracts.registry.service.audit import AUDIT, entry
+from telemetry_contracts.registry.store.bulk import COPY_FROM, Plan, Read, Rows, next_ids
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.group_commit import GroupCommit
 from telemetry_contracts.registry.store.tables import AuditEntry
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -33,22 +35,34 @@ def _targets(database: Database) -> list[str]:
         return list(session.scalars(select(AuditEntry.target).order_by(AuditEntry.id)))
 
 
+def _audit_rows(items: Sequence[str]) -> Rows:
+    return Rows(AUDIT, [entry("test", "write", item) for item in items])
+
+
+Outcomes = Sequence[str | Exception]
+
+
 class Recorder:
-    """A store function writing one audit row per item, refusing items named ``bad…``."""
+    """A store writing one audit row per item, refusing items named ``bad…``."""
 
     def __init__(self) -> None:
         self.batches: list[int] = []
+        self.threads: set[int] = set()
         self.entered = threading.Event()
         self.release = threading.Event()
         self.release.set()
 
-    def __call__(self, session: Session, items: Sequence[str]) -> list[str | Exception]:
-        self.entered.set()
-        self.release.wait(10)
-        self.batches.append(len(items))
-        good = [item for item in items if not item.startswith("bad")]
-        record_all(session, [entry("test", "write", item) for item in good])
-        return [ValueError(item) if item.startswith("bad") else item.upper() for item in items]
+    def __call__(self, items: Sequence[str]) -> Plan[Outcomes]:
+        def then(_: list[object]) -> tuple[list[Rows], Outcomes]:
+            self.entered.set()
+            self.release.wait(10)
+            self.batches.append(len(items))
+            self.threads.add(threading.get_ident())
+            good = [item for item in items if not item.startswith("bad")]
+            return [_audit_rows(good)], [ValueError(item) if item.startswith("bad")
+                                         else item.upper() for item in items]
+
+        return Plan([], then)
 
 
 def test_waiting_items_share_one_transaction(database: Database) -> None:
@@ -79,22 +93,48 @@ def test_a_refused_item_fails_alone(database: Database) -> None:
     assert sorted(_targets(database)) == ["a", "c"]
 
 
+def _failing_after_an_insert(items: Sequence[str]) -> Plan[Outcomes]:
+    """Inserts the items, then a row the database refuses when an item is ``boom``."""
+    refused = [{**entry("test", "write", "refused"), "actor": None}] if "boom" in items else []
+    return Plan([], lambda _: ([_audit_rows(items), Rows(AUDIT, refused)], list(items)))
+
+
 def test_a_failing_batch_writes_nothing_and_the_writer_goes_on(database: Database) -> None:
-    calls: list[Sequence[str]] = []
-
-    def store(session: Session, items: Sequence[str]) -> list[str | Exception]:
-        calls.append(items)
-        record_all(session, [entry("test", "write", item) for item in items])
-        if "boom" in items:
-            raise RuntimeError("the database went away")
-        return list(items)
-
-    writer = GroupCommit(database, store)
-    with pytest.raises(RuntimeError, match="went away"):
+    writer = GroupCommit(database, _failing_after_an_insert)
+    with pytest.raises(Exception, match=r"(?i)null"):
         writer.submit("boom").result(10)
     assert writer.submit("after").result(10) == "after"
     writer.close()
     assert _targets(database) == ["after"], "the failed batch was rolled back"
+
+
+def test_a_failing_batch_on_the_loop_writes_nothing(database: Database) -> None:
+    writer = GroupCommit(database, _failing_after_an_insert)
+
+    async def main() -> None:
+        await writer.start_writing_on_loop()
+        with pytest.raises(Exception, match=r"(?i)null"):
+            await asyncio.wrap_future(writer.submit("boom"))
+        assert await asyncio.wrap_future(writer.submit("after")) == "after"
+        await writer.stop_writing_on_loop()
+
+    asyncio.run(main())
+    writer.close()
+    assert _targets(database) == ["after"], "the failed batch was rolled back"
+
+
+def test_a_plan_that_raises_fails_its_batch(database: Database) -> None:
+    def store(items: Sequence[str]) -> Plan[Outcomes]:
+        def then(_: list[object]) -> tuple[list[Rows], Outcomes]:
+            raise RuntimeError("cannot plan")
+
+        return Plan([], then)
+
+    writer = GroupCommit(database, store)
+    with pytest.raises(RuntimeError, match="cannot plan"):
+        writer.submit("x").result(10)
+    writer.close()
+    assert _targets(database) == []
 
 
 def test_cancelled_items_are_not_stored(database: Database) -> None:
@@ -125,14 +165,8 @@ def test_close_stores_what_is_queued_then_refuses(database: Database) -> None:
 
 
 def test_batches_can_be_written_on_an_event_loop(database: Database) -> None:
-    threads: set[int] = set()
     recorder = Recorder()
-
-    def store(session: Session, items: Sequence[str]) -> list[str | Exception]:
-        threads.add(threading.get_ident())
-        return recorder(session, items)
-
-    writer = GroupCommit(database, store)
+    writer = GroupCommit(database, recorder)
 
     async def main() -> list[str]:
         await writer.start_writing_on_loop()
@@ -149,7 +183,7 @@ def test_batches_can_be_written_on_an_event_loop(database: Database) -> None:
 
     results = asyncio.run(main())
     assert results == [f"ITEM-{n}" for n in range(20)] + ["THREADED"]
-    assert threads == {threading.get_ident()}, "written on the loop's thread"
+    assert recorder.threads == {threading.get_ident()}, "written on the loop's thread"
     assert recorder.batches[0] >= 20, recorder.batches  # one batch, the thread's item maybe too
     assert writer.submit("back on the thread").result(10) == "BACK ON THE THREAD"
     writer.close()
@@ -171,44 +205,83 @@ def test_leaving_the_loop_writes_what_waits(database: Database) -> None:
     assert sorted(_targets(database)) == ["w0", "w1", "w2"]
 
 
+def _keyed_rows(database: Database, count: int) -> Plan[list[int]]:
+    """Draws ``count`` keys and inserts an audit row under each."""
+    def then(answers: list[list[int]]) -> tuple[list[Rows], list[int]]:
+        keys = answers[0]
+        return [Rows(AUDIT, [{**entry("test", "write", f"k{key}"), "id": key}
+                             for key in keys])], keys
+
+    return Plan([next_ids(database.write_engine.dialect, AUDIT, count)], then)
+
+
 def test_keys_drawn_for_a_batch_are_fresh_and_ascending(database: Database) -> None:
-    table = cast(Table, AuditEntry.__table__)
-
-    def work(session: Session) -> tuple[list[int], list[int]]:
-        connection = session.connection()
-        first = next_ids(connection, table, 3)
-        connection.execute(insert(table), [{**entry("test", "write", f"k{key}"), "id": key}
-                                           for key in first])
-        return first, next_ids(connection, table, 2)
-
-    first, second = database.write(work)
-    assert first == sorted(first) and second == sorted(second) and len(set(first)) == 3
-    assert min(second) > max(first), "keys already used are never handed out again"
-    with database.read() as session:
-        assert next_ids(session.connection(), table, 0) == []
-    assert sorted(_targets(database)) == [f"k{key}" for key in first]
+    batches = [database.write_plan(_keyed_rows(database, 3)),
+               database.write_plan(_keyed_rows(database, 2))]
+    if database.writes_async:  # the same on the pipelined connection
+        batches.append(asyncio.run(_on_loop(database, _keyed_rows(database, 2))))
+    for batch in batches:
+        assert batch == sorted(batch) and len(set(batch)) == len(batch)
+    for earlier, later in itertools.pairwise(batches):
+        assert min(later) > max(earlier), "keys already used are never handed out again"
+    assert sorted(_targets(database)) == sorted(f"k{key}" for batch in batches for key in batch)
 
 
 def test_a_large_batch_reads_back_as_written(database: Database) -> None:
-    table = cast(Table, AuditEntry.__table__)
     at = dt.datetime(2026, 11, 21, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
     rows = [{**entry("tester", "write", f"row-{n}", {"n": n, "text": "tab\\t, \\\\ and 'quotes'"}),
              "at": at} for n in range(COPY_FROM * 2)]
-
-    def work(session: Session) -> None:
-        insert_rows(session.connection(), table, rows)
-
-    database.write(work)
-    if database.writes_async:  # the same through the asyncio driver
-        asyncio.run(_write_async_then_dispose(database, work))
+    plan: Plan[None] = Plan([], lambda _: ([Rows(AUDIT, rows)], None))
+    database.write_plan(plan)  # COPY on PostgreSQL
+    if database.writes_async:  # a pipelined executemany
+        asyncio.run(_on_loop(database, plan))
     with database.read() as session:
         stored = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
     copies = 2 if database.writes_async else 1
     assert [row.target for row in stored] == [r["target"] for r in rows] * copies
     assert {row.at for row in stored} == {at}, "a zone-aware time comes back as the same instant"
-    assert stored[1].detail == rows[1]["detail"]
+    assert [row.detail for row in stored] == [r["detail"] for r in rows] * copies
 
 
-async def _write_async_then_dispose(database: Database, work: Callable[[Session], None]) -> None:
-    await database.write_async(work)
-    await database.dispose_async()
+@pytest.fixture
+def postgres(postgres_database: Callable[[], str]) -> Iterator[Database]:
+    """A fresh store on PostgreSQL, the backend that writes on a pipelined connection."""
+    database = Database(postgres_database())
+    yield database
+    database.dispose()
+
+
+@pytest.mark.postgres
+def test_the_pipelined_reads_expand_lists(postgres: Database) -> None:
+    database = postgres
+    names = select(AuditEntry.target).where(AuditEntry.target.in_(
+        bindparam("targets", expanding=True))).order_by(AuditEntry.target)
+    database.write_plan(Plan([], lambda _: ([_audit_rows(["a", "b", "c"])], None)))
+    plan = Plan([Read(names, {"targets": ["c", "a", "z"]}), Read(names, {"targets": []})],
+                lambda answers: ([], answers))
+    assert asyncio.run(_on_loop(database, plan)) == [[("a",), ("c",)], []]
+
+
+@pytest.mark.postgres
+def test_a_broken_pipelined_connection_is_replaced(postgres: Database) -> None:
+    database = postgres
+
+    async def main() -> None:
+        await database.write_plan_async(Plan([], lambda _: ([_audit_rows(["before"])], None)))
+        backend = database._pipeline.info.backend_pid
+        with database.read() as session:  # the server ends that connection
+            session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+        with pytest.raises(Exception, match=r"(?i)terminat|closed|connection"):
+            await database.write_plan_async(Plan([], lambda _: ([_audit_rows(["lost"])], None)))
+        await database.write_plan_async(Plan([], lambda _: ([_audit_rows(["after"])], None)))
+        await database.dispose_async()
+
+    asyncio.run(main())
+    assert _targets(database) == ["before", "after"]
+
+
+async def _on_loop(database: Database, plan: Plan[T]) -> T:
+    try:
+        return await database.write_plan_async(plan)
+    finally:
+        await database.dispose_async()

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from telemetry_contracts.registry.store.bulk import insert_rows
 from telemetry_contracts.registry.store.tables import AuditEntry
 
-_AUDIT = cast(Table, AuditEntry.__table__)
+AUDIT = cast(Table, AuditEntry.__table__)
 
 
 def entry(actor: str, action: str, target: str, detail: dict[str, Any] | None = None
@@ -32,4 +32,4 @@ def record(session: Session, actor: str, action: str, target: str,
 def record_all(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     """Add the :func:`entry` rows inside the caller's transaction, in one go
     (:func:`~telemetry_contracts.registry.store.bulk.insert_rows`), outside the ORM."""
-    insert_rows(session.connection(), _AUDIT, entries)
+    insert_rows(session.connection(), AUDIT, entries)

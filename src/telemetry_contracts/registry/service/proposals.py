@@ -7,13 +7,13 @@ import json
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from pydantic import TypeAdapter
 from sqlalchemy import Table, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
-from telemetry_contracts.registry.service.audit import entry, record, record_all
+from telemetry_contracts.registry.service.audit import AUDIT, entry, record
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import (
     BaseMoved,
@@ -39,8 +39,8 @@ from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.registry.service.lifecycle import State, allowed, state_of
 from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
 from telemetry_contracts.registry.service.validation import findings_for_edit
-from telemetry_contracts.registry.service.versions import VersionStore
-from telemetry_contracts.registry.store.bulk import insert_rows, next_ids
+from telemetry_contracts.registry.service.versions import LATEST, VersionStore, latest_of
+from telemetry_contracts.registry.store.bulk import Plan, Read, Rows, next_ids
 from telemetry_contracts.registry.store.group_commit import GroupCommit
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
 from telemetry_contracts.schemas.findings import Finding
@@ -313,37 +313,43 @@ class Proposals:
 
         return review_out(self.database.write(work))
 
-    def _store_new(self, session: Session, batch: Sequence[_Pending]
-                   ) -> list[ProposalOut | Exception]:
-        """Insert a batch of new proposals and their audit entries, in bulk.
+    def _store_new(self, batch: Sequence[_Pending]
+                   ) -> Plan[Sequence[ProposalOut | Exception]]:
+        """The transaction storing a batch of new proposals and their audit entries, in bulk.
 
-        Refused one by one: a proposal validated against a version that is no longer the
-        latest (:class:`BaseMoved`: the caller validates it again) and one whose new name a
-        publish has retired.
+        It reads the registry head, which of the new names a publish has retired and a key per
+        proposal, then inserts. Refused one by one: a proposal validated against a version that
+        is no longer the latest (:class:`BaseMoved`: the caller validates it again) and one whose
+        new name a publish has retired.
         """
-        latest = self.versions.read_latest(session)
-        self.versions.remember_latest(latest)
         new_names = [p.subject for p in batch if p.lifecycle["from"] == "proposed"]
-        retired: dict[str, str] = {
-            name: version for name, version in session.connection().execute(
-                _RETIRED, {"names": new_names})} if new_names else {}
-        refusals: dict[int, Exception] = {}
-        for position, pending in enumerate(batch):
-            if pending.base_version != latest.number:
-                refusals[position] = BaseMoved(f"version {latest.number} is now the latest")
-            elif pending.lifecycle["from"] == "proposed" and pending.subject in retired:
-                refusals[position] = _retired(pending.subject, retired[pending.subject],
-                                              pending.lifecycle)
-        stored = [p for position, p in enumerate(batch) if position not in refusals]
-        keyed = list(zip(stored, next_ids(session.connection(), _PROPOSALS, len(stored)),
-                         strict=True))
-        insert_rows(session.connection(), _PROPOSALS,
-                    [{**p.values, "id": proposal_id} for p, proposal_id in keyed])
-        record_all(session, [entry(p.author, "proposal.create", f"proposal:{proposal_id}",
+        reads = [Read(LATEST, shape=latest_of),
+                 Read(_RETIRED, {"names": new_names},
+                      lambda rows: {name: version for name, version in rows}),
+                 next_ids(self.database.write_engine.dialect, _PROPOSALS, len(batch))]
+
+        def then(answers: list[Any]) -> tuple[list[Rows], Sequence[ProposalOut | Exception]]:
+            latest, retired, keys = answers
+            self.versions.remember_latest(latest)
+            refusals: dict[int, Exception] = {}
+            for position, pending in enumerate(batch):
+                if pending.base_version != latest.number:
+                    refusals[position] = BaseMoved(f"version {latest.number} is now the latest")
+                elif pending.lifecycle["from"] == "proposed" and pending.subject in retired:
+                    refusals[position] = _retired(pending.subject, retired[pending.subject],
+                                                  pending.lifecycle)
+            keyed = [(p, key) for position, (p, key) in enumerate(zip(batch, keys, strict=True))
+                     if position not in refusals]
+            inserts = [
+                Rows(_PROPOSALS, [{**p.values, "id": key} for p, key in keyed]),
+                Rows(AUDIT, [entry(p.author, "proposal.create", f"proposal:{key}",
                                    {"kind": p.change.kind, "subject": p.subject})
-                             for p, proposal_id in keyed])
-        created = (_created(p, proposal_id) for p, proposal_id in keyed)
-        return [refusals.get(position) or next(created) for position in range(len(batch))]
+                             for p, key in keyed])]
+            created = (_created(p, key) for p, key in keyed)
+            return inserts, [refusals.get(position) or next(created)
+                             for position in range(len(batch))]
+
+        return Plan(reads, then)
 
     # -- helpers -------------------------------------------------------------------------
     def _get(self, proposal_id: int) -> Proposal:

@@ -10,8 +10,9 @@ import threading
 import time
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -25,9 +26,10 @@ from telemetry_contracts.registry.store.tables import Blob, Head, Version
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 HEAD_ID = 1
-_LATEST = (select(Version.id, Version.number, Version.content_hash)
-           .join(Head, Head.version_id == Version.id).where(Head.id == HEAD_ID))
-"""Built once: proposals read it in every write batch."""
+LATEST = (select(Version.id, Version.number, Version.content_hash)
+          .join(Head, Head.version_id == Version.id).where(Head.id == HEAD_ID))
+"""The latest version's key, number and hash (:func:`latest_of`); built once: proposals read
+it in every write batch."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,14 @@ class Latest:
     version_id: int
     number: str
     content_hash: str
+
+
+def latest_of(rows: Sequence[Sequence[Any]]) -> Latest:
+    """The :class:`Latest` in the rows of :data:`LATEST`."""
+    if not rows:
+        raise NotFound("the registry has no published version")
+    version_id, number, content_hash = rows[0]
+    return Latest(version_id, number, content_hash)
 
 
 @dataclass(frozen=True)
@@ -122,10 +132,7 @@ class VersionStore:
     @staticmethod
     def read_latest(session: Session) -> Latest:
         """The latest version as the head row points at it."""
-        row = session.connection().execute(_LATEST).first()
-        if row is None:
-            raise NotFound("the registry has no published version")
-        return Latest(row.id, row.number, row.content_hash)
+        return latest_of(session.connection().execute(LATEST).all())
 
     # -- snapshots -----------------------------------------------------------------------
     def snapshot(self, number: str, session: Session | None = None) -> Snapshot:

@@ -1,39 +1,111 @@
-"""Batches of rows: their primary keys drawn first, then the rows inserted in one go."""
+"""Batch transactions: the reads a batch makes, then the rows it inserts, in one transaction.
+
+A :class:`Plan` says what to read and, from the answers, what to insert. It runs on a
+SQLAlchemy connection (:func:`run_plan`) or, on PostgreSQL, straight on psycopg's asyncio
+connection in pipeline mode (:func:`run_plan_pipelined`): the reads go out together, then
+the inserts and the commit, two round trips in all.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, Insert, Table, func, insert, select, text
-from sqlalchemy.engine import AdaptedConnection
+from sqlalchemy import Connection, Dialect, Insert, Table, func, insert, select, text
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.compiler import Compiled
+
+T = TypeVar("T")
+Row = Sequence[Any]
 
 COPY_FROM = 8
-"""From this many rows PostgreSQL gets them by COPY: two round trips in all, where an
-executemany pipelines a statement per row and waits on them in turn."""
+"""From this many rows PostgreSQL gets them by COPY on a synchronous connection: two round
+trips in all, where an executemany pipelines a statement per row and waits on them in turn."""
 
 _SEQUENCE_VALUES = text(
     "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
 
 
-def next_ids(connection: Connection, table: Table, count: int) -> list[int]:
-    """``count`` unused values of ``table.id``, ascending, in the caller's write transaction.
+@dataclass(frozen=True)
+class Read:
+    """A query a batch runs before it writes; ``shape`` turns its rows into the answer.
 
-    A batch then goes in as one plain executemany, which psycopg sends as one pipeline of a
-    short prepared statement, rather than as INSERT ... RETURNING: SQLAlchemy writes that out
-    as one long statement, which psycopg parses again for every batch, and SQLite, which does
-    not promise the order of RETURNING rows, gets it one row at a time. PostgreSQL draws the
-    keys from the column's sequence; SQLite continues after the largest key, which is safe
-    because a write transaction holds SQLite's only write lock (``BEGIN IMMEDIATE``).
+    On the pipelined path the rows are the driver's values, without SQLAlchemy's result
+    processing: read plain columns (numbers, strings).
     """
-    if count <= 0:
-        return []
-    if connection.dialect.name == "postgresql":
-        values = connection.execute(_SEQUENCE_VALUES, {"table": table.name, "count": count})
-        return sorted(value for (value,) in values)
-    largest = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
-    return list(range(largest + 1, largest + 1 + count))
+
+    statement: Executable
+    params: Mapping[str, Any] = field(default_factory=dict)
+    shape: Callable[[Sequence[Row]], Any] = list
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Rows to insert into ``table``, all with the same keys."""
+
+    table: Table
+    rows: Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Plan(Generic[T]):
+    """A batch transaction: run ``reads``, give their answers (in order) to ``then``, which
+    returns the inserts to make and the batch's result. ``then`` may run again if the
+    transaction is retried."""
+
+    reads: Sequence[Read]
+    then: Callable[[list[Any]], tuple[Sequence[Rows], T]]
+
+
+def next_ids(dialect: Dialect, table: Table, count: int) -> Read:
+    """A read of ``count`` unused values of ``table.id``, ascending, for the batch's inserts.
+
+    Inserting with keys drawn first keeps a batch to plain inserts rather than INSERT ...
+    RETURNING, which SQLite answers one row at a time and in no promised order. PostgreSQL
+    draws the keys from the column's sequence; SQLite continues after the largest key, which
+    is safe because a write transaction holds SQLite's only write lock (``BEGIN IMMEDIATE``).
+    """
+    if dialect.name == "postgresql":
+        return Read(_SEQUENCE_VALUES, {"table": table.name, "count": count},
+                    lambda rows: sorted(value for (value,) in rows))
+    return Read(select(func.coalesce(func.max(table.c.id), 0)), {},
+                lambda rows: list(range(rows[0][0] + 1, rows[0][0] + 1 + count)))
+
+
+def run_plan(connection: Connection, plan: Plan[T]) -> T:
+    """Carry out ``plan`` in the transaction ``connection`` is in."""
+    answers = [read.shape(connection.execute(read.statement, dict(read.params)).all())
+               for read in plan.reads]
+    inserts, result = plan.then(answers)
+    for batch in inserts:
+        insert_rows(connection, batch.table, batch.rows)
+    return result
+
+
+async def run_plan_pipelined(connection: Any, dialect: Dialect, plan: Plan[T]) -> T:
+    """Carry out ``plan`` as one transaction on ``connection``, a psycopg ``AsyncConnection``
+    in no transaction: BEGIN and the reads in one round trip, the inserts and COMMIT in the
+    next. An error rolls the transaction back and is raised."""
+    async with connection.pipeline() as pipeline, connection.transaction():
+        cursors = []
+        for read in plan.reads:
+            statement, params = _expanded(_compiled(read.statement, dialect), read.params)
+            cursors.append(await connection.execute(statement, params))
+        await pipeline.sync()
+        answers = [read.shape(await cursor.fetchall())
+                   for read, cursor in zip(plan.reads, cursors, strict=True)]
+        inserts, result = plan.then(answers)
+        for batch in inserts:
+            if batch.rows:
+                names = tuple(batch.rows[0])
+                async with connection.cursor() as cursor:
+                    await cursor.executemany(
+                        str(_compiled(_insert(batch.table), dialect, names)),
+                        [dict(zip(names, values, strict=True))
+                         for values in _bound(dialect, batch.table, names, batch.rows)])
+    return result
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
@@ -48,19 +120,21 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str
         connection.execute(_insert(table), list(rows))
         return
     preparer = connection.dialect.identifier_preparer
-    names = list(rows[0])
-    processors = [table.c[name].type.bind_processor(connection.dialect) for name in names]
-    values = [[process(row[name]) if process else row[name]
-               for name, process in zip(names, processors, strict=True)] for row in rows]
+    names = tuple(rows[0])
     statement = (f"COPY {preparer.format_table(table)} "
                  f"({', '.join(preparer.quote(name) for name in names)}) FROM STDIN")
     driver = connection.connection.dbapi_connection
-    if isinstance(driver, AdaptedConnection):  # psycopg's asyncio connection
-        driver.run_async(lambda raw: _copy_async(raw, statement, values))
-        return
     with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for row in values:
-            copy.write_row(row)
+        for values in _bound(connection.dialect, table, names, rows):
+            copy.write_row(values)
+
+
+def _bound(dialect: Dialect, table: Table, names: Sequence[str],
+           rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
+    """The rows' values for the driver, as the column types bind them (UTC datetimes...)."""
+    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    return [[process(row[name]) if process else row[name]
+             for name, process in zip(names, processors, strict=True)] for row in rows]
 
 
 @cache
@@ -70,7 +144,19 @@ def _insert(table: Table) -> Insert:
     return insert(table)
 
 
-async def _copy_async(connection: Any, statement: str, values: list[list[Any]]) -> None:
-    async with connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in values:
-            await copy.write_row(row)
+@cache
+def _compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...] = ()) -> Compiled:
+    """``statement`` compiled once for ``dialect`` (an INSERT for the columns ``names``)."""
+    return statement.compile(dialect=dialect,  # type: ignore[attr-defined]
+                             column_keys=list(names) or None)
+
+
+def _expanded(compiled: Compiled, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The driver's SQL and parameters for ``compiled`` with ``params`` (lists in ``IN``
+    expanded to one parameter each)."""
+    state = compiled.construct_expanded_state(dict(params))  # type: ignore[attr-defined]
+    values = dict(state.parameters)
+    for name, process in state.processors.items():
+        if name in values:
+            values[name] = process(values[name])
+    return state.statement, values

@@ -9,14 +9,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Generic, TypeVar
 
-from sqlalchemy.orm import Session
-
+from telemetry_contracts.registry.store.bulk import Plan
 from telemetry_contracts.registry.store.database import Database
 
 Item = TypeVar("Item")
 Result = TypeVar("Result")
 Results = Sequence[Result | Exception]
-Store = Callable[[Session, Sequence[Item]], Results[Result]]
+Store = Callable[[Sequence[Item]], Plan[Results[Result]]]
 Outcome = Results[Result] | Exception
 """A batch's result per item, or the error that failed the whole batch."""
 Waiting = list[tuple[Item, Future[Result]]]
@@ -24,12 +23,12 @@ Waiting = list[tuple[Item, Future[Result]]]
 
 class GroupCommit(Generic[Item, Result]):
     """Callers :meth:`submit` an item and wait on its future; every item waiting (up to
-    ``max_batch``) is stored with ``store`` in one transaction.
+    ``max_batch``) is stored in one transaction, as the :class:`Plan` ``store`` makes for them.
 
     Under load a transaction, its round trips and its commit are shared by the whole batch
-    instead of paid by each request. ``store`` returns one result per item, in order; an
-    exception in that list fails only its own item, which it did not write. An exception
-    raised out of ``store`` (or the commit) fails every item of the batch: nothing was written.
+    instead of paid by each request. The plan's result has one entry per item, in order; an
+    exception in it fails only its own item, which the plan did not insert. An exception
+    raised out of the plan (or the commit) fails every item of the batch: nothing was written.
 
     Batches are written by a thread of this object's own, or on an event loop: see
     :meth:`start_writing_on_loop`.
@@ -132,9 +131,10 @@ class GroupCommit(Generic[Item, Result]):
                 if not waiting:
                     self._flushing, self._drain = False, None
                     return
-            for batch, work in self._batches(waiting):
+            for batch, items in self._batches(waiting):
                 try:
-                    outcome: Outcome[Result] = await self.database.write_async(work)
+                    outcome: Outcome[Result] = await self.database.write_plan_async(
+                        self.store(items))
                 except Exception as error:  # every waiting caller must hear of it
                     outcome = error
                 _settle(batch, outcome)
@@ -157,26 +157,21 @@ class GroupCommit(Generic[Item, Result]):
 
     def _write(self, waiting: Waiting[Item, Result]) -> None:
         """Store ``waiting`` on this thread (see :meth:`_batches`)."""
-        for batch, work in self._batches(waiting):
+        for batch, items in self._batches(waiting):
             try:
-                outcome: Outcome[Result] = self.database.write(work)
+                outcome: Outcome[Result] = self.database.write_plan(self.store(items))
             except Exception as error:  # every waiting caller must hear of it
                 outcome = error
             _settle(batch, outcome)
 
     def _batches(self, waiting: Waiting[Item, Result]
-                 ) -> Iterator[tuple[Waiting[Item, Result], Callable[[Session], Results[Result]]]]:
-        """Batches of at most ``max_batch`` entries, each with its transaction body; a
-        cancelled caller's item is dropped."""
+                 ) -> Iterator[tuple[Waiting[Item, Result], list[Item]]]:
+        """Batches of at most ``max_batch`` entries, each with its items; a cancelled caller's
+        item is dropped."""
         live = [entry for entry in waiting if entry[1].set_running_or_notify_cancel()]
         for start in range(0, len(live), self.max_batch):
             batch = live[start:start + self.max_batch]
-            items = [item for item, _ in batch]
-
-            def work(session: Session, items: list[Item] = items) -> Results[Result]:
-                return self.store(session, items)
-
-            yield batch, work
+            yield batch, [item for item, _ in batch]
 
 
 def _settle(batch: Waiting[Item, Result], outcome: Outcome[Result]) -> None:
