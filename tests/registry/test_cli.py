@@ -36,7 +36,14 @@ def test_serve_without_a_database_uses_a_seeded_sqlite_file(tmp_path: Path) -> N
         assert snapshot.status_code == 200
         assert len(snapshot.json()["attributes"]) > 500, "seeded with the semconv baseline"
         assert httpx.get(server.url + "/v1/snapshot").status_code == 401
+        proposal = httpx.post(server.url + "/v1/proposals", headers={
+            "Authorization": f"Bearer {secret}"}, json={"change": {
+                "kind": "attribute", "attribute": {"key": "ops.cli.check", "type": "string",
+                                                   "brief": "Checked.",
+                                                   "stability": "development"}}})
+        assert proposal.status_code == 201, proposal.text
         metrics = httpx.get(server.url + "/metrics").text
+        assert 'route="/v1/proposals",status="201"} 1' in metrics
         assert 'route="/v1/snapshot",status="200"} 1' in metrics
         assert 'route="/v1/snapshot",status="401"} 1' in metrics
         assert "telemetry_contracts_http_request_duration_seconds_bucket" in metrics

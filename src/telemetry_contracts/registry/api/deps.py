@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
 from pydantic import BaseModel, ValidationError
 
@@ -114,3 +117,20 @@ def documented_here(body: type[BaseModel] | None = None) -> dict[str, Any]:
         extra["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}
     return extra
+
+
+class RequestOnlyRoute(APIRoute):
+    """The route class of an ``async`` endpoint that takes the request alone and answers a
+    :class:`Response` itself (with :func:`authenticated`, :func:`json_body` and
+    :func:`documented_here`): FastAPI calls it without its parameter and response machinery,
+    which costs more than such a request's own work. The declaration documents it as usual.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
+        parameters = list(inspect.signature(endpoint).parameters)
+        if not inspect.iscoroutinefunction(endpoint) or parameters != ["request"]:
+            raise TypeError(f"{endpoint.__name__} must be `async def ...(request: Request)`")
+        super().__init__(path, endpoint, **options)
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        return self.endpoint

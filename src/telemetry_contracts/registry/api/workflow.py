@@ -14,6 +14,7 @@ from telemetry_contracts.registry.api.deps import (
     Cursor,
     IfMatch,
     Limit,
+    RequestOnlyRoute,
     Reviewer,
     Service,
     Viewer,
@@ -63,18 +64,21 @@ async def _propose(service: RegistryService, caller: Principal, body: ProposalIn
     return await run_in_threadpool(service.propose, caller, body)
 
 
-@router.post("/proposals", response_model=ProposalOut, status_code=201,
-             openapi_extra=documented_here(ProposalIn))
 async def create_proposal(request: Request) -> Response:
     """Propose a new or changed attribute or metric, a deprecation or a removal.
 
     The answer carries the validation findings; an invalid proposal is refused with 422.
     """
-    # The busiest write authenticates and parses its body itself (see `json_body`).
+    # The busiest write authenticates and parses its body itself (see `RequestOnlyRoute`).
     caller = await authenticated(request, "contributor")
     body = await json_body(request, ProposalIn)
     proposal = await _propose(service_of_app(request), caller, body)
     return _answer(proposal, 201, Location=f"/v1/proposals/{proposal.id}")
+
+
+router.add_api_route("/proposals", create_proposal, methods=["POST"], response_model=ProposalOut,
+                     status_code=201, openapi_extra=documented_here(ProposalIn),
+                     route_class_override=RequestOnlyRoute)
 
 
 @router.get("/proposals", response_model=Page[ProposalOut])
