@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, Dialect, Insert, Table, func, insert, select, text
 from sqlalchemy.sql import Executable
-from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.compiler import SQLCompiler
 
 T = TypeVar("T")
 Row = Sequence[Any]
@@ -70,14 +70,28 @@ def next_ids(dialect: Dialect, table: Table, count: int) -> Read:
     if dialect.name == "postgresql":
         return Read(_SEQUENCE_VALUES, {"table": table.name, "count": count},
                     lambda rows: sorted(value for (value,) in rows))
-    return Read(select(func.coalesce(func.max(table.c.id), 0)), {},
+    return Read(_largest_id(table), {},
                 lambda rows: list(range(rows[0][0] + 1, rows[0][0] + 1 + count)))
 
 
+@cache
+def _largest_id(table: Table) -> Executable:
+    """The largest key in ``table`` (0 if empty), built once so that it compiles once."""
+    return select(func.coalesce(func.max(table.c.id), 0))
+
+
 def run_plan(connection: Connection, plan: Plan[T]) -> T:
-    """Carry out ``plan`` in the transaction ``connection`` is in."""
-    answers = [read.shape(connection.execute(read.statement, dict(read.params)).all())
-               for read in plan.reads]
+    """Carry out ``plan`` in the transaction ``connection`` is in, on its driver connection:
+    the statements are compiled once, so a batch pays no SQLAlchemy execution per statement."""
+    dialect = connection.dialect
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        answers = []
+        for read in plan.reads:
+            cursor.execute(*_expanded(_compiled(read.statement, dialect), read.params))
+            answers.append(read.shape(cursor.fetchall()))
+    finally:
+        cursor.close()
     inserts, result = plan.then(answers)
     for batch in inserts:
         insert_rows(connection, batch.table, batch.rows)
@@ -89,10 +103,9 @@ async def run_plan_pipelined(connection: Any, dialect: Dialect, plan: Plan[T]) -
     in no transaction: BEGIN and the reads in one round trip, the inserts and COMMIT in the
     next. An error rolls the transaction back and is raised."""
     async with connection.pipeline() as pipeline, connection.transaction():
-        cursors = []
-        for read in plan.reads:
-            statement, params = _expanded(_compiled(read.statement, dialect), read.params)
-            cursors.append(await connection.execute(statement, params))
+        cursors = [await connection.execute(*_expanded(_compiled(read.statement, dialect),
+                                                       read.params))
+                   for read in plan.reads]
         await pipeline.sync()
         answers = [read.shape(await cursor.fetchall())
                    for read, cursor in zip(plan.reads, cursors, strict=True)]
@@ -101,32 +114,46 @@ async def run_plan_pipelined(connection: Any, dialect: Dialect, plan: Plan[T]) -
             if batch.rows:
                 names = tuple(batch.rows[0])
                 async with connection.cursor() as cursor:
-                    await cursor.executemany(
-                        str(_compiled(_insert(batch.table), dialect, names)),
-                        [dict(zip(names, values, strict=True))
-                         for values in _bound(dialect, batch.table, names, batch.rows)])
+                    await cursor.executemany(*_many(dialect, batch.table, names, batch.rows))
     return result
 
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """Insert ``rows`` (all with the same keys) in the caller's transaction.
+    """Insert ``rows`` (all with the same keys) in the caller's transaction, on its driver
+    connection, through the column types' own bind processing.
 
-    On PostgreSQL a batch of :data:`COPY_FROM` rows or more goes in by COPY, through the
-    column types' own bind processing; anything else is one executemany.
+    On PostgreSQL a batch of :data:`COPY_FROM` rows or more goes in by COPY; anything else is
+    one executemany.
     """
     if not rows:
         return
-    if connection.dialect.name != "postgresql" or len(rows) < COPY_FROM:
-        connection.execute(_insert(table), list(rows))
-        return
-    preparer = connection.dialect.identifier_preparer
+    dialect = connection.dialect
+    driver: Any = connection.connection.dbapi_connection
     names = tuple(rows[0])
+    if dialect.name != "postgresql" or len(rows) < COPY_FROM:
+        cursor = driver.cursor()
+        try:
+            cursor.executemany(*_many(dialect, table, names, rows))
+        finally:
+            cursor.close()
+        return
+    preparer = dialect.identifier_preparer
     statement = (f"COPY {preparer.format_table(table)} "
                  f"({', '.join(preparer.quote(name) for name in names)}) FROM STDIN")
-    driver = connection.connection.dbapi_connection
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
-        for values in _bound(connection.dialect, table, names, rows):
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for values in _bound(dialect, table, names, rows):
             copy.write_row(values)
+
+
+def _many(dialect: Dialect, table: Table, names: tuple[str, ...],
+          rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
+    """The driver's INSERT for ``names`` and the parameters of each row, in its style."""
+    compiled = _compiled(_insert(table), dialect, names)
+    values = _bound(dialect, table, names, rows)
+    if compiled.positional:  # in the statement's order, the table's
+        order = [names.index(name) for name in compiled.positiontup or ()]
+        return str(compiled), [tuple(row[index] for index in order) for row in values]
+    return str(compiled), [dict(zip(names, row, strict=True)) for row in values]
 
 
 def _bound(dialect: Dialect, table: Table, names: Sequence[str],
@@ -144,19 +171,25 @@ def _insert(table: Table) -> Insert:
     return insert(table)
 
 
-@cache
-def _compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...] = ()) -> Compiled:
-    """``statement`` compiled once for ``dialect`` (an INSERT for the columns ``names``)."""
+@lru_cache(maxsize=256)
+def _compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...] = ()
+              ) -> SQLCompiler:
+    """``statement`` compiled once for ``dialect`` (an INSERT for the columns ``names``).
+
+    Statements are cached by identity: build them once, at module level or cached themselves.
+    """
     return statement.compile(dialect=dialect,  # type: ignore[attr-defined]
                              column_keys=list(names) or None)
 
 
-def _expanded(compiled: Compiled, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+def _expanded(compiled: SQLCompiler, params: Mapping[str, Any]) -> tuple[str, Any]:
     """The driver's SQL and parameters for ``compiled`` with ``params`` (lists in ``IN``
-    expanded to one parameter each)."""
-    state = compiled.construct_expanded_state(dict(params))  # type: ignore[attr-defined]
+    expanded to one parameter each), in the driver's parameter style."""
+    state = compiled.construct_expanded_state(dict(params))
     values = dict(state.parameters)
     for name, process in state.processors.items():
         if name in values:
             values[name] = process(values[name])
+    if compiled.positional:
+        return state.statement, tuple(values[name] for name in state.positiontup or ())
     return state.statement, values
