@@ -45,6 +45,7 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     metrics = ServiceMetrics()
     install_handlers(app)
     # Routes are matched in order: the proposal and snapshot routes, the busiest, come first.
+    workflow.add_busiest_route(app)
     for router in (workflow.router, contracts.router, admin.router):
         app.include_router(router)
     mount_ui(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from telemetry_contracts.registry.api.deps import (
@@ -76,9 +76,14 @@ async def create_proposal(request: Request) -> Response:
     return _answer(proposal, 201, Location=f"/v1/proposals/{proposal.id}")
 
 
-router.add_api_route("/proposals", create_proposal, methods=["POST"], response_model=ProposalOut,
-                     status_code=201, openapi_extra=documented_here(ProposalIn),
-                     route_class_override=RequestOnlyRoute)
+def add_busiest_route(app: FastAPI) -> None:
+    """Add ``POST /v1/proposals`` to ``app`` itself, with this router's prefix, tags and error
+    answers: matched before the routers, and not dispatched through one."""
+    app.router.add_api_route(
+        router.prefix + "/proposals", create_proposal, methods=["POST"],
+        response_model=ProposalOut, status_code=201, tags=list(router.tags),
+        responses=dict(router.responses), openapi_extra=documented_here(ProposalIn),
+        route_class_override=RequestOnlyRoute)
 
 
 @router.get("/proposals", response_model=Page[ProposalOut])
