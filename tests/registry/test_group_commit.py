@@ -190,6 +190,28 @@ def test_batches_can_be_written_on_an_event_loop(database: Database) -> None:
     assert len(_targets(database)) == 22
 
 
+def test_callers_on_the_writing_loop_wait_on_its_own_futures(database: Database) -> None:
+    recorder = Recorder()
+    writer = GroupCommit(database, recorder)
+
+    async def main() -> list[str]:
+        await writer.start_writing_on_loop()
+        waiting = [asyncio.ensure_future(writer.put(f"item-{n}")) for n in range(10)]
+        gone = asyncio.ensure_future(writer.put("gone"))
+        await asyncio.sleep(0)  # every item is queued; the batch is written next
+        gone.cancel()
+        results = await asyncio.gather(*waiting)
+        with pytest.raises(ValueError, match="bad-one"):
+            await writer.put("bad-one")
+        await writer.stop_writing_on_loop()
+        return results
+
+    assert asyncio.run(main()) == [f"ITEM-{n}" for n in range(10)]
+    assert recorder.batches[0] == 10, "one batch, without the caller that stopped waiting"
+    writer.close()
+    assert sorted(_targets(database)) == sorted(f"item-{n}" for n in range(10))
+
+
 def test_leaving_the_loop_writes_what_waits(database: Database) -> None:
     writer = GroupCommit(database, Recorder())
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
@@ -55,13 +54,13 @@ async def _propose(service: RegistryService, caller: Principal, body: ProposalIn
                    ) -> ProposalOut:
     """Validated on the event loop against the latest version in memory and stored in a batch
     with the others waiting; on a worker thread when the database must be read first."""
-    pending = service.propose_in_memory(caller, body)
-    if pending is not None:
-        try:
-            return await asyncio.wrap_future(pending)
-        except BaseMoved:
-            pass
-    return await run_in_threadpool(service.propose, caller, body)
+    try:
+        proposal = await service.propose_in_memory(caller, body)
+    except BaseMoved:
+        proposal = None
+    if proposal is None:
+        proposal = await run_in_threadpool(service.propose, caller, body)
+    return proposal
 
 
 async def create_proposal(request: Request) -> Response:

@@ -198,29 +198,39 @@ class Proposals:
         """Validate and store a new proposal; the answer carries its findings.
 
         It waits for the write, so it is not for the event loop the writes run on
-        (:meth:`start_writing_on_loop`): there, :meth:`submit` with ``in_memory``, and await.
+        (:meth:`start_writing_on_loop`): there, await :meth:`create_in_memory`.
         """
         while True:
-            future = self.submit(principal, body)
-            assert future is not None
             try:
-                return future.result()
+                return self.submit(principal, body).result()
             except BaseMoved:  # a publish landed meanwhile: validate against it
                 continue
 
-    def submit(self, principal: Principal, body: ProposalIn, *, in_memory: bool = False
-               ) -> Future[ProposalOut] | None:
+    def submit(self, principal: Principal, body: ProposalIn) -> Future[ProposalOut]:
         """Validate a new proposal now and queue it for storing with others waiting.
 
         Raises :class:`Invalid` or :class:`Conflict` at once. The future gives the stored
         proposal; :class:`Conflict` if a publish retired its name meanwhile, or
         :class:`BaseMoved` if a publish made another version the latest (validate again).
-        With ``in_memory`` nothing here waits on the database: None when the latest version
-        is not in memory (then call it without).
         """
-        base = self._latest_in_memory() if in_memory else self._latest()
+        pending = self._pending(principal, body, self._latest())
+        return self._new.submit(pending)
+
+    async def create_in_memory(self, principal: Principal, body: ProposalIn
+                               ) -> ProposalOut | None:
+        """:meth:`submit` and await the result, for the event loop that writes the batches:
+        validated against the latest version in memory, so nothing here waits on the
+        database. None when that version is not in memory (then call :meth:`create`); raises
+        as :meth:`submit`'s future does.
+        """
+        base = self._latest_in_memory()
         if base is None:
             return None
+        return await self._new.put(self._pending(principal, body, base))
+
+    def _pending(self, principal: Principal, body: ProposalIn,
+                 base: tuple[str, ContractIndex]) -> _Pending:
+        """``body`` validated against ``base``, ready to store."""
         change = body.change
         base_version, findings, lifecycle = self._evaluate(base, change)
         now = dt.datetime.now(dt.UTC)
@@ -230,7 +240,7 @@ class Proposals:
             "body": change.model_dump_json(exclude_none=True),
             "findings": FINDINGS.dump_json(findings).decode(), "base_version": base_version,
             "created_at": now, "updated_at": now}
-        return self._new.submit(_Pending(principal.name, change, values, findings, lifecycle))
+        return _Pending(principal.name, change, values, findings, lifecycle)
 
     def update(self, principal: Principal, proposal_id: int, body: ProposalIn,
                if_match: int | None) -> ProposalOut:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from concurrent.futures import Future
 
 from telemetry_contracts.registry.service import queries, usage
 from telemetry_contracts.registry.service.auth import (
@@ -134,15 +133,15 @@ class RegistryService:
     def propose(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         return self.proposals.create(principal, body)
 
-    def propose_in_memory(self, principal: Principal, body: ProposalIn
-                          ) -> Future[ProposalOut] | None:
-        """:meth:`propose` without waiting on the database on this thread: validation runs here
-        against the latest version in memory, and the future completes when the proposal's
-        batch commits. None when the latest version must be read first, and the future fails
-        with :class:`BaseMoved` when a publish made another version the latest: then call
-        :meth:`propose`.
+    async def propose_in_memory(self, principal: Principal, body: ProposalIn
+                                ) -> ProposalOut | None:
+        """:meth:`propose` without waiting on the database on this thread, for the event loop
+        that writes the batches: validation runs here against the latest version in memory,
+        and the proposal is stored with the next batch. None when the latest version must be
+        read first; :class:`BaseMoved` when a publish made another version the latest: then
+        call :meth:`propose`.
         """
-        return self.proposals.submit(principal, body, in_memory=True)
+        return await self.proposals.create_in_memory(principal, body)
 
     def proposal(self, proposal_id: int) -> ProposalOut:
         return self.proposals.get(proposal_id)

@@ -18,7 +18,9 @@ Results = Sequence[Result | Exception]
 Store = Callable[[Sequence[Item]], Plan[Results[Result]]]
 Outcome = Results[Result] | Exception
 """A batch's result per item, or the error that failed the whole batch."""
-Waiting = list[tuple[Item, Future[Result]]]
+Waiter = Future[Result] | asyncio.Future[Result]
+"""A caller's future: thread-safe, or the writing loop's own (:meth:`GroupCommit.put`)."""
+Waiting = list[tuple[Item, Waiter[Result]]]
 
 
 class GroupCommit(Generic[Item, Result]):
@@ -100,6 +102,23 @@ class GroupCommit(Generic[Item, Result]):
         loop.call_soon_threadsafe(self._flush_on_loop)
         return future
 
+    async def put(self, item: Item) -> Result:
+        """Queue ``item`` and await its result. On the loop that writes the batches the
+        caller waits on that loop's own future, without a thread-safe one and its wake-ups;
+        anywhere else this is :meth:`submit`."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Result] = loop.create_future()
+        with self._lock:
+            on_this_loop = self._loop is loop and not self._closed
+            if on_this_loop:
+                self._pending.append((item, future))
+                schedule, self._flushing = not self._flushing, True
+        if not on_this_loop:
+            return await asyncio.wrap_future(self.submit(item))
+        if schedule:
+            loop.call_soon(self._flush_on_loop)
+        return await future
+
     def close(self) -> None:
         """Store what is waiting, then stop the thread."""
         with self._lock:
@@ -168,19 +187,26 @@ class GroupCommit(Generic[Item, Result]):
                  ) -> Iterator[tuple[Waiting[Item, Result], list[Item]]]:
         """Batches of at most ``max_batch`` entries, each with its items; a cancelled caller's
         item is dropped."""
-        live = [entry for entry in waiting if entry[1].set_running_or_notify_cancel()]
+        live = [entry for entry in waiting if _still_wanted(entry[1])]
         for start in range(0, len(live), self.max_batch):
             batch = live[start:start + self.max_batch]
             yield batch, [item for item, _ in batch]
 
 
+def _still_wanted(future: Waiter[Result]) -> bool:
+    """False for a cancelled caller; a thread-safe future can no longer be cancelled after."""
+    if isinstance(future, Future):
+        return future.set_running_or_notify_cancel()
+    return not future.done()
+
+
 def _settle(batch: Waiting[Item, Result], outcome: Outcome[Result]) -> None:
-    """Complete each caller's future with its result, its own refusal or the batch's error."""
-    if isinstance(outcome, Exception):
-        for _, future in batch:
-            future.set_exception(outcome)
-        return
-    for (_, future), result in zip(batch, outcome, strict=True):
+    """Complete each caller's future with its result, its own refusal or the batch's error
+    (a caller on the loop may have stopped waiting meanwhile)."""
+    results = [outcome] * len(batch) if isinstance(outcome, Exception) else outcome
+    for (_, future), result in zip(batch, results, strict=True):
+        if future.done():
+            continue
         if isinstance(result, Exception):
             future.set_exception(result)
         else:
