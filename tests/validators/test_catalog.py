@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +13,7 @@ from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError, Finding
 from telemetry_contracts.validators import Rule, all_rules, check
+from telemetry_contracts.validators.rule import COLLECTIONS, Context
 
 RULES = all_rules()
 Lint = Callable[..., list[Finding]]
@@ -88,3 +90,36 @@ def test_examples_raise_no_other_findings(rule: Rule, lint: Lint) -> None:
     if rule.code not in LOADER_REFUSES:
         others = {f.code for f in lint(rule.bad_example, baseline=baseline)} - {rule.code}
         assert others <= OVERLAPS.get(rule.code, set())
+
+
+@pytest.mark.parametrize("rule", [rule for rule in RULES if rule.reads != COLLECTIONS
+                                  and rule.code not in LOADER_REFUSES], ids=lambda r: r.code)
+def test_a_rule_finds_nothing_without_the_collections_it_reads(rule: Rule, tmp_path: Path
+                                                              ) -> None:
+    (tmp_path / "contracts.yaml").write_text(rule.bad_example)
+    snapshot = load_registry(tmp_path).snapshot
+    context = Context(snapshot, baseline_snapshot())
+    assert list(rule.check(context)), "the bad example still fails the rule itself"
+    emptied = snapshot.model_copy(update=dict.fromkeys(rule.reads, ()))
+    assert list(rule.check(Context(emptied, baseline_snapshot()))) == []
+    assert rule.code not in {f.code for f in check(emptied, baseline=baseline_snapshot())}
+
+
+def test_rules_that_read_only_empty_collections_are_skipped(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    (tmp_path / "contracts.yaml").write_text(
+        "file_format: definition/2\nattributes:\n  - key: app.Status\n    type: string\n"
+        "    brief: Status.\n    stability: development\n")
+    snapshot = load_registry(tmp_path).snapshot
+    ran: list[str] = []
+    for rule in RULES:
+        def recorded(context: Context, rule: Rule = rule, original: Callable[..., Any] = rule.check
+                     ) -> Any:
+            ran.append(rule.code)
+            return original(context)
+
+        monkeypatch.setattr(rule, "check", recorded)
+    check(snapshot)
+    assert "TC201" in ran and "TC406" in ran, "attribute rules run"
+    assert not {"TC204", "TC301", "TC601", "TC603", "TC704"} & set(ran), "metric rules do not"

@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.snapshot import Snapshot
-from telemetry_contracts.validators.rule import Context, Rule
+from telemetry_contracts.validators.rule import COLLECTIONS, Context, Rule
 
 __all__ = ["Rule", "all_rules", "check", "code_matches"]
 
@@ -19,6 +20,13 @@ def all_rules() -> tuple[Rule, ...]:
     from telemetry_contracts.validators.catalog import RULES
 
     return RULES
+
+
+@cache
+def _rules_for(present: frozenset[str]) -> tuple[Rule, ...]:
+    """The rules that may find something in a snapshot whose non-empty collections are
+    ``present`` (see :attr:`Rule.reads`)."""
+    return tuple(rule for rule in all_rules() if rule.reads & present)
 
 
 def code_matches(code: str, patterns: Iterable[str]) -> bool:
@@ -38,7 +46,7 @@ def check(
     select, ignore = tuple(select), tuple(ignore)
     context = Context(snapshot, baseline)
     findings: list[Finding] = []
-    rules = all_rules()
+    rules = _rules_for(frozenset(name for name in COLLECTIONS if getattr(snapshot, name)))
     if select or ignore:
         rules = tuple(rule for rule in rules if (not select or code_matches(rule.code, select))
                       and not code_matches(rule.code, ignore))

@@ -8,7 +8,14 @@ from typing import Any
 
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
-from telemetry_contracts.validators.rule import Context, Rule, contract, namespaces_of
+from telemetry_contracts.validators.rule import (
+    ATTRIBUTES,
+    METRICS,
+    Context,
+    Rule,
+    contract,
+    namespaces_of,
+)
 
 SENSITIVE_WORDS: tuple[tuple[str, ...], ...] = (
     ("email",), ("e", "mail"), ("mail", "address"), ("password",), ("passwd",), ("passphrase",),
@@ -150,6 +157,7 @@ class SemconvRedefinition(Rule):
 
 class SensitiveKey(Rule):
     code = "TC703"
+    reads = ATTRIBUTES
     name = "sensitive-key-without-sensitivity"
     severity = "warning"
     summary = "Keys that look like personal data or secrets declare their sensitivity."
@@ -190,6 +198,7 @@ class SensitiveKey(Rule):
 
 class SensitiveAttributeOnMetric(Rule):
     code = "TC704"
+    reads = METRICS
     name = "sensitive-attribute-on-metric"
     severity = "warning"
     summary = "Metrics do not carry attributes annotated `pii` or `secret`."

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Event, Metric
-from telemetry_contracts.validators.rule import Context, Rule, contract, namespaces_of
+from telemetry_contracts.validators.rule import METRICS, Context, Rule, contract, namespaces_of
 
 SNAKE_CASE_PART = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 RESERVED_NAMESPACES = ("otel",)
@@ -138,6 +138,7 @@ class MissingNamespace(Rule):
 
 class UnitInMetricName(Rule):
     code = "TC204"
+    reads = METRICS
     name = "unit-in-metric-name"
     severity = "warning"
     summary = "A metric name does not carry its unit (`_seconds`, `_bytes`, `_ms`)."
@@ -175,6 +176,7 @@ class UnitInMetricName(Rule):
 
 class TypeInMetricName(Rule):
     code = "TC205"
+    reads = METRICS
     name = "type-in-metric-name"
     severity = "warning"
     summary = "A metric name does not carry its instrument type (`_total`, `_counter`)."
@@ -292,6 +294,7 @@ class NameIsNamespace(Rule):
 
 class CountSuffixInstrument(Rule):
     code = "TC208"
+    reads = METRICS
     name = "count-suffix-on-counter"
     severity = "info"
     summary = "A metric named `.count` is an up-down counter of things in its namespace."

@@ -24,6 +24,13 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 Signal = Metric | Span | Event
 """Contracts that carry attribute references with requirement levels."""
 
+ATTRIBUTES = frozenset({"attributes"})
+METRICS = frozenset({"metrics"})
+SIGNALS = frozenset({"metrics", "spans", "events"})
+ENTITIES = frozenset({"entities"})
+COLLECTIONS = ATTRIBUTES | SIGNALS | ENTITIES
+"""A snapshot's collections of contracts, by field name (see :attr:`Rule.reads`)."""
+
 OPENTELEMETRY_SCHEMA_PREFIX = "https://opentelemetry.io/schemas/"
 
 
@@ -176,6 +183,10 @@ class Rule:
     bad_example: ClassVar[str]
     good_example: ClassVar[str]
     fix: ClassVar[str | None] = None
+    reads: ClassVar[frozenset[str]] = COLLECTIONS
+    """The snapshot collections the rule looks through: when all of them are empty it finds
+    nothing, and :func:`~telemetry_contracts.validators.check` does not run it (a proposal's
+    few contracts leave most collections empty)."""
 
     def check(self, context: Context) -> Iterable[Finding]:
         raise NotImplementedError

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
-from telemetry_contracts.validators.rule import Context, Rule, contract, kind_of, subject_of
+from telemetry_contracts.validators.rule import (
+    ENTITIES,
+    SIGNALS,
+    Context,
+    Rule,
+    contract,
+    kind_of,
+    subject_of,
+)
 
 UNSTABLE = frozenset({"development", "alpha", "beta"})
 """Stabilities that may still change incompatibly (``release_candidate`` may not)."""
@@ -15,6 +23,7 @@ REQUIRING_LEVELS = frozenset({"required", "conditionally_required"})
 
 class StableRequiresUnstable(Rule):
     code = "TC601"
+    reads = SIGNALS
     name = "stable-requires-unstable-attribute"
     severity = "error"
     summary = "A stable metric, span or event requires no development attribute."
@@ -78,6 +87,7 @@ class StableRequiresUnstable(Rule):
 
 class StableUsesDeprecated(Rule):
     code = "TC602"
+    reads = SIGNALS
     name = "stable-uses-deprecated-attribute"
     severity = "warning"
     summary = "A stable metric, span or event does not use deprecated attributes."
@@ -132,6 +142,7 @@ class StableUsesDeprecated(Rule):
 
 class StableEntityIdentity(Rule):
     code = "TC603"
+    reads = ENTITIES
     name = "stable-entity-unstable-identity"
     severity = "error"
     summary = "A stable entity is identified only by stable attributes."

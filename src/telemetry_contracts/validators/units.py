@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Metric
-from telemetry_contracts.validators.rule import Context, Rule, contract
+from telemetry_contracts.validators.rule import METRICS, Context, Rule, contract
 from telemetry_contracts.validators.ucum import (
     ParsedUnit,
     UnitSyntaxError,
@@ -38,6 +38,7 @@ def is_duration(metric: Metric) -> bool:
 
 class UnitSyntax(Rule):
     code = "TC301"
+    reads = METRICS
     name = "unit-syntax"
     severity = "error"
     summary = "A metric unit is a well-formed UCUM expression."
@@ -77,6 +78,7 @@ class UnitSyntax(Rule):
 
 class UnknownUnit(Rule):
     code = "TC302"
+    reads = METRICS
     name = "unit-not-ucum"
     severity = "warning"
     summary = "A metric unit uses symbols that UCUM defines."
@@ -115,6 +117,7 @@ class UnknownUnit(Rule):
 
 class NonBaseUnit(Rule):
     code = "TC303"
+    reads = METRICS
     name = "non-base-unit"
     severity = "warning"
     summary = "Metrics use base units: `s` not `ms`, `By` not `MiBy`."
@@ -155,6 +158,7 @@ class NonBaseUnit(Rule):
 
 class DurationUnit(Rule):
     code = "TC304"
+    reads = METRICS
     name = "duration-not-seconds"
     severity = "error"
     summary = "Durations and times are measured in seconds (`s`)."
@@ -190,6 +194,7 @@ class DurationUnit(Rule):
 
 class CountUnit(Rule):
     code = "TC305"
+    reads = METRICS
     name = "count-unit-not-annotation"
     severity = "warning"
     summary = "Counts of things use an annotation unit such as `{request}`."
@@ -226,6 +231,7 @@ class CountUnit(Rule):
 
 class RatioUnit(Rule):
     code = "TC306"
+    reads = METRICS
     name = "ratio-unit-not-one"
     severity = "warning"
     summary = "Ratios and utilizations use unit `1` with values from 0 to 1."
@@ -262,6 +268,7 @@ class RatioUnit(Rule):
 
 class DurationInstrument(Rule):
     code = "TC307"
+    reads = METRICS
     name = "duration-not-histogram"
     severity = "info"
     summary = "Durations of operations are recorded with a histogram."

@@ -9,7 +9,15 @@ from typing import Any
 
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Entity, Metric
-from telemetry_contracts.validators.rule import Context, Rule, contract, subject_of
+from telemetry_contracts.validators.rule import (
+    ATTRIBUTES,
+    ENTITIES,
+    SIGNALS,
+    Context,
+    Rule,
+    contract,
+    subject_of,
+)
 
 MEMBER_ID = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*(?:\.[a-z][a-z0-9]*(?:_[a-z0-9]+)*)*$")
 TEXT_TYPES = frozenset({"string", "string[]"})
@@ -60,6 +68,7 @@ def mismatched_example(attribute: Attribute) -> Any | None:
 
 class ExampleType(Rule):
     code = "TC401"
+    reads = ATTRIBUTES
     name = "example-type-mismatch"
     severity = "error"
     summary = "Examples are values of the attribute's type."
@@ -96,6 +105,7 @@ class ExampleType(Rule):
 
 class EnumMixedTypes(Rule):
     code = "TC402"
+    reads = ATTRIBUTES
     name = "enum-mixed-types"
     severity = "error"
     summary = "All members of an enum have values of one type."
@@ -146,6 +156,7 @@ def _kind(value: object) -> str:
 
 class EnumDuplicate(Rule):
     code = "TC403"
+    reads = ATTRIBUTES
     name = "enum-duplicate-member"
     severity = "error"
     summary = "Enum member ids and values are unique."
@@ -189,6 +200,7 @@ class EnumDuplicate(Rule):
 
 class EnumMemberId(Rule):
     code = "TC404"
+    reads = ATTRIBUTES
     name = "enum-member-id-format"
     severity = "warning"
     summary = "Enum member ids are snake_case (dots allowed between parts)."
@@ -226,6 +238,7 @@ class EnumMemberId(Rule):
 
 class EmptyEnum(Rule):
     code = "TC405"
+    reads = ATTRIBUTES
     name = "enum-without-members"
     severity = "error"
     summary = "An enum has at least one member."
@@ -257,6 +270,7 @@ class EmptyEnum(Rule):
 
 class MissingExamples(Rule):
     code = "TC406"
+    reads = ATTRIBUTES
     name = "missing-examples"
     severity = "warning"
     summary = "Free-form string attributes show examples of their values."
@@ -290,6 +304,7 @@ class MissingExamples(Rule):
 
 class UnknownReference(Rule):
     code = "TC407"
+    reads = SIGNALS | ENTITIES
     name = "unknown-attribute-reference"
     severity = "error"
     summary = "Metrics, spans, events and entities only reference defined attributes."
