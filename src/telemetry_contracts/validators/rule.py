@@ -81,7 +81,12 @@ class Context:
     ) -> None:
         self.snapshot = snapshot
         self.baseline = baseline
-        self.today = today or dt.date.today()
+        self._today = today
+
+    @cached_property
+    def today(self) -> dt.date:
+        """The date sunsets are compared with (today unless given), read when first needed."""
+        return self._today or dt.date.today()
 
     @cached_property
     def attributes(self) -> dict[str, Attribute]:
