@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
@@ -106,10 +106,14 @@ def _after(base: ContractIndex, edit: Edit) -> Attribute | Metric | None:
     return edit.contract if edit.kind == "metric" else base.metrics.get(edit.name)
 
 
-def _retired(subject: str, version: str, lifecycle: dict[str, State]) -> Conflict:
+def _retired(subject: str, lifecycle: dict[str, State], retired: Mapping[str, str]
+             ) -> Conflict | None:
+    """The refusal of a new name a publish removed (``retired``: name → version), else None."""
+    if lifecycle["from"] != "proposed" or subject not in retired:
+        return None
     return Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was removed in "
-                    f"version {version}", extra={"from_state": "removed",
-                                                 "to_state": lifecycle["to"]})
+                    f"version {retired[subject]}", extra={"from_state": "removed",
+                                                          "to_state": lifecycle["to"]})
 
 
 def _created(pending: _Pending, proposal_id: int) -> ProposalOut:
@@ -190,9 +194,10 @@ class Proposals:
         """A new name must not be one a publish removed (checked inside the write)."""
         if lifecycle["from"] != "proposed":
             return
-        retired = session.connection().execute(_RETIRED, {"names": [subject]}).first()
-        if retired is not None:
-            raise _retired(subject, retired.version, lifecycle)
+        rows = session.connection().execute(_RETIRED, {"names": [subject]})
+        refusal = _retired(subject, lifecycle, {name: version for name, version in rows})
+        if refusal is not None:
+            raise refusal
 
     def create(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         """Validate and store a new proposal; the answer carries its findings.
@@ -343,11 +348,11 @@ class Proposals:
             self.versions.remember_latest(latest)
             refusals: dict[int, Exception] = {}
             for position, pending in enumerate(batch):
-                if pending.base_version != latest.number:
-                    refusals[position] = BaseMoved(f"version {latest.number} is now the latest")
-                elif pending.lifecycle["from"] == "proposed" and pending.subject in retired:
-                    refusals[position] = _retired(pending.subject, retired[pending.subject],
-                                                  pending.lifecycle)
+                refusal = (BaseMoved(f"version {latest.number} is now the latest")
+                           if pending.base_version != latest.number
+                           else _retired(pending.subject, pending.lifecycle, retired))
+                if refusal is not None:
+                    refusals[position] = refusal
             keyed = [(p, key) for position, (p, key) in enumerate(zip(batch, keys, strict=True))
                      if position not in refusals]
             inserts = [

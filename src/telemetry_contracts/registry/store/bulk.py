@@ -88,7 +88,7 @@ def run_plan(connection: Connection, plan: Plan[T]) -> T:
     try:
         answers = []
         for read in plan.reads:
-            cursor.execute(*_expanded(_compiled(read.statement, dialect), read.params))
+            cursor.execute(*_query(read, dialect))
             answers.append(read.shape(cursor.fetchall()))
     finally:
         cursor.close()
@@ -103,9 +103,7 @@ async def run_plan_pipelined(connection: Any, dialect: Dialect, plan: Plan[T]) -
     in no transaction: BEGIN and the reads in one round trip, the inserts and COMMIT in the
     next. An error rolls the transaction back and is raised."""
     async with connection.pipeline() as pipeline, connection.transaction():
-        cursors = [await connection.execute(*_expanded(_compiled(read.statement, dialect),
-                                                       read.params))
-                   for read in plan.reads]
+        cursors = [await connection.execute(*_query(read, dialect)) for read in plan.reads]
         await pipeline.sync()
         answers = [read.shape(await cursor.fetchall())
                    for read, cursor in zip(plan.reads, cursors, strict=True)]
@@ -182,10 +180,11 @@ def _compiled(statement: Executable, dialect: Dialect, names: tuple[str, ...] = 
                              column_keys=list(names) or None)
 
 
-def _expanded(compiled: SQLCompiler, params: Mapping[str, Any]) -> tuple[str, Any]:
-    """The driver's SQL and parameters for ``compiled`` with ``params`` (lists in ``IN``
-    expanded to one parameter each), in the driver's parameter style."""
-    state = compiled.construct_expanded_state(dict(params))
+def _query(read: Read, dialect: Dialect) -> tuple[str, Any]:
+    """The driver's SQL and parameters for ``read`` (lists in ``IN`` expanded to one
+    parameter each), in the driver's parameter style."""
+    compiled = _compiled(read.statement, dialect)
+    state = compiled.construct_expanded_state(dict(read.params))
     values = dict(state.parameters)
     for name, process in state.processors.items():
         if name in values:

@@ -11,10 +11,6 @@ from sqlalchemy import Engine, create_engine, event, text
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 _MIGRATION_LOCK = 0x7E1E_C0DE
-POSTGRES_OPTIONS = {"use_insertmanyvalues": False}
-"""An executemany goes to psycopg as is, which pipelines one short prepared statement; the
-multi-row statement SQLAlchemy writes instead is long, so psycopg parses it again each time.
-Inserts that need generated keys back draw them first (``store.bulk``)."""
 
 
 def is_sqlite(url: str) -> bool:
@@ -29,8 +25,10 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     another writer, so write engines take the write lock when the transaction begins.
     """
     if not is_sqlite(url):
+        # An executemany goes to psycopg as is, which pipelines one short prepared statement;
+        # SQLAlchemy's multi-row statement is long, so psycopg would parse it again each time.
         return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True,
-                             **POSTGRES_OPTIONS)
+                             use_insertmanyvalues=False)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
     @event.listens_for(engine, "connect")

@@ -95,11 +95,9 @@ class GroupCommit(Generic[Item, Result]):
                     self._thread.start()
                 self._queue.put((item, future))
                 return future
-            self._pending.append((item, future))
-            if self._flushing:
-                return future
-            self._flushing = True
-        loop.call_soon_threadsafe(self._flush_on_loop)
+            schedule = self._join_loop_batch(item, future)
+        if schedule:
+            loop.call_soon_threadsafe(self._flush_on_loop)
         return future
 
     async def put(self, item: Item) -> Result:
@@ -107,17 +105,24 @@ class GroupCommit(Generic[Item, Result]):
         caller waits on that loop's own future, without a thread-safe one and its wake-ups;
         anywhere else this is :meth:`submit`."""
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[Result] = loop.create_future()
         with self._lock:
-            on_this_loop = self._loop is loop and not self._closed
-            if on_this_loop:
-                self._pending.append((item, future))
-                schedule, self._flushing = not self._flushing, True
-        if not on_this_loop:
+            if self._loop is not loop or self._closed:
+                future = None
+            else:
+                future = loop.create_future()
+                schedule = self._join_loop_batch(item, future)
+        if future is None:
             return await asyncio.wrap_future(self.submit(item))
         if schedule:
             loop.call_soon(self._flush_on_loop)
         return await future
+
+    def _join_loop_batch(self, item: Item, future: Waiter[Result]) -> bool:
+        """Queue ``item`` for the loop's next batch (with the lock held); True when no flush
+        is scheduled yet, so the caller must schedule one."""
+        self._pending.append((item, future))
+        schedule, self._flushing = not self._flushing, True
+        return schedule
 
     def close(self) -> None:
         """Store what is waiting, then stop the thread."""
