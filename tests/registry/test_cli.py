@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.registry.conftest import Harness
 from tests.registry.server_process import ServerProcess
@@ -133,3 +135,24 @@ def test_usage_counts_saturate_instead_of_overflowing(harness: Harness) -> None:
     assert emitted["emitters"] == [{"service": "svc", "count": huge,
                                     "last_seen": "2026-01-01T00:01:00Z"}]
     assert emitted["safe_to_remove"] is True, "nothing seen within the window"
+
+
+def test_serving_processes_collect_garbage_seldom(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    from telemetry_contracts.registry import server
+    from telemetry_contracts.registry.service.settings import Settings
+
+    seen = []
+    monkeypatch.setattr(server.uvicorn, "run", lambda *_, **__: seen.append(gc.get_threshold()))
+    monkeypatch.setattr(server, "create_app", lambda settings: settings)
+    monkeypatch.setenv("TELEMETRY_CONTRACTS_DATABASE_URL", f"sqlite:///{tmp_path / 'r.db'}")
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        server.serve(Settings(database_url=f"sqlite:///{tmp_path / 'r.db'}"))
+        assert seen == [server.COLLECTOR_THRESHOLDS]
+        gc.set_threshold(700, 10, 10)
+        server.app_from_env()  # each of the worker processes
+        assert gc.get_threshold() == server.COLLECTOR_THRESHOLDS
+    finally:
+        gc.set_threshold(*before)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import socket
@@ -15,6 +16,9 @@ from telemetry_contracts.registry.api.app import create_app
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
 
+COLLECTOR_THRESHOLDS = (50_000, 20, 100)
+"""The serving process's cyclic garbage collector thresholds (``gc.set_threshold``)."""
+
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
           log_level: str = "info", workers: int = 1) -> None:
@@ -25,6 +29,7 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
     """
     logging.getLogger("telemetry_contracts").info("serving %s", settings.database_url)
     if workers <= 1:
+        tune_collector()
         uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
                     access_log=False)
         return
@@ -51,4 +56,18 @@ class NoDelayHTTP(AutoHTTPProtocol):  # type: ignore[misc,valid-type]
 
 def app_from_env() -> FastAPI:
     """The app of one worker process, from the ``TELEMETRY_CONTRACTS_*`` variables."""
+    tune_collector()
     return create_app(Settings.from_env())
+
+
+def tune_collector() -> None:
+    """Collect cyclic garbage after 50,000 net allocations rather than Python's 700.
+
+    Under load the requests in flight hold a few thousand young objects. At 700, young
+    collections ran every few requests, each moved the objects of requests still in flight
+    into older generations, and those promotions set off a full collection about once a
+    second: a pause of 6 to 12 ms for every request in flight. Requests free nearly all they
+    allocate by reference counting, so at 50,000 the collector seldom runs at all; the
+    cycles it leaves for longer (exceptions and their tracebacks, mostly) take a few MB.
+    """
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
