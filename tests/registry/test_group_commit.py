@@ -8,6 +8,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from decimal import Decimal
 from typing import TypeVar
 
 import pytest
@@ -251,11 +252,12 @@ def test_keys_drawn_for_a_batch_are_fresh_and_ascending(database: Database) -> N
 
 def test_a_large_batch_reads_back_as_written(database: Database) -> None:
     at = dt.datetime(2026, 11, 21, 12, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
-    rows = [{**entry("tester", "write", f"row-{n}", {"n": n, "text": "tab\\t, \\\\ and 'quotes'"}),
+    rows = [{**entry("tester", "write", f"row-{n}", {"n": n, "text": "tab\\t, \\\\ and 'quotes'",
+                                                    "more": "line\nbreak, ünïcødé, 📈"}),
              "at": at} for n in range(COPY_FROM * 2)]
     plan: Plan[None] = Plan([], lambda _: ([Rows(AUDIT, rows)], None))
     database.write_plan(plan)  # COPY on PostgreSQL
-    if database.writes_async:  # a pipelined executemany
+    if database.writes_async:  # one statement, the rows as one JSON document
         asyncio.run(_on_loop(database, plan))
     with database.read() as session:
         stored = session.scalars(select(AuditEntry).order_by(AuditEntry.id)).all()
@@ -300,6 +302,14 @@ def test_a_broken_pipelined_connection_is_replaced(postgres: Database) -> None:
 
     asyncio.run(main())
     assert _targets(database) == ["before", "after"]
+
+
+@pytest.mark.postgres
+def test_the_pipelined_inserts_refuse_values_json_cannot_carry(postgres: Database) -> None:
+    odd = [{**entry("tester", "write", "odd"), "detail": Decimal("1.5")}]
+    with pytest.raises(TypeError, match="no JSON form for Decimal values"):
+        asyncio.run(_on_loop(postgres, Plan([], lambda _: ([Rows(AUDIT, odd)], None))))
+    assert _targets(postgres) == []
 
 
 async def _on_loop(database: Database, plan: Plan[T]) -> T:
