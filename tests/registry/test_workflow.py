@@ -6,10 +6,12 @@ import asyncio
 import datetime as dt
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import func, select
 
+from telemetry_contracts.registry.service import versions as versions_module
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import (
     BaseMoved,
@@ -192,3 +194,24 @@ def test_proposals_are_validated_again_when_another_replica_published(
     assert answer.status_code == 201, answer.text
     assert answer.json()["base_version"] == "1.2.0"
     assert answer.json()["lifecycle"]["from"] == "active"
+
+
+def test_a_replica_reads_the_latest_version_again_once_per_interval(
+        make_harness: Callable[..., Harness], monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = [1000.0]
+    monkeypatch.setattr(versions_module, "time", SimpleNamespace(monotonic=lambda: clock[0]))
+    reader, publisher = make_harness(), make_harness()
+    versions = reader.service.versions
+    interval = reader.service.settings.snapshot_revalidate_seconds
+    first = versions.latest(fresh=True)
+    published = _publish_one(publisher, _attribute("shop.cart.id"))
+    assert versions.cached_latest() == first, "trusted for the interval"
+    clock[0] += interval
+    assert versions.cached_latest() is None, "then one caller reads it again"
+    assert [versions.cached_latest() for _ in range(3)] == [first] * 3, \
+        "meanwhile the others get the version read before"
+    clock[0] += interval
+    assert versions.cached_latest() is None, "a read that never landed is asked for again"
+    assert versions.latest().number == published
+    latest = versions.cached_latest()
+    assert latest is not None and latest.number == published

@@ -6,6 +6,7 @@ import datetime as dt
 import gc
 import hashlib
 import json
+import math
 import threading
 import time
 import zlib
@@ -100,6 +101,7 @@ class VersionStore:
         self._loading = threading.Lock()
         self._latest: Latest | None = None
         self._latest_checked = 0.0
+        self._reread_claimed = -math.inf
 
     # -- latest --------------------------------------------------------------------------
     def latest(self, *, fresh: bool = False) -> Latest:
@@ -115,10 +117,23 @@ class VersionStore:
         return latest
 
     def cached_latest(self) -> Latest | None:
-        """The cached latest version if it is still trusted, else None (no database access)."""
-        if time.monotonic() - self._latest_checked < self.settings.snapshot_revalidate_seconds:
+        """The latest version without database access, or None: then read it with
+        :meth:`latest`.
+
+        Past the revalidation interval, one caller gets None and reads it again; until that read
+        lands (or, if it never does, for one more interval) the others get the version read
+        before. A herd of callers each reading it in a worker thread of its own stalled every
+        request in flight for tens of milliseconds, once per interval.
+        """
+        now = time.monotonic()
+        interval = self.settings.snapshot_revalidate_seconds
+        if now - self._latest_checked < interval:
             return self._latest
-        return None
+        with self._lock:
+            if self._latest is None or now - self._reread_claimed >= interval:
+                self._reread_claimed = now
+                return None
+        return self._latest
 
     def last_known(self) -> Latest | None:
         """The latest version as last read, however long ago (no database access)."""
