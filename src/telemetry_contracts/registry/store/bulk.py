@@ -8,13 +8,12 @@ the inserts (one statement per table) and the commit, two round trips in all.
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any, Generic, TypeVar
 
+from pydantic_core import to_json
 from sqlalchemy import Connection, Dialect, Insert, Table, func, insert, select, text
 from sqlalchemy.sql import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -162,10 +161,9 @@ def _recordset_insert(dialect: Dialect, table: Table, rows: Sequence[Mapping[str
     ``table``, in order. A statement per row would cost the driver some 40 µs of CPU each.
     Values are numbers, strings, datetimes or None (no bytes)."""
     names = tuple(rows[0])
-    document = json.dumps([dict(zip(names, values, strict=True))
-                           for values in _bound(dialect, table, names, rows)],
-                          default=_json_value, ensure_ascii=False)
-    return _recordset_statement(table, dialect, names), (document,)
+    document = to_json([dict(zip(names, values, strict=True))
+                        for values in _bound(dialect, table, names, rows)])
+    return _recordset_statement(table, dialect, names), (document.decode(),)
 
 
 @lru_cache(maxsize=64)
@@ -175,14 +173,6 @@ def _recordset_statement(table: Table, dialect: Dialect, names: tuple[str, ...])
     return (f"INSERT INTO {name} ({columns}) SELECT {columns} "
             f"FROM json_populate_recordset(NULL::{name}, %s::json) WITH ORDINALITY "
             f"ORDER BY ordinality")
-
-
-def _json_value(value: object) -> str:
-    """A date or time in the ISO form PostgreSQL reads; other values JSON lacks are refused."""
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    raise TypeError(f"no JSON form for {type(value).__name__} values in a pipelined insert; "
-                    f"insert numbers, strings, datetimes and None")
 
 
 def _bound(dialect: Dialect, table: Table, names: Sequence[str],
