@@ -1,9 +1,9 @@
-"""Batch transactions: the reads a batch makes, then the rows it inserts, in one transaction.
+"""Batch writes: the reads a batch makes, then the rows it inserts, all or nothing.
 
 A :class:`Plan` says what to read and, from the answers, what to insert. It runs on a
 SQLAlchemy connection (:func:`run_plan`) or, on PostgreSQL, straight on psycopg's asyncio
 connection in pipeline mode (:func:`run_plan_pipelined`): the reads go out together, then
-the inserts (one statement per table) and the commit, two round trips in all.
+all the inserts in one statement, two round trips in all.
 """
 
 from __future__ import annotations
@@ -100,19 +100,23 @@ def run_plan(connection: Connection, plan: Plan[T]) -> T:
 
 
 async def run_plan_pipelined(connection: Any, dialect: Dialect, plan: Plan[T]) -> T:
-    """Carry out ``plan`` as one transaction on ``connection``, a psycopg ``AsyncConnection``
-    in no transaction: BEGIN and the reads in one round trip, the inserts (one statement per
-    table, :func:`_recordset_insert`) and COMMIT in the next. An error rolls the transaction
-    back and is raised."""
-    async with connection.pipeline() as pipeline, connection.transaction():
+    """Carry out ``plan`` on ``connection``, a psycopg ``AsyncConnection`` in autocommit mode:
+    the reads in one round trip (pipeline mode), then every insert in one statement
+    (:func:`_recordset_inserts`), which is atomic without a transaction around it. An error
+    is raised with nothing written.
+
+    The reads take no locks, so a transaction around them would guarantee nothing more at
+    PostgreSQL's READ COMMITTED; its BEGIN and COMMIT cost psycopg about half a batch's CPU.
+    """
+    async with connection.pipeline() as pipeline:
         cursors = [await connection.execute(*_query(read, dialect)) for read in plan.reads]
         await pipeline.sync()
         answers = [read.shape(await cursor.fetchall())
                    for read, cursor in zip(plan.reads, cursors, strict=True)]
-        inserts, result = plan.then(answers)
-        for batch in inserts:
-            if batch.rows:
-                await connection.execute(*_recordset_insert(dialect, batch.table, batch.rows))
+    inserts, result = plan.then(answers)
+    statement = _recordset_inserts(dialect, inserts)
+    if statement is not None:
+        await connection.execute(*statement)
     return result
 
 
@@ -154,16 +158,30 @@ def _many(dialect: Dialect, table: Table, names: tuple[str, ...],
     return str(compiled), [dict(zip(names, row, strict=True)) for row in values]
 
 
-def _recordset_insert(dialect: Dialect, table: Table, rows: Sequence[Mapping[str, Any]]
-                      ) -> tuple[str, tuple[str]]:
-    """PostgreSQL's INSERT of ``rows`` (all with the same keys) in one statement: the rows
-    travel as one JSON document, which ``json_populate_recordset`` turns back into rows of
-    ``table``, in order. A statement per row would cost the driver some 40 µs of CPU each.
-    Values are numbers, strings, datetimes or None (no bytes)."""
-    names = tuple(rows[0])
-    document = to_json([dict(zip(names, values, strict=True))
-                        for values in _bound(dialect, table, names, rows)])
-    return _recordset_statement(table, dialect, names), (document.decode(),)
+def _recordset_inserts(dialect: Dialect, inserts: Sequence[Rows]
+                       ) -> tuple[str, tuple[str, ...]] | None:
+    """PostgreSQL's INSERTs of ``inserts`` as one statement (the first ones in a ``WITH``),
+    and its parameters; None when there are no rows.
+
+    Each table's rows travel as one JSON document, which ``json_populate_recordset`` turns
+    back into rows of the table, in order; a statement per row would cost the driver some
+    40 µs of CPU each. Values are numbers, strings, datetimes or None (no bytes).
+    """
+    statements, documents = [], []
+    for batch in inserts:
+        if batch.rows:
+            names = tuple(batch.rows[0])
+            statements.append(_recordset_statement(batch.table, dialect, names))
+            documents.append(to_json([dict(zip(names, values, strict=True)) for values
+                                      in _bound(dialect, batch.table, names, batch.rows)]
+                                     ).decode())
+    if not statements:
+        return None
+    *first, last = statements
+    if first:
+        last = ("WITH " + ", ".join(f"insert_{n} AS ({s})" for n, s in enumerate(first))
+                + " " + last)
+    return last, tuple(documents)
 
 
 @lru_cache(maxsize=64)

@@ -99,7 +99,7 @@ class Database:
 
             engine = self.write_engine
             _, options = engine.dialect.create_connect_args(engine.url)
-            self._pipeline = await psycopg.AsyncConnection.connect(**options)
+            self._pipeline = await psycopg.AsyncConnection.connect(**options, autocommit=True)
         return self._pipeline
 
     async def dispose_async(self) -> None:
