@@ -330,7 +330,7 @@ class Proposals:
 
     def _store_new(self, batch: Sequence[_Pending]
                    ) -> Plan[Sequence[ProposalOut | Exception]]:
-        """The transaction storing a batch of new proposals and their audit entries, in bulk.
+        """The write storing a batch of new proposals and their audit entries, in bulk.
 
         It reads the registry head, which of the new names a publish has retired and a key per
         proposal, then inserts. Refused one by one: a proposal validated against a version that

@@ -52,9 +52,9 @@ class Rows:
 
 @dataclass(frozen=True)
 class Plan(Generic[T]):
-    """A batch transaction: run ``reads``, give their answers (in order) to ``then``, which
-    returns the inserts to make and the batch's result. ``then`` may run again if the
-    transaction is retried."""
+    """A batch write: run ``reads``, give their answers (in order) to ``then``, which returns
+    the inserts to make, all or none, and the batch's result. ``then`` may run again if the
+    write is retried."""
 
     reads: Sequence[Read]
     then: Callable[[list[Any]], tuple[Sequence[Rows], T]]
