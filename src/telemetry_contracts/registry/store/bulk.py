@@ -21,10 +21,6 @@ from sqlalchemy.sql.compiler import SQLCompiler
 T = TypeVar("T")
 Row = Sequence[Any]
 
-COPY_FROM = 8
-"""From this many rows PostgreSQL gets them by COPY on a synchronous connection: two round
-trips in all, where an executemany pipelines a statement per row and waits on them in turn."""
-
 _SEQUENCE_VALUES = text(
     "SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)")
 
@@ -122,66 +118,57 @@ async def run_plan_pipelined(connection: Any, dialect: Dialect, plan: Plan[T]) -
 
 def insert_rows(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
     """Insert ``rows`` (all with the same keys) in the caller's transaction, on its driver
-    connection, through the column types' own bind processing.
-
-    On PostgreSQL a batch of :data:`COPY_FROM` rows or more goes in by COPY; anything else is
-    one executemany.
-    """
+    connection, through the column types' own bind processing: one statement on PostgreSQL
+    (:func:`_recordset_insert`), one executemany on SQLite."""
     if not rows:
         return
     dialect = connection.dialect
-    driver: Any = connection.connection.dbapi_connection
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if dialect.name == "postgresql":
+            cursor.execute(*_recordset_insert(dialect, table, rows))
+        else:
+            cursor.executemany(*_many(dialect, table, rows))
+    finally:
+        cursor.close()
+
+
+def _many(dialect: Dialect, table: Table, rows: Sequence[Mapping[str, Any]]
+          ) -> tuple[str, list[tuple[Any, ...]]]:
+    """SQLite's INSERT for the rows' keys and each row's parameters, in the statement's order
+    (positional, as sqlite3 takes them)."""
     names = tuple(rows[0])
-    if dialect.name != "postgresql" or len(rows) < COPY_FROM:
-        cursor = driver.cursor()
-        try:
-            cursor.executemany(*_many(dialect, table, names, rows))
-        finally:
-            cursor.close()
-        return
-    preparer = dialect.identifier_preparer
-    statement = (f"COPY {preparer.format_table(table)} "
-                 f"({', '.join(preparer.quote(name) for name in names)}) FROM STDIN")
-    with driver.cursor() as cursor, cursor.copy(statement) as copy:
-        for values in _bound(dialect, table, names, rows):
-            copy.write_row(values)
-
-
-def _many(dialect: Dialect, table: Table, names: tuple[str, ...],
-          rows: Sequence[Mapping[str, Any]]) -> tuple[str, list[Any]]:
-    """The driver's INSERT for ``names`` and the parameters of each row, in its style."""
     compiled = _compiled(_insert(table), dialect, names)
-    values = _bound(dialect, table, names, rows)
-    if compiled.positional:  # in the statement's order, the table's
-        order = [names.index(name) for name in compiled.positiontup or ()]
-        return str(compiled), [tuple(row[index] for index in order) for row in values]
-    return str(compiled), [dict(zip(names, row, strict=True)) for row in values]
+    order = [names.index(name) for name in compiled.positiontup or ()]
+    return str(compiled), [tuple(row[index] for index in order)
+                           for row in _bound(dialect, table, names, rows)]
 
 
 def _recordset_inserts(dialect: Dialect, inserts: Sequence[Rows]
                        ) -> tuple[str, tuple[str, ...]] | None:
-    """PostgreSQL's INSERTs of ``inserts`` as one statement (the first ones in a ``WITH``),
-    and its parameters; None when there are no rows.
-
-    Each table's rows travel as one JSON document, which ``json_populate_recordset`` turns
-    back into rows of the table, in order; a statement per row would cost the driver some
-    40 µs of CPU each. Values are numbers, strings, datetimes or None (no bytes).
-    """
-    statements, documents = [], []
-    for batch in inserts:
-        if batch.rows:
-            names = tuple(batch.rows[0])
-            statements.append(_recordset_statement(batch.table, dialect, names))
-            documents.append(to_json([dict(zip(names, values, strict=True)) for values
-                                      in _bound(dialect, batch.table, names, batch.rows)]
-                                     ).decode())
-    if not statements:
+    """PostgreSQL: the :func:`_recordset_insert` of each of ``inserts`` as one statement (the
+    first ones in a ``WITH``), and its parameters; None when there are no rows."""
+    parts = [_recordset_insert(dialect, batch.table, batch.rows)
+             for batch in inserts if batch.rows]
+    if not parts:
         return None
-    *first, last = statements
+    *first, (last, _) = parts
     if first:
-        last = ("WITH " + ", ".join(f"insert_{n} AS ({s})" for n, s in enumerate(first))
-                + " " + last)
-    return last, tuple(documents)
+        last = ("WITH " + ", ".join(f"insert_{n} AS ({statement})"
+                                    for n, (statement, _) in enumerate(first)) + " " + last)
+    return last, tuple(document for _, (document,) in parts)
+
+
+def _recordset_insert(dialect: Dialect, table: Table, rows: Sequence[Mapping[str, Any]]
+                      ) -> tuple[str, tuple[str]]:
+    """PostgreSQL's INSERT of ``rows`` (all with the same keys) in one statement, and its
+    parameter: the rows travel as one JSON document, which ``json_populate_recordset`` turns
+    back into rows of ``table``, in order. A statement per row would cost the driver some
+    40 µs of CPU each. Values are numbers, strings, datetimes or None (no bytes)."""
+    names = tuple(rows[0])
+    document = to_json([dict(zip(names, values, strict=True))
+                        for values in _bound(dialect, table, names, rows)])
+    return _recordset_statement(table, dialect, names), (document.decode(),)
 
 
 @lru_cache(maxsize=64)
@@ -193,12 +180,19 @@ def _recordset_statement(table: Table, dialect: Dialect, names: tuple[str, ...])
             f"ORDER BY ordinality")
 
 
-def _bound(dialect: Dialect, table: Table, names: Sequence[str],
+def _bound(dialect: Dialect, table: Table, names: tuple[str, ...],
            rows: Sequence[Mapping[str, Any]]) -> list[list[Any]]:
     """The rows' values for the driver, as the column types bind them (UTC datetimes...)."""
-    processors = [table.c[name].type.bind_processor(dialect) for name in names]
+    processors = _bind_processors(table, dialect, names)
     return [[process(row[name]) if process else row[name]
              for name, process in zip(names, processors, strict=True)] for row in rows]
+
+
+@lru_cache(maxsize=64)
+def _bind_processors(table: Table, dialect: Dialect, names: tuple[str, ...]
+                     ) -> tuple[Callable[[Any], Any] | None, ...]:
+    """The bind processor of each column in ``names`` (None: the value goes as it is)."""
+    return tuple(table.c[name].type.bind_processor(dialect) for name in names)
 
 
 @cache
