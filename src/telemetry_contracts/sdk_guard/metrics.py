@@ -9,6 +9,7 @@ measurement, with an unlocked increment: under heavy concurrency a few counts ma
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from functools import partial
@@ -25,10 +26,10 @@ from opentelemetry.metrics import (
     ObservableUpDownCounter,
     Observation,
     UpDownCounter,
-    _Gauge,
 )
 
-from telemetry_contracts.sdk_guard.errors import internal_error
+from telemetry_contracts.sdk_guard.compat import accepts_keyword, gauge_base
+from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
 from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy
 
 if TYPE_CHECKING:
@@ -92,15 +93,29 @@ class _Guarded:
         raise NotImplementedError
 
     def _filter(self, attributes: Any) -> Any:
-        """Rewritten attributes, or :data:`DROP_MEASUREMENT`; the input on internal errors."""
+        """Rewritten attributes, or :data:`DROP_MEASUREMENT` (see :func:`_failed`)."""
         try:
             if attributes.keys() <= self._clean:
                 return attributes
             return self._space.rewrite_measurement(attributes)
         except Exception:
-            if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
-                internal_error(f"metric {self._name}")
-            return attributes
+            return _failed(self._name, self._space, attributes)
+
+
+def _failed(name: str, space: Any, attributes: Any) -> Any:
+    """The attributes to record after an internal error: not a mapping, none (the SDK cannot
+    take them); else the sensitive values redacted, or :data:`DROP_MEASUREMENT` when that
+    fails or ``on_error`` is ``drop``."""
+    if not isinstance(attributes, Mapping):
+        return None
+    try:
+        policy = space.policy
+        internal_error(f"metric {name}"[:255], policy, "metric")
+        if policy.config.on_error == "drop":
+            return DROP_MEASUREMENT
+        return without_sensitive(policy, attributes)
+    except Exception:  # sensitivity cannot be decided: the measurement does not leave
+        return DROP_MEASUREMENT
 
 
 def _measurement_function(
@@ -115,6 +130,12 @@ def _measurement_function(
             tally.n += 1
 
         return dropped
+    if not accepts_keyword(record, "context"):  # older SDKs: (amount, attributes)
+        record_with_context = record
+
+        def record(amount: float, attributes: Any = None, context: Any = None) -> None:
+            record_with_context(amount, attributes)
+
     clean = space.clean
     rewrite = space.rewrite_measurement
     # cached plans without value checks are applied inline; the rest go through the key space
@@ -133,14 +154,28 @@ def _measurement_function(
                         attributes = build(attributes)
                     else:
                         attributes = rewrite(attributes)
-                        if attributes is DROP_MEASUREMENT:
-                            return
             except Exception:
-                if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
-                    internal_error(f"metric {name}")
-        record(amount, attributes, context)
+                attributes = _failed(name, space, attributes)
+            if attributes is DROP_MEASUREMENT:
+                return
+        try:
+            record(amount, attributes, context)
+        except Exception:  # older SDKs raise on some values: never into the application
+            _sdk_refused(name)
 
     return measure
+
+
+_refused: set[str] = set()
+_logger = logging.getLogger("telemetry_contracts.sdk_guard")
+
+
+def _sdk_refused(name: str) -> None:
+    """The SDK raised on a measurement the guard passed on: log once per metric, drop it."""
+    if name not in _refused and len(_refused) < 1000:
+        _refused.add(name)
+        _logger.warning("the OpenTelemetry SDK refused a measurement of %s; dropped", name,
+                        exc_info=True)  # fmt: skip
 
 
 class _GuardedSynchronous(_Guarded):
@@ -184,7 +219,7 @@ class GuardHistogram(_GuardedSynchronous, Histogram):
     record = _GuardedSynchronous._measure
 
 
-class GuardGauge(_GuardedSynchronous, _Gauge):
+class GuardGauge(_GuardedSynchronous, gauge_base()[0]):  # type: ignore[misc]
     kind, method = "gauge", "set"
     set = _GuardedSynchronous._measure
 
@@ -243,7 +278,7 @@ class _GuardedObservable(_Guarded):
         for observation in observations:
             self._tally.n += 1
             attributes = getattr(observation, "attributes", None)
-            if not attributes:
+            if attributes is None or (not attributes and isinstance(attributes, Mapping)):
                 yield observation
                 continue
             filtered = self._filter(attributes)
@@ -252,7 +287,11 @@ class _GuardedObservable(_Guarded):
             if filtered is attributes:
                 yield observation
             else:
-                yield Observation(observation.value, filtered, observation.context)
+                context = getattr(observation, "context", None)  # older APIs have none
+                if context is None:
+                    yield Observation(observation.value, filtered)
+                else:
+                    yield Observation(observation.value, filtered, context)
 
 
 class GuardObservableCounter(_GuardedObservable, ObservableCounter):
@@ -321,7 +360,7 @@ class GuardMeter(Meter):
             options["explicit_bucket_boundaries_advisory"] = explicit_bucket_boundaries_advisory
         return self._guarded(GuardHistogram(self, name, unit, description, options))
 
-    def create_gauge(self, name: str, unit: str = "", description: str = "") -> _Gauge:
+    def create_gauge(self, name: str, unit: str = "", description: str = "") -> Any:
         return self._guarded(GuardGauge(self, name, unit, description, {}))
 
     def create_observable_counter(
@@ -392,7 +431,7 @@ class InstrumentRegistry:
         try:
             instrument._bind(policy)
         except Exception:
-            internal_error(f"creating instrument {instrument.name}")
+            internal_error(f"creating instrument {instrument.name}"[:255], policy, "metric")
             instrument.emitting_as = instrument.name
             permissive = Policy(None, policy.config, policy.accounting)
             instrument._space = permissive.metric_space(None, instrument.name)
@@ -409,4 +448,4 @@ class InstrumentRegistry:
             try:
                 instrument._bind(policy)
             except Exception:
-                internal_error(f"rebinding instrument {instrument.name}")
+                internal_error(f"rebinding instrument {instrument.name}"[:255], policy, "metric")

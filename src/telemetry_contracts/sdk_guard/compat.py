@@ -1,0 +1,431 @@
+"""Every private OpenTelemetry SDK detail the guard relies on, checked once against the
+installed SDK; where a check fails (or ``TELEMETRY_CONTRACTS_SDK_PATH=public`` asks for it) the
+guard uses the SDK's public API for that part instead.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import os
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import opentelemetry.metrics as metrics_api
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace import Link
+
+from telemetry_contracts.sdk_guard.config import ENV_SDK_PATH
+
+_logger = logging.getLogger("telemetry_contracts.sdk_guard")
+
+BuildBounded = Callable[[dict[Any, Any], int], Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One assumption about the installed SDK and the path the guard takes for it."""
+
+    name: str
+    fast: bool
+    detail: str
+
+    @property
+    def path(self) -> str:
+        return "fast" if self.fast else "public"
+
+
+def sdk_version() -> str:
+    try:
+        return importlib.metadata.version("opentelemetry-sdk")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def process_forces_public() -> bool:
+    """``TELEMETRY_CONTRACTS_SDK_PATH=public`` in the process environment: every guard of the
+    process takes the public path (whatever its own configuration says)."""
+    return os.environ.get(ENV_SDK_PATH, "").strip().lower() == "public"
+
+
+# --- probes --------------------------------------------------------------------------------
+
+
+class _Capture(SpanProcessor):
+    def __init__(self) -> None:
+        self.spans: list[ReadableSpan] = []
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.spans.append(span)
+
+
+def probe_span() -> ReadableSpan:
+    """A finished span the way the installed SDK hands it to ``on_end``."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+    capture = _Capture()
+    provider = TracerProvider(sampler=ALWAYS_ON, resource=Resource({}), shutdown_on_exit=False)
+    provider.add_span_processor(capture)
+    span = provider.get_tracer("telemetry_contracts.probe").start_span(
+        "probe", attributes={"k": "v"}
+    )
+    span.add_event("e", {"a": 1})
+    span.end()
+    return capture.spans[-1]
+
+
+def check_span_fields(span: ReadableSpan) -> str | None:
+    """Why the fast span path cannot read and write ``span``'s fields (``None``: it can)."""
+    try:
+        attributes: Any = span._attributes
+        public: Any = span.attributes
+        if not isinstance(attributes._dict, dict) or dict(public) != attributes._dict:
+            return "ReadableSpan._attributes._dict differs from ReadableSpan.attributes"
+        for field, public in (("_events", span.events), ("_links", span.links)):
+            deque = getattr(span, field)._dq
+            if tuple(deque) != tuple(public):
+                return f"ReadableSpan.{field}._dq differs from the public sequence"
+        if not span._events._dq:  # type: ignore[attr-defined]
+            return "the probe's event is not in ReadableSpan._events._dq"
+    except AttributeError as error:
+        return f"missing: {error}"
+    return None
+
+
+def constructor_fields() -> tuple[str, ...] | None:
+    """The instance fields ``ReadableSpan.__init__`` sets, in order (read off a probe)."""
+    try:
+        from opentelemetry.sdk.resources import Resource
+
+        fields = tuple(vars(ReadableSpan("probe", resource=Resource({}))))
+    except Exception:
+        return None
+    return fields if all(name.isidentifier() for name in fields) else None
+
+
+def make_field_copier(kind: type, fields: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A function copying ``fields`` of a ``kind`` one by one, in order: the copy keeps the
+    class's compact attribute layout, and the original's ``__dict__`` is never materialized."""
+    body = "".join(f"    new.{name} = span.{name}\n" for name in fields)
+    source = "def copy(span):\n    new = new_object(kind)\n" + body + "    return new\n"
+    namespace: dict[str, Any] = {"kind": kind, "new_object": object.__new__}
+    exec(source, namespace)  # the source holds only identifiers read off the class
+    copier: Callable[[Any], Any] = namespace["copy"]
+    return copier
+
+
+def _same_span(a: ReadableSpan, b: ReadableSpan) -> bool:
+    names = ("name", "context", "parent", "kind", "status", "start_time", "end_time",
+             "resource", "instrumentation_scope", "dropped_attributes", "dropped_events",
+             "dropped_links")  # fmt: skip
+    return (
+        all(getattr(a, n) == getattr(b, n) for n in names)
+        and dict(a.attributes or {}) == dict(b.attributes or {})
+        and tuple(a.events) == tuple(b.events)
+        and tuple(a.links) == tuple(b.links)
+    )
+
+
+def public_bounded_attributes(out: dict[Any, Any], dropped: int) -> Any:
+    """An immutable ``BoundedAttributes`` built through its constructor (values re-cleaned)."""
+    bounded = BoundedAttributes(maxlen=None, attributes=out, immutable=True)
+    bounded.dropped = dropped
+    return bounded
+
+
+def make_bounded_attributes() -> BuildBounded | None:
+    """A function wrapping a dict in an immutable ``BoundedAttributes`` without re-cleaning its
+    values: the constructor's fields (read off a probe) are assigned directly, several times
+    cheaper than the constructor. ``None`` when a field is not a plain value."""
+    probe = vars(BoundedAttributes(maxlen=None, immutable=True))
+    locks = {type(threading.Lock()): "Lock", type(threading.RLock()): "RLock"}
+    lines = []
+    for name, value in probe.items():
+        if not name.isidentifier():
+            return None
+        if name in ("_dict", "dropped"):
+            lines.append(f"    new.{name} = {'out' if name == '_dict' else 'dropped'}")
+        elif type(value) in locks:
+            lines.append(f"    new.{name} = {locks[type(value)]}()")
+        elif value is None or type(value) in (bool, int):
+            lines.append(f"    new.{name} = {value!r}")
+        else:
+            return None
+    source = "def bounded(out, dropped):\n    new = new_object(kind)\n"
+    source += "\n".join(lines) + "\n    return new\n"
+    namespace: dict[str, Any] = {
+        "kind": BoundedAttributes,
+        "new_object": object.__new__,
+        "Lock": threading.Lock,
+        "RLock": threading.RLock,
+    }
+    exec(source, namespace)  # the source holds identifiers and reprs of None, bool and int
+    made: BuildBounded = namespace["bounded"]
+    return made
+
+
+def check_bounded(build: BuildBounded) -> str | None:
+    made = build({"a": 1}, 2)
+    if not isinstance(made, BoundedAttributes) or dict(made) != {"a": 1} or made.dropped != 2:
+        return "the built BoundedAttributes does not read back"
+    try:
+        made["b"] = 2
+    except TypeError:
+        pass
+    else:
+        return "the built BoundedAttributes is not immutable"
+    if set(vars(made)) != set(vars(BoundedAttributes(maxlen=None, immutable=True))):
+        return "the built BoundedAttributes has other fields than the constructor's"
+    return None
+
+
+def check_attributes_swap() -> str | None:
+    """Whether a mutable ``BoundedAttributes`` can have its ``_dict`` swapped under ``_lock``."""
+    bounded: Any = BoundedAttributes(maxlen=None, attributes={"a": 1}, immutable=False)
+    try:
+        with bounded._lock:
+            bounded._dict = {"b": 2}
+    except (AttributeError, TypeError) as error:
+        return f"missing: {error}"
+    if dict(bounded) != {"b": 2} or len(bounded) != 1:
+        return "BoundedAttributes does not read its _dict"
+    return None
+
+
+# --- the selection -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SdkCompat:
+    """The paths chosen for the installed SDK (see :func:`detect`)."""
+
+    sdk_version: str
+    checks: tuple[Check, ...]
+    span_fast: bool
+    """Finished spans are read and copied through their private fields."""
+    copy_span: Callable[[Any], Any] | None
+    bounded_attributes: BuildBounded
+    forward_on_ending: bool
+    log_swap: bool
+    """Log record attributes are replaced by swapping ``BoundedAttributes._dict``."""
+    log_method: str
+    """``on_emit`` or ``emit``: what the installed SDK calls on a log record processor."""
+    gauge_base: type
+    generated_builders: bool
+
+    @property
+    def path(self) -> str:
+        """``fast``, ``public`` or ``mixed``."""
+        fast = {c.fast for c in self.checks}
+        return "fast" if fast == {True} else "public" if fast == {False} else "mixed"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "sdk_version": self.sdk_version,
+            "path": self.path,
+            "checks": {c.name: {"path": c.path, "detail": c.detail} for c in self.checks},
+        }
+
+    def summary(self) -> str:
+        public = [c.name for c in self.checks if not c.fast]
+        if not public:
+            return "fast path"
+        if len(public) == len(self.checks):
+            return "public path"
+        return "fast path, public API for " + ", ".join(public)
+
+
+def _log_method() -> str:
+    from opentelemetry.sdk._logs import LogRecordProcessor
+
+    abstract: frozenset[str] = getattr(LogRecordProcessor, "__abstractmethods__", frozenset())
+    return "on_emit" if "on_emit" in abstract or "emit" not in abstract else "emit"
+
+
+def gauge_base() -> tuple[type, str]:
+    for name in ("_Gauge", "Gauge"):
+        found = getattr(metrics_api, name, None)
+        if isinstance(found, type):
+            return found, f"opentelemetry.metrics.{name}"
+    return metrics_api.Instrument, "no synchronous gauge in this API: a plain instrument"
+
+
+def detect(force_public: bool = False) -> SdkCompat:
+    """Check every assumption against the installed SDK (``force_public``: take none)."""
+    from telemetry_contracts.sdk_guard.policy import check_generated_builders
+
+    checks: list[Check] = []
+
+    def decide(name: str, failure: str | None, fast_detail: str) -> bool:
+        if force_public:
+            checks.append(Check(name, False, "public API forced"))
+            return False
+        checks.append(Check(name, failure is None, failure or fast_detail))
+        return failure is None
+
+    def attempt(check: Callable[[], str | None]) -> str | None:
+        try:
+            return check()
+        except Exception as error:  # any surprise in a probe means: do not rely on it
+            return f"probe failed: {type(error).__name__}: {error}"
+
+    span: Any = None
+    try:
+        span = probe_span()
+        fields_failure = check_span_fields(span)
+    except Exception as error:
+        fields_failure = f"probe failed: {type(error).__name__}: {error}"
+    span_fast = decide(
+        "span.fields",
+        fields_failure,
+        "ReadableSpan._attributes/_events/_links, BoundedAttributes._dict, BoundedList._dq",
+    )
+    copier: Callable[[Any], Any] | None = None
+
+    def check_copier() -> str | None:
+        nonlocal copier
+        fields = constructor_fields()
+        if fields is None or span is None or type(span) is not ReadableSpan:
+            return "the fields of ReadableSpan.__init__ cannot be read off a probe"
+        made = make_field_copier(ReadableSpan, fields)
+        copy = made(span)
+        if vars(copy) != vars(span) or not _same_span(copy, span):
+            return "a field-by-field copy of a probe span differs from it"
+        copier = made
+        return None
+
+    copy_failure = fields_failure or attempt(check_copier)
+    if not decide("span.copy", copy_failure, "ReadableSpan copied field by field (generated)"):
+        copier = None
+    span_fast = span_fast and copier is not None
+    built: BuildBounded | None = None
+
+    def check_built() -> str | None:
+        nonlocal built
+        built = make_bounded_attributes()
+        return (
+            "BoundedAttributes has fields that are not plain values"
+            if built is None
+            else (check_bounded(built))
+        )
+
+    bounded_fast = decide(
+        "attributes.bounded",
+        attempt(check_built),
+        "BoundedAttributes filled field by field (generated), values not cleaned twice",
+    )
+    on_ending = callable(getattr(SpanProcessor, "_on_ending", None))
+    forward = decide(
+        "span.on_ending",
+        None,
+        "SpanProcessor._on_ending forwarded to the delegate"
+        if on_ending
+        else "this SDK has no SpanProcessor._on_ending: nothing to forward",
+    ) and on_ending
+    log_swap = decide(
+        "logs.attributes",
+        attempt(check_attributes_swap),
+        "log attributes replaced by swapping BoundedAttributes._dict under its _lock",
+    )
+    builders = decide(
+        "policy.builders",
+        attempt(check_generated_builders),
+        "attribute rewrites compiled to generated functions",
+    )
+    gauge, gauge_detail = gauge_base()
+    log_method = _log_method()
+    return SdkCompat(
+        sdk_version=sdk_version(),
+        checks=(
+            *checks,
+            Check("metrics.gauge", not force_public, gauge_detail),
+            Check("logs.processor", not force_public, f"LogRecordProcessor.{log_method}"),
+        ),
+        span_fast=span_fast,
+        copy_span=copier if span_fast else None,
+        bounded_attributes=built
+        if bounded_fast and built is not None
+        else (public_bounded_attributes),
+        forward_on_ending=forward,
+        log_swap=log_swap,
+        log_method=log_method,
+        gauge_base=gauge,
+        generated_builders=builders,
+    )
+
+
+_SELECTED: dict[bool, SdkCompat] = {}
+_select_lock = threading.Lock()
+
+
+def select(force_public: bool = False) -> SdkCompat:
+    """The cached selection; the first one of the process is logged (once)."""
+    force = force_public or process_forces_public()
+    with _select_lock:
+        found = _SELECTED.get(force)
+        if found is None:
+            found = _SELECTED[force] = detect(force)
+            failed = [c for c in found.checks if not c.fast and c.detail != "public API forced"]
+            if failed:
+                _logger.warning(
+                    "telemetry-contracts guard: OpenTelemetry SDK %s differs from what the "
+                    "fast path expects (%s); using the public API there",
+                    found.sdk_version,
+                    "; ".join(f"{c.name}: {c.detail}" for c in failed),
+                )
+            else:
+                _logger.info(
+                    "telemetry-contracts guard: OpenTelemetry SDK %s, %s",
+                    found.sdk_version,
+                    found.summary(),
+                )
+    return found
+
+
+# --- the public path for spans -------------------------------------------------------------
+
+
+def public_bounded_list(items: Any, dropped: int) -> BoundedList:
+    copy = BoundedList.from_seq(None, items)
+    copy.dropped = dropped
+    return copy
+
+
+def rebuild_span(
+    span: ReadableSpan,
+    attributes: Mapping[Any, Any] | None,
+    events: list[Event] | None,
+    links: list[Link] | None,
+) -> ReadableSpan:
+    """A new ``ReadableSpan`` from ``span``'s public properties, with the given parts replaced
+    (``None``: keep ``span``'s)."""
+    if attributes is None:
+        attributes = public_bounded_attributes(dict(span.attributes or {}), span.dropped_attributes)
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=public_bounded_list(span.events if events is None else events, span.dropped_events),
+        links=public_bounded_list(span.links if links is None else links, span.dropped_links),
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
