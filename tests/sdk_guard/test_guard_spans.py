@@ -310,6 +310,8 @@ def test_only_clean_keys_are_remembered_as_hot(guard: Guard) -> None:
     spans = Spans(guard)
     spans.emit({"shop.items": 1})
     spans.emit({"shop.items": 2, "shop.order_id": "o-1"})
-    assert guard.policy.spans.hot == frozenset({"shop.items"})
+    # the table of hot keys belongs to the fast path; the public path leaves it empty
+    expected = {"shop.items"} if guard.compat.span_fast else set()
+    assert guard.policy.spans.hot == frozenset(expected)
     again = spans.emit({"shop.order_id": "o-2", "shop.items": 3})
     assert dict(again.attributes) == {"shop.items": 3, "shop.order.id": "o-2"}

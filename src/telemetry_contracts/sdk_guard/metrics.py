@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import weakref
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.metrics import (
@@ -80,10 +79,11 @@ class _Guarded:
 
     def _bind(self, policy: Policy) -> None:
         decision = policy.decide_metric(self._name, self.kind, self._unit)
+        policy.accounting.retire_cell(self._tally)
         tally = self._tally = _Tally()
         self._counted = decision.counts
-        for key in decision.counts:
-            policy.accounting.register_cell(key, partial(getattr, tally, "n"))
+        if decision.counts:
+            policy.accounting.register_cell(decision.counts, tally)
         self._space = decision.space
         self._clean = decision.space.clean
         self.emitting_as = decision.name if decision.emit else None
