@@ -107,26 +107,7 @@ def test_instrumented_app_in_process(instrumented: tuple[Guard, Any, Metrics]) -
 def test_opentelemetry_instrument_with_only_the_registry_variable(
     baseline_file: Path, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TELEMETRY_"))}
-    env.update(
-        TELEMETRY_CONTRACTS_REGISTRY=str(baseline_file),
-        OTEL_TRACES_EXPORTER="console",
-        OTEL_METRICS_EXPORTER="console",
-        OTEL_LOGS_EXPORTER="none",
-        OTEL_SERVICE_NAME="shop",
-        PYTHONPATH=str(HERE),
-    )
-    # The real console script installed beside this interpreter by opentelemetry-instrumentation.
-    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
-    assert instrument.is_file(), f"{instrument} missing: install the [dev] extra"
-    result = subprocess.run(
-        [str(instrument), sys.executable, str(HERE / "e2e_app.py")],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_instrumented(str(baseline_file), tmp_path, metrics="console")
     assert result.returncode == 0, result.stderr
     documents = list(split_json_documents(result.stdout))
     spans = [d for d in documents if d.get("name") == "GET /items/{item_id}"]
@@ -159,13 +140,16 @@ def test_opentelemetry_instrument_with_only_the_registry_variable(
     } in actions
 
 
-def run_instrumented(registry: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    """The e2e app under the real ``opentelemetry-instrument`` with only the registry set."""
+def run_instrumented(
+    registry: str, tmp_path: Path, metrics: str = "none"
+) -> subprocess.CompletedProcess[str]:
+    """The e2e app under the real ``opentelemetry-instrument`` (the console script installed
+    beside this interpreter) with only the registry set, spans on the console."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TELEMETRY_"))}
     env.update(
         TELEMETRY_CONTRACTS_REGISTRY=registry,
         OTEL_TRACES_EXPORTER="console",
-        OTEL_METRICS_EXPORTER="none",
+        OTEL_METRICS_EXPORTER=metrics,
         OTEL_LOGS_EXPORTER="none",
         OTEL_SERVICE_NAME="shop",
         PYTHONPATH=str(HERE),
