@@ -29,7 +29,7 @@ from opentelemetry.metrics import (
 
 from telemetry_contracts.sdk_guard.compat import accepts_keyword, gauge_base
 from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
-from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy
+from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy, hashable
 
 if TYPE_CHECKING:
     from telemetry_contracts.sdk_guard.guard import Guard
@@ -281,7 +281,7 @@ class _GuardedObservable(_Guarded):
             if attributes is None or (not attributes and isinstance(attributes, Mapping)):
                 yield observation
                 continue
-            filtered = self._filter(attributes)
+            filtered = _hashable_values(self._filter(attributes))
             if filtered is DROP_MEASUREMENT:
                 continue
             if filtered is attributes:
@@ -292,6 +292,18 @@ class _GuardedObservable(_Guarded):
                     yield Observation(observation.value, filtered)
                 else:
                     yield Observation(observation.value, filtered, context)
+
+
+def _hashable_values(attributes: Any) -> Any:
+    """``attributes`` as the SDK can aggregate them at collection (where older SDKs raise on
+    an unhashable value, out of the reader's collect): lists as tuples."""
+    if not isinstance(attributes, Mapping):
+        return attributes
+    try:
+        hash(frozenset(attributes.items()))
+    except TypeError:
+        return {key: hashable(value) for key, value in attributes.items()}
+    return attributes
 
 
 class GuardObservableCounter(_GuardedObservable, ObservableCounter):

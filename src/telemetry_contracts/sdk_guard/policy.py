@@ -501,7 +501,7 @@ class KeySpace:
         return base_op, value
 
     def _limit_cardinality(self, attributes: dict[Any, Any]) -> Any:
-        identity = frozenset((k, _hashable(v)) for k, v in attributes.items())
+        identity = frozenset((k, hashable(v)) for k, v in attributes.items())
         seen = self._seen_sets
         if identity in seen:
             return attributes
@@ -550,9 +550,10 @@ def _enum_check(contract: AttributeContract) -> Any:
     return ok
 
 
-def _hashable(value: Any) -> Any:
+def hashable(value: Any) -> Any:
+    """``value`` made hashable: lists as tuples, anything else unhashable as its repr."""
     if isinstance(value, list | tuple):
-        return tuple(_hashable(v) for v in value)
+        return tuple(hashable(v) for v in value)
     try:
         hash(value)
     except TypeError:
