@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 from guard_pipelines import Logs, Metrics, Spans, dropped_attributes, emit_log
+from registry_server import RegistryServer
 
 from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.schemas.usage import UsageReport
 from telemetry_contracts.sdk_guard import Guard
 from telemetry_contracts.sdk_guard.policy import KeySpace
 
@@ -100,3 +102,21 @@ def test_errors_reach_the_published_metric(snapshot: Snapshot, monkeypatch: Any)
         },
         1,
     ) in actions
+
+
+def test_errors_reach_the_usage_reports(snapshot: Snapshot, monkeypatch: Any) -> None:
+    server = RegistryServer(snapshot.to_json_bytes())
+    guard = Guard.from_snapshot(snapshot, environ={})
+    try:
+        sender = guard.start_reporting(server.url, service_name="shop", interval=3600)
+        monkeypatch.setattr(KeySpace, "rewrite", lambda self, attributes: 1 / 0)
+        Spans(guard).emit({"shop.customer.email": "a@b.c"})
+        assert sender.force_flush()
+        (body,) = server.usage
+        counts = [c for c in UsageReport.model_validate(body).counts if c.rule == "internal_error"]
+        assert [(c.signal, c.name, c.action, c.count) for c in counts] == [
+            ("span", "span processor", "pass", 1)
+        ]
+    finally:
+        guard.shutdown()
+        server.close()
