@@ -107,7 +107,8 @@ def instructions(
 ) -> int:
     """Instructions callgrind counts for the whole workload process."""
     target = out / f"{'guard' if guarded else 'plain'}-{abs(hash(case))}-{count}.out"
-    env = {**os.environ, "TELEMETRY_CONTRACTS_SDK_PATH": sdk_path}
+    # a fixed hash seed: the same dict and set layouts in every run, so counts repeat exactly
+    env = {**os.environ, "TELEMETRY_CONTRACTS_SDK_PATH": sdk_path, "PYTHONHASHSEED": "0"}
     result = subprocess.run(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={target}", sys.executable,
          __file__, "--worker", "guard" if guarded else "plain", case, str(count), str(snapshot)],

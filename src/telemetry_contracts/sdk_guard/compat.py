@@ -257,6 +257,54 @@ def gauge_base() -> tuple[type, str]:
     return metrics_api.Instrument, "no synchronous gauge in this API: a plain instrument"
 
 
+def _attempt(check: Callable[[], str | None]) -> str | None:
+    """``check()``, where any surprise in a probe means: do not rely on it."""
+    try:
+        return check()
+    except Exception as error:
+        return f"probe failed: {type(error).__name__}: {error}"
+
+
+def _span_paths() -> tuple[str | None, str | None, Callable[[Any], Any] | None]:
+    """Why the span fields and the generated copier cannot be used (``None``: they can), and
+    the copier."""
+    made: list[Callable[[Any], Any]] = []
+    span: list[ReadableSpan] = []
+
+    def fields() -> str | None:
+        span.append(probe_span())
+        return check_span_fields(span[0])
+
+    def copier() -> str | None:
+        names = constructor_fields()
+        if names is None or type(span[0]) is not ReadableSpan:
+            return "the fields of ReadableSpan.__init__ cannot be read off a probe"
+        copy_span = make_field_copier(ReadableSpan, names)
+        copy = copy_span(span[0])
+        if vars(copy) != vars(span[0]) or not _same_span(copy, span[0]):
+            return "a field-by-field copy of a probe span differs from it"
+        made.append(copy_span)
+        return None
+
+    fields_failure = _attempt(fields)
+    copy_failure = fields_failure or _attempt(copier)
+    return fields_failure, copy_failure, made[0] if made else None
+
+
+def _bounded_path() -> tuple[str | None, BuildBounded | None]:
+    made: list[BuildBounded] = []
+
+    def built() -> str | None:
+        build = make_bounded_attributes()
+        if build is None:
+            return "BoundedAttributes has fields that are not plain values"
+        made.append(build)
+        return check_bounded(build)
+
+    failure = _attempt(built)
+    return failure, made[0] if made and failure is None else None
+
+
 def detect(force_public: bool = False) -> SdkCompat:
     """Check every assumption against the installed SDK (``force_public``: take none)."""
     from telemetry_contracts.sdk_guard.policy import check_generated_builders
@@ -270,55 +318,17 @@ def detect(force_public: bool = False) -> SdkCompat:
         checks.append(Check(name, failure is None, failure or fast_detail))
         return failure is None
 
-    def attempt(check: Callable[[], str | None]) -> str | None:
-        try:
-            return check()
-        except Exception as error:  # any surprise in a probe means: do not rely on it
-            return f"probe failed: {type(error).__name__}: {error}"
-
-    span: Any = None
-    try:
-        span = probe_span()
-        fields_failure = check_span_fields(span)
-    except Exception as error:
-        fields_failure = f"probe failed: {type(error).__name__}: {error}"
+    fields_failure, copy_failure, copier = _span_paths()
     span_fast = decide(
         "span.fields",
         fields_failure,
         "ReadableSpan._attributes/_events/_links, BoundedAttributes._dict, BoundedList._dq",
     )
-    copier: Callable[[Any], Any] | None = None
-
-    def check_copier() -> str | None:
-        nonlocal copier
-        fields = constructor_fields()
-        if fields is None or span is None or type(span) is not ReadableSpan:
-            return "the fields of ReadableSpan.__init__ cannot be read off a probe"
-        made = make_field_copier(ReadableSpan, fields)
-        copy = made(span)
-        if vars(copy) != vars(span) or not _same_span(copy, span):
-            return "a field-by-field copy of a probe span differs from it"
-        copier = made
-        return None
-
-    copy_failure = fields_failure or attempt(check_copier)
-    if not decide("span.copy", copy_failure, "ReadableSpan copied field by field (generated)"):
-        copier = None
-    span_fast = span_fast and copier is not None
-    built: BuildBounded | None = None
-
-    def check_built() -> str | None:
-        nonlocal built
-        built = make_bounded_attributes()
-        return (
-            "BoundedAttributes has fields that are not plain values"
-            if built is None
-            else (check_bounded(built))
-        )
-
+    copy_fast = decide("span.copy", copy_failure, "ReadableSpan copied field by field (generated)")
+    bounded_failure, built = _bounded_path()
     bounded_fast = decide(
         "attributes.bounded",
-        attempt(check_built),
+        bounded_failure,
         "BoundedAttributes filled field by field (generated), values not cleaned twice",
     )
     on_ending = callable(getattr(SpanProcessor, "_on_ending", None))
@@ -328,32 +338,29 @@ def detect(force_public: bool = False) -> SdkCompat:
         "SpanProcessor._on_ending forwarded to the delegate"
         if on_ending
         else "this SDK has no SpanProcessor._on_ending: nothing to forward",
-    ) and on_ending
+    )
     log_swap = decide(
         "logs.attributes",
-        attempt(check_attributes_swap),
+        _attempt(check_attributes_swap),
         "log attributes replaced by swapping BoundedAttributes._dict under its _lock",
     )
     builders = decide(
         "policy.builders",
-        attempt(check_generated_builders),
+        _attempt(check_generated_builders),
         "attribute rewrites compiled to generated functions",
     )
     gauge, gauge_detail = gauge_base()
     log_method = _log_method()
+    checks.append(Check("metrics.gauge", not force_public, gauge_detail))
+    checks.append(Check("logs.processor", not force_public, f"LogRecordProcessor.{log_method}"))
+    span_fast = span_fast and copy_fast and copier is not None
     return SdkCompat(
         sdk_version=sdk_version(),
-        checks=(
-            *checks,
-            Check("metrics.gauge", not force_public, gauge_detail),
-            Check("logs.processor", not force_public, f"LogRecordProcessor.{log_method}"),
-        ),
+        checks=tuple(checks),
         span_fast=span_fast,
         copy_span=copier if span_fast else None,
-        bounded_attributes=built
-        if bounded_fast and built is not None
-        else (public_bounded_attributes),
-        forward_on_ending=forward,
+        bounded_attributes=built if bounded_fast and built else public_bounded_attributes,
+        forward_on_ending=forward and on_ending,
         log_swap=log_swap,
         log_method=log_method,
         gauge_base=gauge,

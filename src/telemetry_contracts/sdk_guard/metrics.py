@@ -130,12 +130,7 @@ def _measurement_function(
             tally.n += 1
 
         return dropped
-    if not accepts_keyword(record, "context"):  # older SDKs: (amount, attributes)
-        record_with_context = record
-
-        def record(amount: float, attributes: Any = None, context: Any = None) -> None:
-            record_with_context(amount, attributes)
-
+    with_context = accepts_keyword(record, "context")  # older SDKs: (amount, attributes)
     clean = space.clean
     rewrite = space.rewrite_measurement
     # cached plans without value checks are applied inline; the rest go through the key space
@@ -159,7 +154,10 @@ def _measurement_function(
             if attributes is DROP_MEASUREMENT:
                 return
         try:
-            record(amount, attributes, context)
+            if with_context:
+                record(amount, attributes, context)
+            else:
+                record(amount, attributes)
         except Exception:  # older SDKs raise on some values: never into the application
             _sdk_refused(name)
 
