@@ -1,4 +1,5 @@
-"""The guard's accounts stay bounded under high-cardinality keys, and say what it enforces."""
+"""The guard's accounts stay bounded under high-cardinality keys (capped, clipped, made room
+for after each report), and the guard says what it enforces."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from guard_pipelines import Metrics, Spans
+from registry_server import RegistryServer
 
 from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.schemas.usage import UsageReport
 from telemetry_contracts.sdk_guard import Guard
 from telemetry_contracts.sdk_guard.accounting import (
     MAX_LINES,
@@ -69,3 +72,37 @@ def test_one_line_at_start_and_on_every_change(
     assert "mode report, on_error pass; OpenTelemetry SDK " in first
     assert "path" in first
     assert "snapshot shop 1.1.0" in second
+
+
+def test_each_report_makes_room_for_new_lines(snapshot: Snapshot) -> None:
+    server = RegistryServer(snapshot.to_json_bytes())
+    guard = Guard.from_snapshot(snapshot, environ={})
+    guard.accounting.max_lines = 20
+    try:
+        sender = guard.start_reporting(server.url, service_name="shop", interval=3600)
+        spans = Spans(guard)
+
+        def burst(prefix: str) -> None:
+            for index in range(20):
+                with spans.tracer.start_as_current_span("op", attributes={f"{prefix}{index}": 1}):
+                    pass
+
+        burst("debug.a")
+        assert sender.force_flush()  # reports all 20 lines
+        for _ in range(2):  # nothing new: the idle plans hand over, then the lines go
+            assert sender.force_flush()
+        burst("debug.b")  # 20 new lines fit again: no overflow
+        assert sender.force_flush()
+        reported = [
+            (c.name, c.count)
+            for body in server.usage
+            for c in UsageReport.model_validate(body).counts
+        ]
+        assert sorted(reported) == sorted(
+            [(f"debug.a{i}", 1) for i in range(20)] + [(f"debug.b{i}", 1) for i in range(20)]
+        )
+        assert OVERFLOW_NAME not in {name for name, _ in reported}
+        assert len(guard.accounting.totals()) == 20
+    finally:
+        guard.shutdown()
+        server.close()

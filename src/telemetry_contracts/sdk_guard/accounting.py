@@ -67,7 +67,8 @@ class Accounting:
 
     At most ``max_lines`` distinct lines are kept (names clipped to 255 characters): a flood of
     distinct attribute keys or metric names costs bounded memory, the excess counted under
-    one overflow line per signal, rule and action.
+    one overflow line per signal, rule and action; after each usage report, idle lines are
+    forgotten (see :meth:`settle`).
     """
 
     def __init__(self, max_lines: int = MAX_LINES) -> None:
@@ -76,6 +77,8 @@ class Accounting:
         self._lock = threading.Lock()
         self._cells: dict[int, tuple[Any, tuple[CountKey, ...]]] = {}
         self._plans: dict[int, Any] = {}
+        self._settled: dict[CountKey, int] = {}
+        self._plan_hits: dict[int, int] = {}
 
     def _line(self, key: CountKey, table: dict[CountKey, int]) -> CountKey:
         """The line of ``table`` that counts ``key`` (itself, clipped, or the overflow)."""
@@ -145,6 +148,36 @@ class Accounting:
                 for key in keys:
                     self._bump(totals, key, value)
         return totals
+
+    def settle(self) -> list[CountKey]:
+        """Called after each usage report: once the accounts are half full, forget the lines
+        that did not change since the previous report (their counts were all reported), making
+        room for new lines. Cached plans idle since the previous report first hand their hits
+        over to the counts. Returns the forgotten lines (one seen again counts from zero)."""
+        with self._lock:
+            counts, previous = self._counts, self._settled
+            forgotten: list[CountKey] = []
+            if len(counts) + len(self._plans) > self.max_lines // 2:
+                live: set[CountKey] = set()
+                for plan in self._plans.values():
+                    hits = plan.hits
+                    if hits and hits == self._plan_hits.get(id(plan)):
+                        plan.hits = 0  # (unlocked: a racing increment may be lost)
+                        for key in plan.counts:
+                            self._bump(counts, key, hits)
+                    elif hits:
+                        live.update(plan.counts)
+                live.update(key for _, keys in self._cells.values() for key in keys)
+                forgotten = [
+                    key
+                    for key, count in counts.items()
+                    if previous.get(key) == count and key not in live
+                ]
+                for key in forgotten:
+                    del counts[key]
+            self._settled = dict(counts)
+            self._plan_hits = {id(plan): plan.hits for plan in self._plans.values()}
+        return forgotten
 
     def get(self, **fields: Any) -> int:
         """Sum of the counts whose key matches every given field (for tests and tooling)."""
