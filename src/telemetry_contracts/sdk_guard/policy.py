@@ -285,6 +285,9 @@ class _AllKeys:
     def __contains__(self, item: object) -> bool:
         return True
 
+    def issuperset(self, other: object) -> bool:
+        return True
+
 
 ALL_KEYS: Any = _AllKeys()
 HOT_KEYS = 256

@@ -22,20 +22,27 @@ if TYPE_CHECKING:
 
 
 def _rewritten(
-    space: KeySpace, attributes: Any, bounded: BuildBounded, fast: bool, dropped: int = -1
+    space: KeySpace, attributes: Any, bounded: BuildBounded, fast: bool, span: Any = None
 ) -> Any:
     """New attributes when ``attributes`` must change, else ``None``.
 
     On the fast path the SDK's ``BoundedAttributes`` is read through the dict behind it (its
-    ``__len__`` and ``keys`` are Python code); ``dropped`` is what the SDK already dropped
-    (``-1``: read it off ``attributes``).
+    ``__len__`` and ``keys`` are Python code); on the public path it is iterated once.
+    What the SDK already dropped is read off ``span`` when given, else off ``attributes``.
     """
     if attributes is None:
         return None
-    raw = getattr(attributes, "_dict", attributes) if fast else attributes
-    if raw.keys() <= space.clean:
-        return None
-    plan = space.plans.get(tuple(raw))
+    if fast:
+        raw = getattr(attributes, "_dict", attributes)
+        if raw.keys() <= space.clean:
+            return None
+        keys = tuple(raw)
+    else:
+        keys = tuple(attributes)
+        if space.clean.issuperset(keys):
+            return None
+        raw = {key: attributes[key] for key in keys}
+    plan = space.plans.get(keys)
     if plan is not None and plan.build is not None:  # no value checks: inline
         plan.hits += 1
         out, removed = plan.build(raw), plan.dropped
@@ -44,7 +51,7 @@ def _rewritten(
         if not result.changed:
             return None
         out, removed = result.attributes, result.dropped
-    removed += getattr(attributes, "dropped", 0) if dropped < 0 else dropped
+    removed += getattr(attributes, "dropped", 0) if span is None else span.dropped_attributes
     if not removed:  # nothing to report to the encoder: a plain dict will do
         return out
     return bounded(out, removed)
@@ -100,7 +107,7 @@ def guard_span(space: KeySpace, span: ReadableSpan, compat: SdkCompat) -> Readab
 def _guard_span_public(space: KeySpace, span: ReadableSpan, compat: SdkCompat) -> ReadableSpan:
     """``guard_span`` through the SDK's public API only: properties in, constructor out."""
     bounded = compat.bounded_attributes
-    attributes = _rewritten(space, span.attributes, bounded, False, span.dropped_attributes)
+    attributes = _rewritten(space, span.attributes, bounded, False, span)
     new_events, new_links = _rewrite_parts(space, span.events, span.links, compat)
     if attributes is None and new_events is None and new_links is None:
         return span
