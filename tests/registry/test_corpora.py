@@ -13,10 +13,11 @@ from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 from tests.conftest import semconv_model
 
-# Counted from the YAML with a separate script, not this loader: v1 attribute entries with
-# `id` plus v2 `attributes[].key`; v1 groups of `type: metric` plus v2 `metrics[]`.
-V1_44_ATTRIBUTES = 940
-V1_44_METRICS = 541
+# Counted from the YAML by scripts/count_semconv.py with plain PyYAML, not this loader: distinct
+# keys of v1 attribute entries with `id` (group `prefix` joined) plus v2 `attributes[].key`;
+# distinct names of v1 groups of `type: metric` plus v2 `metrics[]`; `.yaml` and `.yml` files.
+INDEPENDENT_COUNTS = {"v1.21.0": (312, 24), "v1.28.0": (590, 199), "v1.44.0": (940, 541)}
+RELEASES = ["v1.21.0", "v1.23.1", "v1.26.0", "v1.27.0", "v1.28.0", "v1.33.0", "v1.44.0"]
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def v1_44(semconv_v1_44: Path) -> Snapshot:
     return load_registry(semconv_v1_44).snapshot
 
 
-@pytest.mark.parametrize("version", ["v1.26.0", "v1.27.0", "v1.44.0"])
+@pytest.mark.parametrize("version", RELEASES)
 def test_official_release_resolves(version: str) -> None:
     snapshot = load_registry(semconv_model(version)).snapshot
     assert snapshot.version == version.removeprefix("v")
@@ -35,11 +36,13 @@ def test_official_release_resolves(version: str) -> None:
         assert {ref.key for ref in metric.attributes} <= keys, metric.name
 
 
-def test_stats_counts_pinned_to_independent_count(v1_44: Snapshot) -> None:
-    kinds = registry_stats(v1_44)["kinds"]
+@pytest.mark.parametrize("version", sorted(INDEPENDENT_COUNTS))
+def test_stats_counts_pinned_to_independent_count(version: str) -> None:
+    kinds = registry_stats(load_registry(semconv_model(version)).snapshot)["kinds"]
     assert isinstance(kinds, dict)
-    assert kinds["attributes"]["total"] == V1_44_ATTRIBUTES
-    assert kinds["metrics"]["total"] == V1_44_METRICS
+    attributes, metrics = INDEPENDENT_COUNTS[version]
+    assert kinds["attributes"]["total"] == attributes
+    assert kinds["metrics"]["total"] == metrics
 
 
 def test_v1_prefix_and_legacy_deprecations_resolve(semconv_v1_26: Path) -> None:

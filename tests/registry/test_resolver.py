@@ -246,3 +246,83 @@ def test_one_attribute_resolves_on_its_own_as_in_a_registry(tmp_path: Path) -> N
     with pytest.raises(ContractError, match="unknown type `uuid`"):
         resolve_attribute(V2File.model_validate({"file_format": "definition/2", "attributes": [
             {"key": "shop.id", "type": "uuid"}]}).attributes[0], "proposal")
+
+
+OLDER_SYNTAX = """\
+file_format: definition/1
+groups:
+  - id: registry.net
+    type: attribute_group
+    prefix: net
+    brief: Network attributes.
+    attributes:
+      - id: peer.name
+        type: string
+        brief: Peer name.
+        examples: [example.com]
+      - id: peer.port
+        type: int
+        brief: Peer port.
+        examples: [80]
+      - id: extra
+        type: template[any]
+        brief: Free-form extras.
+  - id: net.client
+    type: attribute_group
+    prefix: net
+    brief: Client side.
+    attributes:
+      - ref: peer.port
+        prefix: true
+        requirement_level: required
+  - id: rpc.client
+    brief: A group without `type`, read as a span.
+    attributes:
+      - ref: net.peer.name
+    constraints:
+      - any_of: [net.peer.name, net.peer.port]
+      - include: net.client
+"""
+
+REFINEMENT_WITH_ANNOTATIONS = """\
+file_format: definition/2
+metrics:
+  - name: net.io
+    instrument: counter
+    unit: By
+    brief: Bytes moved.
+    attributes:
+      - ref: net.peer.name
+metric_refinements:
+  - id: metric.net.io.client
+    ref: net.io
+    brief: Bytes moved by clients.
+    annotations:
+      owner: team-net
+    attributes:
+      - ref: net.peer.port
+        annotations: {note: refined}
+"""
+
+
+def test_older_release_syntax_resolves(tmp_path: Path) -> None:
+    (tmp_path / "older.yaml").write_text(OLDER_SYNTAX)
+    (tmp_path / "refined.yaml").write_text(REFINEMENT_WITH_ANNOTATIONS)
+    snapshot = load_registry(tmp_path).snapshot
+    spans = {span.type: span for span in snapshot.spans}
+    # no `type`: a span; `include` adds the other group's attributes after its own refs
+    assert [ref.key for ref in spans["rpc.client"].attributes] == ["net.peer.name", "net.peer.port"]
+    assert spans["rpc.client"].attributes[1].requirement_level.level == "required"
+    attributes = {attribute.key: attribute for attribute in snapshot.attributes}
+    assert attributes["net.extra"].is_template and attributes["net.extra"].value_type == "any"
+    metric = next(metric for metric in snapshot.metrics if metric.name == "net.io")
+    assert [ref.key for ref in metric.attributes] == ["net.peer.name", "net.peer.port"]
+
+
+def test_include_of_an_unknown_group_names_the_constraint(tmp_path: Path) -> None:
+    (tmp_path / "older.yaml").write_text(OLDER_SYNTAX.replace("include: net.client", "include: x"))
+    with pytest.raises(ContractError) as caught:
+        load_registry(tmp_path)
+    finding = caught.value.finding
+    assert finding.code == "TC103" and "`include` names unknown group `x`" in finding.message
+    assert finding.location.file.endswith("older.yaml") and finding.location.line == 33

@@ -59,12 +59,13 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
             *position(raw),
         )
     try:
-        if "file_format" in raw:
+        if "file_format" in raw and raw["file_format"] != "definition/1":
             if raw["file_format"] != "definition/2":
                 line, column = position(raw, "file_format")
                 raise ContractError(
                     "TC102",
-                    f"unsupported file_format `{raw['file_format']}` (expected definition/2)",
+                    f"unsupported file_format `{raw['file_format']}` "
+                    "(expected definition/2 or definition/1)",
                     path,
                     line,
                     column,
@@ -247,9 +248,18 @@ class Resolver:
                     self._define(key, attribute, raw_attribute, document.path)
                     entries.append((attribute, raw_attribute, key))
                 else:
-                    entries.append((attribute, raw_attribute, attribute.ref))
+                    ref = attribute.ref or ""
+                    if attribute.prefix and spec.prefix:
+                        ref = f"{spec.prefix}.{ref}"
+                    entries.append((attribute, raw_attribute, ref))
                 if attribute.role:
                     group.roles[entries[-1][2] or ""] = attribute.role
+            for constraint, raw_constraint in zip(
+                spec.constraints or (), _items(raw, "constraints"), strict=True
+            ):
+                if constraint.include is not None:
+                    # older releases' `include`: the other group's attributes join this one
+                    entries.append((RefSpec(ref_group=constraint.include), raw_constraint, None))
             self._add_group(group)
             kind = spec.type
             if kind == "metric":
@@ -469,16 +479,23 @@ class Resolver:
         for entry, raw_entry, key in group.entries:
             if key is None:
                 assert isinstance(entry, RefSpec) and entry.ref_group is not None
+                include = isinstance(raw_entry, YamlMap) and "include" in raw_entry
                 if entry.ref_group not in self.groups:
-                    line, column = position(raw_entry, "ref_group")
+                    field_name = "include" if include else "ref_group"
+                    line, column = position(raw_entry, field_name)
                     raise ContractError(
                         "TC103",
-                        f"`ref_group` names unknown group `{entry.ref_group}`",
+                        f"`{field_name}` names unknown group `{entry.ref_group}`",
                         group.path,
                         line,
                         column,
                     )
-                for included_key, ref in self._group_refs(entry.ref_group, chain).items():
+                included = self._group_refs(entry.ref_group, chain)
+                if include:
+                    for included_key, ref in included.items():
+                        refs.setdefault(included_key, ref)
+                    continue
+                for included_key, ref in included.items():
                     refs[included_key] = _with_level(ref, entry.requirement_level)
                 continue
             if key not in self.definitions and key not in self.external:

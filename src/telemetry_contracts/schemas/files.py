@@ -85,6 +85,9 @@ class AttributeSpec(FileModel):
     sampling_relevant: bool | None = None
     tag: str | None = None
     role: str | None = None
+    prefix: bool = Field(
+        default=False, description="On a `ref`: the group's `prefix` is put before the key."
+    )
     annotations: AnnotationsField = None
 
     _stability = field_validator("stability", mode="before")(normalize_stability)
@@ -115,11 +118,21 @@ class BodyFieldSpec(FileModel):
     _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
+class ConstraintSpec(FileModel):
+    """An older releases' constraint: ``any_of`` keys, or ``include`` another group's attributes."""
+
+    any_of: list[str] | None = None
+    include: str | None = None
+
+
 class GroupSpec(FileModel):
-    """A v1 group: attribute group, metric, span, event or entity."""
+    """A v1 group: attribute group, metric, span, event or entity.
+
+    A group without ``type`` is a span, as the tooling of the releases that wrote them read it.
+    """
 
     id: str
-    type: GroupType
+    type: GroupType = "span"
     brief: str = ""
     note: str | None = None
     prefix: str | None = None
@@ -137,6 +150,8 @@ class GroupSpec(FileModel):
     annotations: AnnotationsField = None
     entity_associations: list[str] | None = None
     body: BodyFieldSpec | None = None
+    constraints: list[ConstraintSpec] | None = None
+    visibility: Literal["public", "internal"] | None = None
 
     _stability = field_validator("stability", mode="before")(normalize_stability)
 
@@ -150,8 +165,9 @@ class GroupSpec(FileModel):
 
 
 class V1File(FileModel):
-    """A v1 contract file: a list of groups."""
+    """A v1 contract file: a list of groups (``file_format: definition/1`` may say so)."""
 
+    file_format: Literal["definition/1"] | None = None
     groups: list[GroupSpec]
 
 
@@ -166,6 +182,10 @@ class RefSpec(FileModel):
     examples: Any = None
     sampling_relevant: bool | None = None
     role: str | None = None
+    stability: Stability | None = None
+    annotations: AnnotationsField = None
+
+    _stability = field_validator("stability", mode="before")(normalize_stability)
 
     @model_validator(mode="after")
     def _ref_or_group(self) -> RefSpec:
@@ -195,8 +215,10 @@ class V2AttributeGroupSpec(FileModel):
     id: str
     visibility: Literal["public", "internal"] = "internal"
     stability: Stability | None = None
+    deprecated: DeprecatedField = None
     brief: str | None = None
     note: str | None = None
+    annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
 
     _stability = field_validator("stability", mode="before")(normalize_stability)
@@ -252,6 +274,9 @@ class V2RefinementSpec(FileModel):
     brief: str | None = None
     note: str | None = None
     stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    annotations: AnnotationsField = None
+    requirement_level: RequirementLevelField = None
     attributes: list[RefSpec] = []
 
     _stability = field_validator("stability", mode="before")(normalize_stability)

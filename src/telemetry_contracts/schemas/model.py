@@ -29,7 +29,7 @@ PRIMITIVE_TYPES = frozenset(
 """Attribute value types; ``any`` is the official model's type for free-form values."""
 
 _TEMPLATE = re.compile(
-    r"^template\[(string|int|double|boolean|string\[\]|int\[\]|double\[\]|boolean\[\])\]$"
+    r"^template\[(string|int|double|boolean|string\[\]|int\[\]|double\[\]|boolean\[\]|any)\]$"
 )
 _LEGACY_RENAME = re.compile(
     r"^\s*(?:Replaced by|Use|Renamed to|Deprecated, use)\s+`([A-Za-z0-9_.\-]+?)`?"
