@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-import re
+import json
 from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.ci.cli import registry_stats
-from telemetry_contracts.registry.baseline import baseline_snapshot
+from typer.testing import CliRunner
+
+from telemetry_contracts.ci.cli import app, registry_stats
+from telemetry_contracts.registry.baseline import (
+    DATA_FILE,
+    baseline_bytes,
+    baseline_snapshot,
+    build_baseline,
+)
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
-from tests.conftest import semconv_model
+from tests.conftest import SEMCONV, semconv_model
 
 # Counted from the YAML by scripts/count_semconv.py with plain PyYAML, not this loader: distinct
 # keys of v1 attribute entries with `id` (group `prefix` joined) plus v2 `attributes[].key`;
@@ -62,45 +69,69 @@ def test_v2_refinements_extend_base_metric(v1_44: Snapshot) -> None:
     assert {"hw.sensor_location", "hw.bios_version"} <= keys
 
 
-def test_every_semconv_package_name_is_in_v1_44(v1_44: Snapshot) -> None:
-    package = baseline_snapshot()
-    attribute_keys = {attribute.key for attribute in v1_44.attributes}
-    metric_names = {metric.name for metric in v1_44.metrics}
-    assert len(package.attributes) > 800 and len(package.metrics) > 400
-    assert [a.key for a in package.attributes if a.key not in attribute_keys] == []
-    assert [m.name for m in package.metrics if m.name not in metric_names] == []
+def test_baseline_is_the_resolved_official_model(v1_44: Snapshot) -> None:
+    baseline = baseline_snapshot()
+    assert (baseline.registry, baseline.version) == ("semconv", "1.44.0")
+    assert baseline.schema_url == "https://opentelemetry.io/schemas/1.44.0"
+    for kind in ("attributes", "metrics", "spans", "events", "entities"):
+        ours = [item.model_dump(mode="json") for item in getattr(baseline, kind)]
+        official = [item.model_dump(mode="json") for item in getattr(v1_44, kind)]
+        assert ours == official, kind
+    metrics = {metric.name: metric for metric in baseline.metrics}
+    cpu = metrics["cpu.time"]
+    assert (cpu.instrument, cpu.unit) == ("counter", "s") and cpu.deprecated is not None
+    assert {"http.request.method", "http.response.status_code"} <= {
+        ref.key for ref in metrics["http.server.request.duration"].attributes
+    }
 
 
-# Where the package names a single replacement but the official model files the deprecation
-# as `uncategorized` (the replacement has another type, or is a template key), the model's
-# note names the same replacement. These are the only four; any other difference fails.
-UNCATEGORIZED_IN_MODEL = {
-    "db.cosmosdb.status_code",  # int -> db.response.status_code (string)
-    "enduser.role",  # string -> user.roles (string[])
-    "http.request_content_length",  # -> template key http.request.header.content-length
-    "http.response_content_length",  # -> template key http.response.header.content-length
-}
+def test_package_data_is_current() -> None:
+    """Fails when the official models or the generator changed and the data was not rewritten:
+    run ``python scripts/generate_semconv_baseline.py``."""
+    fresh = build_baseline(SEMCONV)
+    assert DATA_FILE.read_bytes() == baseline_bytes(fresh)
+    assert baseline_snapshot().content_hash == fresh.content_hash
 
 
-def test_package_replacements_agree_with_model(v1_44: Snapshot) -> None:
-    model = {a.key: a for a in v1_44.attributes} | {m.name: m for m in v1_44.metrics}
-    package = [*baseline_snapshot().attributes, *baseline_snapshot().metrics]
-    disagreements = {}
-    checked = 0
-    for item in package:
-        name = getattr(item, "key", None) or getattr(item, "name")  # noqa: B009
-        if not (item.deprecated and item.deprecated.renamed_to):
-            continue
-        checked += 1
-        replacement = item.deprecated.renamed_to
-        deprecation = model[name].deprecated
-        assert deprecation is not None, f"{name} is deprecated in the package only"
-        if deprecation.renamed_to == replacement:
-            continue
-        assert re.search(rf"`{re.escape(replacement)}`", deprecation.note or ""), name
-        disagreements[name] = replacement
-    assert checked > 100
-    assert set(disagreements) == UNCATEGORIZED_IN_MODEL
+def test_resolve_and_stats_of_semconv_agree_with_the_model_directory(
+    semconv_v1_44: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    outputs = []
+    for reference in ("semconv", str(semconv_v1_44)):
+        target = tmp_path / f"{len(outputs)}.json"
+        result = runner.invoke(app, ["resolve", reference, "-o", str(target)])
+        assert result.exit_code == 0, result.stderr
+        document = json.loads(target.read_text())
+        outputs.append({kind: document.get(kind) for kind in ("attributes", "metrics")})
+        stats = runner.invoke(app, ["stats", reference, "--format", "json"])
+        assert stats.exit_code == 0, stats.stderr
+        outputs.append(json.loads(stats.stdout)["kinds"])
+    assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
+
+
+def test_history_chains_old_names_to_todays() -> None:
+    history = {(name.kind, name.name): name for name in baseline_snapshot().history}
+    # a schema-file rename (1.22.0) of a name the v1.21.0 model defined
+    duration = history[("metric", "http.server.duration")]
+    assert (duration.successor, duration.last_release) == ("http.server.request.duration", "1.21.0")
+    assert history[("metric", "http.server.response.size")].successor == (
+        "http.server.response.body.size"
+    )
+    # chained: messaging.kafka.consumer_group -> messaging.kafka.consumer.group (1.24.0)
+    # -> messaging.consumer.group.name (the model's renamed_to)
+    assert history[("attribute", "messaging.kafka.consumer_group")].successor == (
+        "messaging.consumer.group.name"
+    )
+    # defined by v1.21.0, gone since, renamed by no schema file: legacy, no successor
+    assert history[("attribute", "server.socket.address")].successor is None
+    # renames scoped to some metrics are not global names
+    assert ("attribute", "pool") in history and history[("attribute", "pool")].successor is None
+    today = {a.key for a in baseline_snapshot().attributes} | {
+        m.name for m in baseline_snapshot().metrics
+    }
+    assert not any(name.name in today for name in history.values())
+    assert all(name.successor in today for name in history.values() if name.successor)
 
 
 def test_baseline_reads_stability_enums_and_metrics() -> None:

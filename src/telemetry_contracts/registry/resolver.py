@@ -376,6 +376,11 @@ class Resolver:
             )
             _merge(attributes, snapshot.attributes, "key", name)
             _merge(metrics, snapshot.metrics, "name", name)
+        history = {(legacy.kind, legacy.name): legacy for _, s in self.dependencies
+                   for legacy in s.history}
+        for kind, defined in (("attribute", attributes), ("metric", metrics)):
+            for key in defined:
+                history.pop((kind, key), None)
         return Snapshot.build(
             registry=registry,
             version=version,
@@ -386,6 +391,7 @@ class Resolver:
             spans=spans,
             events=events,
             entities=entities,
+            history=history.values(),
         )
 
     def _metrics(self) -> dict[str, Metric]:
