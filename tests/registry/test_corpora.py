@@ -1,4 +1,4 @@
-"""The official semantic-convention releases load, resolve and agree with the semconv package."""
+"""The official semantic-convention releases load and resolve; the built-in baseline is one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app, registry_stats

@@ -376,11 +376,8 @@ class Resolver:
             )
             _merge(attributes, snapshot.attributes, "key", name)
             _merge(metrics, snapshot.metrics, "name", name)
-        history = {(legacy.kind, legacy.name): legacy for _, s in self.dependencies
-                   for legacy in s.history}
-        for kind, defined in (("attribute", attributes), ("metric", metrics)):
-            for key in defined:
-                history.pop((kind, key), None)
+        history = [legacy for _, dependency in self.dependencies for legacy in dependency.history
+                   if legacy.name not in (attributes if legacy.kind == "attribute" else metrics)]
         return Snapshot.build(
             registry=registry,
             version=version,
@@ -391,7 +388,7 @@ class Resolver:
             spans=spans,
             events=events,
             entities=entities,
-            history=history.values(),
+            history=list({(n.kind, n.name): n for n in history}.values()),
         )
 
     def _metrics(self) -> dict[str, Metric]:
