@@ -64,6 +64,9 @@ class _Guarded:
         self._space: Any = None
         self._counted: tuple[Any, ...] = ()
         self._record: Callable[..., None] | None = None
+        self._emit_unit = self._unit
+        self._scale = 1.0
+        """Measurements of a renamed metric are converted to its successor's unit."""
 
     @property
     def name(self) -> str:
@@ -85,6 +88,8 @@ class _Guarded:
             policy.accounting.register_cell(key, partial(getattr, tally, "n"))
         self._space = decision.space
         self._clean = decision.space.clean
+        self._emit_unit = self._unit if decision.unit is None else decision.unit
+        self._scale = decision.scale
         self.emitting_as = decision.name if decision.emit else None
         self._attach(decision.name if decision.emit else None)
 
@@ -101,6 +106,17 @@ class _Guarded:
             if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
                 internal_error(f"metric {self._name}")
             return attributes
+
+
+def _scaled(record: Callable[..., None], scale: float) -> Callable[..., None]:
+    """``record`` with every amount multiplied by ``scale`` (itself when that is 1)."""
+    if scale == 1.0:
+        return record
+
+    def converted(amount: float, attributes: Any = None, context: Any = None) -> None:
+        record(amount * scale, attributes, context)
+
+    return converted
 
 
 def _measurement_function(
@@ -155,10 +171,15 @@ class _GuardedSynchronous(_Guarded):
     def _attach(self, name: str | None) -> None:
         record = None
         if name is not None:
+            options = self._options
+            boundaries = options.get("explicit_bucket_boundaries_advisory")
+            if boundaries is not None and self._scale != 1.0:
+                scaled = [bound * self._scale for bound in boundaries]
+                options = {**options, "explicit_bucket_boundaries_advisory": scaled}
             created = self._meter.create_on_delegate(
-                self.kind, name, self._unit, self._description, self._options
+                self.kind, name, self._emit_unit, self._description, options
             )
-            record = getattr(created, self.method)
+            record = _scaled(getattr(created, self.method), self._scale)
         self._record = record
         measure = _measurement_function(
             self._name, record, self._space, self._tally, bool(self._counted)
@@ -225,7 +246,7 @@ class _GuardedObservable(_Guarded):
         self._registered.add(name)
         callbacks = [self._wrap(callback, name) for callback in self._callbacks]
         self._meter.create_on_delegate(
-            self.kind, name, self._unit, self._description, {"callbacks": callbacks}
+            self.kind, name, self._emit_unit, self._description, {"callbacks": callbacks}
         )
 
     def _wrap(
@@ -240,19 +261,18 @@ class _GuardedObservable(_Guarded):
         return guarded
 
     def _observe(self, observations: Iterable[Observation]) -> Iterable[Observation]:
+        scale = self._scale
         for observation in observations:
             self._tally.n += 1
             attributes = getattr(observation, "attributes", None)
-            if not attributes:
-                yield observation
-                continue
-            filtered = self._filter(attributes)
+            filtered = self._filter(attributes) if attributes else attributes
             if filtered is DROP_MEASUREMENT:
                 continue
-            if filtered is attributes:
+            if filtered is attributes and scale == 1.0:
                 yield observation
             else:
-                yield Observation(observation.value, filtered, observation.context)
+                value = observation.value * scale if scale != 1.0 else observation.value
+                yield Observation(value, filtered, observation.context)
 
 
 class GuardObservableCounter(_GuardedObservable, ObservableCounter):
