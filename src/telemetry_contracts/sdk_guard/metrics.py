@@ -81,7 +81,8 @@ class _Guarded:
         return self._description
 
     def _bind(self, policy: Policy) -> None:
-        decision = policy.decide_metric(self._name, self.kind, self._unit)
+        taken = self._meter.native_names
+        decision = policy.decide_metric(self._name, self.kind, self._unit, taken)
         tally = self._tally = _Tally()
         self._counted = decision.counts
         for key in decision.counts:
@@ -305,6 +306,10 @@ class GuardMeter(Meter):
         super().__init__(delegate.name, delegate.version, delegate.schema_url)
         self.delegate = delegate
         self._guard = guard
+        self.native_names: set[str] = set()
+        """Names the application created instruments under: a deprecated metric is not renamed
+        onto one of them (``http/dup`` instrumentation emits the old and the new name)."""
+        self._created: weakref.WeakSet[_Guarded] = weakref.WeakSet()
 
     def create_on_delegate(
         self, kind: str, name: str, unit: str, description: str, options: dict[str, Any]
@@ -317,7 +322,12 @@ class GuardMeter(Meter):
         return create(name, unit=unit, description=description, **options)
 
     def _guarded(self, instrument: _Guarded) -> Any:
+        self.native_names.add(instrument.name)
         self._guard.track_instrument(instrument)
+        for other in list(self._created):  # renamed onto this name earlier: back to its own
+            if other.emitting_as == instrument.name and other.name != instrument.name:
+                self._guard.track_instrument(other)
+        self._created.add(instrument)
         return instrument
 
     def create_counter(self, name: str, unit: str = "", description: str = "") -> Counter:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -602,8 +602,13 @@ class Policy:
                 self._metric_spaces[cache_key] = space
         return space
 
-    def decide_metric(self, name: str, instrument: str, unit: str) -> MetricDecision:
-        """Decide an instrument at creation: drop, rename or keep it; note mismatches."""
+    def decide_metric(
+        self, name: str, instrument: str, unit: str, taken: Collection[str] = ()
+    ) -> MetricDecision:
+        """Decide an instrument at creation: drop, rename or keep it; note mismatches.
+
+        A deprecated metric is not renamed onto a name in ``taken`` (the application emits that
+        one itself): the two streams would mix."""
         if self.permissive:
             return MetricDecision(True, name, self.metric_space(None, name))
         mode = "report" if self.config.mode == "report" else None
@@ -629,6 +634,8 @@ class Policy:
             # A rename keeps the meaning: measurements are converted to the successor's unit;
             # across units that do not convert it would mix magnitudes, so the name stays.
             factor = 1.0 if successor is None else conversion_factor(unit, successor.unit)
+            if action == "rename" and renamed in taken:
+                action = "pass"
             if action == "rename" and renamed and factor is None:
                 counts_list.append(count(Violation.DEPRECATED_NAME, "pass", to=renamed))
                 counts_list.append(count(Violation.UNIT_MISMATCH, "pass", to=renamed))
