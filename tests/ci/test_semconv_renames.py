@@ -7,6 +7,7 @@ such exception is checked against the model below, so it cannot hide a regressio
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from telemetry_contracts.ci.cli import app
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators.compatibility import RegistryDiff, compare
+from tests.conftest import semconv_model
 
 Rename = tuple[str, str, str]  # (attribute|metric, old name, new name)
 
@@ -148,3 +150,34 @@ def test_added_and_removed_follow_the_key_sets(
                 if c.kind == kind and c.subject_kind in ("attribute", "metric")}
 
     assert top_level(compare(new, old), "removed") == top_level(semconv_diff, "added")
+
+
+def test_check_code_names_the_successor_of_a_legacy_name(tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text(
+        "from opentelemetry import metrics, trace\n\n"
+        'duration = metrics.get_meter("x").create_histogram("http.server.duration", unit="s")\n\n\n'
+        "def handle(span: trace.Span) -> None:\n"
+        '    span.set_attribute("net.host.carrier.name", "x")\n'
+        '    span.set_attribute("server.socket.address", "x")\n'
+    )
+    result = CliRunner().invoke(
+        app, ["check-code", str(source), "--registry", "semconv", "--format", "json"]
+    )
+    assert result.exit_code == 1, result.stderr
+    findings = {f["message"]: f["code"] for f in json.loads(result.stdout)}
+    assert findings == {
+        "metric `http.server.duration` is deprecated: use `http.server.request.duration`": "TC803",
+        "attribute `net.host.carrier.name` is deprecated: use `network.carrier.name`": "TC803",
+        "attribute `server.socket.address` is deprecated and has no single replacement: a legacy "
+        "semantic-convention name, last defined by release 1.21.0": "TC803",
+    }
+
+
+def test_diff_against_the_baseline_reads_a_legacy_removal_as_its_rename() -> None:
+    old = load_registry(semconv_model("v1.21.0")).snapshot
+    diff = compare(old, load_registry("semconv").snapshot)
+    assert diff.renames["metric"]["http.server.duration"] == "http.server.request.duration"
+    removed = {c.subject for c in diff.changes if c.kind == "removed" and
+               c.subject_kind == "metric"}
+    assert "http.server.duration" not in removed

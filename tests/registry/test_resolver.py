@@ -326,3 +326,25 @@ def test_include_of_an_unknown_group_names_the_constraint(tmp_path: Path) -> Non
     finding = caught.value.finding
     assert finding.code == "TC103" and "`include` names unknown group `x`" in finding.message
     assert finding.location.file.endswith("older.yaml") and finding.location.line == 33
+
+
+def test_a_ref_to_a_legacy_name_of_the_baseline_resolves_deprecated(tmp_path: Path) -> None:
+    (tmp_path / "manifest.yaml").write_text(
+        "name: shop\nversion: 1.0.0\ndependencies:\n  - name: otel\n    registry_path: semconv\n"
+    )
+    (tmp_path / "shop.yaml").write_text(
+        "file_format: definition/2\nmetrics:\n  - name: shop.checkout.duration\n"
+        "    instrument: histogram\n    unit: s\n    brief: Checkout.\n    attributes:\n"
+        "      - ref: net.host.carrier.name\n      - ref: server.socket.address\n"
+    )
+    snapshot = load_registry(tmp_path).snapshot
+    attributes = {attribute.key: attribute for attribute in snapshot.attributes}
+    carrier = attributes["net.host.carrier.name"].deprecated
+    assert carrier is not None and carrier.renamed_to == "network.carrier.name"
+    socket = attributes["server.socket.address"]
+    assert socket.origin == "otel" and socket.deprecated is not None
+    assert socket.deprecated.reason == "obsoleted"
+    # the dependency's history travels with the snapshot, minus the names it now defines
+    history = {(name.kind, name.name) for name in snapshot.history}
+    assert ("metric", "http.server.duration") in history
+    assert ("attribute", "server.socket.address") not in history  # an attribute of it now

@@ -29,6 +29,7 @@ from telemetry_contracts.schemas.model import (
     EnumMember,
     Event,
     Governance,
+    LegacyName,
     Metric,
     RequirementLevel,
     SourceLocation,
@@ -188,9 +189,15 @@ class Resolver:
     def __init__(self, dependencies: Sequence[tuple[str, Snapshot]] = ()) -> None:
         self.dependencies = list(dependencies)
         self.external: dict[str, Attribute] = {}
-        for _, snapshot in self.dependencies:
+        self.legacy: dict[str, tuple[str, LegacyName]] = {}
+        """Names a dependency's history knows: a ref to one resolves to a deprecated attribute."""
+        for name, snapshot in self.dependencies:
             for attribute in snapshot.attributes:
                 self.external.setdefault(attribute.key, attribute)
+            for legacy in snapshot.history:
+                if legacy.kind == "attribute":
+                    self.legacy.setdefault(legacy.name, (name, legacy))
+        self.legacy_used: dict[str, Attribute] = {}
         self.definitions: dict[str, _Definition] = {}
         self.groups: dict[str, _Group] = {}
         self.metric_groups: list[tuple[str, Any, GroupSpec | Any, str]] = []
@@ -376,6 +383,8 @@ class Resolver:
             )
             _merge(attributes, snapshot.attributes, "key", name)
             _merge(metrics, snapshot.metrics, "name", name)
+        for key, attribute in self.legacy_used.items():
+            attributes.setdefault(key, attribute)
         history = [legacy for _, dependency in self.dependencies for legacy in dependency.history
                    if legacy.name not in (attributes if legacy.kind == "attribute" else metrics)]
         return Snapshot.build(
@@ -501,7 +510,9 @@ class Resolver:
                 for included_key, ref in included.items():
                     refs[included_key] = _with_level(ref, entry.requirement_level)
                 continue
-            if key not in self.definitions and key not in self.external:
+            if key in self.legacy and key not in self.definitions and key not in self.external:
+                self.legacy_used.setdefault(key, _legacy_attribute(*self.legacy[key]))
+            elif key not in self.definitions and key not in self.external:
                 line, column = position(raw_entry, "ref")
                 raise ContractError(
                     "TC103",
@@ -522,6 +533,20 @@ class Resolver:
             )
         group.resolved = refs
         return refs
+
+
+def _legacy_attribute(origin: str, legacy: LegacyName) -> Attribute:
+    """A legacy name a registry refers to, as the deprecated attribute it is."""
+    since = f" (last defined by release {legacy.last_release})" if legacy.last_release else ""
+    return Attribute(
+        key=legacy.name,
+        type="any",
+        brief=f"A legacy semantic-convention name{since}.",
+        deprecated=Deprecation(
+            reason="renamed" if legacy.successor else "obsoleted", renamed_to=legacy.successor
+        ),
+        origin=origin,
+    )
 
 
 def _span_type(group_id: str) -> str:
