@@ -20,7 +20,7 @@ from rich.table import Table
 
 from telemetry_contracts.ci.config import load_config
 from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
-from telemetry_contracts.ci.export import ExportTarget, export_markdown, export_schema_file
+from telemetry_contracts.ci.export import ExportTarget, export_markdown, schema_file_export
 from telemetry_contracts.ci.reporters import ReportFormat, RuleInfo, render
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError, Finding
@@ -224,7 +224,10 @@ def export_command(
     """Write an artifact derived from REGISTRY: the OpenTelemetry schema file from BASELINE's
     version to REGISTRY's, or a Markdown page of its contracts."""
     if to is ExportTarget.schema_file:
-        text = export_schema_file(registry, baseline, schema_url)
+        exported = schema_file_export(registry, baseline, schema_url)
+        text = exported.text
+        for merge in exported.merges:
+            typer.echo(merge.describe(), err=True)
     else:
         text = export_markdown(registry)
     if str(output) == "-":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
 from enum import StrEnum
 
 import yaml
@@ -10,7 +12,7 @@ from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
-from telemetry_contracts.validators.compatibility import compare
+from telemetry_contracts.validators.compatibility import RegistryDiff, compare
 from telemetry_contracts.validators.schema_file import schema_file_document, schema_url_for
 
 
@@ -21,8 +23,32 @@ class ExportTarget(StrEnum):
     markdown = "markdown"
 
 
-def export_schema_file(registry: str, baseline: str | None, schema_url: str | None = None) -> str:
-    """The OpenTelemetry schema file (YAML) from ``baseline``'s version to ``registry``'s."""
+@dataclass(frozen=True)
+class Merge:
+    """Two or more names deprecated into one successor in the same step: the Collector would
+    pour their data into one name blindly, so the schema file does not carry them."""
+
+    kind: str
+    target: str
+    sources: tuple[str, ...]
+
+    def describe(self) -> str:
+        names = ", ".join(f"`{source}`" for source in self.sources)
+        return f"{self.kind}s {names} merge into `{self.target}`: not written as renames"
+
+
+@dataclass(frozen=True)
+class SchemaFileExport:
+    """The schema file's YAML and the merges left out of it."""
+
+    text: str
+    merges: tuple[Merge, ...]
+
+
+def schema_file_export(
+    registry: str, baseline: str | None, schema_url: str | None = None
+) -> SchemaFileExport:
+    """The schema file from ``baseline``'s version to ``registry``'s, and the merges it omits."""
     if baseline is None:
         raise ContractError("TC100", "--to schema-file needs --baseline REF (the previous "
                             "version)", registry)
@@ -32,8 +58,29 @@ def export_schema_file(registry: str, baseline: str | None, schema_url: str | No
         url = schema_url_for(new, old, schema_url)
     except ValueError as error:
         raise ContractError("TC100", str(error), registry) from None
-    document = schema_file_document(compare(old, new), new, url)
-    return yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
+    diff, merges = without_merges(compare(old, new))
+    document = schema_file_document(diff, new, url)
+    text = yaml.safe_dump(document, sort_keys=False, default_flow_style=False, width=1000)
+    return SchemaFileExport(text, merges)
+
+
+def without_merges(diff: RegistryDiff) -> tuple[RegistryDiff, tuple[Merge, ...]]:
+    """``diff`` without the renames of merges, and the merges."""
+    sources: dict[tuple[str, str], list[str]] = defaultdict(list)
+    for kind in ("attribute", "metric"):
+        for old, target in diff.renames.get(kind, {}).items():
+            sources[(kind, target)].append(old)
+    merges = tuple(
+        Merge(kind, target, tuple(sorted(names)))
+        for (kind, target), names in sorted(sources.items())
+        if len(names) > 1
+    )
+    merged = {(merge.kind, merge.target) for merge in merges}
+    kept = [
+        change for change in diff.changes
+        if not (change.kind == "renamed" and (change.subject_kind, change.renamed_to) in merged)
+    ]
+    return diff.model_copy(update={"changes": kept}), merges
 
 
 def export_markdown(registry: str) -> str:
