@@ -19,7 +19,7 @@ from telemetry_contracts.ci.cli import app
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators.compatibility import RegistryDiff, compare
-from tests.conftest import semconv_model
+from tests.conftest import SEMCONV, require_path, semconv_model
 
 Rename = tuple[str, str, str]  # (attribute|metric, old name, new name)
 
@@ -232,3 +232,16 @@ def test_exported_renames_recall_and_precision_against_the_official_file(
     print(f"\nexport 1.26.0 -> 1.27.0 against the official 1.27.0: recall {hits}/{len(official)}"
           f" = {hits / len(official):.3f}, precision {hits}/{len(exported)} = "
           f"{hits / len(exported):.3f}")
+
+
+def test_exported_renames_1_28_match_the_official_file(tmp_path: Path) -> None:
+    target = tmp_path / "1.28.0"
+    result = CliRunner().invoke(app, [
+        "export", str(semconv_model("v1.28.0")), "--to", "schema-file",
+        "--baseline", str(semconv_model("v1.27.0")),
+        "--schema-url", "https://opentelemetry.io/schemas/1.28.0", "-o", str(target),
+    ])
+    assert result.exit_code == 0, result.stderr
+    official_file = require_path(SEMCONV / "schemas" / "1.28.0", "official schema file 1.28.0")
+    official = schema_file_renames(yaml.safe_load(official_file.read_text()), "1.28.0")
+    assert schema_file_renames(yaml.safe_load(target.read_text()), "1.28.0") == official
