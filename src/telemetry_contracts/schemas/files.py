@@ -182,10 +182,7 @@ class RefSpec(FileModel):
     examples: Any = None
     sampling_relevant: bool | None = None
     role: str | None = None
-    stability: Stability | None = None
     annotations: AnnotationsField = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
     @model_validator(mode="after")
     def _ref_or_group(self) -> RefSpec:
