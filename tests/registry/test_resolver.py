@@ -348,3 +348,98 @@ def test_a_ref_to_a_legacy_name_of_the_baseline_resolves_deprecated(tmp_path: Pa
     history = {(name.kind, name.name) for name in snapshot.history}
     assert ("metric", "http.server.duration") in history
     assert ("attribute", "server.socket.address") not in history  # an attribute of it now
+
+
+RESOLVED_PACKAGE = """\
+file_format: resolved/2.0.0
+schema_url: https://acme.example/schemas/platform/2.1.0
+attribute_catalog:
+  - key: acme.tenant
+    type: string
+    brief: The tenant.
+    stability: stable
+    examples: [t1]
+  - key: acme.region
+    type:
+      members:
+        - {id: eu, value: eu, brief: Europe, stability: stable}
+        - {id: us, value: us, brief: America, stability: stable}
+    brief: The region.
+    stability: development
+registry:
+  attributes: [0, 1]
+  attribute_groups:
+    - id: acme.common
+      brief: Common.
+      stability: stable
+      attributes: [0]
+  metrics:
+    - name: acme.jobs
+      instrument: counter
+      unit: "{job}"
+      brief: Jobs run.
+      stability: stable
+      attributes:
+        - base: 0
+          requirement_level: required
+refinements:
+  metrics:
+    - id: acme.jobs.regional
+      name: acme.jobs
+      instrument: counter
+      unit: "{job}"
+      brief: Jobs run, per region.
+      stability: stable
+      attributes:
+        - base: 0
+          requirement_level: required
+        - base: 1
+          requirement_level: recommended
+"""
+
+
+def test_a_published_weaver_registry_is_a_dependency(tmp_path: Path) -> None:
+    package = tmp_path / "package"
+    package.mkdir()
+    (package / "resolved.yaml").write_text(RESOLVED_PACKAGE)
+    (package / "manifest.yaml").write_text(
+        "file_format: manifest/2.0.0\nschema_url: https://acme.example/schemas/platform/2.1.0\n"
+        "resolved_schema_uri: resolved.yaml\nstability: stable\n"
+    )
+    service = tmp_path / "service"
+    service.mkdir()
+    (service / "manifest.yaml").write_text(
+        "schema_url: https://acme.example/schemas/checkout/1.0.0\ndependencies:\n"
+        "  - schema_url: https://acme.example/schemas/platform/2.1.0\n"
+        "    registry_path: ../package/manifest.yaml\n"
+        "  - schema_url: https://opentelemetry.io/schemas/1.44.0\n"
+    )
+    (service / "checkout.yaml").write_text(
+        "file_format: definition/2\nmetrics:\n  - name: checkout.orders\n    instrument: counter\n"
+        "    unit: \"{order}\"\n    brief: Orders.\n    attributes:\n      - ref: acme.region\n"
+        "      - ref: http.request.method\n"
+    )
+    snapshot = load_registry(service).snapshot
+    assert snapshot.version == "1.0.0"
+    assert {(d.name, d.version) for d in snapshot.dependencies} == {
+        ("https://acme.example/schemas/platform", "2.1.0"),
+        ("https://opentelemetry.io/schemas", "1.44.0"),
+    }
+    attributes = {attribute.key: attribute for attribute in snapshot.attributes}
+    assert [m.value for m in attributes["acme.region"].members] == ["eu", "us"]
+    metrics = {metric.name: metric for metric in snapshot.metrics}
+    jobs = metrics["acme.jobs"]  # the refinement's attributes join the metric
+    assert [ref.key for ref in jobs.attributes] == ["acme.tenant", "acme.region"]
+    assert jobs.attributes[0].requirement_level.level == "required"
+    # the resolved file alone is a registry too
+    alone = load_registry(package / "resolved.yaml").snapshot
+    assert {metric.name for metric in alone.metrics} == {"acme.jobs"}
+
+
+def test_a_bad_catalog_index_names_the_file(tmp_path: Path) -> None:
+    (tmp_path / "resolved.yaml").write_text(RESOLVED_PACKAGE.replace("- base: 1\n", "- base: 9\n"))
+    with pytest.raises(ContractError) as caught:
+        load_registry(tmp_path / "resolved.yaml")
+    assert caught.value.finding.code == "TC103"
+    assert "attribute index `9`" in caught.value.finding.message
+    assert caught.value.finding.location.file.endswith("resolved.yaml")

@@ -17,6 +17,11 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from telemetry_contracts.registry.published import (
+    is_published_manifest,
+    read_resolved,
+    resolved_file,
+)
 from telemetry_contracts.registry.resolver import (
     ContractDocument,
     Resolver,
@@ -179,8 +184,9 @@ def _resolve_files(
     manifest = _parse_manifest(manifest_raw, _join(display, MANIFEST))
     dependencies = []
     for dependency in manifest.dependencies if manifest else ():
-        loaded = _load_dependency(dependency.registry_path, base, display, depth, git)
-        dependencies.append((dependency.name, loaded.snapshot))
+        registry_path = dependency.registry_path or BUILTIN_SEMCONV  # the official model
+        loaded = _load_dependency(registry_path, base, display, depth, git)
+        dependencies.append((dependency.label, loaded.snapshot))
     resolver = Resolver(dependencies)
     documents = []
     for relative, raw in files:
@@ -238,6 +244,10 @@ def _load_dependency(
     target = (base or Path(".")) / registry_path
     if target.is_file() and target.suffix == ".json":
         return LoadedRegistry(read_snapshot_file(target), str(target))
+    if target.is_dir() and (target / MANIFEST).is_file():
+        target = target / MANIFEST  # a published package is read through its manifest
+    if target.is_file() and target.suffix in _YAML_SUFFIXES:
+        return _load_published(target, depth + 1)
     if not target.is_dir():
         raise ContractError(
             "TC108",
@@ -245,6 +255,20 @@ def _load_dependency(
             _join(display, MANIFEST),
         )
     return _load_directory(target, os.path.relpath(target), depth + 1)
+
+
+def _load_published(path: Path, depth: int) -> LoadedRegistry:
+    """A registry Weaver published (its ``manifest/2.0.0`` manifest or its resolved file), or
+    the directory of an ordinary manifest."""
+    display = os.path.relpath(path)
+    raw = read_yaml_file(path, display)
+    if path.name == MANIFEST and not is_published_manifest(raw):
+        return _load_directory(path.parent, os.path.relpath(path.parent), depth)
+    if is_published_manifest(raw):
+        resolved = resolved_file(raw, path, display)
+        files = [(resolved.name, read_resolved(resolved, os.path.relpath(resolved)))]
+        return _resolve_files(files, os.path.relpath(resolved.parent), raw, path.parent, depth)
+    return _resolve_files([(path.name, raw)], display, None, path.parent, depth)
 
 
 def _load_git(reference: str, cwd: str, depth: int) -> LoadedRegistry:

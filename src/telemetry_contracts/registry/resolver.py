@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from telemetry_contracts.registry.published import RESOLVED_FORMAT, definition_from_resolved
 from telemetry_contracts.registry.yaml_source import YamlMap, YamlSeq, locate, position
 from telemetry_contracts.schemas.files import (
     AttributeSpec,
@@ -59,6 +60,8 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
             path,
             *position(raw),
         )
+    if raw.get("file_format") == RESOLVED_FORMAT:
+        raw = definition_from_resolved(raw, path)
     try:
         if "file_format" in raw and raw["file_format"] != "definition/1":
             if raw["file_format"] != "definition/2":
@@ -66,7 +69,7 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
                 raise ContractError(
                     "TC102",
                     f"unsupported file_format `{raw['file_format']}` "
-                    "(expected definition/2 or definition/1)",
+                    "(expected definition/2, definition/1 or resolved/2.0.0)",
                     path,
                     line,
                     column,

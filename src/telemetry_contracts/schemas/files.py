@@ -323,22 +323,47 @@ class V2File(FileModel):
 
 
 class DependencySpec(FileModel):
-    """A registry this one depends on: a directory, ``git:REV[:SUBDIR]``, or ``semconv``."""
+    """A registry this one depends on: a directory, ``git:REV[:SUBDIR]``, ``semconv``, or (as
+    Weaver writes it) a ``schema_url`` with an optional ``registry_path``."""
 
-    name: str
-    registry_path: str = Field(
-        description="A directory (relative to the manifest), `git:REV[:SUBDIR]`, or `semconv`."
+    name: str | None = None
+    schema_url: str | None = None
+    registry_path: str | None = Field(
+        default=None,
+        description=(
+            "A directory (relative to the manifest), `git:REV[:SUBDIR]`, `semconv`, a snapshot "
+            "`.json`, or a published registry (its `manifest/2.0.0` manifest or `resolved/2.0.0` "
+            "file). Without it, an `opentelemetry.io/schemas/...` `schema_url` is `semconv`."
+        ),
     )
+
+    @model_validator(mode="after")
+    def _named(self) -> DependencySpec:
+        if self.name is None and self.schema_url is None:
+            raise ValueError("a dependency has a `name` or a `schema_url`")
+        official = "opentelemetry.io/schemas/" in (self.schema_url or "")
+        if self.registry_path is None and not official:
+            raise ValueError("a dependency needs `registry_path` unless it is the official model")
+        return self
+
+    @property
+    def label(self) -> str:
+        """What the dependency is called: its name, else its schema URL without the version."""
+        return self.name or (self.schema_url or "").rstrip("/").rpartition("/")[0]
 
 
 class ManifestSpec(FileModel):
     """``manifest.yaml`` of a registry directory."""
 
+    file_format: Literal["manifest/2.0.0"] | None = None
+    """``manifest/2.0.0``: a registry Weaver published, read from ``resolved_schema_uri``."""
     name: str | None = None
     version: str | None = None
     description: str | None = None
     schema_url: str | None = None
+    schema_base_url: str | None = None
     semconv_version: str | None = None
+    resolved_schema_uri: str | None = None
     stability: Stability | None = None
     dependencies: list[DependencySpec] = []
 
