@@ -424,6 +424,7 @@ class InstrumentRegistry:
         except Exception:
             internal_error(f"creating instrument {instrument.name}")
             instrument.emitting_as = instrument.name
+            instrument._emit_unit, instrument._scale = instrument.unit, 1.0
             permissive = Policy(None, policy.config, policy.accounting)
             instrument._space = permissive.metric_space(None, instrument.name)
             instrument._clean = ALL_KEYS
