@@ -443,3 +443,26 @@ def test_a_bad_catalog_index_names_the_file(tmp_path: Path) -> None:
     assert caught.value.finding.code == "TC103"
     assert "attribute index `9`" in caught.value.finding.message
     assert caught.value.finding.location.file.endswith("resolved.yaml")
+
+
+def test_imports_and_span_and_event_refinements(tmp_path: Path) -> None:
+    (tmp_path / "imports.yaml").write_text(
+        "imports:\n  metrics: [http.*]\n  events: [exception]\n"
+    )
+    (tmp_path / "signals.yaml").write_text(
+        "file_format: definition/2\nattributes:\n"
+        "  - {key: job.id, type: string, brief: Job., examples: [j1]}\n"
+        "  - {key: job.queue, type: string, brief: Queue., examples: [q1]}\n"
+        "spans:\n  - type: job.run\n    kind: internal\n    brief: A job.\n"
+        "    attributes: [{ref: job.id}]\n"
+        "events:\n  - name: job.done\n    brief: Done.\n    attributes: [{ref: job.id}]\n"
+        "span_refinements:\n  - id: span.job.run.queued\n    ref: job.run\n"
+        "    attributes: [{ref: job.queue}]\n"
+        "event_refinements:\n  - id: event.job.done.queued\n    ref: job.done\n"
+        "    attributes: [{ref: job.queue}]\n"
+    )
+    snapshot = load_registry(tmp_path).snapshot
+    (span,) = snapshot.spans
+    (event,) = snapshot.events
+    assert [ref.key for ref in span.attributes] == ["job.id", "job.queue"]
+    assert [ref.key for ref in event.attributes] == ["job.id", "job.queue"]

@@ -75,7 +75,7 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
                     column,
                 )
             return ContractDocument(path, raw, V2File.model_validate(raw))
-        if "groups" in raw:
+        if "groups" in raw or "imports" in raw:
             return ContractDocument(path, raw, V1File.model_validate(raw))
     except ValidationError as error:
         raise validation_error(error, raw, path) from None
@@ -329,7 +329,7 @@ class Resolver:
                         group.roles[ref.ref] = role
             self._add_group(group)
             self.entity_groups.append((group_id, raw_spec, spec, document.path))
-        for section in ("metric_refinements", "span_refinements"):
+        for section in ("metric_refinements", "span_refinements", "event_refinements"):
             for spec, raw_spec in zip(getattr(model, section), _items(raw, section), strict=True):
                 entries = [
                     (ref, raw_ref, ref.ref)
@@ -356,7 +356,7 @@ class Resolver:
                 brief=_text(spec.brief),
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
-                attributes=tuple(self._group_refs(group_id).values()),
+                attributes=self._refined(group_id),
                 source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
             )
             for group_id, raw, spec, path in self.span_groups
@@ -367,7 +367,7 @@ class Resolver:
                 brief=_text(spec.brief),
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
-                attributes=tuple(self._group_refs(group_id).values()),
+                attributes=self._refined(group_id),
                 source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
             )
             for group_id, raw, spec, path in self.event_groups
@@ -402,6 +402,15 @@ class Resolver:
             entities=entities,
             history=list({(n.kind, n.name): n for n in history}.values()),
         )
+
+    def _refined(self, group_id: str) -> tuple[AttributeRef, ...]:
+        """A span's or event's refs, with those its refinements add (the base's level wins)."""
+        refs = dict(self._group_refs(group_id))
+        for refinement_id, _, target, _ in self.refinements:
+            if target == group_id:
+                for key, ref in self._group_refs(refinement_id).items():
+                    refs.setdefault(key, ref)
+        return tuple(refs.values())
 
     def _metrics(self) -> dict[str, Metric]:
         metrics: dict[str, Metric] = {}

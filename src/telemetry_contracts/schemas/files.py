@@ -164,11 +164,21 @@ class GroupSpec(FileModel):
         return self
 
 
+class ImportsSpec(FileModel):
+    """Signals a file imports from its dependencies, by name or ``*`` wildcard; every contract
+    of a dependency is part of the resolved snapshot already, so these only document intent."""
+
+    metrics: list[str] | None = None
+    events: list[str] | None = None
+    entities: list[str] | None = None
+
+
 class V1File(FileModel):
     """A v1 contract file: a list of groups (``file_format: definition/1`` may say so)."""
 
     file_format: Literal["definition/1"] | None = None
-    groups: list[GroupSpec]
+    groups: list[GroupSpec] = []
+    imports: ImportsSpec | None = None
 
 
 class RefSpec(FileModel):
@@ -318,6 +328,8 @@ class V2File(FileModel):
     metric_refinements: list[V2RefinementSpec] = []
     spans: list[V2SpanSpec] = []
     span_refinements: list[V2RefinementSpec] = []
+    event_refinements: list[V2RefinementSpec] = []
+    imports: ImportsSpec | None = None
     events: list[V2EventSpec] = []
     entities: list[V2EntitySpec] = []
 
