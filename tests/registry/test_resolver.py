@@ -328,15 +328,22 @@ def test_include_of_an_unknown_group_names_the_constraint(tmp_path: Path) -> Non
     assert finding.location.file.endswith("older.yaml") and finding.location.line == 33
 
 
+def write_files(root: Path, files: dict[str, str]) -> Path:
+    """Write each named file under ``root``; return ``root``."""
+    for name, text in files.items():
+        (root / name).write_text(text)
+    return root
+
+
 def test_a_ref_to_a_legacy_name_of_the_baseline_resolves_deprecated(tmp_path: Path) -> None:
-    (tmp_path / "manifest.yaml").write_text(
-        "name: shop\nversion: 1.0.0\ndependencies:\n  - name: otel\n    registry_path: semconv\n"
-    )
-    (tmp_path / "shop.yaml").write_text(
-        "file_format: definition/2\nmetrics:\n  - name: shop.checkout.duration\n"
-        "    instrument: histogram\n    unit: s\n    brief: Checkout.\n    attributes:\n"
-        "      - ref: net.host.carrier.name\n      - ref: server.socket.address\n"
-    )
+    write_files(tmp_path, {
+        "manifest.yaml": "name: shop\nversion: 1.0.0\ndependencies:\n  - name: otel\n"
+                         "    registry_path: semconv\n",
+        "shop.yaml": "file_format: definition/2\nmetrics:\n  - name: shop.checkout.duration\n"
+                     "    instrument: histogram\n    unit: s\n    brief: Checkout.\n"
+                     "    attributes:\n      - ref: net.host.carrier.name\n"
+                     "      - ref: server.socket.address\n",
+    })
     snapshot = load_registry(tmp_path).snapshot
     attributes = {attribute.key: attribute for attribute in snapshot.attributes}
     carrier = attributes["net.host.carrier.name"].deprecated
@@ -446,9 +453,8 @@ def test_a_bad_catalog_index_names_the_file(tmp_path: Path) -> None:
 
 
 def test_imports_and_span_and_event_refinements(tmp_path: Path) -> None:
-    (tmp_path / "imports.yaml").write_text(
-        "imports:\n  metrics: [http.*]\n  events: [exception]\n"
-    )
+    imports = "imports:\n  metrics: [http.*]\n  events: [exception]\n"
+    write_files(tmp_path, {"imports.yaml": imports})
     (tmp_path / "signals.yaml").write_text(
         "file_format: definition/2\nattributes:\n"
         "  - {key: job.id, type: string, brief: Job., examples: [j1]}\n"
