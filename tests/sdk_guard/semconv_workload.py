@@ -99,7 +99,7 @@ def exported_metrics(reader: InMemoryMetricReader) -> dict[str, dict[str, Any]]:
 
 
 def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    status = "200 OK" if environ["PATH_INFO"] == "/ok" else "404 Not Found"
+    status = "200 OK" if environ["PATH_INFO"].startswith("/ok") else "404 Not Found"
     start_response(status, [("Content-Type", "text/plain"), ("Content-Length", "5")])
     return [b"hello"]
 
@@ -137,6 +137,10 @@ def run(snapshot_path: str) -> dict[str, Any]:
     def item(item: int) -> dict[str, int]:
         return {"item": item}
 
+    @app.get("/health")  # differs from /items/{item} only by http.target in old-mode metrics
+    def health() -> dict[str, bool]:
+        return {"ok": True}
+
     @app.post("/items")
     def create(body: dict[str, Any]) -> dict[str, Any]:
         return body
@@ -145,6 +149,7 @@ def run(snapshot_path: str) -> dict[str, Any]:
     client = TestClient(app)
     for number in range(3):
         client.get(f"/items/{number}")
+    client.get("/health")
     client.get("/missing")
     client.post("/items", json={"name": "x" * 100})
 
@@ -156,8 +161,8 @@ def run(snapshot_path: str) -> dict[str, Any]:
     RequestsInstrumentor().instrument(**providers)
     base = f"http://127.0.0.1:{server.server_port}"
     with requests.Session() as session:
-        for _ in range(3):
-            session.get(f"{base}/ok", timeout=10)
+        for path in ("/ok", "/ok", "/ok/2"):  # old-mode server metrics carry http.target
+            session.get(f"{base}{path}", timeout=10)
         session.post(f"{base}/missing", data=b"payload" * 10, timeout=10)
     RequestsInstrumentor().uninstrument()
     server.shutdown()

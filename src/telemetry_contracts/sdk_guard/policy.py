@@ -372,7 +372,7 @@ class KeySpace:
                 return self._violation(key, Violation.DEPRECATED_NAME, action, report)
             else:
                 counts.append(self._count(key, Violation.DEPRECATED_NAME, "pass", renamed))
-                if contract is not None and contract.legacy:  # no successor to check it by
+                if not renamed:  # known, not unknown: dropping it would merge metric series
                     return Step(KEEP, key, tuple(counts))
         if contract is None or (self.allowed is not None and target not in self.allowed):
             action = config.action_for(Violation.UNKNOWN_ATTRIBUTE, target)
