@@ -245,3 +245,24 @@ def test_exported_renames_1_28_match_the_official_file(tmp_path: Path) -> None:
     official_file = require_path(SEMCONV / "schemas" / "1.28.0", "official schema file 1.28.0")
     official = schema_file_renames(yaml.safe_load(official_file.read_text()), "1.28.0")
     assert schema_file_renames(yaml.safe_load(target.read_text()), "1.28.0") == official
+
+
+def test_check_code_agrees_with_the_official_instruments_and_units(tmp_path: Path) -> None:
+    source = tmp_path / "app.py"
+    source.write_text(
+        "from opentelemetry import metrics\n\n"
+        'meter = metrics.get_meter("x")\n'
+        'meter.create_histogram("http.server.request.duration", unit="s").record(\n'
+        '    0.1, {"http.request.method": "GET", "http.response.status_code": 200}\n)\n'
+        'meter.create_counter("cpu.time", unit="s")\n'
+        'meter.create_up_down_counter("http.client.active_requests", unit="{request}")\n'
+    )
+    result = CliRunner().invoke(
+        app, ["check-code", str(source), "--registry", "semconv", "--format", "json"]
+    )
+    findings = json.loads(result.stdout)
+    # cpu.time is deprecated in v1.44.0; nothing else is wrong: no TC808/TC809 from a baseline
+    # that lacked instruments, units or types
+    assert [(f["code"], f["message"].split(":")[0]) for f in findings] == [
+        ("TC803", "metric `cpu.time` is deprecated")
+    ]
