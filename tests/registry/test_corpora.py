@@ -17,7 +17,7 @@ from telemetry_contracts.registry.baseline import (
 )
 from telemetry_contracts.registry.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
-from tests.conftest import SEMCONV, semconv_model
+from tests.conftest import SEMCONV, require_path, semconv_model
 
 # Counted from the YAML by scripts/count_semconv.py with plain PyYAML, not this loader: distinct
 # keys of v1 attribute entries with `id` (group `prefix` joined) plus v2 `attributes[].key`;
@@ -87,7 +87,7 @@ def test_baseline_is_the_resolved_official_model(v1_44: Snapshot) -> None:
 def test_package_data_is_current() -> None:
     """Fails when the official models or the generator changed and the data was not rewritten:
     run ``python scripts/generate_semconv_baseline.py``."""
-    fresh = build_baseline(SEMCONV)
+    fresh = build_baseline(require_path(SEMCONV, "semantic-convention corpora"))
     assert DATA_FILE.read_bytes() == baseline_bytes(fresh)
     assert baseline_snapshot().content_hash == fresh.content_hash
 
