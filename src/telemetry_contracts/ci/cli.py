@@ -10,6 +10,7 @@ import json
 import sys
 from collections import Counter
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, Protocol
@@ -57,6 +58,24 @@ RegistryArgument = Annotated[
 ]
 
 
+AllowUrlOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-url",
+        help="An origin (https://registry.example.com) that checked files may name and that "
+        "$TELEMETRY_CONTRACTS_TOKEN may be sent to; repeatable. URLs given on the command line "
+        "are allowed already; $TELEMETRY_CONTRACTS_ALLOW_URLS lists more.",
+    ),
+]
+
+
+def _trust(allow: list[str] | None, *named: str | None) -> AbstractContextManager[object]:
+    """The URLs this run may fetch: the allowed origins and those named on the command line."""
+    from telemetry_contracts.registry.remote import UrlTrust, trusting
+
+    return trusting(UrlTrust.from_env([*(allow or ()), *(url for url in named if url)]))
+
+
 class StatsFormat(StrEnum):
     text = "text"
     json = "json"
@@ -75,9 +94,11 @@ def main() -> None:
 def resolve(
     registry: RegistryArgument,
     output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the snapshot.")],
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Write the resolved snapshot of REGISTRY: deterministic bytes with a content hash."""
-    snapshot = load_registry(registry).snapshot
+    with _trust(allow_url, registry):
+        snapshot = load_registry(registry).snapshot
     data = snapshot.to_json_bytes()
     if str(output) == "-":
         sys.stdout.buffer.write(data)
@@ -97,9 +118,11 @@ def resolve(
 def stats(
     registry: RegistryArgument,
     output_format: Annotated[StatsFormat, typer.Option("--format")] = StatsFormat.text,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Count REGISTRY's contracts by kind, stability and deprecation."""
-    summary = registry_stats(load_registry(registry).snapshot)
+    with _trust(allow_url, registry):
+        summary = registry_stats(load_registry(registry).snapshot)
     if output_format is StatsFormat.json:
         typer.echo(json.dumps(summary, indent=2, sort_keys=True))
         return
@@ -183,15 +206,22 @@ def diff_command(
     mode: Annotated[ModeOption | None, typer.Option(
         help="Compatibility mode that decides what is breaking (default: `compatibility`).")
     ] = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Field-level diff of HEAD against BASELINE; each change classified, with the semver bump."""
+    with _trust(allow_url, *(baseline or ()), head):
+        _diff(baseline, head, fail_on, output_format, mode)
+
+
+def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
+          output_format: DiffFormat, mode: ModeOption | None) -> None:
     config = load_config()
     # Configured references are taken from the pyproject.toml's directory; given ones from here.
     root = str(config.root)
     baseline_refs, baseline_cwd = (baseline, None) if baseline else (
-        [_configured(config.baseline, "baseline", "--baseline")], root)
+        [_configured(config.checked("baseline"), "baseline", "--baseline")], root)
     head_ref, head_cwd = (head, None) if head else (
-        _configured(config.registry, "registry", "--head"), root)
+        _configured(config.checked("registry"), "registry", "--head"), root)
     chosen_mode = (mode.value if mode else config.compatibility)
     result = run_diff(baseline_refs, head_ref, chosen_mode, baseline_cwd, head_cwd)
     typer.echo(render_diff(result, output_format), nl=False)
@@ -220,13 +250,15 @@ def export_command(
     schema_url: Annotated[str | None, typer.Option(
         help="The new version's schema URL (default: the registry's, or the baseline's with "
              "the version replaced).")] = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Write an artifact derived from REGISTRY: the OpenTelemetry schema file from BASELINE's
     version to REGISTRY's, or a Markdown page of its contracts."""
-    if to is ExportTarget.schema_file:
-        text = export_schema_file(registry, baseline, schema_url)
-    else:
-        text = export_markdown(registry)
+    with _trust(allow_url, registry, baseline):
+        if to is ExportTarget.schema_file:
+            text = export_schema_file(registry, baseline, schema_url)
+        else:
+            text = export_markdown(registry)
     if str(output) == "-":
         typer.echo(text, nl=False)
         return
@@ -299,16 +331,18 @@ def lint(
     ignore: IgnoreOption = None,
     baseline_file: BaselineFileOption = None,
     write_baseline: WriteBaselineOption = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Validate contract files: naming, units, types, references, deprecations, governance."""
     from telemetry_contracts.ci.lint import run_lint
     from telemetry_contracts.ci.rule_docs import rule_infos
 
-    result = run_lint(
-        paths or [], load_config(), select=_codes(select), ignore=_codes(ignore),
-        fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
-        write_baseline=write_baseline,
-    )
+    with _trust(allow_url, *(paths or ())):
+        result = run_lint(
+            paths or [], load_config(), select=_codes(select), ignore=_codes(ignore),
+            fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
+            write_baseline=write_baseline,
+        )
     _report_and_exit(result, report_format, rule_infos(), write_baseline)
 
 
@@ -347,16 +381,18 @@ def check_code_command(
     ignore: IgnoreOption = None,
     baseline_file: BaselineFileOption = None,
     write_baseline: WriteBaselineOption = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Check the telemetry call sites of Python code against the registry."""
     from telemetry_contracts.ci.code_scanner import CHECK_CODE_CODES, run_check_code
     from telemetry_contracts.ci.rule_docs import rule_infos
 
-    result = run_check_code(
-        paths or [], registry, load_config(), fix=fix, select=_codes(select),
-        ignore=_codes(ignore), fail_on=fail_on.value if fail_on else None,
-        baseline_file=baseline_file, write_baseline=write_baseline,
-    )
+    with _trust(allow_url, registry):
+        result = run_check_code(
+            paths or [], registry, load_config(), fix=fix, select=_codes(select),
+            ignore=_codes(ignore), fail_on=fail_on.value if fail_on else None,
+            baseline_file=baseline_file, write_baseline=write_baseline,
+        )
     if result.fixed:
         files = f"{result.files_fixed} file{'s' if result.files_fixed != 1 else ''}"
         typer.echo(f"fixed {len(result.fixed)} deprecated names in {files}", err=True)

@@ -221,7 +221,7 @@ def run_check_code(
     ``select`` replaces the configured selection, ``ignore`` adds to it; a findings baseline
     (given or configured) leaves out the findings it accepts.
     """
-    reference = registry or _from_root(config.registry, config.root)
+    reference = registry or config.reference("registry")
     if not reference:
         raise ContractError(
             "TC100", "no registry to check against: pass --registry REG or set `registry` "
@@ -284,13 +284,6 @@ def _excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
         for candidate in candidates
         for pattern in patterns
     )
-
-
-def _from_root(reference: str | None, root: Path) -> str | None:
-    """A configured registry: paths are relative to the configuration's folder."""
-    if reference is None or reference == "semconv" or ":" in reference.split("/")[0]:
-        return reference
-    return str(_display_path(root / reference))
 
 
 def _display_path(path: Path) -> Path:

@@ -30,25 +30,13 @@ def registry_paths(paths: Sequence[str], config: ProjectConfig) -> list[str]:
     """The registries to lint: the given PATHs, else ``registry`` from the configuration."""
     if paths:
         return list(paths)
-    if config.registry:
-        return [_from_root(config.registry, config.root)]
+    configured = config.reference("registry")
+    if configured:
+        return [configured]
     raise ContractError(
         "TC100", "no registry to lint: pass PATH or set `registry` in "
         "[tool.telemetry-contracts]", "pyproject.toml",
     )
-
-
-def _from_root(reference: str, root: Path) -> str:
-    if reference.startswith(("git:", "http://", "https://")) or reference == "semconv":
-        return reference
-    path = Path(reference)
-    if path.is_absolute():
-        return reference
-    relative = root / path
-    try:
-        return str(relative.relative_to(Path.cwd()))
-    except ValueError:
-        return str(relative)
 
 
 def semconv_baseline(snapshot: Snapshot) -> Snapshot | None:

@@ -25,6 +25,8 @@ LOADER_CODES: dict[str, tuple[str, str]] = {
     "TC107": ("duplicate-yaml-key", "A YAML mapping repeats a key."),
     "TC108": ("invalid-manifest", "`manifest.yaml` or a dependency in it is invalid."),
     "TC109": ("extends-cycle", "Groups extend each other in a cycle."),
+    "TC110": ("url-not-allowed", "A checked file names a URL whose origin the user did not "
+              "allow with `--allow-url` or `TELEMETRY_CONTRACTS_ALLOW_URLS`."),
 }
 """Loader errors: input that cannot be resolved. They stop the command with exit code 2."""
 
