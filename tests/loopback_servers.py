@@ -74,20 +74,29 @@ def recording_server(answer: Callable[[Seen], Answer]) -> Iterator[Recording]:
 
 
 @contextmanager
-def dripping_server(interval: float = 1.0) -> Iterator[tuple[str, list[float]]]:
-    """A server that answers every connection with an endless HTTP response, one byte per
-    ``interval`` seconds. Yields its URL and the times at which connections were accepted."""
+def dripping_server(
+    interval: float = 1.0, drips: int | None = None, then: bytes = b""
+) -> Iterator[tuple[str, list[float]]]:
+    """A server that answers connections with an endless HTTP response, one byte per
+    ``interval`` seconds; after ``drips`` such connections (when given) it answers 200 with
+    ``then`` at once. Yields its URL and the times at which connections were accepted."""
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     accepted: list[float] = []
     stop = threading.Event()
 
-    def drip(connection: socket.socket) -> None:
+    def drip(connection: socket.socket, slow: bool) -> None:
         payload = b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 1_000_000
         with connection:
             connection.settimeout(1.0)
             try:
                 connection.recv(65536)
+                if not slow:
+                    connection.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: close\r\n\r\n"
+                        % len(then) + then
+                    )
+                    return
                 for index in range(len(payload)):
                     if stop.is_set():
                         return
@@ -105,7 +114,8 @@ def dripping_server(interval: float = 1.0) -> Iterator[tuple[str, list[float]]]:
             except OSError:
                 return
             accepted.append(time.monotonic())
-            threading.Thread(target=drip, args=(connection,), daemon=True).start()
+            slow = drips is None or len(accepted) <= drips
+            threading.Thread(target=drip, args=(connection, slow), daemon=True).start()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
