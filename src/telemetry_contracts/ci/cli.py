@@ -348,17 +348,29 @@ def lint(
 
 @app.command()
 def rules(
+    code: Annotated[str | None, typer.Argument(help="A code to explain, e.g. TC803.")] = None,
     markdown: Annotated[bool, typer.Option(help="Print the docs/rules.md page.")] = False,
 ) -> None:
-    """List every rule code with its severity, name and summary."""
-    from telemetry_contracts.ci.rule_docs import render_rules_markdown
-    from telemetry_contracts.validators import all_rules
+    """List every code any command or the guard reports; with CODE, explain that one."""
+    from telemetry_contracts.ci.rule_docs import (
+        all_codes,
+        code_doc,
+        explain,
+        listing_line,
+        render_rules_markdown,
+    )
 
     if markdown:
         typer.echo(render_rules_markdown(), nl=False)
         return
-    for rule in all_rules():
-        typer.echo(f"{rule.code}  {rule.severity:<7}  {rule.name:<36}  {rule.summary}")
+    if code is None:
+        typer.echo("\n".join(listing_line(doc) for doc in all_codes()))
+        return
+    doc = code_doc(code)
+    if doc is None:
+        raise ContractError("TC100", f"no such code: {code}; `telemetry-contracts rules` "
+                            "lists them all", "rules")
+    typer.echo(explain(doc), nl=False)
 
 
 @app.command("check-code")

@@ -10,9 +10,9 @@ from itertools import groupby
 
 from telemetry_contracts.ci.reporters import RuleInfo, render
 from telemetry_contracts.registry.loader import LoadedRegistry, load_registry
+from telemetry_contracts.schemas.codes import CHANGES
 from telemetry_contracts.schemas.findings import Finding, Location
 from telemetry_contracts.validators.compatibility import (
-    CHANGE_CODES,
     Change,
     CompatibilityMode,
     RegistryDiff,
@@ -52,23 +52,9 @@ class ModeOption(StrEnum):
 
 
 DIFF_RULES: dict[str, RuleInfo] = {
-    code: RuleInfo(code=code, name=summary.replace(" ", "-"), summary=f"Breaking change: {summary}")
-    for code, summary in CHANGE_CODES.items()
+    doc.code: RuleInfo(code=doc.code, name=doc.name, summary=doc.summary) for doc in CHANGES
 }
-
-_HINTS = {
-    "TC901": "deprecate it (with renamed_to when it has a replacement) instead of removing it, "
-             "or release a new major version",
-    "TC902": "add a new attribute with the new type and deprecate this one",
-    "TC903": "add a new metric with the new unit and deprecate this one",
-    "TC904": "add a new metric with the new instrument and deprecate this one",
-    "TC905": "deprecate the member instead of removing it",
-    "TC906": "keep the attribute optional on existing signals, or release a new major version",
-    "TC907": "stability may only be raised",
-    "TC908": "keep the attribute required while old consumers rely on it",
-    "TC909": "consumers on the old registry do not know the new value",
-    "TC910": "add a new signal and deprecate this one",
-}
+_HINTS = {doc.code: doc.fix for doc in CHANGES}
 
 
 @dataclass
