@@ -6,14 +6,16 @@ Standard library only, so the CLI and the runtime guard share it without pulling
 from __future__ import annotations
 
 import contextlib
-import http.client
 import socket
-import ssl
 import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import http.client
 
 MAX_REDIRECTS = 5
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -103,6 +105,9 @@ def _exchange(
     ends: float,
     max_bytes: int,
 ) -> tuple[int, str, dict[str, str], bytes]:
+    import http.client  # here, not at the top: most runs of the CLI never fetch anything
+    import ssl
+
     parts = urllib.parse.urlsplit(url)
     remaining = _remaining(ends, url)
     connection: http.client.HTTPConnection

@@ -8,7 +8,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from telemetry_contracts.ci.rule_docs import all_codes, render_rules_markdown, rule_infos
+from telemetry_contracts.ci.rule_docs import (
+    RULES_INDEX,
+    all_codes,
+    indexed_codes,
+    render_index,
+    render_rules_markdown,
+    rule_infos,
+)
 from telemetry_contracts.schemas.codes import INPUT_ERRORS
 from telemetry_contracts.schemas.violations import Violation
 from telemetry_contracts.validators import all_rules
@@ -22,10 +29,17 @@ def rules_cli(*args: str) -> subprocess.CompletedProcess[str]:
                           capture_output=True, text=True, check=False)
 
 
+STALE = "stale; run `python -m telemetry_contracts.ci.rule_docs`"
+
+
 def test_rules_page_is_current() -> None:
     page = (ROOT / "docs" / "rules.md").read_text()
-    assert page == render_rules_markdown(), (
-        "docs/rules.md is stale; run `telemetry-contracts rules --markdown > docs/rules.md`")
+    assert page == render_rules_markdown(), f"docs/rules.md is {STALE}"
+
+
+def test_rules_index_is_current() -> None:
+    assert RULES_INDEX.read_text() == render_index(), f"{RULES_INDEX.name} is {STALE}"
+    assert indexed_codes() == all_codes()
 
 
 def test_every_code_in_the_sources_is_documented_once() -> None:

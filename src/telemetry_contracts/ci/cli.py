@@ -1,43 +1,69 @@
 """The ``telemetry-contracts`` command line.
 
 Exit codes: 0 clean, 1 findings at or above the failing level, 2 usage or input error (one line
-naming the file and line).
+naming the file and line). Only typer and the option choices are imported at start; each command
+imports what it needs, so ``--help``, ``--version`` and ``rules`` start fast.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections import Counter
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from telemetry_contracts.ci.config import load_config
-from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
-from telemetry_contracts.ci.export import ExportTarget, export_markdown, export_schema_file
-from telemetry_contracts.ci.reporters import ReportFormat, RuleInfo, render
-from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.schemas.findings import ContractError, Finding
-from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.ci.choices import (
+    DiffFormat,
+    ExportTarget,
+    FailOn,
+    ModeOption,
+    ReportFormat,
+    SeverityLevel,
+    StatsFormat,
+)
 
+if TYPE_CHECKING:
+    from telemetry_contracts.ci.reporters import RuleInfo
+    from telemetry_contracts.schemas.findings import Finding
+    from telemetry_contracts.schemas.snapshot import Snapshot
+
+# Plain help text: Rich markup would swallow `[tool.telemetry-contracts]`.
 app = typer.Typer(
     name="telemetry-contracts",
     help="Governance and schema registry for telemetry contracts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
-schemas_app = typer.Typer(help="The published JSON Schema files.", no_args_is_help=True)
+schemas_app = typer.Typer(help="The published JSON Schema files.", no_args_is_help=True,
+                          rich_markup_mode=None)
 app.add_typer(schemas_app, name="schemas")
-token_app = typer.Typer(help="Bearer tokens of the registry service.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens of the registry service.", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(token_app, name="token")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from telemetry_contracts import __version__
+
+        typer.echo(f"telemetry-contracts {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.",
+    )] = False,
+) -> None:
+    """Governance and schema registry for telemetry contracts."""
+
 
 DatabaseOption = Annotated[
     str | None,
@@ -76,18 +102,22 @@ def _trust(allow: list[str] | None, *named: str | None) -> AbstractContextManage
     return trusting(UrlTrust.from_env([*(allow or ()), *(url for url in named if url)]))
 
 
-class StatsFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
 def main() -> None:
     """Console-script entry point: turns input errors into exit code 2 and one line on stderr."""
     try:
         app()
-    except ContractError as error:
+    except Exception as error:
+        findings = sys.modules.get("telemetry_contracts.schemas.findings")
+        if findings is None or not isinstance(error, findings.ContractError):
+            raise
         print(error.finding.one_line(), file=sys.stderr)
         sys.exit(EXIT_INPUT)
+
+
+def _input_error(message: str, file: str) -> NoReturn:
+    from telemetry_contracts.schemas.findings import ContractError
+
+    raise ContractError("TC100", message, file)
 
 
 @app.command()
@@ -97,6 +127,8 @@ def resolve(
     allow_url: AllowUrlOption = None,
 ) -> None:
     """Write the resolved snapshot of REGISTRY: deterministic bytes with a content hash."""
+    from telemetry_contracts.registry.loader import load_registry
+
     with _trust(allow_url, registry):
         snapshot = load_registry(registry).snapshot
     data = snapshot.to_json_bytes()
@@ -121,6 +153,13 @@ def stats(
     allow_url: AllowUrlOption = None,
 ) -> None:
     """Count REGISTRY's contracts by kind, stability and deprecation."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from telemetry_contracts.registry.loader import load_registry
+
     with _trust(allow_url, registry):
         summary = registry_stats(load_registry(registry).snapshot)
     if output_format is StatsFormat.json:
@@ -145,6 +184,8 @@ def stats(
 
 def registry_stats(snapshot: Snapshot) -> dict[str, Any]:
     """Counts by kind, stability and deprecation reason, as ``stats --format json`` prints."""
+    from collections import Counter
+
     kinds: dict[str, dict[str, Any]] = {}
     for kind, items in (
         ("attributes", snapshot.attributes),
@@ -215,6 +256,9 @@ def diff_command(
 
 def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
           output_format: DiffFormat, mode: ModeOption | None) -> None:
+    from telemetry_contracts.ci.config import load_config
+    from telemetry_contracts.ci.diff import render_diff, run_diff
+
     config = load_config()
     # Configured references are taken from the pyproject.toml's directory; given ones from here.
     root = str(config.root)
@@ -233,8 +277,8 @@ def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
 
 def _configured(value: str | None, key: str, option: str) -> str:
     if value is None:
-        raise ContractError("TC100", f"no {key}: pass {option} or set `{key}` in "
-                            "[tool.telemetry-contracts]", "pyproject.toml")
+        _input_error(f"no {key}: pass {option} or set `{key}` in [tool.telemetry-contracts]",
+                     "pyproject.toml")
     return value
 
 
@@ -254,6 +298,8 @@ def export_command(
 ) -> None:
     """Write an artifact derived from REGISTRY: the OpenTelemetry schema file from BASELINE's
     version to REGISTRY's, or a Markdown page of its contracts."""
+    from telemetry_contracts.ci.export import export_markdown, export_schema_file
+
     with _trust(allow_url, registry, baseline):
         if to is ExportTarget.schema_file:
             text = export_schema_file(registry, baseline, schema_url)
@@ -270,12 +316,6 @@ def export_command(
 def _codes(values: list[str] | None) -> list[str]:
     """Codes from repeatable, comma-separated options (``--ignore TC2,TC301``)."""
     return [code.strip() for value in values or () for code in value.split(",") if code.strip()]
-
-
-class SeverityLevel(StrEnum):
-    error = "error"
-    warning = "warning"
-    info = "info"
 
 
 FormatOption = Annotated[ReportFormat, typer.Option("--format")]
@@ -311,6 +351,8 @@ def _report_and_exit(
     if result.baseline_written is not None:
         typer.echo(f"{write_baseline}: {result.baseline_written} accepted findings", err=True)
         raise typer.Exit(EXIT_CLEAN)
+    from telemetry_contracts.ci.reporters import render
+
     output = render(result.findings, report_format, rules)
     if output:
         typer.echo(output, nl=False)
@@ -334,6 +376,7 @@ def lint(
     allow_url: AllowUrlOption = None,
 ) -> None:
     """Validate contract files: naming, units, types, references, deprecations, governance."""
+    from telemetry_contracts.ci.config import load_config
     from telemetry_contracts.ci.lint import run_lint
     from telemetry_contracts.ci.rule_docs import rule_infos
 
@@ -353,9 +396,9 @@ def rules(
 ) -> None:
     """List every code any command or the guard reports; with CODE, explain that one."""
     from telemetry_contracts.ci.rule_docs import (
-        all_codes,
         code_doc,
         explain,
+        indexed_codes,
         listing_line,
         render_rules_markdown,
     )
@@ -363,13 +406,14 @@ def rules(
     if markdown:
         typer.echo(render_rules_markdown(), nl=False)
         return
+    codes = indexed_codes()
     if code is None:
-        typer.echo("\n".join(listing_line(doc) for doc in all_codes()))
+        typer.echo("\n".join(listing_line(doc) for doc in codes))
         return
-    doc = code_doc(code)
+    doc = code_doc(code, codes)
     if doc is None:
-        raise ContractError("TC100", f"no such code: {code}; `telemetry-contracts rules` "
-                            "lists them all", "rules")
+        _input_error(f"no such code: {code}; `telemetry-contracts rules` lists them all",
+                     "rules")
     typer.echo(explain(doc), nl=False)
 
 
@@ -397,6 +441,7 @@ def check_code_command(
 ) -> None:
     """Check the telemetry call sites of Python code against the registry."""
     from telemetry_contracts.ci.code_scanner import CHECK_CODE_CODES, run_check_code
+    from telemetry_contracts.ci.config import load_config
     from telemetry_contracts.ci.rule_docs import rule_infos
 
     with _trust(allow_url, registry):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from itertools import groupby
 
+from telemetry_contracts.ci.choices import DiffFormat, FailOn
 from telemetry_contracts.ci.reporters import RuleInfo, render
 from telemetry_contracts.registry.loader import LoadedRegistry, load_registry
 from telemetry_contracts.schemas.codes import CHANGES
@@ -19,37 +19,6 @@ from telemetry_contracts.validators.compatibility import (
     check_history,
     compare,
 )
-
-
-class DiffFormat(StrEnum):
-    """``diff --format``: the findings formats plus a Markdown table for pull-request comments."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
-    github = "github"
-
-
-class FailOn(StrEnum):
-    """``diff --fail-on``: which changes make the command exit 1."""
-
-    breaking = "breaking"
-    any = "any"
-    none = "none"
-
-
-class ModeOption(StrEnum):
-    """``diff --mode``: the compatibility mode breaking changes are judged under."""
-
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
-    NONE = "NONE"
-
 
 DIFF_RULES: dict[str, RuleInfo] = {
     doc.code: RuleInfo(code=doc.code, name=doc.name, summary=doc.summary) for doc in CHANGES

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from enum import StrEnum
 
 import yaml
 
@@ -13,13 +12,6 @@ from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators.compatibility import compare
 from telemetry_contracts.validators.schema_file import schema_file_document, schema_url_for
-
-
-class ExportTarget(StrEnum):
-    """``export --to``: what to write."""
-
-    schema_file = "schema-file"
-    markdown = "markdown"
 
 
 def export_schema_file(registry: str, baseline: str | None, schema_url: str | None = None) -> str:

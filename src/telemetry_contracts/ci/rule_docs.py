@@ -2,20 +2,29 @@
 ``docs/rules.md`` and the reporters' rule information all come from here.
 
 TC1xx, TC8xx and TC9xx are documented in :mod:`telemetry_contracts.schemas.codes`; the lint
-rules (TC2xx-TC7xx) carry their own documentation.
+rules (TC2xx-TC7xx) carry their own documentation. ``rules.json`` beside this module is the
+catalog written out, so that ``rules`` answers without importing the rules and the model;
+``python -m telemetry_contracts.ci.rule_docs`` rewrites it and ``docs/rules.md``.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import textwrap
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telemetry_contracts.ci.reporters import INFORMATION_URI, RuleInfo
 from telemetry_contracts.schemas.codes import CHANGES, INPUT_ERRORS, VIOLATIONS, CodeDoc
 
+if TYPE_CHECKING:
+    from telemetry_contracts.ci.reporters import RuleInfo
+
+INFORMATION_URI = "https://github.com/telemetry-contracts/telemetry-contracts"
 RULES_DOC = Path("docs") / "rules.md"
 RULES_DOC_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
+RULES_INDEX = Path(__file__).with_name("rules.json")
 
 SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("TC1", "Input errors (TC1xx)",
@@ -50,10 +59,20 @@ def all_codes() -> tuple[CodeDoc, ...]:
     return tuple(sorted([*INPUT_ERRORS, *rules, *VIOLATIONS, *CHANGES], key=lambda d: d.code))
 
 
-def code_doc(code: str) -> CodeDoc | None:
-    """The documentation of ``code`` (case-insensitive), or None."""
+def indexed_codes() -> tuple[CodeDoc, ...]:
+    """:func:`all_codes` as ``rules.json`` holds them: fast, and equal (a test checks it)."""
+    return tuple(CodeDoc(**fields) for fields in json.loads(RULES_INDEX.read_text()))
+
+
+def render_index() -> str:
+    """The text of ``rules.json``."""
+    return json.dumps([dataclasses.asdict(doc) for doc in all_codes()], indent=1) + "\n"
+
+
+def code_doc(code: str, codes: tuple[CodeDoc, ...] | None = None) -> CodeDoc | None:
+    """The documentation of ``code`` (case-insensitive) among ``codes``, or None."""
     wanted = code.strip().upper()
-    return next((doc for doc in all_codes() if doc.code == wanted), None)
+    return next((doc for doc in codes or all_codes() if doc.code == wanted), None)
 
 
 def anchor(code: str) -> str:
@@ -62,6 +81,8 @@ def anchor(code: str) -> str:
 
 def rule_infos() -> dict[str, RuleInfo]:
     """What reporters show for every code: name, summary and its link in ``docs/rules.md``."""
+    from telemetry_contracts.ci.reporters import RuleInfo
+
     return {
         doc.code: RuleInfo(doc.code, doc.name, doc.summary, f"{RULES_DOC_URI}#{anchor(doc.code)}")
         for doc in all_codes()
@@ -125,3 +146,10 @@ def _markdown_entry(doc: CodeDoc) -> list[str]:
     for label, example in (("Bad", doc.bad_example), ("Good", doc.good_example)):
         lines += [f"{label}:", "", f"```{doc.language}", example.rstrip("\n"), "```", ""]
     return lines[:-1]
+
+
+if __name__ == "__main__":
+    RULES_INDEX.write_text(render_index())
+    root = Path(__file__).resolve().parents[3]
+    (root / RULES_DOC).write_text(render_rules_markdown())
+    print(f"wrote {RULES_INDEX} and {root / RULES_DOC}")

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from textwrap import dedent
+from typing import TYPE_CHECKING
 
-from telemetry_contracts.schemas.findings import Severity
+if TYPE_CHECKING:
+    from telemetry_contracts.schemas.findings import Severity
 
 
 @dataclass(frozen=True)
