@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, cast
 
 import typer
 
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from telemetry_contracts.ci.reporters import RuleInfo
     from telemetry_contracts.schemas.findings import Finding
     from telemetry_contracts.schemas.snapshot import Snapshot
+    from telemetry_contracts.validators.compatibility import CompatibilityMode
 
 # Plain help text: Rich markup would swallow `[tool.telemetry-contracts]`.
 app = typer.Typer(
@@ -266,7 +267,7 @@ def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
         [_configured(config.checked("baseline"), "baseline", "--baseline")], root)
     head_ref, head_cwd = (head, None) if head else (
         _configured(config.checked("registry"), "registry", "--head"), root)
-    chosen_mode = (mode.value if mode else config.compatibility)
+    chosen_mode = cast("CompatibilityMode", (mode or config.compatibility).value)
     result = run_diff(baseline_refs, head_ref, chosen_mode, baseline_cwd, head_cwd)
     typer.echo(render_diff(result, output_format), nl=False)
     failing = result.failing(FailOn(fail_on or config.diff_fail_on))

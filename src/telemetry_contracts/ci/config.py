@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from telemetry_contracts.ci.choices import FailOn, ModeOption, SeverityLevel
 from telemetry_contracts.net import is_url
 from telemetry_contracts.registry.remote import require_allowed
 from telemetry_contracts.schemas.findings import ContractError
@@ -34,18 +35,10 @@ class ProjectConfig(BaseModel):
     """Where ``check-code`` looks for Python files when given no PATH."""
     exclude: list[str] = Field(default_factory=list)
     """Glob patterns of paths to skip."""
-    fail_on: Literal["error", "warning", "info"] = "error"
+    fail_on: SeverityLevel = SeverityLevel.error
     """Lowest severity that makes ``lint`` and ``check-code`` exit 1."""
-    diff_fail_on: Literal["breaking", "any", "none"] = "breaking"
-    compatibility: Literal[
-        "BACKWARD",
-        "BACKWARD_TRANSITIVE",
-        "FORWARD",
-        "FORWARD_TRANSITIVE",
-        "FULL",
-        "FULL_TRANSITIVE",
-        "NONE",
-    ] = "BACKWARD"
+    diff_fail_on: FailOn = FailOn.breaking
+    compatibility: ModeOption = ModeOption.BACKWARD
     select: list[str] = Field(default_factory=list)
     """Rule codes (or prefixes such as ``TC2``) to run; empty means all."""
     ignore: list[str] = Field(default_factory=list)
