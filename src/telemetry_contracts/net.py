@@ -12,7 +12,7 @@ import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import http.client
@@ -121,7 +121,11 @@ def _exchange(
     target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     watchdog = _Watchdog(connection)
     try:
-        watchdog.arm(remaining)
+        addresses = _addresses(connection.host, connection.port, ends, url)
+        connection._create_connection = (  # type: ignore[attr-defined]
+            lambda _address, timeout, source: _connect(addresses, timeout, source)
+        )
+        watchdog.arm(_remaining(ends, url))
         connection.connect()
         connection.request(method, target, body=body, headers={"Connection": "close", **headers})
         response = connection.getresponse()
@@ -149,6 +153,41 @@ def _exchange(
     finally:
         watchdog.disarm()
         connection.close()
+
+
+def _addresses(host: str, port: int, ends: float, url: str) -> list[tuple[Any, ...]]:
+    """``getaddrinfo`` within the deadline: a resolver that hangs would otherwise outlast it
+    (no socket timeout applies to it), so it runs in a thread that is abandoned if late."""
+    answer: list[list[tuple[Any, ...]] | BaseException] = []
+    done = threading.Event()
+
+    def resolve() -> None:
+        try:
+            answer.append([info[4] for info in socket.getaddrinfo(host, port, 0,
+                                                                  socket.SOCK_STREAM)])
+        except OSError as error:
+            answer.append(error)
+        done.set()
+
+    threading.Thread(target=resolve, name="telemetry-contracts-resolve", daemon=True).start()
+    if not done.wait(_remaining(ends, url)):
+        raise RequestFailed(f"no complete answer from {url} within the deadline")
+    result = answer[0]
+    if isinstance(result, BaseException):
+        raise RequestFailed(f"{url}: cannot resolve {host}: {result}")
+    return result
+
+
+def _connect(
+    addresses: list[tuple[Any, ...]], timeout: float | None, source: tuple[str, int] | None
+) -> socket.socket:
+    error: OSError | None = None
+    for address in addresses:
+        try:
+            return socket.create_connection(address[:2], timeout, source)
+        except OSError as failure:
+            error = failure
+    raise error or OSError("no address")
 
 
 def _remaining(ends: float, url: str) -> float:

@@ -98,8 +98,13 @@ AllowUrlOption = Annotated[
 
 def _trust(allow: list[str] | None, *named: str | None) -> AbstractContextManager[object]:
     """The URLs this run may fetch: the allowed origins and those named on the command line."""
+    from telemetry_contracts.net import is_url
     from telemetry_contracts.registry.remote import UrlTrust, trusting
 
+    for origin in allow or ():
+        if not is_url(origin):
+            _input_error(f"--allow-url takes an http(s) origin such as "
+                         f"https://registry.example.com, not `{origin}`", "--allow-url")
     return trusting(UrlTrust.from_env([*(allow or ()), *(url for url in named if url)]))
 
 
