@@ -72,16 +72,19 @@ def request(
 ) -> Response:
     """One HTTP exchange that ends within ``deadline`` seconds whatever the server does.
 
-    ``token`` goes as ``Authorization: Bearer`` to ``url``'s origin only: a redirect to any
-    other origin is followed without it. Bodies over ``max_bytes`` are refused. Raises
-    :class:`HttpStatusError` for non-2xx answers and :class:`RequestFailed` for the rest.
+    ``token`` goes as ``Authorization: Bearer`` to ``url``'s origin only: once a redirect leads
+    to any other origin, the rest of the exchange goes without it (even back to the first).
+    Bodies over ``max_bytes`` are refused. Raises :class:`HttpStatusError` for non-2xx answers
+    and :class:`RequestFailed` for the rest.
     """
     ends = time.monotonic() + deadline
     token_origin = origin(url)
     current, verb, payload = url, method, body
     for _ in range(MAX_REDIRECTS + 1):
         sent = dict(headers or {})
-        if token and origin(current) == token_origin:
+        if origin(current) != token_origin:
+            token = None
+        if token:
             sent["Authorization"] = f"Bearer {token}"
         status, reason, answer, data = _exchange(current, verb, payload, sent, ends, max_bytes)
         location = answer.get("location")

@@ -66,3 +66,21 @@ def test_errors_carry_the_status() -> None:
           pytest.raises(net.HttpStatusError) as failed):
         net.request(server.url)
     assert failed.value.status == 503 and failed.value.headers["retry-after"] == "1"
+
+
+def test_the_token_stays_off_after_a_detour_through_another_origin() -> None:
+    first: list[str] = []
+
+    def detour(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        return 302, {"Location": first[0] + "/back"}, b""
+
+    def origin_answer(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        if seen.path == "/back":
+            return 200, {}, b"back"
+        return 302, {"Location": elsewhere.url + "/detour"}, b""
+
+    with recording_server(detour) as elsewhere, recording_server(origin_answer) as registry:
+        first.append(registry.url)
+        assert net.request(registry.url + "/start", token="t").body == b"back"
+    assert registry.authorizations() == ["Bearer t", None]
+    assert elsewhere.authorizations() == [None]
