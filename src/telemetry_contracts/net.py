@@ -113,15 +113,20 @@ def _exchange(
 
     parts = urllib.parse.urlsplit(url)
     remaining = _remaining(ends, url)
+    host, port = parts.hostname or "", parts.port
+    proxy = _proxy(parts.scheme.lower(), host)
+    target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
     connection: http.client.HTTPConnection
     if parts.scheme.lower() == "https":
         connection = http.client.HTTPSConnection(
-            parts.hostname or "", parts.port, timeout=remaining,
-            context=ssl.create_default_context(),
+            *(proxy or (host, port)), timeout=remaining, context=ssl.create_default_context()
         )
+        if proxy:
+            connection.set_tunnel(host, port)
     else:
-        connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=remaining)
-    target = urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, ""))
+        connection = http.client.HTTPConnection(*(proxy or (host, port)), timeout=remaining)
+        if proxy:
+            target = urllib.parse.urlunsplit(("http", parts.netloc, target, "", ""))
     watchdog = _Watchdog(connection)
     try:
         addresses = _addresses(connection.host, connection.port, ends, url)
@@ -156,6 +161,18 @@ def _exchange(
     finally:
         watchdog.disarm()
         connection.close()
+
+
+def _proxy(scheme: str, host: str) -> tuple[str, int | None] | None:
+    """The proxy that ``$http_proxy``/``$https_proxy`` name for ``host`` (``$no_proxy`` kept)."""
+    import urllib.request
+
+    configured = urllib.request.getproxies_environment().get(scheme)
+    bypass = urllib.request.proxy_bypass_environment  # type: ignore[attr-defined]
+    if not configured or bypass(host):
+        return None
+    parts = urllib.parse.urlsplit(configured if "://" in configured else f"http://{configured}")
+    return parts.hostname or "", parts.port
 
 
 def _addresses(host: str, port: int, ends: float, url: str) -> list[tuple[Any, ...]]:

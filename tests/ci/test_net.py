@@ -84,3 +84,17 @@ def test_the_token_stays_off_after_a_detour_through_another_origin() -> None:
         assert net.request(registry.url + "/start", token="t").body == b"back"
     assert registry.authorizations() == ["Bearer t", None]
     assert elsewhere.authorizations() == [None]
+
+
+def test_http_proxy_from_the_environment_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    with recording_server(lambda seen: (200, {}, b"via proxy")) as proxy:
+        monkeypatch.setenv("http_proxy", proxy.url)
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        answer = net.request("http://registry.example.com:8000/v1/snapshot?x=1", token="t")
+        monkeypatch.setenv("no_proxy", "registry.example.com")
+        with pytest.raises(net.RequestFailed):  # bypassed: the name itself does not resolve
+            net.request("http://registry.example.com:8000/v1/snapshot", deadline=2)
+    assert answer.body == b"via proxy"
+    assert [seen.path for seen in proxy.seen] == [
+        "http://registry.example.com:8000/v1/snapshot?x=1"]
