@@ -89,6 +89,7 @@ AllowUrlOption = Annotated[
     list[str] | None,
     typer.Option(
         "--allow-url",
+        metavar="ORIGIN",
         help="An origin (https://registry.example.com) that checked files may name and that "
         "$TELEMETRY_CONTRACTS_TOKEN may be sent to; repeatable. URLs given on the command line "
         "are allowed already; $TELEMETRY_CONTRACTS_ALLOW_URLS lists more.",
@@ -129,7 +130,8 @@ def _input_error(message: str, file: str) -> NoReturn:
 @app.command()
 def resolve(
     registry: RegistryArgument,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the snapshot.")],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE",
+                                          help="Where to write the snapshot.")],
     allow_url: AllowUrlOption = None,
 ) -> None:
     """Write the resolved snapshot of REGISTRY: deterministic bytes with a content hash."""
@@ -242,11 +244,14 @@ def schemas_check(
 @app.command("diff")
 def diff_command(
     baseline: Annotated[list[str] | None, typer.Option(
+        metavar="REF",
         help="What to compare against: a directory, git:REV[:SUBDIR], snapshot or server URL "
              "(default: `baseline` in [tool.telemetry-contracts]). Repeat it, oldest first, "
              "to give a version history for the *_TRANSITIVE modes.")] = None,
     head: Annotated[str | None, typer.Option(
-        help="The registry to check (default: `registry` in [tool.telemetry-contracts]).")] = None,
+        metavar="REG",
+        help="The registry to check (default: `registry` in [tool.telemetry-contracts]).",
+    )] = None,
     fail_on: Annotated[FailOn | None, typer.Option(
         help="Exit 1 on breaking changes, on any change, or never.")] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
@@ -293,11 +298,13 @@ def _configured(value: str | None, key: str, option: str) -> str:
 def export_command(
     registry: RegistryArgument,
     to: Annotated[ExportTarget, typer.Option("--to", help="What to write.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write it (- for "
-                                         "standard output).")] = Path("-"),
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", metavar="FILE", help="Where to write it (- for standard output).",
+    )] = Path("-"),
     baseline: Annotated[str | None, typer.Option(
-        help="The previous version, for --to schema-file.")] = None,
+        metavar="REF", help="The previous version, for --to schema-file.")] = None,
     schema_url: Annotated[str | None, typer.Option(
+        metavar="URL",
         help="The new version's schema URL (default: the registry's, or the baseline's with "
              "the version replaced).")] = None,
     allow_url: AllowUrlOption = None,
@@ -328,13 +335,19 @@ FormatOption = Annotated[ReportFormat, typer.Option("--format")]
 FailOnOption = Annotated[
     SeverityLevel | None, typer.Option(help="Lowest severity that fails (default: config, error).")
 ]
-SelectOption = Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes.")]
-IgnoreOption = Annotated[list[str] | None, typer.Option(help="Skip these codes or prefixes.")]
+SelectOption = Annotated[
+    list[str] | None, typer.Option(metavar="CODES", help="Only these codes or prefixes.")
+]
+IgnoreOption = Annotated[
+    list[str] | None, typer.Option(metavar="CODES", help="Skip these codes or prefixes.")
+]
 BaselineFileOption = Annotated[
-    Path | None, typer.Option(help="Report only findings not accepted in this file.")
+    Path | None, typer.Option(metavar="FILE",
+                              help="Report only findings not accepted in this file.")
 ]
 WriteBaselineOption = Annotated[
-    Path | None, typer.Option(help="Record today's findings as accepted, then exit 0.")
+    Path | None, typer.Option(metavar="FILE",
+                              help="Record today's findings as accepted, then exit 0.")
 ]
 
 
@@ -431,8 +444,8 @@ def check_code_command(
     ] = None,
     registry: Annotated[
         str | None,
-        typer.Option("--registry", help="REG to check against (default: `registry` from the "
-                     "configuration)."),
+        typer.Option("--registry", metavar="REG", help="REG to check against (default: "
+                     "`registry` from the configuration)."),
     ] = None,
     fix: Annotated[
         bool, typer.Option("--fix", help="Rewrite deprecated string-literal names in place.")
