@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
-from enum import StrEnum
 
 import yaml
 
@@ -14,13 +14,6 @@ from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators.compatibility import RegistryDiff, compare
 from telemetry_contracts.validators.schema_file import schema_file_document, schema_url_for
-
-
-class ExportTarget(StrEnum):
-    """``export --to``: what to write."""
-
-    schema_file = "schema-file"
-    markdown = "markdown"
 
 
 @dataclass(frozen=True)
@@ -106,17 +99,18 @@ def docs_markdown(snapshot: Snapshot) -> str:
 def _attribute_row(attribute: Attribute) -> str:
     kind = attribute.type
     if attribute.is_enum:
-        kind = "enum: " + ", ".join(f"`{member.value}`" for member in attribute.members)
-    return (f"| `{attribute.key}` | {_cell(kind)} | {attribute.stability} | "
+        kind = "enum: " + ", ".join(_code(str(member.value)) for member in attribute.members)
+    return (f"| {_code(attribute.key)} | {_cell(kind)} | {attribute.stability} | "
             f"{_described(attribute.brief, attribute.deprecated)} |")
 
 
 def _metric_row(metric: Metric) -> str:
     keys = ", ".join(
-        f"`{ref.key}`" + (" (required)" if ref.requirement_level.level == "required" else "")
+        _code(ref.key) + (" (required)" if ref.requirement_level.level == "required" else "")
         for ref in metric.attributes
     )
-    return (f"| `{metric.name}` | {metric.instrument} | `{metric.unit}` | {metric.stability} | "
+    return (f"| {_code(metric.name)} | {metric.instrument} | {_code(metric.unit)} | "
+            f"{metric.stability} | "
             f"{keys} | {_described(metric.brief, metric.deprecated)} |")
 
 
@@ -124,11 +118,21 @@ def _described(brief: str, deprecated: object) -> str:
     text = _cell(brief)
     renamed_to = getattr(deprecated, "renamed_to", None)
     if renamed_to:
-        return f"**Deprecated**: use `{renamed_to}`. {text}".strip()
+        return f"**Deprecated**: use {_code(renamed_to)}. {text}".strip()
     if deprecated is not None:
         return f"**Deprecated**. {text}".strip()
     return text
 
 
 def _cell(text: str) -> str:
-    return " ".join(text.split()).replace("|", "\\|")
+    return " ".join(_CONTROL.sub("\ufffd", text).split()).replace("|", "\\|")
+
+
+def _code(text: str) -> str:
+    """``text`` as a code span inside a table cell, whatever characters it holds."""
+    cell = _cell(text)
+    fence = "`" * (max((len(run) for run in re.findall("`+", cell)), default=0) + 1)
+    return f"{fence} {cell} {fence}" if "`" in cell else f"`{cell}`"
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import re
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +18,12 @@ from telemetry_contracts.registry.published import (
     is_published_manifest,
     read_resolved,
     resolved_file,
+)
+from telemetry_contracts.registry.remote import (
+    current_trust,
+    fetch_snapshot,
+    parse_snapshot,
+    require_allowed,
 )
 from telemetry_contracts.registry.resolver import (
     ContractDocument,
@@ -41,7 +44,6 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 BUILTIN_SEMCONV = "semconv"
 MANIFEST = "manifest.yaml"
 MAX_DEPENDENCY_DEPTH = 8
-HTTP_TIMEOUT_SECONDS = 10.0
 _SEMVER = re.compile(r"(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
 _YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -80,8 +82,8 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 def _load(text: str, cwd: str | None) -> LoadedRegistry:
-    if text.startswith(("http://", "https://")):
-        return LoadedRegistry(fetch_snapshot(text), text)
+    if text.startswith(("http://", "https://")):  # named by the caller: its token may go there
+        return LoadedRegistry(fetch_snapshot(text, current_trust().allowing(text)), text)
     if text.startswith("git:"):
         return _load_git(text, cwd or os.getcwd(), depth=0)
     path = Path(cwd or ".") / text
@@ -110,37 +112,7 @@ def read_snapshot_file(path: str | os.PathLike[str]) -> Snapshot:
         data = Path(path).read_bytes()
     except OSError as error:
         raise ContractError("TC100", f"cannot read file: {error.strerror}", display) from None
-    return _parse_snapshot(data, display)
-
-
-def fetch_snapshot(url: str) -> Snapshot:
-    """GET ``/v1/snapshot`` from a registry server."""
-    target = url.rstrip("/")
-    if not target.endswith("/v1/snapshot"):
-        target += "/v1/snapshot"
-    request = urllib.request.Request(target, headers={"Accept": "application/json"})
-    token = os.environ.get("TELEMETRY_CONTRACTS_TOKEN")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-            data = response.read(64 * MAX_FILE_BYTES)
-    except (urllib.error.URLError, OSError) as error:
-        raise ContractError("TC100", f"cannot fetch snapshot: {error}", target) from None
-    return _parse_snapshot(data, target)
-
-
-def _parse_snapshot(data: bytes, display: str) -> Snapshot:
-    try:
-        return Snapshot.from_json_bytes(data)
-    except ValidationError as error:
-        details = error.errors()[0]
-        where = ".".join(str(part) for part in details["loc"])
-        raise ContractError(
-            "TC102", f"not a snapshot: `{where}`: {details['msg']}", display
-        ) from None
-    except json.JSONDecodeError as error:
-        raise ContractError("TC102", f"not JSON: {error.msg}", display, error.lineno) from None
+    return parse_snapshot(data, display)
 
 
 def _read_file(path: Path, display: str) -> object:
@@ -236,6 +208,7 @@ def _load_dependency(
     if registry_path.startswith("git:"):
         return _load_git(registry_path, str(base or "."), depth + 1)
     if registry_path.startswith(("http://", "https://")):
+        require_allowed(registry_path, _join(display, MANIFEST))
         return LoadedRegistry(fetch_snapshot(registry_path), registry_path)
     if git is not None:
         repository, revision, subdir = git
