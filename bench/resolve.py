@@ -20,8 +20,8 @@ from pathlib import Path
 
 import yaml
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.baseline import baseline_snapshot
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.sdk_guard import Guard
 

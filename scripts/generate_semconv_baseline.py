@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from telemetry_contracts.registry.baseline import DATA_FILE, baseline_bytes, build_baseline
+from telemetry_contracts.resolution.baseline import DATA_FILE, baseline_bytes, build_baseline
 
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1].parent / "shared/corpora/semconv"
 

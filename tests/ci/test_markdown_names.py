@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from telemetry_contracts.ci.export import docs_markdown
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 
 NAMES = [
     "payments.a\nb",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from tests.contract_samples import write_registry
 from tests.loopback_servers import Recording, Seen, dripping_server, recording_server
 

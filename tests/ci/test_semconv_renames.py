@@ -16,7 +16,7 @@ import yaml
 from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators.compatibility import RegistryDiff, compare
 from tests.conftest import SEMCONV, require_path, semconv_model

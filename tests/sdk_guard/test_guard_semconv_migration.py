@@ -17,7 +17,7 @@ from opentelemetry.metrics import Observation
 from tests.conftest import IN_CI, PROJECT_ROOT
 from tests.sdk_guard.guard_pipelines import Metrics, Spans
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
+from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.schemas.ucum import conversion_factor
 from telemetry_contracts.sdk_guard import Guard
 

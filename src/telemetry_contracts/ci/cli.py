@@ -100,7 +100,7 @@ AllowUrlOption = Annotated[
 def _trust(allow: list[str] | None, *named: str | None) -> AbstractContextManager[object]:
     """The URLs this run may fetch: the allowed origins and those named on the command line."""
     from telemetry_contracts.net import is_url
-    from telemetry_contracts.registry.remote import UrlTrust, trusting
+    from telemetry_contracts.resolution.remote import UrlTrust, trusting
 
     for origin in allow or ():
         if not is_url(origin):
@@ -135,7 +135,7 @@ def resolve(
     allow_url: AllowUrlOption = None,
 ) -> None:
     """Write the resolved snapshot of REGISTRY: deterministic bytes with a content hash."""
-    from telemetry_contracts.registry.loader import load_registry
+    from telemetry_contracts.resolution.loader import load_registry
 
     with _trust(allow_url, registry):
         snapshot = load_registry(registry).snapshot
@@ -166,7 +166,7 @@ def stats(
     from rich.console import Console
     from rich.table import Table
 
-    from telemetry_contracts.registry.loader import load_registry
+    from telemetry_contracts.resolution.loader import load_registry
 
     with _trust(allow_url, registry):
         summary = registry_stats(load_registry(registry).snapshot)

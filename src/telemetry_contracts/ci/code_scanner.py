@@ -21,7 +21,7 @@ from telemetry_contracts.ci.scanner.checks import Problem, RegistryIndex, check_
 from telemetry_contracts.ci.scanner.fixes import apply_fixes
 from telemetry_contracts.ci.scanner.triggers import has_trigger
 from telemetry_contracts.ci.verdict import judge
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import (
     ContractError,
     Finding,

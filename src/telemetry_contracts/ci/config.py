@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from telemetry_contracts.ci.choices import FailOn, ModeOption, SeverityLevel
 from telemetry_contracts.net import is_url
-from telemetry_contracts.registry.remote import require_allowed
+from telemetry_contracts.resolution.remote import require_allowed
 from telemetry_contracts.schemas.findings import ContractError
 
 PYPROJECT = "pyproject.toml"

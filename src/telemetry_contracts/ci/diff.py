@@ -9,7 +9,7 @@ from itertools import groupby
 
 from telemetry_contracts.ci.choices import DiffFormat, FailOn
 from telemetry_contracts.ci.reporters import RuleInfo, render
-from telemetry_contracts.registry.loader import LoadedRegistry, load_registry
+from telemetry_contracts.resolution.loader import LoadedRegistry, load_registry
 from telemetry_contracts.schemas.codes import CHANGES
 from telemetry_contracts.schemas.findings import Finding, Location
 from telemetry_contracts.validators.compatibility import (

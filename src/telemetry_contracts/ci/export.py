@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import yaml
 
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot

@@ -9,7 +9,7 @@ from pathlib import Path
 from telemetry_contracts.ci import suppressions
 from telemetry_contracts.ci.config import ProjectConfig
 from telemetry_contracts.ci.verdict import judge
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError, Finding, Severity
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators import check
@@ -44,7 +44,7 @@ def semconv_baseline(snapshot: Snapshot) -> Snapshot | None:
     """The semantic conventions to check collisions against; None for OpenTelemetry's own."""
     if (snapshot.schema_url or "").startswith(OPENTELEMETRY_SCHEMA_PREFIX):
         return None
-    from telemetry_contracts.registry.baseline import baseline_snapshot
+    from telemetry_contracts.resolution.baseline import baseline_snapshot
 
     return baseline_snapshot()
 

@@ -12,7 +12,7 @@ from telemetry_contracts.ci.scanner.call_sites import (
     MetricSite,
     NameUse,
 )
-from telemetry_contracts.registry.baseline import semconv_constant_for, semconv_metric_factories
+from telemetry_contracts.resolution.baseline import semconv_constant_for, semconv_metric_factories
 from telemetry_contracts.schemas.model import (
     Attribute,
     Deprecation,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.registry.resolver import parse_document, resolve_attribute
-from telemetry_contracts.registry.yaml_source import parse_yaml
+from telemetry_contracts.resolution.loader import load_registry
+from telemetry_contracts.resolution.resolver import parse_document, resolve_attribute
+from telemetry_contracts.resolution.yaml_source import parse_yaml
 from telemetry_contracts.schemas.files import V2File
 from telemetry_contracts.schemas.findings import ContractError
 

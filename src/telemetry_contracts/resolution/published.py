@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from telemetry_contracts.registry.yaml_source import YamlMap, located, position, read_yaml_file
+from telemetry_contracts.resolution.yaml_source import YamlMap, located, position, read_yaml_file
 from telemetry_contracts.schemas.findings import ContractError
 
 RESOLVED_FORMAT = "resolved/2.0.0"

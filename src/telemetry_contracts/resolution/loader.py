@@ -14,24 +14,24 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from telemetry_contracts.registry.published import (
+from telemetry_contracts.resolution.published import (
     is_published_manifest,
     read_resolved,
     resolved_file,
 )
-from telemetry_contracts.registry.remote import (
+from telemetry_contracts.resolution.remote import (
     current_trust,
     fetch_snapshot,
     parse_snapshot,
     require_allowed,
 )
-from telemetry_contracts.registry.resolver import (
+from telemetry_contracts.resolution.resolver import (
     ContractDocument,
     Resolver,
     parse_document,
     validation_error,
 )
-from telemetry_contracts.registry.yaml_source import (
+from telemetry_contracts.resolution.yaml_source import (
     MAX_FILE_BYTES,
     YamlMap,
     parse_yaml,
@@ -88,7 +88,7 @@ def _load(text: str, cwd: str | None) -> LoadedRegistry:
         return _load_git(text, cwd or os.getcwd(), depth=0)
     path = Path(cwd or ".") / text
     if text == BUILTIN_SEMCONV and not path.exists():
-        from telemetry_contracts.registry.baseline import baseline_snapshot
+        from telemetry_contracts.resolution.baseline import baseline_snapshot
 
         return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
     if path.is_file() and path.suffix == ".json":
@@ -202,7 +202,7 @@ def _load_dependency(
             _join(display, MANIFEST),
         )
     if registry_path == BUILTIN_SEMCONV:
-        from telemetry_contracts.registry.baseline import baseline_snapshot
+        from telemetry_contracts.resolution.baseline import baseline_snapshot
 
         return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
     if registry_path.startswith("git:"):

@@ -9,13 +9,13 @@ import pytest
 from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app, registry_stats
-from telemetry_contracts.registry.baseline import (
+from telemetry_contracts.resolution.baseline import (
     DATA_FILE,
     baseline_bytes,
     baseline_snapshot,
     build_baseline,
 )
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 from tests.conftest import SEMCONV, require_path, semconv_model
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from telemetry_contracts.registry.yaml_source import read_yaml_file
+from telemetry_contracts.resolution.yaml_source import read_yaml_file
 from telemetry_contracts.schemas.model import (
     Attribute,
     LegacyName,
@@ -93,7 +93,7 @@ def build_baseline(corpus: Path, release: str = BASELINE_RELEASE) -> Snapshot:
     v1.21.0 up to ``release`` defined, and every rename the schema files list, that ``release``
     does not define, chained to today's name; the newest model's own ``renamed_to`` wins.
     """
-    from telemetry_contracts.registry.loader import load_registry
+    from telemetry_contracts.resolution.loader import load_registry
 
     target = _version(release)
     current = load_registry(corpus / release / "model").snapshot

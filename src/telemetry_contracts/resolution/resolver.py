@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from telemetry_contracts.registry.published import RESOLVED_FORMAT, definition_from_resolved
-from telemetry_contracts.registry.yaml_source import YamlMap, YamlSeq, locate, position
+from telemetry_contracts.resolution.published import RESOLVED_FORMAT, definition_from_resolved
+from telemetry_contracts.resolution.yaml_source import YamlMap, YamlSeq, locate, position
 from telemetry_contracts.schemas.files import (
     AttributeSpec,
     EnumTypeSpec,
