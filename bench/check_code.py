@@ -25,7 +25,7 @@ from pathlib import Path
 
 from telemetry_contracts.ci import code_scanner
 from telemetry_contracts.ci.code_scanner import check_code
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -76,7 +76,7 @@ HISTOGRAM_RENAMES = {
 
 
 def resolve_snapshot(directory: Path) -> Path:
-    from telemetry_contracts.registry.loader import load_registry
+    from telemetry_contracts.resolution.loader import load_registry
 
     path = directory / "v1.44.0.json"
     path.write_bytes(load_registry(CORPUS).snapshot.to_json_bytes())

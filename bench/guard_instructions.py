@@ -133,7 +133,7 @@ def main() -> None:
         return
     if shutil.which("valgrind") is None:
         sys.exit("valgrind is not installed (apt-get install valgrind)")
-    from telemetry_contracts.registry.loader import load_registry
+    from telemetry_contracts.resolution.loader import load_registry
 
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from telemetry_contracts.ci.lint import lint_registry
-from telemetry_contracts.registry.baseline import baseline_snapshot
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.baseline import baseline_snapshot
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.validators import check
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1].parent / "shared/corpora/semconv/v1.44.0/model"

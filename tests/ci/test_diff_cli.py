@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.validators.compatibility import RegistryDiff
 from tests.contract_samples import (
     BREAKING_EDITS,

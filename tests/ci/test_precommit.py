@@ -1,18 +1,18 @@
 """The ``telemetry-contracts-lint`` pre-commit hook, run by the real ``pre-commit``.
 
 pre-commit clones this project at its committed HEAD and installs it into its own environment,
-as a user's repository would; the environment is built once per test session.
+as a user's repository would; the environment (``hook_home``) is shared by every hook test.
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.ci.conftest import git, pre_commit
 from tests.conftest import PROJECT_ROOT
 
 CLEAN_CONTRACTS = """\
@@ -32,12 +32,6 @@ BAD_CONTRACTS = CLEAN_CONTRACTS + """\
 pytestmark = pytest.mark.slow
 
 
-def git(repository: Path, *arguments: str) -> str:
-    result = subprocess.run(["git", *arguments], cwd=repository, check=True,
-                            capture_output=True, text=True)
-    return result.stdout.strip()
-
-
 def make_repository(path: Path, contracts: str, rev: str) -> Path:
     """A git repository whose pre-commit configuration uses this project's lint hook."""
     path.mkdir()
@@ -53,28 +47,6 @@ def make_repository(path: Path, contracts: str, rev: str) -> Path:
     )
     git(path, "add", "-A")
     return path
-
-
-def pre_commit(repository: Path, home: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "PRE_COMMIT_HOME": str(home)}
-    environment.pop("VIRTUAL_ENV", None)
-    return subprocess.run([sys.executable, "-m", "pre_commit", *arguments], cwd=repository,
-                          env=environment, capture_output=True, text=True, timeout=600,
-                          check=False)
-
-
-@pytest.fixture(scope="session")
-def hook_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    """A PRE_COMMIT_HOME with the hook environment installed, and the revision it is from."""
-    if not (PROJECT_ROOT / ".git").exists():
-        pytest.fail(f"{PROJECT_ROOT} is not a git checkout; pre-commit installs hooks from git")
-    rev = git(PROJECT_ROOT, "rev-parse", "HEAD")
-    home = tmp_path_factory.mktemp("pre-commit-home")
-    bootstrap = make_repository(tmp_path_factory.mktemp("bootstrap") / "repo", CLEAN_CONTRACTS,
-                                rev)
-    installed = pre_commit(bootstrap, home, "install-hooks")
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-    return home, rev
 
 
 def test_clean_contracts_pass_the_hook(hook_home: tuple[Path, str], tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The ``telemetry-contracts-diff`` hook, run by the real pre-commit on a temporary git repository.
 
 pre-commit installs this project from its local path at its HEAD commit into a hook environment
-of its own, exactly as a team's repository would; ``git commit`` then runs the hook.
+of its own (``hook_home``, shared by every hook test), exactly as a team's repository would;
+``git commit`` then runs the hook.
 """
 
 from __future__ import annotations
@@ -21,17 +22,13 @@ pytestmark = pytest.mark.slow
 HOOK_ID = "telemetry-contracts-diff"
 
 
-def project_head() -> str:
-    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, check=True,
-                          capture_output=True, text=True).stdout.strip()
-
-
 @pytest.fixture(scope="module")
-def environment(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    home = tmp_path_factory.mktemp("pre-commit-home")
+def environment(hook_home: tuple[Path, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
-    env.update(PRE_COMMIT_HOME=str(home), GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
-               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com")
+    env.update(PRE_COMMIT_HOME=str(hook_home[0]), GIT_AUTHOR_NAME="t",
+               GIT_AUTHOR_EMAIL="t@example.com", GIT_COMMITTER_NAME="t",
+               GIT_COMMITTER_EMAIL="t@example.com")
+    env.pop("VIRTUAL_ENV", None)
     return env
 
 
@@ -41,7 +38,8 @@ def run(command: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Comple
 
 
 @pytest.fixture(scope="module")
-def repository(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str]) -> Path:
+def repository(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str],
+               hook_home: tuple[Path, str]) -> Path:
     """A repository whose first commit holds the contracts, with the hook installed."""
     root = tmp_path_factory.mktemp("team-repo")
     write_registry(root / "telemetry")
@@ -53,7 +51,7 @@ def repository(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, 
     (root / ".pre-commit-config.yaml").write_text(
         "repos:\n"
         f"  - repo: {PROJECT_ROOT}\n"
-        f"    rev: {project_head()}\n"
+        f"    rev: {hook_home[1]}\n"
         "    hooks:\n"
         f"      - id: {HOOK_ID}\n"
     )
@@ -62,9 +60,8 @@ def repository(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, 
         assert run(command, root, environment).returncode == 0
     installed = run([sys.executable, "-m", "pre_commit", "install"], root, environment)
     assert installed.returncode == 0, installed.stderr
-    # Build the hook environment once (pip installs this project from its path).
     ready = run([sys.executable, "-m", "pre_commit", "install-hooks"], root, environment)
-    assert ready.returncode == 0, ready.stdout + ready.stderr
+    assert ready.returncode == 0, ready.stdout + ready.stderr  # the shared environment: no build
     return root
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
+from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 with warnings.catch_warnings():

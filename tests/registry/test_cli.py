@@ -102,7 +102,7 @@ def test_token_create_refuses_an_unknown_role(tmp_path: Path) -> None:
 
 
 def test_cli_and_registry_loading_do_not_import_the_server_stack() -> None:
-    probe = ("import sys, telemetry_contracts.ci.cli, telemetry_contracts.registry.loader; "
+    probe = ("import sys, telemetry_contracts.ci.cli, telemetry_contracts.resolution.loader; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
              "{'fastapi', 'starlette', 'sqlalchemy', 'alembic', 'uvicorn', 'psycopg'}))")
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

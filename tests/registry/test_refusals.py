@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.registry.yaml_source import MAX_DEPTH, parse_yaml
+from telemetry_contracts.resolution.loader import load_registry
+from telemetry_contracts.resolution.yaml_source import MAX_DEPTH, parse_yaml
 from telemetry_contracts.schemas.findings import ContractError
 
 ATTRIBUTES = """\

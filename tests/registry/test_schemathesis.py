@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.registry.service.auth import create_token
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
+from telemetry_contracts.resolution.baseline import baseline_snapshot
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

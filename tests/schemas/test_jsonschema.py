@@ -8,7 +8,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.jsonschema import render, schema_documents, stale_schemas
 from tests.conftest import PROJECT_ROOT
 

@@ -27,7 +27,7 @@ def snapshot_file(tmp_path_factory: pytest.TempPathFactory, snapshot: Snapshot) 
 @pytest.fixture(scope="session")
 def baseline_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The built-in semantic-convention baseline as a snapshot file."""
-    from telemetry_contracts.registry.baseline import baseline_snapshot
+    from telemetry_contracts.resolution.baseline import baseline_snapshot
 
     path = tmp_path_factory.mktemp("baseline") / "semconv.json"
     path.write_bytes(baseline_snapshot().to_json_bytes())
@@ -37,7 +37,7 @@ def baseline_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def semconv_v1_44_file(tmp_path_factory: pytest.TempPathFactory, semconv_v1_44: Path) -> Path:
     """The official v1.44.0 model resolved to a snapshot file (real attribute types)."""
-    from telemetry_contracts.registry.loader import load_registry
+    from telemetry_contracts.resolution.loader import load_registry
 
     path = tmp_path_factory.mktemp("v1_44") / "v1.44.0.json"
     path.write_bytes(load_registry(semconv_v1_44).snapshot.to_json_bytes())

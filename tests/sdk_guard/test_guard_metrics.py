@@ -52,9 +52,10 @@ def test_deprecated_metric_is_created_under_its_new_name(guard: Guard) -> None:
 
 def test_deprecated_metric_with_another_unit_keeps_its_name(guard: Guard) -> None:
     metrics = Metrics(guard)
-    metrics.meter.create_histogram("shop.order_time", unit="ms").record(500)
+    metrics.meter.create_histogram("shop.order_time", unit="By").record(500)
     assert "shop.order_time" in metrics.points()
     assert guard.accounting.get(name="shop.order_time", rule="TC803", action="pass") == 1
+    assert guard.accounting.get(name="shop.order_time", rule="TC809", action="pass") == 1
 
 
 def test_instrument_and_unit_mismatch_are_reported_and_kept(guard: Guard) -> None:

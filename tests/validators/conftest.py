@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators import check

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.baseline import baseline_snapshot
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import ContractError, Finding
 from telemetry_contracts.validators import Rule, all_rules, check
 from telemetry_contracts.validators.rule import COLLECTIONS, Context

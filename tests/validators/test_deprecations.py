@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.validators.catalog import RULES
 from telemetry_contracts.validators.rule import Context

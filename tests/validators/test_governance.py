@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
+from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.validators import check
 from tests.validators.contract_text import attribute, metric, registry
@@ -83,3 +84,34 @@ def test_name_is_namespace_ignores_deprecated_keys(lint: Lint) -> None:
 def test_count_suffix_is_fine_on_updowncounters(lint: Lint) -> None:
     assert lint(registry(metrics=metric("shop.order.count", "counter")), "TC208")
     assert not lint(registry(metrics=metric("shop.order.count", "updowncounter")), "TC208")
+
+
+HOSTILE_NAMES = [
+    "",
+    "payments.a\nb",
+    "payments.\u202eliated",
+    "payments.<img src=x onerror=alert(1)>",
+    "payments." + "a" * 100_000,
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=["empty", "newline", "rtl", "html", "long"])
+@pytest.mark.parametrize("deprecated", [None, "", {"reason": "obsoleted"}])
+def test_every_name_has_safe_characters_and_length(
+    lint: Lint, name: str, deprecated: object
+) -> None:
+    extra = {} if deprecated is None else {"deprecated": deprecated}
+    text = registry(
+        attribute(json.dumps(name), examples=["x"], **extra),
+        metric(json.dumps(name), **extra),
+    )
+    findings = lint(text, "TC209")
+    assert [(f.severity, f.subject) for f in findings] == [("error", name), ("error", name)]
+    assert all("\n" not in f.message and len(f.message) < 200 for f in findings)
+    # The style rules leave such a name to TC209 instead of echoing it again.
+    assert not [f for f in lint(text) if f.code in ("TC201", "TC202", "TC203")]
+
+
+def test_legacy_names_of_the_official_model_pass(lint: Lint) -> None:
+    text = registry(attribute("shop.Legacy-Name_1", examples=["x"], deprecated=""))
+    assert lint(text, "TC209") == []

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.baseline import baseline_snapshot
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.validators import check
 
 

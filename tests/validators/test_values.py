@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import AttributeRef
 from telemetry_contracts.validators import check

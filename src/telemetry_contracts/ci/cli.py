@@ -1,42 +1,70 @@
 """The ``telemetry-contracts`` command line.
 
 Exit codes: 0 clean, 1 findings at or above the failing level, 2 usage or input error (one line
-naming the file and line).
+naming the file and line). Only typer and the option choices are imported at start; each command
+imports what it needs, so ``--help``, ``--version`` and ``rules`` start fast.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-from collections import Counter
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, cast
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from telemetry_contracts.ci.config import load_config
-from telemetry_contracts.ci.diff import DiffFormat, FailOn, ModeOption, render_diff, run_diff
-from telemetry_contracts.ci.export import ExportTarget, export_markdown, export_schema_file
-from telemetry_contracts.ci.reporters import ReportFormat, RuleInfo, render
-from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.schemas.findings import ContractError, Finding
-from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.ci.choices import (
+    DiffFormat,
+    ExportTarget,
+    FailOn,
+    ModeOption,
+    ReportFormat,
+    SeverityLevel,
+    StatsFormat,
+)
 
+if TYPE_CHECKING:
+    from telemetry_contracts.ci.reporters import RuleInfo
+    from telemetry_contracts.schemas.findings import Finding
+    from telemetry_contracts.schemas.snapshot import Snapshot
+    from telemetry_contracts.validators.compatibility import CompatibilityMode
+
+# Plain help text: Rich markup would swallow `[tool.telemetry-contracts]`.
 app = typer.Typer(
     name="telemetry-contracts",
     help="Governance and schema registry for telemetry contracts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    rich_markup_mode=None,
 )
-schemas_app = typer.Typer(help="The published JSON Schema files.", no_args_is_help=True)
+schemas_app = typer.Typer(help="The published JSON Schema files.", no_args_is_help=True,
+                          rich_markup_mode=None)
 app.add_typer(schemas_app, name="schemas")
-token_app = typer.Typer(help="Bearer tokens of the registry service.", no_args_is_help=True)
+token_app = typer.Typer(help="Bearer tokens of the registry service.", no_args_is_help=True,
+                        rich_markup_mode=None)
 app.add_typer(token_app, name="token")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from telemetry_contracts import __version__
+
+        typer.echo(f"telemetry-contracts {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True, help="Print the version and exit.",
+    )] = False,
+) -> None:
+    """Governance and schema registry for telemetry contracts."""
+
 
 DatabaseOption = Annotated[
     str | None,
@@ -57,27 +85,60 @@ RegistryArgument = Annotated[
 ]
 
 
-class StatsFormat(StrEnum):
-    text = "text"
-    json = "json"
+AllowUrlOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--allow-url",
+        metavar="ORIGIN",
+        help="An origin (https://registry.example.com) that checked files may name and that "
+        "$TELEMETRY_CONTRACTS_TOKEN may be sent to; repeatable. URLs given on the command line "
+        "are allowed already; $TELEMETRY_CONTRACTS_ALLOW_URLS lists more.",
+    ),
+]
+
+
+def _trust(allow: list[str] | None, *named: str | None) -> AbstractContextManager[object]:
+    """The URLs this run may fetch: the allowed origins and those named on the command line."""
+    from telemetry_contracts.net import is_url
+    from telemetry_contracts.resolution.remote import UrlTrust, trusting
+
+    for origin in allow or ():
+        if not is_url(origin):
+            _input_error(f"--allow-url takes an http(s) origin such as "
+                         f"https://registry.example.com, not `{origin}`", "--allow-url")
+    return trusting(UrlTrust.from_env([*(allow or ()), *(url for url in named if url)]))
 
 
 def main() -> None:
     """Console-script entry point: turns input errors into exit code 2 and one line on stderr."""
     try:
         app()
-    except ContractError as error:
+    except Exception as error:
+        findings = sys.modules.get("telemetry_contracts.schemas.findings")
+        if findings is None or not isinstance(error, findings.ContractError):
+            raise
         print(error.finding.one_line(), file=sys.stderr)
         sys.exit(EXIT_INPUT)
+
+
+def _input_error(message: str, file: str) -> NoReturn:
+    from telemetry_contracts.schemas.findings import ContractError
+
+    raise ContractError("TC100", message, file)
 
 
 @app.command()
 def resolve(
     registry: RegistryArgument,
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write the snapshot.")],
+    output: Annotated[Path, typer.Option("-o", "--output", metavar="FILE",
+                                          help="Where to write the snapshot.")],
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Write the resolved snapshot of REGISTRY: deterministic bytes with a content hash."""
-    snapshot = load_registry(registry).snapshot
+    from telemetry_contracts.resolution.loader import load_registry
+
+    with _trust(allow_url, registry):
+        snapshot = load_registry(registry).snapshot
     data = snapshot.to_json_bytes()
     if str(output) == "-":
         sys.stdout.buffer.write(data)
@@ -97,9 +158,18 @@ def resolve(
 def stats(
     registry: RegistryArgument,
     output_format: Annotated[StatsFormat, typer.Option("--format")] = StatsFormat.text,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Count REGISTRY's contracts by kind, stability and deprecation."""
-    summary = registry_stats(load_registry(registry).snapshot)
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from telemetry_contracts.resolution.loader import load_registry
+
+    with _trust(allow_url, registry):
+        summary = registry_stats(load_registry(registry).snapshot)
     if output_format is StatsFormat.json:
         typer.echo(json.dumps(summary, indent=2, sort_keys=True))
         return
@@ -122,6 +192,8 @@ def stats(
 
 def registry_stats(snapshot: Snapshot) -> dict[str, Any]:
     """Counts by kind, stability and deprecation reason, as ``stats --format json`` prints."""
+    from collections import Counter
+
     kinds: dict[str, dict[str, Any]] = {}
     for kind, items in (
         ("attributes", snapshot.attributes),
@@ -172,27 +244,40 @@ def schemas_check(
 @app.command("diff")
 def diff_command(
     baseline: Annotated[list[str] | None, typer.Option(
+        metavar="REF",
         help="What to compare against: a directory, git:REV[:SUBDIR], snapshot or server URL "
              "(default: `baseline` in [tool.telemetry-contracts]). Repeat it, oldest first, "
              "to give a version history for the *_TRANSITIVE modes.")] = None,
     head: Annotated[str | None, typer.Option(
-        help="The registry to check (default: `registry` in [tool.telemetry-contracts]).")] = None,
+        metavar="REG",
+        help="The registry to check (default: `registry` in [tool.telemetry-contracts]).",
+    )] = None,
     fail_on: Annotated[FailOn | None, typer.Option(
         help="Exit 1 on breaking changes, on any change, or never.")] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
     mode: Annotated[ModeOption | None, typer.Option(
         help="Compatibility mode that decides what is breaking (default: `compatibility`).")
     ] = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Field-level diff of HEAD against BASELINE; each change classified, with the semver bump."""
+    with _trust(allow_url, *(baseline or ()), head):
+        _diff(baseline, head, fail_on, output_format, mode)
+
+
+def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
+          output_format: DiffFormat, mode: ModeOption | None) -> None:
+    from telemetry_contracts.ci.config import load_config
+    from telemetry_contracts.ci.diff import render_diff, run_diff
+
     config = load_config()
     # Configured references are taken from the pyproject.toml's directory; given ones from here.
     root = str(config.root)
     baseline_refs, baseline_cwd = (baseline, None) if baseline else (
-        [_configured(config.baseline, "baseline", "--baseline")], root)
+        [_configured(config.checked("baseline"), "baseline", "--baseline")], root)
     head_ref, head_cwd = (head, None) if head else (
-        _configured(config.registry, "registry", "--head"), root)
-    chosen_mode = (mode.value if mode else config.compatibility)
+        _configured(config.checked("registry"), "registry", "--head"), root)
+    chosen_mode = cast("CompatibilityMode", (mode or config.compatibility).value)
     result = run_diff(baseline_refs, head_ref, chosen_mode, baseline_cwd, head_cwd)
     typer.echo(render_diff(result, output_format), nl=False)
     failing = result.failing(FailOn(fail_on or config.diff_fail_on))
@@ -203,8 +288,8 @@ def diff_command(
 
 def _configured(value: str | None, key: str, option: str) -> str:
     if value is None:
-        raise ContractError("TC100", f"no {key}: pass {option} or set `{key}` in "
-                            "[tool.telemetry-contracts]", "pyproject.toml")
+        _input_error(f"no {key}: pass {option} or set `{key}` in [tool.telemetry-contracts]",
+                     "pyproject.toml")
     return value
 
 
@@ -213,20 +298,29 @@ def _configured(value: str | None, key: str, option: str) -> str:
 def export_command(
     registry: RegistryArgument,
     to: Annotated[ExportTarget, typer.Option("--to", help="What to write.")],
-    output: Annotated[Path, typer.Option("-o", "--output", help="Where to write it (- for "
-                                         "standard output).")] = Path("-"),
+    output: Annotated[Path, typer.Option(
+        "-o", "--output", metavar="FILE", help="Where to write it (- for standard output).",
+    )] = Path("-"),
     baseline: Annotated[str | None, typer.Option(
-        help="The previous version, for --to schema-file.")] = None,
+        metavar="REF", help="The previous version, for --to schema-file.")] = None,
     schema_url: Annotated[str | None, typer.Option(
+        metavar="URL",
         help="The new version's schema URL (default: the registry's, or the baseline's with "
              "the version replaced).")] = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Write an artifact derived from REGISTRY: the OpenTelemetry schema file from BASELINE's
     version to REGISTRY's, or a Markdown page of its contracts."""
-    if to is ExportTarget.schema_file:
-        text = export_schema_file(registry, baseline, schema_url)
-    else:
-        text = export_markdown(registry)
+    from telemetry_contracts.ci.export import export_markdown, schema_file_export
+
+    with _trust(allow_url, registry, baseline):
+        if to is ExportTarget.schema_file:
+            exported = schema_file_export(registry, baseline, schema_url)
+            text = exported.text
+            for merge in exported.merges:
+                typer.echo(merge.describe(), err=True)
+        else:
+            text = export_markdown(registry)
     if str(output) == "-":
         typer.echo(text, nl=False)
         return
@@ -240,23 +334,23 @@ def _codes(values: list[str] | None) -> list[str]:
     return [code.strip() for value in values or () for code in value.split(",") if code.strip()]
 
 
-class SeverityLevel(StrEnum):
-    error = "error"
-    warning = "warning"
-    info = "info"
-
-
 FormatOption = Annotated[ReportFormat, typer.Option("--format")]
 FailOnOption = Annotated[
     SeverityLevel | None, typer.Option(help="Lowest severity that fails (default: config, error).")
 ]
-SelectOption = Annotated[list[str] | None, typer.Option(help="Only these codes or prefixes.")]
-IgnoreOption = Annotated[list[str] | None, typer.Option(help="Skip these codes or prefixes.")]
+SelectOption = Annotated[
+    list[str] | None, typer.Option(metavar="CODES", help="Only these codes or prefixes.")
+]
+IgnoreOption = Annotated[
+    list[str] | None, typer.Option(metavar="CODES", help="Skip these codes or prefixes.")
+]
 BaselineFileOption = Annotated[
-    Path | None, typer.Option(help="Report only findings not accepted in this file.")
+    Path | None, typer.Option(metavar="FILE",
+                              help="Report only findings not accepted in this file.")
 ]
 WriteBaselineOption = Annotated[
-    Path | None, typer.Option(help="Record today's findings as accepted, then exit 0.")
+    Path | None, typer.Option(metavar="FILE",
+                              help="Record today's findings as accepted, then exit 0.")
 ]
 
 
@@ -279,6 +373,8 @@ def _report_and_exit(
     if result.baseline_written is not None:
         typer.echo(f"{write_baseline}: {result.baseline_written} accepted findings", err=True)
         raise typer.Exit(EXIT_CLEAN)
+    from telemetry_contracts.ci.reporters import render
+
     output = render(result.findings, report_format, rules)
     if output:
         typer.echo(output, nl=False)
@@ -299,32 +395,48 @@ def lint(
     ignore: IgnoreOption = None,
     baseline_file: BaselineFileOption = None,
     write_baseline: WriteBaselineOption = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Validate contract files: naming, units, types, references, deprecations, governance."""
+    from telemetry_contracts.ci.config import load_config
     from telemetry_contracts.ci.lint import run_lint
     from telemetry_contracts.ci.rule_docs import rule_infos
 
-    result = run_lint(
-        paths or [], load_config(), select=_codes(select), ignore=_codes(ignore),
-        fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
-        write_baseline=write_baseline,
-    )
+    with _trust(allow_url, *(paths or ())):
+        result = run_lint(
+            paths or [], load_config(), select=_codes(select), ignore=_codes(ignore),
+            fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
+            write_baseline=write_baseline,
+        )
     _report_and_exit(result, report_format, rule_infos(), write_baseline)
 
 
 @app.command()
 def rules(
+    code: Annotated[str | None, typer.Argument(help="A code to explain, e.g. TC803.")] = None,
     markdown: Annotated[bool, typer.Option(help="Print the docs/rules.md page.")] = False,
 ) -> None:
-    """List every rule code with its severity, name and summary."""
-    from telemetry_contracts.ci.rule_docs import render_rules_markdown
-    from telemetry_contracts.validators import all_rules
+    """List every code any command or the guard reports; with CODE, explain that one."""
+    from telemetry_contracts.ci.rule_docs import (
+        code_doc,
+        explain,
+        indexed_codes,
+        listing_line,
+        render_rules_markdown,
+    )
 
     if markdown:
         typer.echo(render_rules_markdown(), nl=False)
         return
-    for rule in all_rules():
-        typer.echo(f"{rule.code}  {rule.severity:<7}  {rule.name:<36}  {rule.summary}")
+    codes = indexed_codes()
+    if code is None:
+        typer.echo("\n".join(listing_line(doc) for doc in codes))
+        return
+    doc = code_doc(code, codes)
+    if doc is None:
+        _input_error(f"no such code: {code}; `telemetry-contracts rules` lists them all",
+                     "rules")
+    typer.echo(explain(doc), nl=False)
 
 
 @app.command("check-code")
@@ -335,8 +447,8 @@ def check_code_command(
     ] = None,
     registry: Annotated[
         str | None,
-        typer.Option("--registry", help="REG to check against (default: `registry` from the "
-                     "configuration)."),
+        typer.Option("--registry", metavar="REG", help="REG to check against (default: "
+                     "`registry` from the configuration)."),
     ] = None,
     fix: Annotated[
         bool, typer.Option("--fix", help="Rewrite deprecated string-literal names in place.")
@@ -347,16 +459,19 @@ def check_code_command(
     ignore: IgnoreOption = None,
     baseline_file: BaselineFileOption = None,
     write_baseline: WriteBaselineOption = None,
+    allow_url: AllowUrlOption = None,
 ) -> None:
     """Check the telemetry call sites of Python code against the registry."""
     from telemetry_contracts.ci.code_scanner import CHECK_CODE_CODES, run_check_code
+    from telemetry_contracts.ci.config import load_config
     from telemetry_contracts.ci.rule_docs import rule_infos
 
-    result = run_check_code(
-        paths or [], registry, load_config(), fix=fix, select=_codes(select),
-        ignore=_codes(ignore), fail_on=fail_on.value if fail_on else None,
-        baseline_file=baseline_file, write_baseline=write_baseline,
-    )
+    with _trust(allow_url, registry):
+        result = run_check_code(
+            paths or [], registry, load_config(), fix=fix, select=_codes(select),
+            ignore=_codes(ignore), fail_on=fail_on.value if fail_on else None,
+            baseline_file=baseline_file, write_baseline=write_baseline,
+        )
     if result.fixed:
         files = f"{result.files_fixed} file{'s' if result.files_fixed != 1 else ''}"
         typer.echo(f"fixed {len(result.fixed)} deprecated names in {files}", err=True)

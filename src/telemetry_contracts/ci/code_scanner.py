@@ -20,9 +20,9 @@ from telemetry_contracts.ci.scanner.call_sites import find_call_sites
 from telemetry_contracts.ci.scanner.checks import Problem, RegistryIndex, check_call_sites
 from telemetry_contracts.ci.scanner.fixes import apply_fixes
 from telemetry_contracts.ci.scanner.triggers import has_trigger
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.ci.verdict import judge
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.findings import (
-    SEVERITY_RANK,
     ContractError,
     Finding,
     Location,
@@ -221,7 +221,7 @@ def run_check_code(
     ``select`` replaces the configured selection, ``ignore`` adds to it; a findings baseline
     (given or configured) leaves out the findings it accepts.
     """
-    reference = registry or _from_root(config.registry, config.root)
+    reference = registry or config.reference("registry")
     if not reference:
         raise ContractError(
             "TC100", "no registry to check against: pass --registry REG or set `registry` "
@@ -239,23 +239,9 @@ def run_check_code(
     files = python_files(sources, config.exclude, config.root)
     enabled = _rule_filter(config, list(select) or config.select, [*config.ignore, *ignore])
     result = check_code(files, snapshot, fix=fix, enabled=enabled)
-    if write_baseline is not None:
-        result.baseline_written = suppressions.write_findings_baseline(
-            write_baseline, result.findings, config.root
-        )
-        result.findings = []
-        return result
-    accepted_file = baseline_file or (
-        config.root / config.findings_baseline if config.findings_baseline else None
-    )
-    if accepted_file is not None:
-        accepted = suppressions.read_findings_baseline(accepted_file)
-        total = len(result.findings)
-        result.findings = suppressions.new_findings(result.findings, accepted, config.root)
-        result.accepted = total - len(result.findings)
-    threshold = SEVERITY_RANK[fail_on or config.fail_on]
-    failing = any(SEVERITY_RANK[f.severity] >= threshold for f in result.findings)
-    result.exit_code = 1 if failing else 0
+    verdict = judge(result.findings, config, fail_on, baseline_file, write_baseline)
+    result.findings, result.exit_code = verdict.findings, verdict.exit_code
+    result.accepted, result.baseline_written = verdict.accepted, verdict.baseline_written
     return result
 
 
@@ -284,13 +270,6 @@ def _excluded(relative: PurePosixPath, patterns: Sequence[str]) -> bool:
         for candidate in candidates
         for pattern in patterns
     )
-
-
-def _from_root(reference: str | None, root: Path) -> str | None:
-    """A configured registry: paths are relative to the configuration's folder."""
-    if reference is None or reference == "semconv" or ":" in reference.split("/")[0]:
-        return reference
-    return str(_display_path(root / reference))
 
 
 def _display_path(path: Path) -> Path:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from telemetry_contracts.ci.choices import FailOn, ModeOption, SeverityLevel
+from telemetry_contracts.net import is_url
+from telemetry_contracts.resolution.remote import require_allowed
 from telemetry_contracts.schemas.findings import ContractError
 
 PYPROJECT = "pyproject.toml"
@@ -31,18 +35,10 @@ class ProjectConfig(BaseModel):
     """Where ``check-code`` looks for Python files when given no PATH."""
     exclude: list[str] = Field(default_factory=list)
     """Glob patterns of paths to skip."""
-    fail_on: Literal["error", "warning", "info"] = "error"
+    fail_on: SeverityLevel = SeverityLevel.error
     """Lowest severity that makes ``lint`` and ``check-code`` exit 1."""
-    diff_fail_on: Literal["breaking", "any", "none"] = "breaking"
-    compatibility: Literal[
-        "BACKWARD",
-        "BACKWARD_TRANSITIVE",
-        "FORWARD",
-        "FORWARD_TRANSITIVE",
-        "FULL",
-        "FULL_TRANSITIVE",
-        "NONE",
-    ] = "BACKWARD"
+    diff_fail_on: FailOn = FailOn.breaking
+    compatibility: ModeOption = ModeOption.BACKWARD
     select: list[str] = Field(default_factory=list)
     """Rule codes (or prefixes such as ``TC2``) to run; empty means all."""
     ignore: list[str] = Field(default_factory=list)
@@ -54,6 +50,38 @@ class ProjectConfig(BaseModel):
 
     root: Path = Field(default=Path("."), exclude=True)
     """The directory the configuration was found in; relative paths are taken from it."""
+
+    def checked(self, key: Literal["registry", "baseline"]) -> str | None:
+        """The configured ``registry`` or ``baseline`` as written; a URL only when the user
+        allowed its origin (the file may come from an untrusted change), else TC110."""
+        value: str | None = getattr(self, key)
+        if value is not None and is_url(value):
+            path = self.root / PYPROJECT
+            require_allowed(value, str(path), _line_of(path, _kebab(key)))
+        return value
+
+    def reference(self, key: Literal["registry", "baseline"]) -> str | None:
+        """:meth:`checked`, with a relative directory taken from the configuration's root."""
+        value = self.checked(key)
+        if value is None or value.startswith(("git:", "http://", "https://")):
+            return value
+        if value == "semconv" or Path(value).is_absolute():
+            return value
+        relative = self.root / value
+        try:
+            return str(relative.relative_to(Path.cwd().resolve()))
+        except ValueError:
+            return str(relative)
+
+
+def _line_of(path: Path, key: str) -> int:
+    """The line that sets ``key`` in ``path`` (0 when it cannot be told)."""
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return 0
+    pattern = re.compile(rf"\s*{re.escape(key)}\s*=")
+    return next((number for number, line in enumerate(lines, 1) if pattern.match(line)), 0)
 
 
 def load_config(start: Path | None = None) -> ProjectConfig:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from itertools import groupby
 
+from telemetry_contracts.ci.choices import DiffFormat, FailOn
 from telemetry_contracts.ci.reporters import RuleInfo, render
-from telemetry_contracts.registry.loader import LoadedRegistry, load_registry
+from telemetry_contracts.resolution.loader import LoadedRegistry, load_registry
+from telemetry_contracts.schemas.codes import CHANGES
 from telemetry_contracts.schemas.findings import Finding, Location
 from telemetry_contracts.validators.compatibility import (
-    CHANGE_CODES,
     Change,
     CompatibilityMode,
     RegistryDiff,
@@ -20,55 +20,10 @@ from telemetry_contracts.validators.compatibility import (
     compare,
 )
 
-
-class DiffFormat(StrEnum):
-    """``diff --format``: the findings formats plus a Markdown table for pull-request comments."""
-
-    text = "text"
-    json = "json"
-    markdown = "markdown"
-    sarif = "sarif"
-    github = "github"
-
-
-class FailOn(StrEnum):
-    """``diff --fail-on``: which changes make the command exit 1."""
-
-    breaking = "breaking"
-    any = "any"
-    none = "none"
-
-
-class ModeOption(StrEnum):
-    """``diff --mode``: the compatibility mode breaking changes are judged under."""
-
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
-    NONE = "NONE"
-
-
 DIFF_RULES: dict[str, RuleInfo] = {
-    code: RuleInfo(code=code, name=summary.replace(" ", "-"), summary=f"Breaking change: {summary}")
-    for code, summary in CHANGE_CODES.items()
+    doc.code: RuleInfo(code=doc.code, name=doc.name, summary=doc.summary) for doc in CHANGES
 }
-
-_HINTS = {
-    "TC901": "deprecate it (with renamed_to when it has a replacement) instead of removing it, "
-             "or release a new major version",
-    "TC902": "add a new attribute with the new type and deprecate this one",
-    "TC903": "add a new metric with the new unit and deprecate this one",
-    "TC904": "add a new metric with the new instrument and deprecate this one",
-    "TC905": "deprecate the member instead of removing it",
-    "TC906": "keep the attribute optional on existing signals, or release a new major version",
-    "TC907": "stability may only be raised",
-    "TC908": "keep the attribute required while old consumers rely on it",
-    "TC909": "consumers on the old registry do not know the new value",
-    "TC910": "add a new signal and deprecate this one",
-}
+_HINTS = {doc.code: doc.fix for doc in CHANGES}
 
 
 @dataclass

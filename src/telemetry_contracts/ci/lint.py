@@ -8,8 +8,9 @@ from pathlib import Path
 
 from telemetry_contracts.ci import suppressions
 from telemetry_contracts.ci.config import ProjectConfig
-from telemetry_contracts.registry.loader import load_registry
-from telemetry_contracts.schemas.findings import SEVERITY_RANK, ContractError, Finding, Severity
+from telemetry_contracts.ci.verdict import judge
+from telemetry_contracts.resolution.loader import load_registry
+from telemetry_contracts.schemas.findings import ContractError, Finding, Severity
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators import check
 from telemetry_contracts.validators.rule import OPENTELEMETRY_SCHEMA_PREFIX
@@ -30,32 +31,20 @@ def registry_paths(paths: Sequence[str], config: ProjectConfig) -> list[str]:
     """The registries to lint: the given PATHs, else ``registry`` from the configuration."""
     if paths:
         return list(paths)
-    if config.registry:
-        return [_from_root(config.registry, config.root)]
+    configured = config.reference("registry")
+    if configured:
+        return [configured]
     raise ContractError(
         "TC100", "no registry to lint: pass PATH or set `registry` in "
         "[tool.telemetry-contracts]", "pyproject.toml",
     )
 
 
-def _from_root(reference: str, root: Path) -> str:
-    if reference.startswith(("git:", "http://", "https://")) or reference == "semconv":
-        return reference
-    path = Path(reference)
-    if path.is_absolute():
-        return reference
-    relative = root / path
-    try:
-        return str(relative.relative_to(Path.cwd()))
-    except ValueError:
-        return str(relative)
-
-
 def semconv_baseline(snapshot: Snapshot) -> Snapshot | None:
     """The semantic conventions to check collisions against; None for OpenTelemetry's own."""
     if (snapshot.schema_url or "").startswith(OPENTELEMETRY_SCHEMA_PREFIX):
         return None
-    from telemetry_contracts.registry.baseline import baseline_snapshot
+    from telemetry_contracts.resolution.baseline import baseline_snapshot
 
     return baseline_snapshot()
 
@@ -90,16 +79,6 @@ def run_lint(
         per_path[pattern] = [*per_path.get(pattern, []), "TC"]
     findings = suppressions.per_path_ignored(findings, per_path, config.root)
     findings = suppressions.inline_ignored(findings, suppressions.file_line_reader())
-    if write_baseline is not None:
-        written = suppressions.write_findings_baseline(write_baseline, findings, config.root)
-        return LintResult([], 0, baseline_written=written, registries=references)
-    accepted_file = baseline_file or (
-        config.root / config.findings_baseline if config.findings_baseline else None
-    )
-    total = len(findings)
-    if accepted_file is not None:
-        accepted = suppressions.read_findings_baseline(accepted_file)
-        findings = suppressions.new_findings(findings, accepted, config.root)
-    threshold = SEVERITY_RANK[fail_on or config.fail_on]
-    failing = any(SEVERITY_RANK[f.severity] >= threshold for f in findings)
-    return LintResult(findings, 1 if failing else 0, total - len(findings), None, references)
+    verdict = judge(findings, config, fail_on, baseline_file, write_baseline)
+    return LintResult(verdict.findings, verdict.exit_code, verdict.accepted,
+                      verdict.baseline_written, references)

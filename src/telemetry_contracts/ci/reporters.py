@@ -6,26 +6,17 @@ import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from urllib.parse import quote
 
 from telemetry_contracts import __version__
+from telemetry_contracts.ci.choices import ReportFormat
+from telemetry_contracts.ci.rule_docs import INFORMATION_URI
 from telemetry_contracts.schemas.findings import Finding
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/telemetry-contracts/telemetry-contracts"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 _GITHUB_COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
-
-
-class ReportFormat(StrEnum):
-    """The ``--format`` values every findings-producing command accepts."""
-
-    text = "text"
-    json = "json"
-    sarif = "sarif"
-    github = "github"
 
 
 @dataclass(frozen=True)

@@ -1,32 +1,78 @@
-"""The rule reference: every code the tools report, as ``docs/rules.md`` and as reporter info."""
+"""The catalog of every code the tools report: ``telemetry-contracts rules [CODE]``,
+``docs/rules.md`` and the reporters' rule information all come from here.
+
+TC1xx, TC8xx and TC9xx are documented in :mod:`telemetry_contracts.schemas.codes`; the lint
+rules (TC2xx-TC7xx) carry their own documentation. ``rules.json`` beside this module is the
+catalog written out, so that ``rules`` answers without importing the rules and the model;
+``python -m telemetry_contracts.ci.rule_docs`` rewrites it and ``docs/rules.md``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import textwrap
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from telemetry_contracts.ci.reporters import INFORMATION_URI, RuleInfo
-from telemetry_contracts.schemas.violations import Violation
-from telemetry_contracts.validators import all_rules
+from telemetry_contracts.schemas.codes import CHANGES, INPUT_ERRORS, VIOLATIONS, CodeDoc
 
+if TYPE_CHECKING:
+    from telemetry_contracts.ci.reporters import RuleInfo
+
+INFORMATION_URI = "https://github.com/telemetry-contracts/telemetry-contracts"
 RULES_DOC = Path("docs") / "rules.md"
 RULES_DOC_URI = f"{INFORMATION_URI}/blob/main/docs/rules.md"
+RULES_INDEX = Path(__file__).with_name("rules.json")
 
-LOADER_CODES: dict[str, tuple[str, str]] = {
-    "TC100": ("unreadable-input", "A file, directory, git revision, URL or configuration "
-              "cannot be read."),
-    "TC101": ("yaml-syntax", "A contract file is not valid YAML."),
-    "TC102": ("invalid-structure", "A contract file or snapshot does not have the shape of "
-              "the format (unknown field, wrong type, unknown attribute type)."),
-    "TC103": ("dangling-reference", "A `ref`, `ref_group`, `extends` or refinement names "
-              "something that is not defined."),
-    "TC104": ("duplicate-definition", "An attribute, metric or group is defined twice."),
-    "TC105": ("input-too-large", "A file is over the size limit."),
-    "TC106": ("input-too-deep", "A YAML document nests deeper than the limit."),
-    "TC107": ("duplicate-yaml-key", "A YAML mapping repeats a key."),
-    "TC108": ("invalid-manifest", "`manifest.yaml` or a dependency in it is invalid."),
-    "TC109": ("extends-cycle", "Groups extend each other in a cycle."),
-}
-"""Loader errors: input that cannot be resolved. They stop the command with exit code 2."""
+SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("TC1", "Input errors (TC1xx)",
+     "Input that cannot be read or resolved. The command stops with exit code 2 and one line "
+     "naming the file and line."),
+    ("TC2-7", "Lint rules (TC2xx-TC7xx)",
+     "What `lint` and the registry API check in contract files: naming (TC2), units (TC3), "
+     "values and references (TC4), deprecations (TC5), stability (TC6), governance (TC7)."),
+    ("TC8", "Telemetry violations (TC8xx)",
+     "Telemetry that does not conform to the registry, reported with the same code by "
+     "`check-code`, `live-check`, the registry API and the runtime guard's counters."),
+    ("TC9", "Compatibility changes (TC9xx)",
+     "Changes between a baseline and a head registry that `diff` reports as breaking under "
+     "the compatibility mode (BACKWARD by default)."),
+)
+
+
+def _section(code: str) -> str:
+    return code[:3] if code[2] in "189" else "TC2-7"
+
+
+@cache
+def all_codes() -> tuple[CodeDoc, ...]:
+    """Every code, in code order."""
+    from telemetry_contracts.validators import all_rules
+
+    rules = [
+        CodeDoc(rule.code, rule.name, rule.severity, rule.summary, rule.rationale,
+                rule.bad_example, rule.good_example, rule.fix)
+        for rule in all_rules()
+    ]
+    return tuple(sorted([*INPUT_ERRORS, *rules, *VIOLATIONS, *CHANGES], key=lambda d: d.code))
+
+
+def indexed_codes() -> tuple[CodeDoc, ...]:
+    """:func:`all_codes` as ``rules.json`` holds them: fast, and equal (a test checks it)."""
+    return tuple(CodeDoc(**fields) for fields in json.loads(RULES_INDEX.read_text()))
+
+
+def render_index() -> str:
+    """The text of ``rules.json``."""
+    return json.dumps([dataclasses.asdict(doc) for doc in all_codes()], indent=1) + "\n"
+
+
+def code_doc(code: str, codes: tuple[CodeDoc, ...] | None = None) -> CodeDoc | None:
+    """The documentation of ``code`` (case-insensitive) among ``codes``, or None."""
+    wanted = code.strip().upper()
+    return next((doc for doc in codes or all_codes() if doc.code == wanted), None)
 
 
 def anchor(code: str) -> str:
@@ -34,66 +80,76 @@ def anchor(code: str) -> str:
 
 
 def rule_infos() -> dict[str, RuleInfo]:
-    """What reporters show for every code: lint rules, loader errors and violation kinds."""
-    infos = {
-        code: RuleInfo(code, name, summary, f"{RULES_DOC_URI}#{anchor(code)}")
-        for code, (name, summary) in LOADER_CODES.items()
+    """What reporters show for every code: name, summary and its link in ``docs/rules.md``."""
+    from telemetry_contracts.ci.reporters import RuleInfo
+
+    return {
+        doc.code: RuleInfo(doc.code, doc.name, doc.summary, f"{RULES_DOC_URI}#{anchor(doc.code)}")
+        for doc in all_codes()
     }
-    for rule in all_rules():
-        infos[rule.code] = RuleInfo(
-            rule.code, rule.name, rule.summary, f"{RULES_DOC_URI}#{anchor(rule.code)}"
-        )
-    for violation in Violation:
-        infos[violation.code] = RuleInfo(
-            violation.code, violation.slug.replace("_", "-"), _sentence(violation.description),
-            f"{RULES_DOC_URI}#{anchor(violation.code)}",
-        )
-    return infos
 
 
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:] + "."
+def listing_line(doc: CodeDoc) -> str:
+    """One line of ``telemetry-contracts rules``."""
+    return f"{doc.code}  {doc.severity:<7}  {doc.name:<36}  {doc.summary}"
+
+
+def explain(doc: CodeDoc) -> str:
+    """``telemetry-contracts rules CODE``: the code's documentation for a terminal."""
+    def indented(text: str) -> str:
+        return textwrap.indent(text.rstrip("\n"), "    ")
+
+    lines = [f"{doc.code} {doc.name} ({doc.severity})", "", doc.summary, "",
+             textwrap.fill(doc.rationale, 88), "", "Bad:", indented(doc.bad_example), "",
+             "Good:", indented(doc.good_example)]
+    if doc.fix:
+        lines += ["", textwrap.fill(f"Fix: {doc.fix}.", 88)]
+    lines += ["", f"More: {RULES_DOC_URI}#{anchor(doc.code)}"]
+    return "\n".join(lines) + "\n"
 
 
 def render_rules_markdown() -> str:
-    """The text of ``docs/rules.md``, generated from the rule objects."""
+    """The text of ``docs/rules.md``."""
     lines = [
         "# Rules",
         "",
         "<!-- Generated by `telemetry-contracts rules --markdown`; do not edit by hand. -->",
         "",
-        "Every finding carries one of these codes. Select or ignore codes (or prefixes such as "
-        "`TC3`) with `select`/`ignore` in `[tool.telemetry-contracts]`, per file with "
-        "`per-path-ignores`, or on one line with `# telemetry-contracts: ignore[CODE]`.",
+        "Every code any command, the registry API or the runtime guard reports. "
+        "`telemetry-contracts rules` lists them; `telemetry-contracts rules CODE` explains one. "
+        "Select or ignore codes (or prefixes such as `TC3`) with `select`/`ignore` in "
+        "`[tool.telemetry-contracts]`, per file with `per-path-ignores`, or on one line with "
+        "`# telemetry-contracts: ignore[CODE]`.",
         "",
         "| code | name | severity | summary |",
         "| --- | --- | --- | --- |",
     ]
-    for rule in all_rules():
-        lines.append(
-            f"| [{rule.code}](#{anchor(rule.code)}) | {rule.name} | {rule.severity} | "
-            f"{rule.summary} |"
-        )
-    lines += ["", "## Loader errors (TC1xx)", "",
-              "Input that cannot be read or resolved. `lint` stops with exit code 2 and one "
-              "line naming the file and line.", ""]
-    for code, (name, summary) in LOADER_CODES.items():
-        lines += [f"### {code}", "", f"**{name}** (error). {summary}", ""]
-    lines += ["## Lint rules (TC2xx-TC7xx)", ""]
-    for rule in all_rules():
-        lines += [
-            f"### {rule.code}", "", f"**{rule.name}** ({rule.severity}). {rule.summary}", "",
-            rule.rationale, "",
-        ]
-        if rule.fix:
-            lines += [f"Fix: {rule.fix}.", ""]
-        lines += ["Bad:", "", "```yaml", rule.bad_example.rstrip("\n"), "```", "",
-                  "Good:", "", "```yaml", rule.good_example.rstrip("\n"), "```", ""]
-    lines += ["## Telemetry violations (TC8xx)", "",
-              "Reported by `check-code`, the registry API and the runtime guard about telemetry "
-              "that does not conform to the registry.", ""]
-    for violation in Violation:
-        lines += [f"### {violation.code}", "",
-                  f"**{violation.slug.replace('_', '-')}**. "
-                  f"{_sentence(violation.description)}", ""]
+    lines += [f"| [{doc.code}](#{anchor(doc.code)}) | {doc.name} | {doc.severity} | "
+              f"{_escaped(doc.summary)} |" for doc in all_codes()]
+    for key, title, intro in SECTIONS:
+        lines += ["", f"## {title}", "", intro]
+        for doc in all_codes():
+            if _section(doc.code) == key:
+                lines += _markdown_entry(doc)
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _escaped(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def _markdown_entry(doc: CodeDoc) -> list[str]:
+    lines = ["", f"### {doc.code}", "", f"**{doc.name}** ({doc.severity}). {doc.summary}", "",
+             doc.rationale, ""]
+    if doc.fix:
+        lines += [f"Fix: {doc.fix}.", ""]
+    for label, example in (("Bad", doc.bad_example), ("Good", doc.good_example)):
+        lines += [f"{label}:", "", f"```{doc.language}", example.rstrip("\n"), "```", ""]
+    return lines[:-1]
+
+
+if __name__ == "__main__":
+    RULES_INDEX.write_text(render_index())
+    root = Path(__file__).resolve().parents[3]
+    (root / RULES_DOC).write_text(render_rules_markdown())
+    print(f"wrote {RULES_INDEX} and {root / RULES_DOC}")

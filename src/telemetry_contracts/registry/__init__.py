@@ -1,1 +1,1 @@
-"""Loading, resolving and versioning registries; the registry service lives here too."""
+"""The registry service: the store, the review workflow, versions and the HTTP API."""

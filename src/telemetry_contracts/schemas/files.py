@@ -85,6 +85,9 @@ class AttributeSpec(FileModel):
     sampling_relevant: bool | None = None
     tag: str | None = None
     role: str | None = None
+    prefix: bool = Field(
+        default=False, description="On a `ref`: the group's `prefix` is put before the key."
+    )
     annotations: AnnotationsField = None
 
     _stability = field_validator("stability", mode="before")(normalize_stability)
@@ -115,11 +118,21 @@ class BodyFieldSpec(FileModel):
     _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
+class ConstraintSpec(FileModel):
+    """An older releases' constraint: ``any_of`` keys, or ``include`` another group's attributes."""
+
+    any_of: list[str] | None = None
+    include: str | None = None
+
+
 class GroupSpec(FileModel):
-    """A v1 group: attribute group, metric, span, event or entity."""
+    """A v1 group: attribute group, metric, span, event or entity.
+
+    A group without ``type`` is a span, as the tooling of the releases that wrote them read it.
+    """
 
     id: str
-    type: GroupType
+    type: GroupType = "span"
     brief: str = ""
     note: str | None = None
     prefix: str | None = None
@@ -137,6 +150,8 @@ class GroupSpec(FileModel):
     annotations: AnnotationsField = None
     entity_associations: list[str] | None = None
     body: BodyFieldSpec | None = None
+    constraints: list[ConstraintSpec] | None = None
+    visibility: Literal["public", "internal"] | None = None
 
     _stability = field_validator("stability", mode="before")(normalize_stability)
 
@@ -149,10 +164,21 @@ class GroupSpec(FileModel):
         return self
 
 
-class V1File(FileModel):
-    """A v1 contract file: a list of groups."""
+class ImportsSpec(FileModel):
+    """Signals a file imports from its dependencies, by name or ``*`` wildcard; every contract
+    of a dependency is part of the resolved snapshot already, so these only document intent."""
 
-    groups: list[GroupSpec]
+    metrics: list[str] | None = None
+    events: list[str] | None = None
+    entities: list[str] | None = None
+
+
+class V1File(FileModel):
+    """A v1 contract file: a list of groups (``file_format: definition/1`` may say so)."""
+
+    file_format: Literal["definition/1"] | None = None
+    groups: list[GroupSpec] = []
+    imports: ImportsSpec | None = None
 
 
 class RefSpec(FileModel):
@@ -166,6 +192,7 @@ class RefSpec(FileModel):
     examples: Any = None
     sampling_relevant: bool | None = None
     role: str | None = None
+    annotations: AnnotationsField = None
 
     @model_validator(mode="after")
     def _ref_or_group(self) -> RefSpec:
@@ -195,8 +222,10 @@ class V2AttributeGroupSpec(FileModel):
     id: str
     visibility: Literal["public", "internal"] = "internal"
     stability: Stability | None = None
+    deprecated: DeprecatedField = None
     brief: str | None = None
     note: str | None = None
+    annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
 
     _stability = field_validator("stability", mode="before")(normalize_stability)
@@ -252,6 +281,9 @@ class V2RefinementSpec(FileModel):
     brief: str | None = None
     note: str | None = None
     stability: Stability | None = None
+    deprecated: DeprecatedField = None
+    annotations: AnnotationsField = None
+    requirement_level: RequirementLevelField = None
     attributes: list[RefSpec] = []
 
     _stability = field_validator("stability", mode="before")(normalize_stability)
@@ -296,27 +328,54 @@ class V2File(FileModel):
     metric_refinements: list[V2RefinementSpec] = []
     spans: list[V2SpanSpec] = []
     span_refinements: list[V2RefinementSpec] = []
+    event_refinements: list[V2RefinementSpec] = []
+    imports: ImportsSpec | None = None
     events: list[V2EventSpec] = []
     entities: list[V2EntitySpec] = []
 
 
 class DependencySpec(FileModel):
-    """A registry this one depends on: a directory, ``git:REV[:SUBDIR]``, or ``semconv``."""
+    """A registry this one depends on: a directory, ``git:REV[:SUBDIR]``, ``semconv``, or (as
+    Weaver writes it) a ``schema_url`` with an optional ``registry_path``."""
 
-    name: str
-    registry_path: str = Field(
-        description="A directory (relative to the manifest), `git:REV[:SUBDIR]`, or `semconv`."
+    name: str | None = None
+    schema_url: str | None = None
+    registry_path: str | None = Field(
+        default=None,
+        description=(
+            "A directory (relative to the manifest), `git:REV[:SUBDIR]`, `semconv`, a snapshot "
+            "`.json`, or a published registry (its `manifest/2.0.0` manifest or `resolved/2.0.0` "
+            "file). Without it, an `opentelemetry.io/schemas/...` `schema_url` is `semconv`."
+        ),
     )
+
+    @model_validator(mode="after")
+    def _named(self) -> DependencySpec:
+        if self.name is None and self.schema_url is None:
+            raise ValueError("a dependency has a `name` or a `schema_url`")
+        official = "opentelemetry.io/schemas/" in (self.schema_url or "")
+        if self.registry_path is None and not official:
+            raise ValueError("a dependency needs `registry_path` unless it is the official model")
+        return self
+
+    @property
+    def label(self) -> str:
+        """What the dependency is called: its name, else its schema URL without the version."""
+        return self.name or (self.schema_url or "").rstrip("/").rpartition("/")[0]
 
 
 class ManifestSpec(FileModel):
     """``manifest.yaml`` of a registry directory."""
 
+    file_format: Literal["manifest/2.0.0"] | None = None
+    """``manifest/2.0.0``: a registry Weaver published, read from ``resolved_schema_uri``."""
     name: str | None = None
     version: str | None = None
     description: str | None = None
     schema_url: str | None = None
+    schema_base_url: str | None = None
     semconv_version: str | None = None
+    resolved_schema_uri: str | None = None
     stability: Stability | None = None
     dependencies: list[DependencySpec] = []
 

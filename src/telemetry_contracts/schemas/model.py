@@ -29,7 +29,7 @@ PRIMITIVE_TYPES = frozenset(
 """Attribute value types; ``any`` is the official model's type for free-form values."""
 
 _TEMPLATE = re.compile(
-    r"^template\[(string|int|double|boolean|string\[\]|int\[\]|double\[\]|boolean\[\])\]$"
+    r"^template\[(string|int|double|boolean|string\[\]|int\[\]|double\[\]|boolean\[\]|any)\]$"
 )
 _LEGACY_RENAME = re.compile(
     r"^\s*(?:Replaced by|Use|Renamed to|Deprecated, use)\s+`([A-Za-z0-9_.\-]+?)`?"
@@ -282,3 +282,16 @@ class Entity(Model):
     source: SourceLocation | None = Field(default=None, exclude=True)
 
     _normalize_stability = field_validator("stability", mode="before")(normalize_stability)
+
+
+class LegacyName(Model):
+    """A name an earlier official release defined, or an official schema file renamed, that
+    today's model no longer has: ``successor`` is today's name where there is exactly one."""
+
+    name: str
+    kind: Literal["attribute", "metric"]
+    successor: str | None = None
+    last_release: str | None = None
+    """The newest release whose model defined it (none when only a schema file names it)."""
+    instrument: Instrument | None = None
+    unit: str | None = None

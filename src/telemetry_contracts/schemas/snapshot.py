@@ -6,7 +6,15 @@ import hashlib
 import json
 from typing import Any, Final, Literal
 
-from telemetry_contracts.schemas.model import Attribute, Entity, Event, Metric, Model, Span
+from telemetry_contracts.schemas.model import (
+    Attribute,
+    Entity,
+    Event,
+    LegacyName,
+    Metric,
+    Model,
+    Span,
+)
 
 SNAPSHOT_FORMAT: Final = "telemetry-contracts/snapshot/1"
 
@@ -37,6 +45,8 @@ class Snapshot(Model):
     spans: tuple[Span, ...] = ()
     events: tuple[Event, ...] = ()
     entities: tuple[Entity, ...] = ()
+    history: tuple[LegacyName, ...] = ()
+    """Names earlier releases used that this one no longer defines (see :class:`LegacyName`)."""
 
     @classmethod
     def build(cls, **fields: Any) -> Snapshot:
@@ -47,6 +57,7 @@ class Snapshot(Model):
         fields["events"] = sorted(fields.get("events", ()), key=lambda e: e.name)
         fields["entities"] = sorted(fields.get("entities", ()), key=lambda e: e.type)
         fields["dependencies"] = sorted(fields.get("dependencies", ()), key=lambda d: d.name)
+        fields["history"] = sorted(fields.get("history", ()), key=lambda n: (n.kind, n.name))
         unhashed = cls(**fields)
         return unhashed.model_copy(update={"content_hash": unhashed.compute_hash()})
 

@@ -33,17 +33,8 @@ class Violation(StrEnum):
 
     @property
     def description(self) -> str:
-        return _DESCRIPTIONS[self]
+        """One sentence; the full documentation is :data:`codes.VIOLATIONS`."""
+        from telemetry_contracts.schemas.codes import doc_of
 
-
-_DESCRIPTIONS = {
-    Violation.UNKNOWN_METRIC: "metric name not in the registry",
-    Violation.UNKNOWN_ATTRIBUTE: "attribute key not in the registry (or not allowed here)",
-    Violation.DEPRECATED_NAME: "deprecated metric name or attribute key",
-    Violation.WRONG_TYPE: "attribute value of the wrong type",
-    Violation.ENUM_VALUE: "attribute value outside the enum members",
-    Violation.SENSITIVE_VALUE: "value of an attribute annotated pii or secret",
-    Violation.CARDINALITY: "more distinct attribute sets than the metric's cardinality limit",
-    Violation.INSTRUMENT_MISMATCH: "instrument differs from the metric contract",
-    Violation.UNIT_MISMATCH: "unit differs from the metric contract",
-}
+        doc = doc_of(self.value)
+        return doc.summary if doc else self.slug

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
@@ -312,8 +313,9 @@ class Guard:
         return self.reporter.force_flush(timeout_millis) if self.reporter else True
 
     def shutdown(self, timeout_millis: float = 10_000) -> None:
-        """Stop polling and send the last usage report."""
-        if self.source is not None:
-            self.source.stop(timeout_millis / 1000)
+        """Send the last usage report and stop polling, all within ``timeout_millis``."""
+        ends = time.monotonic() + timeout_millis / 1000
         if self.reporter is not None:
             self.reporter.shutdown(timeout_millis)
+        if self.source is not None:
+            self.source.stop(max(0.0, ends - time.monotonic()))

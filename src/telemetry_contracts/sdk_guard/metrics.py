@@ -64,6 +64,9 @@ class _Guarded:
         self._space: Any = None
         self._counted: tuple[Any, ...] = ()
         self._record: Callable[..., None] | None = None
+        self._emit_unit = self._unit
+        self._scale = 1.0
+        """Measurements of a renamed metric are converted to its successor's unit."""
 
     @property
     def name(self) -> str:
@@ -78,7 +81,8 @@ class _Guarded:
         return self._description
 
     def _bind(self, policy: Policy) -> None:
-        decision = policy.decide_metric(self._name, self.kind, self._unit)
+        taken = self._meter.native_names
+        decision = policy.decide_metric(self._name, self.kind, self._unit, taken)
         policy.accounting.retire_cell(self._tally)
         tally = self._tally = _Tally()
         self._counted = decision.counts
@@ -86,6 +90,8 @@ class _Guarded:
             policy.accounting.register_cell(decision.counts, tally)
         self._space = decision.space
         self._clean = decision.space.clean
+        self._emit_unit = self._unit if decision.unit is None else decision.unit
+        self._scale = decision.scale
         self.emitting_as = decision.name if decision.emit else None
         self._attach(decision.name if decision.emit else None)
 
@@ -116,6 +122,24 @@ def _failed(name: str, space: Any, attributes: Any) -> Any:
         return without_sensitive(policy, attributes)
     except Exception:  # sensitivity cannot be decided: the measurement does not leave
         return DROP_MEASUREMENT
+
+
+def _scaled(record: Callable[..., None], scale: float) -> Callable[..., None]:
+    """``record`` with every amount multiplied by ``scale`` (itself when that is 1)."""
+    if scale == 1.0:
+        return record
+
+    if not accepts_keyword(record, "context"):  # older SDKs: (amount, attributes)
+
+        def converted_without_context(amount: float, attributes: Any = None) -> None:
+            record(amount * scale, attributes)
+
+        return converted_without_context
+
+    def converted(amount: float, attributes: Any = None, context: Any = None) -> None:
+        record(amount * scale, attributes, context)
+
+    return converted
 
 
 def _measurement_function(
@@ -188,10 +212,15 @@ class _GuardedSynchronous(_Guarded):
     def _attach(self, name: str | None) -> None:
         record = None
         if name is not None:
+            options = self._options
+            boundaries = options.get("explicit_bucket_boundaries_advisory")
+            if boundaries is not None and self._scale != 1.0:
+                scaled = [bound * self._scale for bound in boundaries]
+                options = {**options, "explicit_bucket_boundaries_advisory": scaled}
             created = self._meter.create_on_delegate(
-                self.kind, name, self._unit, self._description, self._options
+                self.kind, name, self._emit_unit, self._description, options
             )
-            record = getattr(created, self.method)
+            record = _scaled(getattr(created, self.method), self._scale)
         self._record = record
         measure = _measurement_function(
             self._name, record, self._space, self._tally, bool(self._counted)
@@ -258,7 +287,7 @@ class _GuardedObservable(_Guarded):
         self._registered.add(name)
         callbacks = [self._wrap(callback, name) for callback in self._callbacks]
         self._meter.create_on_delegate(
-            self.kind, name, self._unit, self._description, {"callbacks": callbacks}
+            self.kind, name, self._emit_unit, self._description, {"callbacks": callbacks}
         )
 
     def _wrap(
@@ -273,23 +302,25 @@ class _GuardedObservable(_Guarded):
         return guarded
 
     def _observe(self, observations: Iterable[Observation]) -> Iterable[Observation]:
+        scale = self._scale
         for observation in observations:
             self._tally.n += 1
             attributes = getattr(observation, "attributes", None)
             if attributes is None or (not attributes and isinstance(attributes, Mapping)):
-                yield observation
-                continue
-            filtered = _hashable_values(self._filter(attributes))
+                filtered = attributes
+            else:
+                filtered = _hashable_values(self._filter(attributes))
             if filtered is DROP_MEASUREMENT:
                 continue
-            if filtered is attributes:
+            if filtered is attributes and scale == 1.0:
                 yield observation
             else:
+                value = observation.value * scale if scale != 1.0 else observation.value
                 context = getattr(observation, "context", None)  # older APIs have none
                 if context is None:
-                    yield Observation(observation.value, filtered)
+                    yield Observation(value, filtered)
                 else:
-                    yield Observation(observation.value, filtered, context)
+                    yield Observation(value, filtered, context)
 
 
 def _hashable_values(attributes: Any) -> Any:
@@ -334,6 +365,10 @@ class GuardMeter(Meter):
         super().__init__(delegate.name, delegate.version, delegate.schema_url)
         self.delegate = delegate
         self._guard = guard
+        self.native_names: set[str] = set()
+        """Names the application created instruments under: a deprecated metric is not renamed
+        onto one of them (``http/dup`` instrumentation emits the old and the new name)."""
+        self._created: weakref.WeakSet[_Guarded] = weakref.WeakSet()
 
     def create_on_delegate(
         self, kind: str, name: str, unit: str, description: str, options: dict[str, Any]
@@ -346,7 +381,12 @@ class GuardMeter(Meter):
         return create(name, unit=unit, description=description, **options)
 
     def _guarded(self, instrument: _Guarded) -> Any:
+        self.native_names.add(instrument.name)
         self._guard.track_instrument(instrument)
+        for other in list(self._created):  # renamed onto this name earlier: back to its own
+            if other.emitting_as == instrument.name and other.name != instrument.name:
+                self._guard.track_instrument(other)
+        self._created.add(instrument)
         return instrument
 
     def create_counter(self, name: str, unit: str = "", description: str = "") -> Counter:
@@ -443,6 +483,7 @@ class InstrumentRegistry:
         except Exception:
             internal_error(f"creating instrument {instrument.name}"[:255], policy, "metric")
             instrument.emitting_as = instrument.name
+            instrument._emit_unit, instrument._scale = instrument.unit, 1.0
             permissive = Policy(None, policy.config, policy.accounting)
             instrument._space = permissive.metric_space(None, instrument.name)
             instrument._clean = ALL_KEYS

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from telemetry_contracts.schemas.model import find_by_key
+from telemetry_contracts.schemas.ucum import conversion_factor
 from telemetry_contracts.schemas.violations import Violation
 from telemetry_contracts.sdk_guard.accounting import Accounting, CountKey
 from telemetry_contracts.sdk_guard.config import GuardConfig
@@ -38,6 +39,8 @@ class AttributeContract:
     renamed_to: str | None = None
     deprecated: bool = False
     sensitive: bool = False
+    legacy: bool = False
+    """A name only the history knows (see ``Snapshot.history``)."""
 
     def type_ok(self, value: object) -> bool:
         """True when ``value`` has the contract's primitive type (``any`` accepts everything)."""
@@ -78,6 +81,7 @@ class MetricContract:
     deprecated: bool = False
     renamed_to: str | None = None
     cardinality_limit: int | None = None
+    legacy: bool = False
 
 
 class Contracts:
@@ -98,6 +102,21 @@ class Contracts:
         self.metrics: dict[str, MetricContract] = {
             m.name: m for m in (_metric_contract(raw) for raw in document.get("metrics", ()))
         }
+        for raw in document.get("history", ()):
+            self._add_legacy(raw)
+
+    def _add_legacy(self, raw: Mapping[str, Any]) -> None:
+        """A legacy name: deprecated, renamed to its successor when it has exactly one."""
+        name, successor = str(raw["name"]), raw.get("successor")
+        if raw.get("kind") == "metric":
+            self.metrics.setdefault(name, MetricContract(
+                name, str(raw.get("instrument") or ""), str(raw.get("unit") or ""), None,
+                deprecated=True, renamed_to=successor, legacy=True,
+            ))
+        elif name not in self.attributes:
+            self.attributes[name] = AttributeContract(
+                name, "any", renamed_to=successor, deprecated=True, legacy=True
+            )
 
     @classmethod
     def from_json_bytes(cls, data: bytes | str) -> Contracts:
@@ -385,6 +404,8 @@ class KeySpace:
                 return self._violation(key, Violation.DEPRECATED_NAME, action, report)
             else:
                 counts.append(self._count(key, Violation.DEPRECATED_NAME, "pass", renamed))
+                if not renamed:  # known, not unknown: dropping it would merge metric series
+                    return Step(KEEP, key, tuple(counts))
         if contract is None or (self.allowed is not None and target not in self.allowed):
             action = config.action_for(Violation.UNKNOWN_ATTRIBUTE, target)
             if action in ("drop", "redact") and not report:
@@ -575,6 +596,10 @@ class MetricDecision:
     space: KeySpace
     counts: tuple[CountKey, ...] = ()
     """Metric-level violations, counted once per measurement."""
+    unit: str | None = None
+    """The unit the instrument is created with (the successor's, after a rename)."""
+    scale: float = 1.0
+    """What each measurement is multiplied by (a rename from ``ms`` to ``s``: 0.001)."""
 
 
 class Policy:
@@ -622,8 +647,13 @@ class Policy:
                 self._metric_spaces[cache_key] = space
         return space
 
-    def decide_metric(self, name: str, instrument: str, unit: str) -> MetricDecision:
-        """Decide an instrument at creation: drop, rename or keep it; note mismatches."""
+    def decide_metric(
+        self, name: str, instrument: str, unit: str, taken: Collection[str] = ()
+    ) -> MetricDecision:
+        """Decide an instrument at creation: drop, rename or keep it; note mismatches.
+
+        A deprecated metric is not renamed onto a name in ``taken`` (the application emits that
+        one itself): the two streams would mix."""
         if self.permissive or self.failed:
             return MetricDecision(True, name, self.metric_space(None, name))
         mode = "report" if self.config.mode == "report" else None
@@ -641,24 +671,36 @@ class Policy:
             counts = (count(Violation.UNKNOWN_METRIC, action),)
             return MetricDecision(emit, name, self.metric_space(None, name), counts)
         counts_list: list[CountKey] = []
-        target = name
+        target, scale, target_unit = name, 1.0, unit
         if contract.deprecated:
             action = self.config.action_for(Violation.DEPRECATED_NAME, name)
             renamed = contract.renamed_to
             successor = self.contracts.metrics.get(renamed) if renamed else None
-            # Renaming across units would mix magnitudes in one stream: keep the old name then.
-            if action == "rename" and renamed and (successor is None or successor.unit == unit):
+            # A rename keeps the meaning: measurements are converted to the successor's unit;
+            # across units that do not convert it would mix magnitudes, so the name stays.
+            factor = 1.0 if successor is None else conversion_factor(unit, successor.unit)
+            if action == "rename" and renamed in taken:
+                action = "pass"
+            if action == "rename" and renamed and factor is None:
+                counts_list.append(count(Violation.DEPRECATED_NAME, "pass", to=renamed))
+                counts_list.append(count(Violation.UNIT_MISMATCH, "pass", to=renamed))
+                return MetricDecision(True, name, self.metric_space(contract, name),
+                                      tuple(counts_list))
+            if action == "rename" and renamed and factor is not None:
                 counts_list.append(count(Violation.DEPRECATED_NAME, "rename", to=renamed))
                 if mode is None:
                     target, contract = renamed, successor or contract
+                    scale, target_unit = factor, successor.unit if successor else unit
             elif action == "drop":
                 counts = (count(Violation.DEPRECATED_NAME, "drop"),)
                 space = self.metric_space(contract, name)
                 return MetricDecision(mode is not None, name, space, counts)
             else:
                 counts_list.append(count(Violation.DEPRECATED_NAME, "pass", to=renamed))
-        if contract.instrument and instrument != contract.instrument:
-            counts_list.append(count(Violation.INSTRUMENT_MISMATCH, "pass", target))
-        if unit != contract.unit:
-            counts_list.append(count(Violation.UNIT_MISMATCH, "pass", target))
-        return MetricDecision(True, target, self.metric_space(contract, target), tuple(counts_list))
+        if not contract.legacy:
+            if contract.instrument and instrument != contract.instrument:
+                counts_list.append(count(Violation.INSTRUMENT_MISMATCH, "pass", target))
+            if target_unit != contract.unit:
+                counts_list.append(count(Violation.UNIT_MISMATCH, "pass", target))
+        space = self.metric_space(contract, target)
+        return MetricDecision(True, target, space, tuple(counts_list), target_unit, scale)

@@ -4,8 +4,8 @@ background, as :class:`~telemetry_contracts.schemas.usage.UsageReport` documents
 Each interval the counts accrued since the last report become one report (split at 10,000
 lines). Reports wait in a bounded queue; when it is full the oldest is dropped and counted in
 ``dropped_reports``. A failed send is retried with exponential backoff (doubling from
-``backoff_initial`` up to ``backoff_max``, with jitter); ``shutdown`` collects and sends once
-more within its timeout.
+``backoff_initial`` up to ``backoff_max``, with jitter). Every send ends within ``timeout``
+seconds whatever the server does; ``force_flush`` and ``shutdown`` return within theirs.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import os
 import random
 import socket
 import threading
-import urllib.error
-import urllib.request
+import time
 from collections import deque
 from collections.abc import Callable
 
+from telemetry_contracts import net
 from telemetry_contracts.schemas.usage import UsageCount, UsageReport
 from telemetry_contracts.sdk_guard.accounting import Accounting, CountKey
 
@@ -99,6 +99,7 @@ class UsageReporter:
         self._reported: dict[CountKey, int] = {}
         self._window_start = dt.datetime.now(dt.UTC)
         self._lock = threading.Lock()
+        self._sending = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(
             target=self._run, name="telemetry-contracts-usage", daemon=True
@@ -145,28 +146,36 @@ class UsageReporter:
 
     # --- sending ---------------------------------------------------------------------------
 
-    def _post(self, report: UsageReport) -> None:
-        request = urllib.request.Request(
-            self.url,
-            data=report.model_dump_json(exclude_none=True).encode(),
-            method="POST",
-            headers={"Content-Type": "application/json"},
+    def _post(self, report: UsageReport, deadline: float) -> None:
+        net.request(
+            self.url, method="POST", body=report.model_dump_json(exclude_none=True).encode(),
+            headers={"Content-Type": "application/json"}, token=self.token,
+            deadline=deadline, max_bytes=1024 * 1024,
         )
-        if self.token:
-            request.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            response.read()
 
-    def send_queued(self) -> bool:
-        """Send queued reports oldest first; False at the first failure (it stays queued)."""
+    def send_queued(self, timeout: float | None = None) -> bool:
+        """Send queued reports oldest first, all within ``timeout`` seconds when given; False
+        at the first failure or when time runs out (what is unsent stays queued)."""
+        ends = time.monotonic() + (timeout if timeout is not None else 1e9)
+        if not self._sending.acquire(timeout=max(0.0, ends - time.monotonic())):
+            return False
+        try:
+            return self._send_until(ends)
+        finally:
+            self._sending.release()
+
+    def _send_until(self, ends: float) -> bool:
         while self.queue:
+            left = ends - time.monotonic()
+            if left <= 0:
+                return False
             report = self.queue[0]
             try:
-                self._post(report)
-            except urllib.error.HTTPError as error:
-                if 400 <= error.code < 500 and error.code not in (408, 429):
+                self._post(report, min(self.timeout, left))
+            except net.HttpStatusError as error:
+                if 400 <= error.status < 500 and error.status not in (408, 429):
                     _logger.warning(
-                        "usage report refused by %s: HTTP %s; dropping it", self.url, error.code
+                        "usage report refused by %s: HTTP %s; dropping it", self.url, error.status
                     )
                     self._discard(report)
                     continue
@@ -200,15 +209,17 @@ class UsageReporter:
                 wait = self.interval
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
-        """Collect now and try to send everything queued."""
+        """Collect now and try to send everything queued within ``timeout_millis``."""
         try:
             self.collect()
-            return self.send_queued()
+            return self.send_queued(timeout_millis / 1000)
         except Exception:
             _logger.warning("usage report flush failed", exc_info=True)
             return False
 
     def shutdown(self, timeout_millis: float = 10_000) -> None:
+        """Stop the background thread and send the last report, all within ``timeout_millis``."""
+        ends = time.monotonic() + timeout_millis / 1000
         self._stop.set()
-        self._thread.join(timeout_millis / 1000)
         self.force_flush(timeout_millis)
+        self._thread.join(max(0.0, ends - time.monotonic()))

@@ -2,8 +2,9 @@
 
 A :class:`RegistrySource` never makes the application wait: it starts from the last-known-good
 copy on disk when there is one (else the guard passes everything until the first fetch), polls
-``GET {url}/v1/snapshot`` with ``If-None-Match`` in a daemon thread, writes each new snapshot to
-disk atomically, and keeps the last good one when the registry is unreachable or answers junk.
+``GET {url}/v1/snapshot`` with ``If-None-Match`` in a daemon thread (each fetch ends within
+``timeout`` seconds, whatever the server does), writes each new snapshot to disk atomically, and
+keeps the last good one when the registry is unreachable or answers junk.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import logging
 import os
 import tempfile
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+
+from telemetry_contracts import net
 
 _logger = logging.getLogger(__name__)
 
@@ -97,6 +98,8 @@ class RegistrySource:
         self.fetches = 0
         self.failures = 0
         self.last_error: str | None = None
+        self.has_snapshot = False
+        """True once a snapshot (the disk copy or a fetched one) was delivered."""
         self._deliver: Deliver | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -129,6 +132,7 @@ class RegistrySource:
     def _deliver_bytes(self, data: bytes) -> None:
         if self._deliver is not None:
             self._deliver(data)
+            self.has_snapshot = True
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -139,28 +143,26 @@ class RegistrySource:
         """One conditional fetch; True when a new snapshot was installed. Never raises."""
         self.fetches += 1
         try:
-            request = urllib.request.Request(self.url, headers={"Accept": "application/json"})
+            headers = {"Accept": "application/json"}
             if self.etag:
-                request.add_header("If-None-Match", self.etag)
-            if self.token:
-                request.add_header("Authorization", f"Bearer {self.token}")
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                data = response.read(MAX_SNAPSHOT_BYTES + 1)
-                etag = response.headers.get("ETag")
-            if len(data) > MAX_SNAPSHOT_BYTES:
-                raise ValueError(f"snapshot larger than {MAX_SNAPSHOT_BYTES} bytes")
-            self._deliver_bytes(data)  # raises on junk: then nothing is kept
-            atomic_write(self.cache_file, data)
+                headers["If-None-Match"] = self.etag
+            response = net.request(
+                self.url, headers=headers, token=self.token, deadline=self.timeout,
+                max_bytes=MAX_SNAPSHOT_BYTES,
+            )
+            self._deliver_bytes(response.body)  # raises on junk: then nothing is kept
+            atomic_write(self.cache_file, response.body)
+            etag = response.headers.get("etag")
             if etag:
                 atomic_write(self.etag_file, etag.encode())
             self.etag = etag
             self.last_error = None
             return True
-        except urllib.error.HTTPError as error:
-            if error.code == 304:
+        except net.HttpStatusError as error:
+            if error.status == 304:
                 self.last_error = None
                 return False
-            self._failed(f"HTTP {error.code}")
+            self._failed(f"HTTP {error.status}")
         except Exception as error:
             self._failed(str(error) or type(error).__name__)
         finally:
@@ -170,9 +172,17 @@ class RegistrySource:
     def _failed(self, reason: str) -> None:
         self.failures += 1
         if self.last_error != reason:
-            _logger.warning(
-                "snapshot fetch from %s failed (%s); keeping the last good one", self.url, reason
-            )
+            if self.has_snapshot:
+                _logger.warning(
+                    "snapshot fetch from %s failed (%s); keeping the last good one",
+                    self.url, reason,
+                )
+            else:
+                _logger.warning(
+                    "snapshot fetch from %s failed (%s) and there is no copy on disk: the guard "
+                    "runs WITHOUT any snapshot and passes everything unchecked until a fetch "
+                    "succeeds", self.url, reason,
+                )
         self.last_error = reason
 
     def wait_first_fetch(self, timeout: float | None = None) -> bool:

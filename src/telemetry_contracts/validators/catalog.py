@@ -21,6 +21,7 @@ RULES: tuple[Rule, ...] = (
     naming.ReservedNamespace(),
     naming.NameIsNamespace(),
     naming.CountSuffixInstrument(),
+    naming.NameCharacters(),
     units.UnitSyntax(),
     units.UnknownUnit(),
     units.NonBaseUnit(),

@@ -252,6 +252,11 @@ class _Head:
         self.attribute_types = {a.key: a.value_type for a in new.attributes}
         self.attribute_renames = {a.key: a.deprecated.renamed_to for a in new.attributes
                                   if a.deprecated is not None and a.deprecated.renamed_to}
+        self.successors: dict[tuple[str, str], str] = {
+            (legacy.kind, legacy.name): legacy.successor
+            for legacy in new.history if legacy.successor
+        }
+        """Names the new registry's history knows: a removal of one is its rename."""
 
 
 class _Context:
@@ -294,7 +299,11 @@ def _compare_named(
             changes.append(Change(kind="added", subject_kind=subject_kind, subject=name,
                                   stability=new.stability, location=new.source))
         elif old is not None and new is None:
-            changes.append(_removed(subject_kind, name, old))
+            removal = _removed(subject_kind, name, old)
+            successor = head.successors.get((subject_kind, name))
+            if successor is not None and successor in new_by_name:
+                removal = removal.model_copy(update={"kind": "renamed", "renamed_to": successor})
+            changes.append(removal)
         elif old is not None:
             context = _Context(subject_kind, name, old, new, head)
             changes += _deprecation_change(old, new, context)

@@ -10,6 +10,9 @@ from telemetry_contracts.schemas.model import Attribute, Event, Metric
 from telemetry_contracts.validators.rule import METRICS, Context, Rule, contract, namespaces_of
 
 SNAKE_CASE_PART = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+NAME_CHARACTERS = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+MAX_NAME_LENGTH = 255
+"""The longest name a store column, an exporter or a backend is asked to hold."""
 RESERVED_NAMESPACES = ("otel",)
 UNIT_WORDS = frozenset({
     "second", "seconds", "sec", "secs", "millisecond", "milliseconds", "millis", "ms",
@@ -26,19 +29,86 @@ def named(item: Named) -> str:
     return item.key if isinstance(item, Attribute) else item.name
 
 
-def named_contracts(context: Context) -> Iterator[Named]:
-    """This registry's attributes, metrics and events, less the deprecated ones (names kept
-    for compatibility cannot be changed, so naming findings on them help nobody)."""
+def own_contracts(context: Context) -> Iterator[Named]:
+    """This registry's attributes, metrics and events, deprecated or not."""
     snapshot = context.snapshot
     items: tuple[Named, ...] = (*snapshot.attributes, *snapshot.metrics, *snapshot.events)
     for item in items:
-        if item.origin is None and item.deprecated is None:
+        if item.origin is None:
             yield item
+
+
+def named_contracts(context: Context) -> Iterator[Named]:
+    """:func:`own_contracts` less the deprecated ones (names kept for compatibility cannot be
+    changed, so style findings on them help nobody) and those TC209 refuses outright."""
+    for item in own_contracts(context):
+        if item.deprecated is None and well_formed(named(item)):
+            yield item
+
+
+def well_formed(name: str) -> bool:
+    """Whether ``name`` passes TC209: allowed characters and length."""
+    return len(name) <= MAX_NAME_LENGTH and NAME_CHARACTERS.fullmatch(name) is not None
+
+
+def shown(name: str, limit: int = 60) -> str:
+    """A name quoted for a message: escapes visible, clipped to ``limit`` characters."""
+    text = ascii(name[:limit])
+    return f"{text}... ({len(name):,} characters)" if len(name) > limit else text
 
 
 def last_words(name: str) -> list[str]:
     """The snake_case words of a name's last dotted part: ``request_duration_seconds``."""
     return name.rsplit(".", 1)[-1].split("_")
+
+
+class NameCharacters(Rule):
+    code = "TC209"
+    name = "name-characters"
+    severity = "error"
+    summary = (
+        f"Every name, deprecated or not: 1-{MAX_NAME_LENGTH} ASCII letters, digits, `.`, `_`, `-`."
+    )
+    rationale = (
+        "Names travel into databases, exporters, dashboards, web pages and Markdown. An empty "
+        "name, a line break, a right-to-left override, HTML or a name of thousands of "
+        "characters breaks them or hides what a name really is. Deprecation does not exempt a "
+        "name: a deprecated name is still stored, served and exported."
+    )
+    bad_example = contract("""
+        attributes:
+          - key: "shop.<img src=x onerror=alert(1)>"
+            type: string
+            brief: What it holds.
+            examples: ["x"]
+            deprecated:
+              reason: obsoleted
+    """)
+    good_example = contract("""
+        attributes:
+          - key: shop.image.source
+            type: string
+            brief: What it holds.
+            examples: ["x"]
+            deprecated:
+              reason: obsoleted
+    """)
+    fix = "rename it with letters, digits, `.` and `_` only"
+
+    def check(self, context: Context) -> Iterator[Finding]:
+        for item in own_contracts(context):
+            name = named(item)
+            if not name:
+                yield self.finding(item, "the name is empty", context)
+            elif len(name) > MAX_NAME_LENGTH:
+                yield self.finding(
+                    item, f"name {shown(name)} is over {MAX_NAME_LENGTH} characters", context
+                )
+            elif not NAME_CHARACTERS.fullmatch(name):
+                bad = next(c for c in name if not NAME_CHARACTERS.fullmatch("a" + c))
+                yield self.finding(
+                    item, f"name {shown(name)} holds the character {bad!a}", context
+                )
 
 
 class LowerCaseName(Rule):

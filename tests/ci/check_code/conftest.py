@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from telemetry_contracts.ci.scanner.checks import RegistryIndex
-from telemetry_contracts.registry.loader import load_registry
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 
 

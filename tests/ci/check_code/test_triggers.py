@@ -10,7 +10,7 @@ import pytest
 from telemetry_contracts.ci.scanner import call_sites, triggers
 from telemetry_contracts.ci.scanner.call_sites import find_call_sites
 from telemetry_contracts.ci.scanner.triggers import has_trigger, marked_lines
-from telemetry_contracts.registry.baseline import semconv_package_dir
+from telemetry_contracts.resolution.baseline import semconv_package_dir
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,14 @@ from telemetry_contracts.ci.scanner.call_sites import (
     MetricSite,
     NameUse,
 )
-from telemetry_contracts.registry.baseline import semconv_constant_for, semconv_metric_factories
-from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric, find_by_key
+from telemetry_contracts.resolution.baseline import semconv_constant_for, semconv_metric_factories
+from telemetry_contracts.schemas.model import (
+    Attribute,
+    Deprecation,
+    LegacyName,
+    Metric,
+    find_by_key,
+)
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
 
@@ -50,6 +56,22 @@ class RegistryIndex:
         self.attributes = {attribute.key: attribute for attribute in snapshot.attributes}
         self.templates = {a.key: a for a in snapshot.attributes if a.is_template}
         self.metrics = {metric.name: metric for metric in snapshot.metrics}
+        self.legacy: dict[tuple[str, str], LegacyName] = {
+            (name.kind, name.name): name for name in snapshot.history
+        }
+
+    def legacy_deprecation(self, kind: str, name: str) -> Deprecation | None:
+        """A name only the history knows, as a deprecation pointing at today's name."""
+        legacy = self.legacy.get((kind, name))
+        if legacy is None:
+            return None
+        since = (f"last defined by release {legacy.last_release}" if legacy.last_release
+                 else "renamed by the official schema files")
+        return Deprecation(
+            reason="renamed" if legacy.successor else "obsoleted",
+            renamed_to=legacy.successor,
+            note=f"a legacy semantic-convention name, {since}",
+        )
 
     def attribute(self, key: str) -> Attribute | None:
         """The attribute ``key`` names: itself, or the template whose key is a prefix of it."""
@@ -77,6 +99,14 @@ def check_call_sites(sites: CallSites, index: RegistryIndex) -> Iterator[Problem
         yield from _check_metric(site, index)
     for key in sites.attribute_keys:
         attribute = index.attribute(key.value)
+        legacy = index.legacy_deprecation("attribute", key.value) if attribute is None else None
+        if legacy is not None:
+            registered = legacy.renamed_to is not None and (
+                index.attribute(legacy.renamed_to) is not None
+            )
+            yield _deprecated("attribute", key, legacy, legacy.renamed_to, registered,
+                              semconv_constant_for)
+            continue
         if attribute is None:
             yield Problem(
                 Violation.UNKNOWN_ATTRIBUTE, key,
@@ -112,6 +142,12 @@ def _type_fits(expected: str, written: str) -> bool:
 def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
     name = site.name
     metric = index.metrics.get(name.value)
+    legacy = index.legacy_deprecation("metric", name.value) if metric is None else None
+    if legacy is not None:
+        spelling = semconv_constant_for if site.factory in METRIC_FACTORIES else _semconv_helper
+        yield _deprecated("metric", name, legacy, legacy.renamed_to,
+                          legacy.renamed_to in index.metrics, spelling)
+        return
     if metric is None:
         yield Problem(
             Violation.UNKNOWN_METRIC, name, f"metric `{name.value}` is not in the registry",

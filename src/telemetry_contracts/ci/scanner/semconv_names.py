@@ -1,7 +1,7 @@
 """Which names in a Python file are ``opentelemetry.semconv`` constants, and their string values.
 
 Imports are read from the file's syntax tree and the constants from the installed package's
-source (:func:`~telemetry_contracts.registry.baseline.semconv_module_constants`), so neither the
+source (:func:`~telemetry_contracts.resolution.baseline.semconv_module_constants`), so neither the
 scanned code nor the semconv modules are imported.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
-from telemetry_contracts.registry.baseline import (
+from telemetry_contracts.resolution.baseline import (
     MetricFactory,
     semconv_metric_factories,
     semconv_module_constants,

@@ -11,9 +11,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from telemetry_contracts.registry.resolver import Resolver, parse_document, resolve_attribute
 from telemetry_contracts.registry.service.index import ContractIndex
-from telemetry_contracts.registry.yaml_source import located
+from telemetry_contracts.resolution.resolver import Resolver, parse_document, resolve_attribute
+from telemetry_contracts.resolution.yaml_source import located
 from telemetry_contracts.schemas.files import V2AttributeSpec, V2MetricSpec
 from telemetry_contracts.schemas.findings import ContractError, Finding, Location
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric

@@ -6,9 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from telemetry_contracts.registry.baseline import baseline_snapshot
 from telemetry_contracts.registry.service.fragments import Edit
 from telemetry_contracts.registry.service.index import ContractIndex
+from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot

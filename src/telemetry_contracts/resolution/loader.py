@@ -5,25 +5,33 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import json
 import os
 import re
 import subprocess
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from telemetry_contracts.registry.resolver import (
+from telemetry_contracts.resolution.published import (
+    is_published_manifest,
+    read_resolved,
+    resolved_file,
+)
+from telemetry_contracts.resolution.remote import (
+    current_trust,
+    fetch_snapshot,
+    parse_snapshot,
+    require_allowed,
+)
+from telemetry_contracts.resolution.resolver import (
     ContractDocument,
     Resolver,
     parse_document,
     validation_error,
 )
-from telemetry_contracts.registry.yaml_source import (
+from telemetry_contracts.resolution.yaml_source import (
     MAX_FILE_BYTES,
     YamlMap,
     parse_yaml,
@@ -36,7 +44,6 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 BUILTIN_SEMCONV = "semconv"
 MANIFEST = "manifest.yaml"
 MAX_DEPENDENCY_DEPTH = 8
-HTTP_TIMEOUT_SECONDS = 10.0
 _SEMVER = re.compile(r"(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
 _YAML_SUFFIXES = (".yaml", ".yml")
 
@@ -75,13 +82,13 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 def _load(text: str, cwd: str | None) -> LoadedRegistry:
-    if text.startswith(("http://", "https://")):
-        return LoadedRegistry(fetch_snapshot(text), text)
+    if text.startswith(("http://", "https://")):  # named by the caller: its token may go there
+        return LoadedRegistry(fetch_snapshot(text, current_trust().allowing(text)), text)
     if text.startswith("git:"):
         return _load_git(text, cwd or os.getcwd(), depth=0)
     path = Path(cwd or ".") / text
     if text == BUILTIN_SEMCONV and not path.exists():
-        from telemetry_contracts.registry.baseline import baseline_snapshot
+        from telemetry_contracts.resolution.baseline import baseline_snapshot
 
         return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
     if path.is_file() and path.suffix == ".json":
@@ -105,37 +112,7 @@ def read_snapshot_file(path: str | os.PathLike[str]) -> Snapshot:
         data = Path(path).read_bytes()
     except OSError as error:
         raise ContractError("TC100", f"cannot read file: {error.strerror}", display) from None
-    return _parse_snapshot(data, display)
-
-
-def fetch_snapshot(url: str) -> Snapshot:
-    """GET ``/v1/snapshot`` from a registry server."""
-    target = url.rstrip("/")
-    if not target.endswith("/v1/snapshot"):
-        target += "/v1/snapshot"
-    request = urllib.request.Request(target, headers={"Accept": "application/json"})
-    token = os.environ.get("TELEMETRY_CONTRACTS_TOKEN")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=HTTP_TIMEOUT_SECONDS) as response:
-            data = response.read(64 * MAX_FILE_BYTES)
-    except (urllib.error.URLError, OSError) as error:
-        raise ContractError("TC100", f"cannot fetch snapshot: {error}", target) from None
-    return _parse_snapshot(data, target)
-
-
-def _parse_snapshot(data: bytes, display: str) -> Snapshot:
-    try:
-        return Snapshot.from_json_bytes(data)
-    except ValidationError as error:
-        details = error.errors()[0]
-        where = ".".join(str(part) for part in details["loc"])
-        raise ContractError(
-            "TC102", f"not a snapshot: `{where}`: {details['msg']}", display
-        ) from None
-    except json.JSONDecodeError as error:
-        raise ContractError("TC102", f"not JSON: {error.msg}", display, error.lineno) from None
+    return parse_snapshot(data, display)
 
 
 def _read_file(path: Path, display: str) -> object:
@@ -179,8 +156,9 @@ def _resolve_files(
     manifest = _parse_manifest(manifest_raw, _join(display, MANIFEST))
     dependencies = []
     for dependency in manifest.dependencies if manifest else ():
-        loaded = _load_dependency(dependency.registry_path, base, display, depth, git)
-        dependencies.append((dependency.name, loaded.snapshot))
+        registry_path = dependency.registry_path or BUILTIN_SEMCONV  # the official model
+        loaded = _load_dependency(registry_path, base, display, depth, git)
+        dependencies.append((dependency.label, loaded.snapshot))
     resolver = Resolver(dependencies)
     documents = []
     for relative, raw in files:
@@ -224,12 +202,13 @@ def _load_dependency(
             _join(display, MANIFEST),
         )
     if registry_path == BUILTIN_SEMCONV:
-        from telemetry_contracts.registry.baseline import baseline_snapshot
+        from telemetry_contracts.resolution.baseline import baseline_snapshot
 
         return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
     if registry_path.startswith("git:"):
         return _load_git(registry_path, str(base or "."), depth + 1)
     if registry_path.startswith(("http://", "https://")):
+        require_allowed(registry_path, _join(display, MANIFEST))
         return LoadedRegistry(fetch_snapshot(registry_path), registry_path)
     if git is not None:
         repository, revision, subdir = git
@@ -238,6 +217,10 @@ def _load_dependency(
     target = (base or Path(".")) / registry_path
     if target.is_file() and target.suffix == ".json":
         return LoadedRegistry(read_snapshot_file(target), str(target))
+    if target.is_dir() and (target / MANIFEST).is_file():
+        target = target / MANIFEST  # a published package is read through its manifest
+    if target.is_file() and target.suffix in _YAML_SUFFIXES:
+        return _load_published(target, depth + 1)
     if not target.is_dir():
         raise ContractError(
             "TC108",
@@ -245,6 +228,20 @@ def _load_dependency(
             _join(display, MANIFEST),
         )
     return _load_directory(target, os.path.relpath(target), depth + 1)
+
+
+def _load_published(path: Path, depth: int) -> LoadedRegistry:
+    """A registry Weaver published (its ``manifest/2.0.0`` manifest or its resolved file), or
+    the directory of an ordinary manifest."""
+    display = os.path.relpath(path)
+    raw = read_yaml_file(path, display)
+    if path.name == MANIFEST and not is_published_manifest(raw):
+        return _load_directory(path.parent, os.path.relpath(path.parent), depth)
+    if is_published_manifest(raw):
+        resolved = resolved_file(raw, path, display)
+        files = [(resolved.name, read_resolved(resolved, os.path.relpath(resolved)))]
+        return _resolve_files(files, os.path.relpath(resolved.parent), raw, path.parent, depth)
+    return _resolve_files([(path.name, raw)], display, None, path.parent, depth)
 
 
 def _load_git(reference: str, cwd: str, depth: int) -> LoadedRegistry:

@@ -1,14 +1,15 @@
-"""The built-in ``semconv`` baseline, read from the installed semantic-conventions package.
+"""The built-in ``semconv`` baseline: the resolved official model and the history of its names.
 
-The package's modules are parsed with :mod:`ast`, never imported: keys, stability (stable modules
-versus ``_incubating``), deprecations with their single replacement, enum members, and metric
-names with instrument and unit all come from constants and their docstrings.
+The baseline ships as package data generated from the official model. The code scanner also
+reads the installed ``opentelemetry-semantic-conventions`` modules (parsed with :mod:`ast`, never
+imported) to resolve the constants and helpers scanned code uses.
 """
 
 from __future__ import annotations
 
 import ast
 import functools
+import gzip
 import importlib.metadata
 import importlib.util
 import re
@@ -17,11 +18,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from telemetry_contracts.resolution.yaml_source import read_yaml_file
 from telemetry_contracts.schemas.model import (
     Attribute,
-    Deprecation,
-    EnumMember,
-    Instrument,
+    LegacyName,
     Metric,
     Stability,
 )
@@ -29,11 +29,8 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 
 PACKAGE = "opentelemetry-semantic-conventions"
 REGISTRY_NAME = "semconv"
-_SINGLE_REPLACEMENT = re.compile(r"^Deprecated: (?:Replaced by|Use) `([^`]+)`(?: instead)?\.?$")
-_MOVED_TO_STABLE = re.compile(r"^Deprecated in favor of stable :py:const:`([\w.]+)`")
-_INSTRUMENT = re.compile(r"^Instrument: (\w+)$", re.MULTILINE)
-_UNIT = re.compile(r"^Unit: (.*)$", re.MULTILINE)
 _SCHEMA_VERSION = re.compile(r"^V(\d+)_(\d+)_(\d+)$")
+_SCHEMA_VERSION_NAME = re.compile(r"^\d+\.\d+\.\d+$")
 
 
 @dataclass(frozen=True)
@@ -69,61 +66,155 @@ def _parse_source(source: str | bytes, filename: str = "<unknown>") -> ast.Modul
         return ast.parse(source, filename)
 
 
+DATA_FILE = Path(__file__).with_name("data") / "semconv.json.gz"
+"""The built-in baseline: written by ``scripts/generate_semconv_baseline.py``."""
+BASELINE_RELEASE = "v1.44.0"
+FIRST_HISTORY_RELEASE = (1, 21, 0)
+FIRST_SCHEMA_FILE = (1, 4, 0)
+MAX_RENAME_CHAIN = 32
+
+
 @functools.lru_cache(maxsize=1)
 def baseline_snapshot() -> Snapshot:
-    """The baseline as a resolved snapshot (computed once per process)."""
-    root = semconv_package_dir()
-    attribute_constants = _module_constants(root, "attributes")
-    metric_constants = _module_constants(root, "metrics")
-    enums = _enum_classes(root, "attributes")
-    by_qualified = {f"{c.module}.{c.name}": c.value for c in attribute_constants + metric_constants}
+    """The baseline as a resolved snapshot, read from the package data (once per process)."""
+    return Snapshot.from_json_bytes(gzip.decompress(DATA_FILE.read_bytes()))
 
-    attributes: dict[str, Attribute] = {}
-    for constant in _prefer_stable(attribute_constants):
-        members = enums.get(_enum_class_name(constant.name), ())
-        attributes[constant.value] = Attribute(
-            key=constant.value,
-            type=_attribute_type(constant, members),
-            members=members,
-            brief=_brief(constant.doc),
-            stability=constant.stability,
-            deprecated=_deprecation(constant, by_qualified),
-        )
-    metrics: dict[str, Metric] = {}
-    for constant in _prefer_stable(metric_constants):
-        instrument = _INSTRUMENT.search(constant.doc)
-        unit = _UNIT.search(constant.doc)
-        metrics[constant.value] = Metric(
-            name=constant.value,
-            instrument=_instrument(instrument.group(1) if instrument else "gauge"),
-            unit=unit.group(1).strip() if unit else "",
-            brief=_brief(constant.doc),
-            stability=constant.stability,
-            deprecated=_deprecation(constant, by_qualified),
-        )
-    version = package_schema_version(root)
+
+def baseline_bytes(snapshot: Snapshot) -> bytes:
+    """The package data's bytes for ``snapshot``: its JSON, gzipped with no timestamp."""
+    return gzip.compress(snapshot.to_json_bytes(), compresslevel=9, mtime=0)
+
+
+def build_baseline(corpus: Path, release: str = BASELINE_RELEASE) -> Snapshot:
+    """The complete resolved official model of ``release`` with the history of its names.
+
+    ``corpus`` holds one ``vX.Y.Z/model`` directory per official release and the official
+    schema files under ``schemas/``. History: every attribute and metric any release from
+    v1.21.0 up to ``release`` defined, and every rename the schema files list, that ``release``
+    does not define, chained to today's name; the newest model's own ``renamed_to`` wins.
+    """
+    from telemetry_contracts.resolution.loader import load_registry
+
+    target = _version(release)
+    current = load_registry(corpus / release / "model").snapshot
+    older = [
+        (name, load_registry(corpus / name / "model").snapshot)
+        for name in sorted(_releases(corpus), key=_version)
+        if FIRST_HISTORY_RELEASE <= _version(name) < target
+    ]
+    renames = _schema_file_renames(corpus / "schemas", target)
+    for _, snapshot in [*older, (release, current)]:  # newer models override older statements
+        for kind, items in (("attribute", snapshot.attributes), ("metric", snapshot.metrics)):
+            for item in items:
+                if item.deprecated is not None:
+                    renames[kind].pop(_name(item), None)
+                    if item.deprecated.renamed_to:
+                        renames[kind][_name(item)] = item.deprecated.renamed_to
+    history = _history(current, older, renames)
+    version = release.removeprefix("v")
     return Snapshot.build(
         registry=REGISTRY_NAME,
         version=version,
-        schema_url=f"https://opentelemetry.io/schemas/{version}",
-        attributes=attributes.values(),
-        metrics=metrics.values(),
+        schema_url=current.schema_url or f"https://opentelemetry.io/schemas/{version}",
+        attributes=current.attributes,
+        metrics=current.metrics,
+        spans=current.spans,
+        events=current.events,
+        entities=current.entities,
+        history=history,
     )
 
 
-def package_schema_version(root: Path | None = None) -> str:
-    """The newest schema version the package's ``schemas.py`` names."""
-    tree = _parse_source(((root or semconv_package_dir()) / "schemas.py").read_text())
-    versions = [
-        tuple(int(part) for part in match.groups())
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Assign | ast.AnnAssign)
-        for target in ([node.target] if isinstance(node, ast.AnnAssign) else node.targets)
-        if isinstance(target, ast.Name) and (match := _SCHEMA_VERSION.match(target.id))
+def _version(name: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in name.removeprefix("v").split("."))
+
+
+def _releases(corpus: Path) -> list[str]:
+    return [p.name for p in corpus.glob("v*") if (p / "model").is_dir()]
+
+
+def _name(item: Attribute | Metric) -> str:
+    return item.key if isinstance(item, Attribute) else item.name
+
+
+def _schema_file_renames(directory: Path, target: tuple[int, ...]) -> dict[str, dict[str, str]]:
+    """Global renames of every official schema file from 1.4.0 to ``target``, oldest first.
+
+    Attribute renames limited to some metrics or spans (``apply_to_metrics``) are not global
+    names and are left out: ``type`` became ``jvm.memory.type`` only on the JVM metrics.
+    """
+    renames: dict[str, dict[str, str]] = {"attribute": {}, "metric": {}}
+    files = sorted(
+        (p for p in directory.iterdir() if _SCHEMA_VERSION_NAME.match(p.name)),
+        key=lambda p: _version(p.name),
+    )
+    for path in files:
+        if not FIRST_SCHEMA_FILE <= _version(path.name) <= target:
+            continue
+        document = read_yaml_file(path, str(path)) or {}
+        versions = document.get("versions") or {}
+        for version in sorted(versions, key=_version):
+            for section in (versions[version] or {}).values():
+                for change in (section or {}).get("changes") or ():
+                    attributes = change.get("rename_attributes") or {}
+                    scoped = any(key.startswith("apply_to_") for key in attributes)
+                    if not scoped:
+                        renames["attribute"].update(attributes.get("attribute_map") or {})
+                    renames["metric"].update(change.get("rename_metrics") or {})
+    return renames
+
+
+def _history(
+    current: Snapshot,
+    older: list[tuple[str, Snapshot]],
+    renames: dict[str, dict[str, str]],
+) -> list[LegacyName]:
+    today: dict[str, dict[str, Attribute | Metric]] = {
+        "attribute": {a.key: a for a in current.attributes},
+        "metric": {m.name: m for m in current.metrics},
+    }
+    seen: dict[tuple[str, str], LegacyName] = {}
+    for kind in ("attribute", "metric"):
+        for old in renames[kind]:
+            if old not in today[kind]:
+                seen[(kind, old)] = LegacyName(name=old, kind=kind)
+    for release, snapshot in older:
+        for attribute in snapshot.attributes:
+            if attribute.key not in today["attribute"]:
+                seen[("attribute", attribute.key)] = LegacyName(
+                    name=attribute.key, kind="attribute", last_release=release.removeprefix("v")
+                )
+        for metric in snapshot.metrics:
+            if metric.name not in today["metric"]:
+                seen[("metric", metric.name)] = LegacyName(
+                    name=metric.name,
+                    kind="metric",
+                    last_release=release.removeprefix("v"),
+                    instrument=metric.instrument,
+                    unit=metric.unit,
+                )
+    return [
+        legacy.model_copy(
+            update={"successor": _today(legacy.name, renames[legacy.kind], today[legacy.kind])}
+        )
+        for legacy in seen.values()
     ]
-    if not versions:
-        return importlib.metadata.version(PACKAGE)
-    return ".".join(str(part) for part in max(versions))
+
+
+def _today(
+    name: str, renames: dict[str, str], today: dict[str, Attribute | Metric]
+) -> str | None:
+    """Follow renames from ``name`` to a name today's model defines and does not rename."""
+    target = renames.get(name)
+    for _ in range(MAX_RENAME_CHAIN):
+        if target is None:
+            return None
+        contract = today.get(target)
+        following = renames.get(target)
+        if contract is not None and (contract.deprecated is None or following is None):
+            return target
+        target = following
+    return None
 
 
 def _module_constants(root: Path, kind: str) -> list[Constant]:
@@ -265,38 +356,6 @@ def _is_enum_class(node: ast.ClassDef) -> bool:
     )
 
 
-def _enum_classes(root: Path, kind: str) -> dict[str, tuple[EnumMember, ...]]:
-    """``XxxValues`` enum classes by class name, stable definitions winning."""
-    found: dict[str, tuple[EnumMember, ...]] = {}
-    for directory in (root / kind, root / "_incubating" / kind):
-        for path in sorted(directory.glob("*.py")):
-            for node in _parse_source(path.read_text()).body:
-                if isinstance(node, ast.ClassDef) and node.name.endswith("Values"):
-                    found.setdefault(node.name, tuple(_enum_members(node)))
-    return found
-
-
-def _enum_members(node: ast.ClassDef) -> Iterator[EnumMember]:
-    body = node.body
-    for index, item in enumerate(body):
-        if not (isinstance(item, ast.Assign) and len(item.targets) == 1):
-            continue
-        target = item.targets[0]
-        if not (isinstance(target, ast.Name) and isinstance(item.value, ast.Constant)):
-            continue
-        value = item.value.value
-        if not isinstance(value, str | int | float | bool):
-            continue
-        following = body[index + 1] if index + 1 < len(body) else None
-        brief = None
-        if isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant):
-            brief = str(following.value.value).strip() or None
-        deprecated = None
-        if brief and brief.startswith("Deprecated"):
-            deprecated = Deprecation(reason="uncategorized", note=brief)
-        yield EnumMember(id=target.id.lower(), value=value, brief=brief, deprecated=deprecated)
-
-
 def _prefer_stable(constants: list[Constant]) -> Iterator[Constant]:
     """One constant per value: the stable module's when both trees define it."""
     chosen: dict[str, Constant] = {}
@@ -305,45 +364,3 @@ def _prefer_stable(constants: list[Constant]) -> Iterator[Constant]:
         if current is None or (current.stability != "stable" and constant.stability == "stable"):
             chosen[constant.value] = constant
     return iter(chosen.values())
-
-
-def _enum_class_name(constant_name: str) -> str:
-    return "".join(part.capitalize() for part in constant_name.split("_")) + "Values"
-
-
-def _attribute_type(constant: Constant, members: tuple[EnumMember, ...]) -> str:
-    """Enum when the package has members for it; template for ``*_TEMPLATE``; else ``any``."""
-    if constant.name.endswith("_TEMPLATE"):
-        return "template[string]"
-    return "enum" if members else "any"
-
-
-def _deprecation(constant: Constant, by_qualified: dict[str, str]) -> Deprecation | None:
-    """The deprecation a docstring states; a move to the stable module is not one."""
-    first_line = constant.doc.splitlines()[0] if constant.doc else ""
-    moved = _MOVED_TO_STABLE.match(first_line)
-    if moved:
-        target = by_qualified.get(moved.group(1))
-        if target is None or target == constant.value:
-            return None
-        return Deprecation(reason="renamed", renamed_to=target, note=first_line)
-    deprecated_line = next(
-        (line for line in constant.doc.splitlines() if line.startswith("Deprecated")), None
-    )
-    if deprecated_line is None:
-        return None
-    single = _SINGLE_REPLACEMENT.match(deprecated_line.strip())
-    if single:
-        return Deprecation(reason="renamed", renamed_to=single.group(1), note=deprecated_line)
-    return Deprecation(reason="uncategorized", note=deprecated_line)
-
-
-def _brief(doc: str) -> str:
-    return doc.splitlines()[0].strip() if doc else ""
-
-
-def _instrument(name: str) -> Instrument:
-    normalized = name.lower()
-    if normalized in ("counter", "updowncounter", "histogram", "gauge"):
-        return normalized  # type: ignore[return-value]
-    return "gauge"

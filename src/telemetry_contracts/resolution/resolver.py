@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from telemetry_contracts.registry.yaml_source import YamlMap, YamlSeq, locate, position
+from telemetry_contracts.resolution.published import RESOLVED_FORMAT, definition_from_resolved
+from telemetry_contracts.resolution.yaml_source import YamlMap, YamlSeq, locate, position
 from telemetry_contracts.schemas.files import (
     AttributeSpec,
     EnumTypeSpec,
@@ -29,6 +30,7 @@ from telemetry_contracts.schemas.model import (
     EnumMember,
     Event,
     Governance,
+    LegacyName,
     Metric,
     RequirementLevel,
     SourceLocation,
@@ -58,19 +60,22 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
             path,
             *position(raw),
         )
+    if raw.get("file_format") == RESOLVED_FORMAT:
+        raw = definition_from_resolved(raw, path)
     try:
-        if "file_format" in raw:
+        if "file_format" in raw and raw["file_format"] != "definition/1":
             if raw["file_format"] != "definition/2":
                 line, column = position(raw, "file_format")
                 raise ContractError(
                     "TC102",
-                    f"unsupported file_format `{raw['file_format']}` (expected definition/2)",
+                    f"unsupported file_format `{raw['file_format']}` "
+                    "(expected definition/2, definition/1 or resolved/2.0.0)",
                     path,
                     line,
                     column,
                 )
             return ContractDocument(path, raw, V2File.model_validate(raw))
-        if "groups" in raw:
+        if "groups" in raw or "imports" in raw:
             return ContractDocument(path, raw, V1File.model_validate(raw))
     except ValidationError as error:
         raise validation_error(error, raw, path) from None
@@ -187,9 +192,15 @@ class Resolver:
     def __init__(self, dependencies: Sequence[tuple[str, Snapshot]] = ()) -> None:
         self.dependencies = list(dependencies)
         self.external: dict[str, Attribute] = {}
-        for _, snapshot in self.dependencies:
+        self.legacy: dict[str, tuple[str, LegacyName]] = {}
+        """Names a dependency's history knows: a ref to one resolves to a deprecated attribute."""
+        for name, snapshot in self.dependencies:
             for attribute in snapshot.attributes:
                 self.external.setdefault(attribute.key, attribute)
+            for legacy in snapshot.history:
+                if legacy.kind == "attribute":
+                    self.legacy.setdefault(legacy.name, (name, legacy))
+        self.legacy_used: dict[str, Attribute] = {}
         self.definitions: dict[str, _Definition] = {}
         self.groups: dict[str, _Group] = {}
         self.metric_groups: list[tuple[str, Any, GroupSpec | Any, str]] = []
@@ -247,9 +258,18 @@ class Resolver:
                     self._define(key, attribute, raw_attribute, document.path)
                     entries.append((attribute, raw_attribute, key))
                 else:
-                    entries.append((attribute, raw_attribute, attribute.ref))
+                    ref = attribute.ref or ""
+                    if attribute.prefix and spec.prefix:
+                        ref = f"{spec.prefix}.{ref}"
+                    entries.append((attribute, raw_attribute, ref))
                 if attribute.role:
                     group.roles[entries[-1][2] or ""] = attribute.role
+            for constraint, raw_constraint in zip(
+                spec.constraints or (), _items(raw, "constraints"), strict=True
+            ):
+                if constraint.include is not None:
+                    # older releases' `include`: the other group's attributes join this one
+                    entries.append((RefSpec(ref_group=constraint.include), raw_constraint, None))
             self._add_group(group)
             kind = spec.type
             if kind == "metric":
@@ -309,7 +329,7 @@ class Resolver:
                         group.roles[ref.ref] = role
             self._add_group(group)
             self.entity_groups.append((group_id, raw_spec, spec, document.path))
-        for section in ("metric_refinements", "span_refinements"):
+        for section in ("metric_refinements", "span_refinements", "event_refinements"):
             for spec, raw_spec in zip(getattr(model, section), _items(raw, section), strict=True):
                 entries = [
                     (ref, raw_ref, ref.ref)
@@ -336,7 +356,7 @@ class Resolver:
                 brief=_text(spec.brief),
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
-                attributes=tuple(self._group_refs(group_id).values()),
+                attributes=self._refined(group_id),
                 source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
             )
             for group_id, raw, spec, path in self.span_groups
@@ -347,7 +367,7 @@ class Resolver:
                 brief=_text(spec.brief),
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
-                attributes=tuple(self._group_refs(group_id).values()),
+                attributes=self._refined(group_id),
                 source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
             )
             for group_id, raw, spec, path in self.event_groups
@@ -366,6 +386,10 @@ class Resolver:
             )
             _merge(attributes, snapshot.attributes, "key", name)
             _merge(metrics, snapshot.metrics, "name", name)
+        for key, attribute in self.legacy_used.items():
+            attributes.setdefault(key, attribute)
+        history = [legacy for _, dependency in self.dependencies for legacy in dependency.history
+                   if legacy.name not in (attributes if legacy.kind == "attribute" else metrics)]
         return Snapshot.build(
             registry=registry,
             version=version,
@@ -376,7 +400,17 @@ class Resolver:
             spans=spans,
             events=events,
             entities=entities,
+            history=list({(n.kind, n.name): n for n in history}.values()),
         )
+
+    def _refined(self, group_id: str) -> tuple[AttributeRef, ...]:
+        """A span's or event's refs, with those its refinements add (the base's level wins)."""
+        refs = dict(self._group_refs(group_id))
+        for refinement_id, _, target, _ in self.refinements:
+            if target == group_id:
+                for key, ref in self._group_refs(refinement_id).items():
+                    refs.setdefault(key, ref)
+        return tuple(refs.values())
 
     def _metrics(self) -> dict[str, Metric]:
         metrics: dict[str, Metric] = {}
@@ -469,19 +503,28 @@ class Resolver:
         for entry, raw_entry, key in group.entries:
             if key is None:
                 assert isinstance(entry, RefSpec) and entry.ref_group is not None
+                include = isinstance(raw_entry, YamlMap) and "include" in raw_entry
                 if entry.ref_group not in self.groups:
-                    line, column = position(raw_entry, "ref_group")
+                    field_name = "include" if include else "ref_group"
+                    line, column = position(raw_entry, field_name)
                     raise ContractError(
                         "TC103",
-                        f"`ref_group` names unknown group `{entry.ref_group}`",
+                        f"`{field_name}` names unknown group `{entry.ref_group}`",
                         group.path,
                         line,
                         column,
                     )
-                for included_key, ref in self._group_refs(entry.ref_group, chain).items():
+                included = self._group_refs(entry.ref_group, chain)
+                if include:
+                    for included_key, ref in included.items():
+                        refs.setdefault(included_key, ref)
+                    continue
+                for included_key, ref in included.items():
                     refs[included_key] = _with_level(ref, entry.requirement_level)
                 continue
-            if key not in self.definitions and key not in self.external:
+            if key in self.legacy and key not in self.definitions and key not in self.external:
+                self.legacy_used.setdefault(key, _legacy_attribute(*self.legacy[key]))
+            elif key not in self.definitions and key not in self.external:
                 line, column = position(raw_entry, "ref")
                 raise ContractError(
                     "TC103",
@@ -502,6 +545,20 @@ class Resolver:
             )
         group.resolved = refs
         return refs
+
+
+def _legacy_attribute(origin: str, legacy: LegacyName) -> Attribute:
+    """A legacy name a registry refers to, as the deprecated attribute it is."""
+    since = f" (last defined by release {legacy.last_release})" if legacy.last_release else ""
+    return Attribute(
+        key=legacy.name,
+        type="any",
+        brief=f"A legacy semantic-convention name{since}.",
+        deprecated=Deprecation(
+            reason="renamed" if legacy.successor else "obsoleted", renamed_to=legacy.successor
+        ),
+        origin=origin,
+    )
 
 
 def _span_type(group_id: str) -> str:
