@@ -172,7 +172,9 @@ def test_zero_code_with_a_bad_snapshot_file_says_so_and_fails_closed(tmp_path: P
     result = run_instrumented(str(bad), tmp_path)
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if "telemetry-contracts" in line]
+    lines = [
+        line for line in result.stderr.splitlines() if line.startswith("telemetry-contracts guard")
+    ]
     assert len(lines) == 1, result.stderr
     assert f"cannot use snapshot file {bad}" in lines[0] and "redacted" in lines[0]
     spans = [

@@ -378,6 +378,9 @@ class GuardMeter(Meter):
         create = getattr(self.delegate, _KIND_CREATE[(kind, observable)])
         if observable:
             return create(name, options["callbacks"], unit=unit, description=description)
+        # advice an older SDK does not take (``explicit_bucket_boundaries_advisory`` before
+        # 1.28) is left out rather than failing the instrument
+        options = {key: value for key, value in options.items() if accepts_keyword(create, key)}
         return create(name, unit=unit, description=description, **options)
 
     def _guarded(self, instrument: _Guarded) -> Any:
