@@ -191,16 +191,14 @@ def test_configurator_of_another_shape_steps_aside(
 ) -> None:
     from opentelemetry.sdk._configuration import _OTelSDKConfigurator
 
-    from telemetry_contracts.sdk_guard import autoconfigure
+    from telemetry_contracts.sdk_guard import autoconfigure, compat
 
-    assert autoconfigure.check_configurator() is None  # the installed SDK has the shape
+    assert compat.check_configurator() is None  # the installed SDK has the shape
     configured: list[dict[str, Any]] = []
     monkeypatch.setattr(
         _OTelSDKConfigurator, "_configure", lambda self, **kwargs: configured.append(kwargs)
     )
-    monkeypatch.setattr(
-        autoconfigure, "check_configurator", lambda: "_init_tracing no longer calls it"
-    )
+    monkeypatch.setattr(compat, "check_configurator", lambda: "_init_tracing no longer calls it")
     monkeypatch.setenv("TELEMETRY_CONTRACTS_REGISTRY", str(baseline_file))
     with caplog.at_level(logging.WARNING):
         autoconfigure.GuardConfigurator()._configure(auto_instrumentation_version="x")
@@ -212,7 +210,7 @@ def test_configurator_of_another_shape_steps_aside(
 def test_configurator_shape_check_sees_a_changed_module() -> None:
     from types import SimpleNamespace
 
-    from telemetry_contracts.sdk_guard.autoconfigure import check_configurator
+    from telemetry_contracts.sdk_guard.compat import check_configurator
 
     def _init_tracing() -> None:  # sets its provider some other way
         pass

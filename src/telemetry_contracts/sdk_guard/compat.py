@@ -10,7 +10,8 @@ import inspect
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -394,6 +395,177 @@ def select(force_public: bool = False) -> SdkCompat:
                     found.summary(),
                 )
     return found
+
+
+# --- the fast path: every private SDK field the guard reads or writes ------------------------
+
+
+def raw_attributes(attributes: Any) -> Any:
+    """The dict behind a ``BoundedAttributes`` (whose ``__len__`` and ``keys`` are Python)."""
+    return getattr(attributes, "_dict", attributes)
+
+
+def has_items(items: Any) -> bool:
+    """Truth of a ``BoundedList`` (or any sequence) without its Python ``__len__``."""
+    return items is not None and bool(getattr(items, "_dq", items))
+
+
+def span_parts(span: Any) -> tuple[Any, Any, Any]:
+    """The attributes, events and links a ``ReadableSpan`` holds."""
+    return span._attributes, span._events, span._links
+
+
+def set_span_parts(copy: Any, attributes: Any, events: Any, links: Any) -> None:
+    """Install the given parts in a copied span (``None``: keep the copy's)."""
+    if attributes is not None:
+        copy._attributes = attributes
+    if events is not None:
+        copy._events = events
+    if links is not None:
+        copy._links = links
+
+
+def swap_attributes(attributes: Any, new: dict[Any, Any], dropped: int) -> None:
+    """Replace the contents of a mutable ``BoundedAttributes`` under its lock, keeping its
+    limits, and add ``dropped`` to its count."""
+    with attributes._lock:
+        attributes._dict = new
+        attributes.dropped += dropped
+
+
+def fast_on_end(
+    guard: Any,
+    delegate_on_end: Callable[[Any], None],
+    guard_span: Callable[[Any, Any], Any],
+    failed: Callable[[Any], Any],
+    copy_span: Callable[[Any], Any],
+    bounded: BuildBounded,
+) -> Callable[[Any], None]:
+    """The span processor's ``on_end`` on the fast path, as a closure.
+
+    The common cases inline (every operation counts here): the SDK's own containers, no
+    events or links, and span attributes that are clean, or that have a cached plan without
+    value checks (then only the copy is made). Anything else goes to ``guard_span``.
+    """
+
+    def on_end(span: Any) -> None:
+        try:
+            space = guard.policy.spans
+            try:
+                attributes = span._attributes
+                raw = attributes._dict
+                busy = span._events._dq or span._links._dq
+            except AttributeError:  # not the SDK's BoundedAttributes and BoundedLists
+                busy = True
+            if busy:
+                guarded = guard_span(space, span)
+            elif raw.keys() <= space.hot:
+                guarded = span
+            elif raw.keys() <= space.clean:
+                space.warm(raw.keys())
+                guarded = span
+            else:
+                plan = space.plans.get(tuple(raw))
+                if plan is None or plan.build is None:
+                    guarded = guard_span(space, span)
+                else:
+                    plan.hits += 1
+                    guarded = copy_span(span)
+                    dropped = plan.dropped + attributes.dropped
+                    guarded._attributes = (
+                        bounded(plan.build(raw), dropped) if dropped else plan.build(raw)
+                    )
+        except Exception:
+            guarded = failed(span)
+        if guarded is not None:
+            delegate_on_end(guarded)
+
+    return on_end
+
+
+# --- zero-code: the SDK configurator's shape ------------------------------------------------
+
+# The SDK configurator's shape the guard relies on: each ``_init_*`` function sets its global
+# provider through a name of the configuration module, then adds processors to it.
+HOOKS = {
+    "set_tracer_provider": ("_init_tracing", "add_span_processor"),
+    "set_logger_provider": ("_init_logging", "add_log_record_processor"),
+    "set_meter_provider": ("_init_metrics", None),
+}
+
+
+def sdk_configurator() -> type:
+    """The SDK's own configurator class, which the zero-code configurator extends."""
+    from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+    return _OTelSDKConfigurator
+
+
+def _configuration_module() -> Any:
+    import opentelemetry.sdk._configuration as module
+
+    return module
+
+
+def check_configurator(module: Any = None) -> str | None:
+    """Why the SDK configurator cannot be guarded (``None``: it can)."""
+    module = module or _configuration_module()
+    if not callable(getattr(sdk_configurator(), "_configure", None)):
+        return "_OTelSDKConfigurator._configure is missing"
+    for setter, (init, _) in HOOKS.items():
+        function = getattr(module, init, None)
+        if not callable(getattr(module, setter, None)) or function is None:
+            return f"opentelemetry.sdk._configuration has no {setter} or {init}"
+        if setter not in getattr(getattr(function, "__code__", None), "co_names", ()):
+            return f"{init} no longer calls {setter}"
+    return None
+
+
+def _wrapping(provider: Any, method: str, wrap: Callable[[Any], Any]) -> None:
+    """Make ``provider.method(processor)`` add ``wrap(processor)`` instead (this instance,
+    until :func:`guarding_providers` closes)."""
+    add = getattr(provider, method)
+
+    def add_guarded(processor: Any, *args: Any, **kwargs: Any) -> Any:
+        return add(wrap(processor), *args, **kwargs)
+
+    setattr(provider, method, add_guarded)
+
+
+@contextmanager
+def guarding_providers(guard: Any, module: Any = None) -> Iterator[list[str]]:
+    """While open, the providers ``module`` sets are guarded; yields the names of the setters
+    that were called (the caller checks the configurator reached them)."""
+    module = module or _configuration_module()
+    called: list[str] = []
+    originals = {name: getattr(module, name) for name in HOOKS}
+    wrapped: list[tuple[Any, str]] = []
+
+    def hook(name: str) -> Callable[[Any], Any]:
+        setter, adder = originals[name], HOOKS[name][1]
+
+        def set_guarded(provider: Any) -> Any:
+            called.append(name)
+            if adder is not None:
+                wrap = guard.span_processor if "span" in adder else guard.log_record_processor
+                _wrapping(provider, adder, wrap)
+                wrapped.append((provider, adder))
+            else:
+                guard.instrument(provider)
+                provider = guard.meter_provider(provider)
+            return setter(provider)
+
+        return set_guarded
+
+    for name in HOOKS:
+        setattr(module, name, hook(name))
+    try:
+        yield called
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+        for provider, adder in wrapped:  # processors the application adds later: its own
+            vars(provider).pop(adder, None)
 
 
 # --- the public path for spans -------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from opentelemetry.sdk._logs import LogRecordProcessor
 
+from telemetry_contracts.sdk_guard.compat import raw_attributes, swap_attributes
 from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
 from telemetry_contracts.sdk_guard.policy import KeySpace
 
@@ -33,7 +34,7 @@ def guard_log_record(space: KeySpace, log_record: Any, swap: bool = True) -> Non
     attributes = log_record.attributes
     if not attributes:
         return
-    raw = getattr(attributes, "_dict", attributes) if swap else attributes
+    raw = raw_attributes(attributes) if swap else attributes
     if raw.keys() <= space.clean:
         return
     result = space.rewrite(raw)
@@ -47,10 +48,8 @@ def _replace(
 ) -> None:
     if not hasattr(attributes, "dropped"):  # not a BoundedAttributes: a new plain dict
         log_record.attributes = new
-    elif swap:  # swap its contents, keep its limits
-        with attributes._lock:
-            attributes._dict = new
-            attributes.dropped += dropped
+    elif swap:
+        swap_attributes(attributes, new, dropped)
     else:
         attributes.clear()
         attributes.update(new)

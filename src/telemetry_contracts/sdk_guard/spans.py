@@ -11,8 +11,13 @@ from opentelemetry.trace import Link
 from telemetry_contracts.sdk_guard.compat import (
     BuildBounded,
     SdkCompat,
+    fast_on_end,
+    has_items,
     public_bounded_list,
+    raw_attributes,
     rebuild_span,
+    set_span_parts,
+    span_parts,
 )
 from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
 from telemetry_contracts.sdk_guard.policy import KeySpace, Policy
@@ -33,7 +38,7 @@ def _rewritten(
     if attributes is None:
         return None
     if fast:
-        raw = getattr(attributes, "_dict", attributes)
+        raw = raw_attributes(attributes)
         if raw.keys() <= space.clean:
             return None
         keys = tuple(raw)
@@ -58,9 +63,8 @@ def _rewritten(
 
 
 def _has_items(items: Any, fast: bool) -> bool:
-    """Truth of a ``BoundedList`` (or any sequence), on the fast path without its Python
-    ``__len__``."""
-    return items is not None and bool(getattr(items, "_dq", items) if fast else items)
+    """Truth of the events or links of a span (on the fast path without a Python ``__len__``)."""
+    return has_items(items) if fast else bool(items)
 
 
 def _rewrite_parts(
@@ -89,18 +93,18 @@ def guard_span(space: KeySpace, span: ReadableSpan, compat: SdkCompat) -> Readab
     """``span`` itself when it conforms, else a transformed copy (``span`` is not touched)."""
     if not compat.span_fast:
         return _guard_span_public(space, span, compat)
-    attributes = _rewritten(space, span._attributes, compat.bounded_attributes, True)
-    events, links = span._events, span._links
+    attributes, events, links = span_parts(span)
+    attributes = _rewritten(space, attributes, compat.bounded_attributes, True)
     new_events, new_links = _rewrite_parts(space, events, links, compat)
     if attributes is None and new_events is None and new_links is None:
         return span
     copy = _copy(compat, span)
-    if attributes is not None:
-        copy._attributes = attributes
-    if new_events is not None:
-        copy._events = public_bounded_list(new_events, getattr(events, "dropped", 0))
-    if new_links is not None:
-        copy._links = public_bounded_list(new_links, getattr(links, "dropped", 0))
+    set_span_parts(
+        copy,
+        attributes,
+        None if new_events is None else public_bounded_list(new_events, events.dropped),
+        None if new_links is None else public_bounded_list(new_links, links.dropped),
+    )
     return copy
 
 
@@ -154,7 +158,16 @@ class GuardSpanProcessor(SpanProcessor):
         self.on_start = delegate.on_start  # type: ignore[method-assign]
         ending = getattr(delegate, "_on_ending", None) if compat.forward_on_ending else None
         self._on_ending = ending or self._ignore  # type: ignore[method-assign]
-        if not compat.span_fast:
+        if compat.span_fast:  # the inline fast path, over fields ``compat`` checked at start
+            self.on_end = fast_on_end(  # type: ignore[method-assign,assignment]
+                guard,
+                delegate.on_end,
+                lambda space, span: guard_span(space, span, compat),
+                self._failed,
+                lambda span: _copy(compat, span),
+                compat.bounded_attributes,
+            )
+        else:
             self.on_end = self._on_end_public  # type: ignore[method-assign]
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
@@ -168,44 +181,8 @@ class GuardSpanProcessor(SpanProcessor):
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
-        # The common cases inline (every operation counts here): the SDK's own containers,
-        # no events or links, and span attributes that are clean, or that have a cached plan
-        # without value checks (then only the copy is made). Anything else goes through
-        # ``guard_span``. This is the fast path: ``compat`` checked these fields at start.
-        guarded: ReadableSpan | None
-        try:
-            space = self._guard.policy.spans
-            try:
-                attributes: Any = span._attributes
-                raw = attributes._dict
-                busy = span._events._dq or span._links._dq  # type: ignore[attr-defined]
-            except AttributeError:  # not the SDK's BoundedAttributes and BoundedLists
-                busy = True
-            if busy:
-                guarded = guard_span(space, span, self._compat)
-            elif raw.keys() <= space.hot:
-                guarded = span
-            elif raw.keys() <= space.clean:
-                space.warm(raw.keys())
-                guarded = span
-            else:
-                plan = space.plans.get(tuple(raw))
-                if plan is None or plan.build is None:
-                    guarded = guard_span(space, span, self._compat)
-                else:
-                    plan.hits += 1
-                    copy = _copy(self._compat, span)
-                    dropped = plan.dropped + attributes.dropped
-                    copy._attributes = (
-                        self._compat.bounded_attributes(plan.build(raw), dropped)
-                        if dropped
-                        else plan.build(raw)
-                    )
-                    guarded = copy
-        except Exception:
-            guarded = self._failed(span)
-        if guarded is not None:
-            self.delegate.on_end(guarded)
+        """Replaced in ``__init__`` by the fast path or :meth:`_on_end_public`."""
+        self._on_end_public(span)
 
     def _on_end_public(self, span: ReadableSpan) -> None:
         """``on_end`` through the SDK's public API (a check failed, or it was forced)."""
