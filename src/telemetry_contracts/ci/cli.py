@@ -408,7 +408,7 @@ def lint(
             fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
             write_baseline=write_baseline,
         )
-    _report_and_exit(result, report_format, rule_infos(), write_baseline)
+    _report_and_exit(result, report_format, rule_infos(result.custom), write_baseline)
 
 
 @app.command()
@@ -420,7 +420,7 @@ def rules(
     from telemetry_contracts.ci.rule_docs import (
         code_doc,
         explain,
-        indexed_codes,
+        listed_codes,
         listing_line,
         render_rules_markdown,
     )
@@ -428,7 +428,9 @@ def rules(
     if markdown:
         typer.echo(render_rules_markdown(), nl=False)
         return
-    codes = indexed_codes()
+    codes, problems = listed_codes(code)  # with the project's declared and plugin rules
+    for problem in problems:
+        typer.echo(problem.one_line(), err=True)
     if code is None:
         typer.echo("\n".join(listing_line(doc) for doc in codes))
         return
