@@ -220,12 +220,13 @@ def _examples(spec: DeclaredRuleSpec) -> tuple[str, str] | None:
     def attribute(key: str, extra: str = "") -> str:
         return f"  - key: {key}\n    type: string\n    brief: An example.\n{extra}"
 
+    def refs(keys: Iterable[str]) -> str:
+        return "    attributes:\n" + "".join(f"      - ref: {key}\n" for key in keys)
+
     if spec.require_attributes and "metric" in spec.kinds:
-        refs = "    attributes:\n" + "".join(f"      - ref: {k}\n"
-                                              for k in spec.require_attributes)
         defined = "attributes:\n" + "".join(attribute(k) for k in spec.require_attributes)
         return (contract(f"metrics:\n{metric()}"),
-                contract(f"{defined}metrics:\n{metric(refs)}"))
+                contract(f"{defined}metrics:\n{metric(refs(spec.require_attributes))}"))
     if spec.require_annotations:
         values = ", ".join(f"{k}: {ANNOTATION_EXAMPLES[k]}" for k in spec.require_annotations)
         annotated = f"    annotations: {{{values}}}\n"
@@ -243,13 +244,20 @@ def _examples(spec: DeclaredRuleSpec) -> tuple[str, str] | None:
         return (contract(f"metrics:\n{metric(unit=other)}"),
                 contract(f"metrics:\n{metric(unit=spec.units[0])}"))
     if spec.forbid_keys:
-        key = spec.forbid_keys[0].replace("*", "example").replace("?", "x")
+        stem = f"{spec.prefix}.example" if spec.prefix else "example"
+        key = spec.forbid_keys[0].replace("*", stem).replace("?", "x")
         allowed = next((k for k in (f"{prefix}.name", f"{prefix}.kind", f"{prefix}.value.kind")
                         if not forbidden(k, spec.forbid_keys)), None)
         if not forbidden(key, spec.forbid_keys) or allowed is None:
             return None
-        return (contract(f"attributes:\n{attribute(key)}"),
-                contract(f"attributes:\n{attribute(allowed)}"))
+        if in_namespace(key, spec.prefix) and "attribute" in spec.kinds:
+            return (contract(f"attributes:\n{attribute(key)}"),
+                    contract(f"attributes:\n{attribute(allowed)}"))
+        if "metric" in spec.kinds:
+            defined = f"attributes:\n{attribute(key)}"
+            return (contract(f"{defined}metrics:\n{metric(refs([key]))}"),
+                    contract(f"{defined}metrics:\n{metric()}"))
+        return None
     if spec.name_pattern and set(spec.kinds) & {"attribute", "metric"}:
         candidates = [f"{prefix}.{tail}" for tail in (
             "name", "items", "request.count", "Name", "item_id", "item.id", "Item-Name",

@@ -33,6 +33,9 @@ class Settings:
     seed_version: str = "1.0.0"
     schema_url: str | None = None
     """The registry's own schema URL, if it publishes OpenTelemetry schema files."""
+    rules_file: str | None = None
+    """A TOML file of declared rules, ``ignore`` and ``severity`` (a project's ``pyproject.toml``
+    will do) that proposals are validated with, besides the installed plugins' rules."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -46,13 +49,16 @@ class Settings:
             "required_approvals": int(env.get("TELEMETRY_CONTRACTS_APPROVALS", "1")),
             "compatibility": env.get("TELEMETRY_CONTRACTS_COMPATIBILITY", "BACKWARD"),
             "usage_window_days": int(env.get("TELEMETRY_CONTRACTS_USAGE_WINDOW_DAYS", "30")),
+            "rules_file": env.get("TELEMETRY_CONTRACTS_RULES") or None,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
 
     def as_env(self) -> dict[str, str]:
         """The variables :meth:`from_env` reads back into these settings (for worker processes)."""
+        rules = {"TELEMETRY_CONTRACTS_RULES": self.rules_file} if self.rules_file else {}
         return {
+            **rules,
             "TELEMETRY_CONTRACTS_DATABASE": self.database_url,
             "TELEMETRY_CONTRACTS_REGISTRY_NAME": self.registry_name,
             "TELEMETRY_CONTRACTS_OPEN_READS": "1" if self.open_reads else "0",
