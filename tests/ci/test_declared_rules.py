@@ -9,10 +9,12 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
 
+from telemetry_contracts.ci.config import ProjectConfig
 from tests.ci.test_cli_startup import HEAVY, loaded, started
 from tests.ci.test_readme_walkthrough import readme_blocks
 from tests.conftest import PROJECT_ROOT
@@ -100,6 +102,15 @@ def test_severity_and_ignores_tune_declared_codes_globally_and_per_path(shop: Pa
             "  - name: shop.checkout.duration  # telemetry-contracts: ignore[TCD002]"))
     quiet = cli("lint", "--format", "json", "--ignore", "TC3", cwd=shop)
     assert json.loads(quiet.stdout) == []
+
+
+def test_the_tuning_example_of_the_doc_is_valid_configuration() -> None:
+    section = DOC.read_text().split("## Tuning", 1)[1]
+    (block,) = re.findall(r"```toml\n(.*?)```", section.split("\n## ", 1)[0], re.S)
+    config = ProjectConfig.model_validate(tomllib.loads(block))
+    assert config.severity == {"TCD001": "warning", "TC3": "info"}
+    assert config.per_path_severity == {"telemetry/experimental/*": {"TCD": "info"}}
+    assert config.ignore == ["TCX101"] and config.per_path_ignores
 
 
 def test_an_invalid_declared_rule_is_one_line_naming_the_file(shop: Path) -> None:

@@ -155,7 +155,7 @@ def rule_infos(custom: tuple[CodeDoc, ...] = ()) -> dict[str, RuleInfo]:
 
 def listing_line(doc: CodeDoc) -> str:
     """One line of ``telemetry-contracts rules``."""
-    return f"{doc.code}  {doc.severity:<7}  {doc.name:<36}  {doc.summary}"
+    return f"{doc.code:<6}  {doc.severity:<7}  {doc.name:<36}  {doc.summary}"
 
 
 def explain(doc: CodeDoc) -> str:

@@ -23,6 +23,11 @@ def all_rules() -> tuple[Rule, ...]:
 
 
 @cache
+def _builtin() -> frozenset[Rule]:
+    return frozenset(all_rules())
+
+
+@cache
 def _rules_for(present: frozenset[str]) -> tuple[Rule, ...]:
     """The rules that may find something in a snapshot whose non-empty collections are
     ``present`` (see :attr:`Rule.reads`)."""
@@ -57,7 +62,7 @@ def check(
     if select or ignore:
         chosen = tuple(rule for rule in chosen if (not select or code_matches(rule.code, select))
                        and not code_matches(rule.code, ignore))
-    builtin = set(all_rules())
+    builtin = _builtin()
     for rule in chosen:
         if rule in builtin:
             findings.extend(rule.check(context))

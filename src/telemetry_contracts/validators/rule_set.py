@@ -30,8 +30,7 @@ class RuleSet:
     @property
     def custom_rules(self) -> tuple[Rule, ...]:
         """The declared and plugin rules."""
-        builtin = set(all_rules())
-        return tuple(rule for rule in self.rules if rule not in builtin)
+        return tuple(rule for rule in self.rules if rule.code[2] in "DX")
 
 
 def rule_set(settings: RuleSettings | None = None, source: str = "pyproject.toml",
