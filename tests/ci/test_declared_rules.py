@@ -116,9 +116,11 @@ def test_the_tuning_example_of_the_doc_is_valid_configuration() -> None:
 def test_an_invalid_declared_rule_is_one_line_naming_the_file(shop: Path) -> None:
     pyproject = shop / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace('code = "TCD002"', 'code = "TC999"'))
+    lines = pyproject.read_text().splitlines()
+    header = [n for n, line in enumerate(lines, 1) if "[[tool.telemetry-contracts.rules]]" in line]
     for command in (["lint"], ["rules"]):
         result = cli(*command, cwd=shop)
         assert result.returncode == 2
         assert result.stderr == (
-            f"{pyproject}: error TC100 [tool.telemetry-contracts] `rules.1`: Value error, "
-            "`TC999` is not in the declared-rule range TCD001-TCD999\n")
+            f"{pyproject}:{header[1]}:1: error TC100 [tool.telemetry-contracts] `rules.1`: "
+            "Value error, `TC999` is not in the declared-rule range TCD001-TCD999\n")

@@ -130,7 +130,8 @@ def test_an_invalid_declaration_names_the_file_and_the_field(
     with pytest.raises(ContractError) as raised:
         read_rule_settings(path)
     assert raised.value.finding.code == "TC100"
-    assert raised.value.finding.location.file == str(path)
+    assert (raised.value.finding.location.file, raised.value.finding.location.line) == (
+        str(path), 1)
     assert complaint in raised.value.finding.message and "rules.0" in raised.value.finding.message
 
 

@@ -104,8 +104,9 @@ def load_config(start: Path | None = None) -> ProjectConfig:
 
 def _read(path: Path) -> ProjectConfig:
     try:
-        document = tomllib.loads(path.read_text())
+        text = path.read_text()
+        document = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ContractError("TC100", f"cannot read configuration: {error}", str(path)) from None
     table = document.get("tool", {}).get(TABLE, {})
-    return validated(ProjectConfig, {**table, "root": path.parent}, str(path))
+    return validated(ProjectConfig, {**table, "root": path.parent}, str(path), text)

@@ -301,20 +301,35 @@ def read_rule_settings(path: Path) -> RuleSettings:
     """The rule settings of a TOML file: its top level, or ``[tool.telemetry-contracts]`` when
     it has one (so the service can read a project's ``pyproject.toml``); TC100 when invalid."""
     try:
-        document = tomllib.loads(path.read_text())
+        text = path.read_text()
+        document = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ContractError("TC100", f"cannot read rules: {error}", str(path)) from None
     table = document.get("tool", {}).get("telemetry-contracts", document)
     wanted = {key: table[key] for key in ("rules", "ignore", "severity") if key in table}
-    return validated(RuleSettings, wanted, str(path))
+    return validated(RuleSettings, wanted, str(path), text)
 
 
-def validated(model: type[M], data: Mapping[str, Any], source: str) -> M:
-    """``model`` from ``data``; TC100 naming ``source`` and the first wrong field otherwise."""
+def validated(model: type[M], data: Mapping[str, Any], source: str, text: str = "") -> M:
+    """``model`` from ``data``; TC100 naming ``source``, the first wrong field and, for a
+    declared rule, the line of its ``[[...rules]]`` header in ``text``, otherwise."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
         details = error.errors()[0]
-        where = ".".join(str(part) for part in details["loc"])
+        location = details["loc"]
+        where = ".".join(str(part) for part in location)
+        line = 0
+        if len(location) > 1 and location[0] == "rules" and isinstance(location[1], int):
+            line = _header_line(text, location[1])
         raise ContractError("TC100", f"[tool.telemetry-contracts] `{where}`: {details['msg']}",
-                            source) from None
+                            source, line) from None
+
+
+def _header_line(text: str, index: int) -> int:
+    """The line of the ``index``-th ``[[rules]]`` (or ``[[tool.telemetry-contracts.rules]]``)
+    header of ``text``; 0 when it cannot be told."""
+    headers = [number for number, line in enumerate(text.splitlines(), 1)
+               if re.fullmatch(r"\s*\[\[\s*(tool\.telemetry-contracts\.)?rules\s*\]\]\s*(#.*)?",
+                               line)]
+    return headers[index] if index < len(headers) else 0
