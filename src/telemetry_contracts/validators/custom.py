@@ -207,43 +207,66 @@ def declared_rule(spec: DeclaredRuleSpec, source: str = "pyproject.toml") -> Rul
     return type(f"Declared{spec.code}", (DeclaredRule,), attributes)()
 
 
-def _examples(spec: DeclaredRuleSpec) -> tuple[str, str] | None:
-    """A bad and a good contract file for ``spec``, or None when none can be made."""
-    prefix = spec.prefix or "example"
-    instrument = spec.instrument[0] if spec.instrument else "counter"
-    unit = "{item}" if instrument == "counter" else "s"
+Examples = tuple[str, str] | None
+"""A bad and a good contract file, or None when none can be made."""
 
-    def metric(extra: str = "", unit: str = unit, name: str = f"{prefix}.items") -> str:
-        return (f"  - name: {name}\n    instrument: {instrument}\n    unit: \"{unit}\"\n"
-                f"    brief: An example.\n{extra}")
 
+def _examples(spec: DeclaredRuleSpec) -> Examples:
+    writer = _ExampleWriter(spec)
+    made: Examples = getattr(writer, spec.constraint)()
+    return made
+
+
+class _ExampleWriter:
+    """Makes the bad and good examples of a declared rule: one method per constraint."""
+
+    def __init__(self, spec: DeclaredRuleSpec) -> None:
+        self.spec = spec
+        self.prefix = spec.prefix or "example"
+        self.instrument = spec.instrument[0] if spec.instrument else "counter"
+
+    def metric(self, extra: str = "", unit: str | None = None, name: str | None = None) -> str:
+        unit = unit or ("{item}" if self.instrument == "counter" else "s")
+        return (f"  - name: {name or self.prefix + '.items'}\n    instrument: {self.instrument}"
+                f"\n    unit: \"{unit}\"\n    brief: An example.\n{extra}")
+
+    @staticmethod
     def attribute(key: str, extra: str = "") -> str:
         return f"  - key: {key}\n    type: string\n    brief: An example.\n{extra}"
 
+    @staticmethod
     def refs(keys: Iterable[str]) -> str:
         return "    attributes:\n" + "".join(f"      - ref: {key}\n" for key in keys)
 
-    if spec.require_attributes and "metric" in spec.kinds:
-        defined = "attributes:\n" + "".join(attribute(k) for k in spec.require_attributes)
-        return (contract(f"metrics:\n{metric()}"),
-                contract(f"{defined}metrics:\n{metric(refs(spec.require_attributes))}"))
-    if spec.require_annotations:
-        values = ", ".join(f"{k}: {ANNOTATION_EXAMPLES[k]}" for k in spec.require_annotations)
+    def require_attributes(self) -> Examples:
+        keys = self.spec.require_attributes
+        if "metric" not in self.spec.kinds:
+            return None
+        defined = "attributes:\n" + "".join(self.attribute(key) for key in keys)
+        return (contract(f"metrics:\n{self.metric()}"),
+                contract(f"{defined}metrics:\n{self.metric(self.refs(keys))}"))
+
+    def require_annotations(self) -> Examples:
+        keys = self.spec.require_annotations
+        values = ", ".join(f"{key}: {ANNOTATION_EXAMPLES[key]}" for key in keys)
         annotated = f"    annotations: {{{values}}}\n"
-        if "attribute" in spec.kinds:
-            key = prefix + ".name"
-            return (contract(f"attributes:\n{attribute(key)}"),
-                    contract(f"attributes:\n{attribute(key, annotated)}"))
-        return (contract(f"metrics:\n{metric()}"),
-                contract(f"metrics:\n{metric(annotated)}"))
-    if spec.units:
-        other = next((u for u in ("ms", "s", "By", "1", "{request}") if u not in spec.units),
-                     None)
+        if "attribute" in self.spec.kinds:
+            key = self.prefix + ".name"
+            return (contract(f"attributes:\n{self.attribute(key)}"),
+                    contract(f"attributes:\n{self.attribute(key, annotated)}"))
+        return (contract(f"metrics:\n{self.metric()}"),
+                contract(f"metrics:\n{self.metric(annotated)}"))
+
+    def units(self) -> Examples:
+        allowed = self.spec.units
+        other = next((u for u in ("ms", "s", "By", "1", "{request}") if u not in allowed), None)
         if other is None:
             return None
-        return (contract(f"metrics:\n{metric(unit=other)}"),
-                contract(f"metrics:\n{metric(unit=spec.units[0])}"))
-    if spec.forbid_keys:
+        return (contract(f"metrics:\n{self.metric(unit=other)}"),
+                contract(f"metrics:\n{self.metric(unit=allowed[0])}"))
+
+    def forbid_keys(self) -> Examples:
+        spec, prefix = self.spec, self.prefix
         stem = f"{spec.prefix}.example" if spec.prefix else "example"
         key = spec.forbid_keys[0].replace("*", stem).replace("?", "x")
         allowed = next((k for k in (f"{prefix}.name", f"{prefix}.kind", f"{prefix}.value.kind")
@@ -251,27 +274,28 @@ def _examples(spec: DeclaredRuleSpec) -> tuple[str, str] | None:
         if not forbidden(key, spec.forbid_keys) or allowed is None:
             return None
         if in_namespace(key, spec.prefix) and "attribute" in spec.kinds:
-            return (contract(f"attributes:\n{attribute(key)}"),
-                    contract(f"attributes:\n{attribute(allowed)}"))
-        if "metric" in spec.kinds:
-            defined = f"attributes:\n{attribute(key)}"
-            return (contract(f"{defined}metrics:\n{metric(refs([key]))}"),
-                    contract(f"{defined}metrics:\n{metric()}"))
-        return None
-    if spec.name_pattern and set(spec.kinds) & {"attribute", "metric"}:
-        candidates = [f"{prefix}.{tail}" for tail in (
+            return (contract(f"attributes:\n{self.attribute(key)}"),
+                    contract(f"attributes:\n{self.attribute(allowed)}"))
+        if "metric" not in spec.kinds:
+            return None
+        defined = f"attributes:\n{self.attribute(key)}"
+        return (contract(f"{defined}metrics:\n{self.metric(self.refs([key]))}"),
+                contract(f"{defined}metrics:\n{self.metric()}"))
+
+    def name_pattern(self) -> Examples:
+        pattern, kinds = self.spec.name_pattern or "", self.spec.kinds
+        candidates = [f"{self.prefix}.{tail}" for tail in (
             "name", "items", "request.count", "Name", "item_id", "item.id", "Item-Name",
             "request.duration_ms")] + ["Example", "x"]
-        matching = [c for c in candidates if re.fullmatch(spec.name_pattern, c)]
-        failing = [c for c in candidates if not re.fullmatch(spec.name_pattern, c)]
-        if not matching or not failing:
+        matching = [c for c in candidates if re.fullmatch(pattern, c)]
+        failing = [c for c in candidates if not re.fullmatch(pattern, c)]
+        if not matching or not failing or not set(kinds) & {"attribute", "metric"}:
             return None
-        if "metric" in spec.kinds:
-            return (contract(f"metrics:\n{metric(name=failing[0])}"),
-                    contract(f"metrics:\n{metric(name=matching[0])}"))
-        return (contract(f"attributes:\n{attribute(failing[0])}"),
-                contract(f"attributes:\n{attribute(matching[0])}"))
-    return None
+        if "metric" in kinds:
+            return (contract(f"metrics:\n{self.metric(name=failing[0])}"),
+                    contract(f"metrics:\n{self.metric(name=matching[0])}"))
+        return (contract(f"attributes:\n{self.attribute(failing[0])}"),
+                contract(f"attributes:\n{self.attribute(matching[0])}"))
 
 
 def declared_rules(settings: RuleSettings, source: str = "pyproject.toml") -> tuple[Rule, ...]:
