@@ -31,12 +31,7 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Fewer worker threads than anyio's 40 contend less for the GIL under load.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-        # Batches of new proposals are written on this loop's thread, not handed to another.
-        await service.start_writing_on_loop()
-        try:
-            yield
-        finally:
-            await service.stop_writing_on_loop()
+        yield
 
     app = FastAPI(lifespan=lifespan, title="telemetry-contracts registry", version="1",
                   description="Versioned registry of telemetry contracts with a review "
@@ -44,9 +39,8 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     app.state.service = service
     metrics = ServiceMetrics()
     install_handlers(app)
-    # Routes are matched in order: the proposal and snapshot routes, the busiest, come first.
-    workflow.add_busiest_route(app)
-    for router in (workflow.router, contracts.router, admin.router):
+    # Routes are matched in order: the snapshot route, the busiest, comes first.
+    for router in (contracts.router, workflow.router, admin.router):
         app.include_router(router)
     mount_ui(app)
 

@@ -47,10 +47,3 @@ class PreconditionFailed(ServiceError):
 
 class Invalid(ServiceError):
     kind = "invalid"
-
-
-class BaseMoved(Exception):
-    """A proposal was validated against a version that is no longer the latest.
-
-    Not an answer to a caller: whoever submitted it validates it again.
-    """

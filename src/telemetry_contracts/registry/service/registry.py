@@ -54,18 +54,8 @@ class RegistryService:
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)
 
-    async def start_writing_on_loop(self) -> None:
-        """Write batched proposals on the running loop's thread, the one serving requests,
-        until :meth:`stop_writing_on_loop` (see :class:`GroupCommit` for why)."""
-        await self.proposals.start_writing_on_loop()
-
-    async def stop_writing_on_loop(self) -> None:
-        """Finish and hand the proposal writes back to a thread (called on the loop)."""
-        await self.proposals.stop_writing_on_loop()
-
     def close(self) -> None:
-        """Store the proposals still queued and release the database connections."""
-        self.proposals.close()
+        """Release the database connections."""
         self.database.dispose()
 
     # -- auth ----------------------------------------------------------------------------
@@ -132,16 +122,6 @@ class RegistryService:
     # -- proposals -----------------------------------------------------------------------
     def propose(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         return self.proposals.create(principal, body)
-
-    async def propose_in_memory(self, principal: Principal, body: ProposalIn
-                                ) -> ProposalOut | None:
-        """:meth:`propose` without waiting on the database on this thread, for the event loop
-        that writes the batches: validation runs here against the latest version in memory,
-        and the proposal is stored with the next batch. None when the latest version must be
-        read first; :class:`BaseMoved` when a publish made another version the latest: then
-        call :meth:`propose`.
-        """
-        return await self.proposals.create_in_memory(principal, body)
 
     def proposal(self, proposal_id: int) -> ProposalOut:
         return self.proposals.get(proposal_id)
