@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from telemetry_contracts.registry.api.deps import Admin, Contributor, Cursor, Limit, Service, Viewer
 from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.models import (
+    NO_NUL_PATTERN,
     AuditOut,
     DeprecationReport,
     Page,
@@ -22,9 +23,12 @@ router = APIRouter(prefix="/v1", responses=problem_responses(400, 401, 403, 404,
 
 
 @router.post("/usage", response_model=UsageAccepted, status_code=202, tags=["usage"])
-def post_usage(service: Service, _: Contributor, report: UsageReport) -> UsageAccepted:
-    """The runtime guard's counts of what it saw and did, per service."""
-    return service.ingest_usage(report)
+def post_usage(service: Service, caller: Contributor, report: UsageReport) -> UsageAccepted:
+    """The runtime guard's counts of what it saw and did, per service.
+
+    A token bound to services (`token create --service`) reports for those alone.
+    """
+    return service.ingest_usage(caller, report)
 
 
 @router.get("/reports/deprecations", response_model=DeprecationReport, tags=["usage"])
@@ -66,7 +70,8 @@ def revoke_token(service: Service, caller: Admin,
 
 @router.get("/audit", response_model=Page[AuditOut], tags=["admin"])
 def audit(service: Service, _: Admin, limit: Limit = 100, cursor: Cursor = None,
-          actor: Annotated[str | None, Query(max_length=255)] = None,
-          action: Annotated[str | None, Query(max_length=64)] = None) -> Page[AuditOut]:
+          actor: Annotated[str | None, Query(max_length=255, pattern=NO_NUL_PATTERN)] = None,
+          action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL_PATTERN)] = None
+          ) -> Page[AuditOut]:
     """The audit log, oldest first."""
     return service.audit(actor, action, limit, cursor)

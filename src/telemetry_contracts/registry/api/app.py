@@ -12,14 +12,21 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from telemetry_contracts.registry.api import admin, contracts, workflow
+from telemetry_contracts.registry.api.deps import authenticated, documented_here
 from telemetry_contracts.registry.api.metrics import CONTENT_TYPE, ServiceMetrics
 from telemetry_contracts.registry.api.middleware import BodyLimit, Instrumented
-from telemetry_contracts.registry.api.problems import PROBLEM_JSON, install_handlers
+from telemetry_contracts.registry.api.problems import (
+    PROBLEM_JSON,
+    install_handlers,
+    problem_responses,
+)
+from telemetry_contracts.registry.service.errors import NotFound
 from telemetry_contracts.registry.service.models import Health
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
 from telemetry_contracts.registry.web import mount_ui
 
+METRICS_ACCESS = ("public", "viewer", "admin", "off")
 WORKER_THREADS = int(os.environ.get("TELEMETRY_CONTRACTS_WORKER_THREADS", "4"))
 
 
@@ -33,7 +40,12 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
         yield
 
+    settings = service.settings
+    if settings.metrics_access not in METRICS_ACCESS:
+        raise ValueError(f"metrics access `{settings.metrics_access}` is not one of "
+                         f"{', '.join(METRICS_ACCESS)}")
     app = FastAPI(lifespan=lifespan, title="telemetry-contracts registry", version="1",
+                  docs_url="/docs" if settings.api_docs else None, redoc_url=None,
                   description="Versioned registry of telemetry contracts with a review "
                               "workflow, deprecation reports and usage from the runtime guard.")
     app.state.service = service
@@ -51,10 +63,17 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
         return Health(status="ok", version=latest.number if latest else None)
 
     @app.get("/metrics", response_class=Response, tags=["ops"],
+             openapi_extra=documented_here(),
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                              "description": "Prometheus text exposition."}})
+                              "description": "Prometheus text exposition."},
+                        **problem_responses(401, 403, 404)})
     async def prometheus(request: Request) -> Response:
         """The service's own metrics in the Prometheus text format."""
+        access = settings.metrics_access
+        if access == "off":
+            raise NotFound("/metrics is turned off")
+        if access != "public":
+            await authenticated(request, "admin" if access == "admin" else "viewer")
         latest = await run_in_threadpool(service.versions.latest)
         gauges = {"telemetry_contracts_latest_version_info": (
             "Always 1; the latest version in the labels.", 1.0)}

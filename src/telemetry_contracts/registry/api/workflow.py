@@ -18,6 +18,7 @@ from telemetry_contracts.registry.api.deps import (
 )
 from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.models import (
+    NO_NUL_PATTERN,
     Page,
     ProposalIn,
     ProposalOut,
@@ -54,7 +55,8 @@ def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> 
 @router.get("/proposals", response_model=Page[ProposalOut])
 def list_proposals(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None,
                    status: ProposalStatus | None = None,
-                   subject_prefix: Annotated[str | None, Query(max_length=255)] = None
+                   subject_prefix: Annotated[str | None, Query(max_length=255,
+                                                               pattern=NO_NUL_PATTERN)] = None
                    ) -> Page[ProposalOut]:
     """Proposals, oldest first."""
     return service.proposal_list(status, subject_prefix, limit, cursor)

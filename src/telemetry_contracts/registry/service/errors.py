@@ -47,3 +47,9 @@ class PreconditionFailed(ServiceError):
 
 class Invalid(ServiceError):
     kind = "invalid"
+
+
+class QuotaExceeded(ServiceError):
+    """An author holds as many open proposals, or as many bytes of them, as allowed."""
+
+    kind = "quota-exceeded"

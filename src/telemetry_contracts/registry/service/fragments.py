@@ -4,6 +4,7 @@ how each one changes a snapshot."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from telemetry_contracts.schemas.findings import ContractError, Finding, Locatio
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 
+MAX_REFS = 512
+"""The most attributes one proposed metric may list."""
 Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
@@ -147,6 +150,7 @@ def _find(index: ContractIndex, name: str) -> tuple[Attribute | None, Metric | N
 def _resolve(index: ContractIndex, body: MetricChange) -> Snapshot:
     """Resolve the metric as a one-contract ``definition/2`` file against the snapshot."""
     snapshot = index.snapshot
+    _refuse_repeated_refs(body)
     document = {"file_format": "definition/2",
                 "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
     referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
@@ -160,6 +164,20 @@ def _resolve(index: ContractIndex, body: MetricChange) -> Snapshot:
         resolved = resolver.resolve(snapshot.registry, snapshot.version, None)
     return resolved.model_copy(update={"metrics": tuple(
         m.model_copy(update={"source": None}) for m in resolved.metrics if m.origin is None)})
+
+
+def _refuse_repeated_refs(body: MetricChange) -> None:
+    """A metric names each attribute once, and at most :data:`MAX_REFS` of them."""
+    refs = [ref.ref for ref in body.metric.attributes if ref.ref]
+    name = body.metric.name
+    if len(body.metric.attributes) > MAX_REFS:
+        raise _invalid(name, f"metric `{name}` lists {len(body.metric.attributes)} attributes; "
+                             f"at most {MAX_REFS} are allowed", code="TC105")
+    repeated = sorted(ref for ref, times in Counter(refs).items() if times > 1)
+    if repeated:
+        listed = ", ".join(f"`{ref}`" for ref in repeated[:5])
+        raise _invalid(name, f"metric `{name}` references {listed} more than once; list each "
+                             f"attribute once", code="TC104")
 
 
 @contextmanager

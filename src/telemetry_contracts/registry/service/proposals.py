@@ -20,6 +20,7 @@ from telemetry_contracts.registry.service.errors import (
     Invalid,
     NotFound,
     PreconditionFailed,
+    QuotaExceeded,
 )
 from telemetry_contracts.registry.service.fragments import (
     AttributeChange,
@@ -47,8 +48,18 @@ Change = AttributeChange | MetricChange | DeprecationChange | RemovalChange
 BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
 T = TypeVar("T")
+NAME_LENGTH = 255
 EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
+
+
+def storable(change: Change) -> None:
+    """:class:`Invalid` unless the subject and title fit their columns on every store."""
+    subject = subject_of(change)
+    if len(subject) > NAME_LENGTH:
+        raise Invalid(f"a name is at most {NAME_LENGTH} characters; this one has {len(subject)}")
+    if "\x00" in subject or "\x00" in change.title:
+        raise Invalid("names and titles must not contain NUL characters")
 
 
 def transition(before: Attribute | Metric | None, after: Attribute | Metric | None, subject: str,
@@ -105,6 +116,8 @@ class Proposals:
         self.versions = versions
         self.database = versions.database
         self.required_approvals = required_approvals
+        self.max_open = versions.settings.max_open_proposals
+        self.max_bytes = versions.settings.max_proposal_bytes
 
     def _latest(self) -> tuple[str, ContractIndex]:
         """The latest version's number and index (read from the database if need be)."""
@@ -136,6 +149,7 @@ class Proposals:
         It is validated against the latest version and stored only if that is still the
         latest inside the write; otherwise (a publish landed meanwhile) it is validated again.
         """
+        storable(body.change)
         while True:
             base_version, findings, lifecycle = self._evaluate(self._latest(), body.change)
             row = self.database.write(partial(self._insert, principal=principal,
@@ -154,10 +168,12 @@ class Proposals:
             return None
         subject = subject_of(change)
         self._refuse_retired(session, subject, lifecycle)
+        body = change.model_dump_json(exclude_none=True)
+        self._within_quota(session, principal.name, len(body), new=True)
         now = dt.datetime.now(dt.UTC)
         row = Proposal(kind=change.kind, subject=subject, status="open", revision=1,
                        content_revision=1, author=principal.name, title=change.title,
-                       body=change.model_dump_json(exclude_none=True),
+                       body=body,
                        findings=FINDINGS.dump_json(findings).decode(),
                        base_version=base_version, created_at=now, updated_at=now)
         session.add(row)
@@ -180,12 +196,15 @@ class Proposals:
         if subject_of(change) != current.subject:
             raise Invalid(f"a proposal stays about `{current.subject}`; open a new one for "
                           f"`{subject_of(change)}`")
+        storable(change)
         base_version, findings, lifecycle = self._evaluate(self._latest(), change)
         expected = current.revision if if_match is None else if_match
 
         def work(session: Session) -> Proposal:
             self._refuse_retired(session, subject_of(change), lifecycle)
-            values = {"body": change.model_dump_json(exclude_none=True), "title": change.title,
+            body = change.model_dump_json(exclude_none=True)
+            self._within_quota(session, current.author, len(body) - len(current.body), new=False)
+            values = {"body": body, "title": change.title,
                       "findings": FINDINGS.dump_json(findings).decode(), "status": "open",
                       "base_version": base_version, "content_revision": expected + 1}
             return self._bump(session, current, expected, values, principal, "proposal.update")
@@ -248,6 +267,20 @@ class Proposals:
         return review_out(self.database.write(work))
 
     # -- helpers -------------------------------------------------------------------------
+    def _within_quota(self, session: Session, author: str, more_bytes: int, *, new: bool
+                      ) -> None:
+        """:class:`QuotaExceeded` unless ``author`` may store ``more_bytes`` more of open
+        proposals (and, if ``new``, one more proposal)."""
+        count, size = session.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(Proposal.body)), 0))
+            .where(Proposal.author == author, Proposal.status.in_(EDITABLE))).one()
+        if new and count >= self.max_open:
+            raise QuotaExceeded(f"`{author}` has {count} open proposals, the most one author "
+                                f"may hold; withdraw or finish some first")
+        if more_bytes > 0 and size + more_bytes > self.max_bytes:
+            raise QuotaExceeded(f"`{author}`'s open proposals would hold over "
+                                f"{self.max_bytes} bytes; withdraw or finish some first")
+
     def _get(self, proposal_id: int) -> Proposal:
         with self.database.read() as session:
             row = session.get(Proposal, proposal_id)

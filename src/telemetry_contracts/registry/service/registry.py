@@ -66,7 +66,8 @@ class RegistryService:
     def create_token(self, body: TokenIn, actor: str) -> TokenOut:
         """A new token; the answer is the only place its secret appears."""
         token_id, secret = create_token(self.database, role=body.role, name=body.name,
-                                        namespaces=body.namespaces, actor=actor)
+                                        namespaces=body.namespaces, actor=actor,
+                                        services=body.services)
         with self.database.read() as session:
             row = session.get(Token, token_id)
             assert row is not None
@@ -148,8 +149,8 @@ class RegistryService:
             return queries.reviews_page(session, proposal_id, limit, cursor)
 
     # -- usage ---------------------------------------------------------------------------
-    def ingest_usage(self, report: UsageReport) -> UsageAccepted:
-        return usage.ingest(self.versions, report)
+    def ingest_usage(self, principal: Principal, report: UsageReport) -> UsageAccepted:
+        return usage.ingest(self.versions, principal, report)
 
     def deprecations(self, limit: int, cursor: str | None, now: dt.datetime | None = None,
                      prefix: str | None = None,

@@ -7,10 +7,12 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from telemetry_contracts.registry.service.auth import Principal
+from telemetry_contracts.registry.service.errors import Forbidden, Invalid
 from telemetry_contracts.registry.service.lifecycle import state_of
 from telemetry_contracts.registry.service.models import (
     DeprecationEntry,
@@ -32,33 +34,64 @@ def as_utc(moment: dt.datetime) -> dt.datetime:
 
 
 MAX_COUNT = 2**62
-"""Counters saturate here instead of overflowing the 64-bit column."""
+"""Stored counters saturate here instead of overflowing the 64-bit column."""
+MAX_REPORTED = 10**12
+"""The largest count one report may carry for one name, action and rule."""
+CLOCK_SKEW = dt.timedelta(minutes=5)
+"""How far past the server's clock a report's window may end; later ends are clamped."""
+RULE_LENGTH = 16
 
 
-def ingest(versions: VersionStore, report: UsageReport) -> UsageAccepted:
-    """Add a report's counts to the per-service totals (one upsert per name, action and rule)."""
+def _refusal(report: UsageReport) -> str | None:
+    """Why ``report`` cannot be stored, or None."""
+    texts = [report.service, report.instance or ""]
+    for count in report.counts:
+        if count.count > MAX_REPORTED:
+            return f"a count is over {MAX_REPORTED}: `{count.name}` {count.count}"
+        if len(count.rule or "") > RULE_LENGTH:
+            return f"`rule` is longer than {RULE_LENGTH} characters"
+        texts += [count.name, count.metric or "", count.rule or "", count.renamed_to or ""]
+    if any("\x00" in text for text in texts):
+        return "names, services and rules must not contain NUL characters"
+    return None
+
+
+def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
+           now: dt.datetime | None = None) -> UsageAccepted:
+    """Add a report's counts to the per-service totals (one upsert per name, action and rule).
+
+    A window that ends in the future is taken to end now (plus :data:`CLOCK_SKEW`).
+    """
+    if not principal.reports_for(report.service):
+        raise Forbidden(f"this token reports usage for {', '.join(principal.services)} only, "
+                        f"not `{report.service}`")
+    refusal = _refusal(report)
+    if refusal is not None:
+        raise Invalid(refusal)
     totals: dict[tuple[str, str, str, str, str], int] = defaultdict(int)
     for count in report.counts:
         key = (count.signal, count.name, count.metric or "", count.action, count.rule or "")
         totals[key] = min(totals[key] + count.count, MAX_COUNT)
     if not totals:
         return UsageAccepted(service=report.service, counts=0)
-    seen = as_utc(report.window_end)
+    seen = min(as_utc(report.window_end), (now or dt.datetime.now(dt.UTC)) + CLOCK_SKEW)
     rows = [{"service": report.service, "signal": signal, "name": name, "metric": metric,
              "action": action, "rule": rule, "count": count, "first_seen": seen,
              "last_seen": seen}
             for (signal, name, metric, action, rule), count in sorted(totals.items())]
 
     def work(session: Session) -> None:
-        on_postgres = session.get_bind().dialect.name == "postgresql"
-        insert = (postgresql if on_postgres else sqlite).insert(UsageRow)
+        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+        insert = dialect.insert(UsageRow)
         new = insert.excluded
-        least, greatest = (func.least, func.greatest) if on_postgres else (func.min, func.max)
         session.execute(insert.on_conflict_do_update(
             index_elements=["service", "signal", "name", "metric", "action", "rule"],
-            set_={"count": least(UsageRow.count, MAX_COUNT - new.count) + new.count,
-                  "last_seen": greatest(UsageRow.last_seen, new.last_seen),
-                  "first_seen": least(UsageRow.first_seen, new.first_seen)},
+            set_={"count": case((UsageRow.count > MAX_COUNT - new.count, MAX_COUNT),
+                                else_=UsageRow.count + new.count),
+                  "last_seen": case((new.last_seen > UsageRow.last_seen, new.last_seen),
+                                    else_=UsageRow.last_seen),
+                  "first_seen": case((new.first_seen < UsageRow.first_seen, new.first_seen),
+                                     else_=UsageRow.first_seen)},
         ), rows)
 
     versions.database.write(work)
@@ -121,14 +154,20 @@ def _seen_since(versions: VersionStore, names: list[str], cutoff: dt.datetime) -
 def _emitters(versions: VersionStore, names: list[str]) -> dict[str, list[Emitter]]:
     if not names:
         return {}
-    found: dict[str, list[Emitter]] = defaultdict(list)
+    # Summed here, saturating: a sum in SQL overflows SQLite's 64-bit integers.
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    last: dict[tuple[str, str], dt.datetime] = {}
     with versions.database.read() as session:
         rows: Any = session.execute(
-            select(UsageRow.name, UsageRow.service, func.sum(UsageRow.count).label("count"),
-                   func.max(UsageRow.last_seen).label("last_seen"))
-            .where(UsageRow.name.in_(names)).group_by(UsageRow.name, UsageRow.service)
-            .order_by(UsageRow.name, UsageRow.service))
+            select(UsageRow.name, UsageRow.service, UsageRow.count, UsageRow.last_seen)
+            .where(UsageRow.name.in_(names)))
         for row in rows:
-            found[row.name].append(Emitter(service=row.service, count=int(row.count),
-                                           last_seen=as_utc(row.last_seen)))
+            key = (row.name, row.service)
+            counts[key] = min(counts[key] + row.count, MAX_COUNT)
+            seen = as_utc(row.last_seen)
+            last[key] = max(last.get(key, seen), seen)
+    found: dict[str, list[Emitter]] = defaultdict(list)
+    for name, service in sorted(counts):
+        found[name].append(Emitter(service=service, count=counts[name, service],
+                                   last_seen=last[name, service]))
     return found

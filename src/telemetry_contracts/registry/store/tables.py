@@ -137,6 +137,8 @@ class Token(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     namespaces: Mapped[str] = mapped_column(Text, default="[]")
+    services: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """The services it may report usage for (JSON list); empty: any."""
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
