@@ -280,9 +280,10 @@ def test_a_chunked_body_over_the_limit_is_413(make_harness: Callable[..., Harnes
             yield b"x" * 1000
         yield b'"}}'
 
-    answer = harness.client.post("/v1/proposals", content=chunks(), headers={
-        **harness.auth("guard"), "Content-Type": "application/json"})
-    assert answer.status_code == 413
+    for path in ("/v1/proposals", "/v1/usage"):
+        answer = harness.client.post(path, content=chunks(), headers={
+            **harness.auth("guard"), "Content-Type": "application/json"})
+        assert answer.status_code == 413, path
     assert answer.headers["content-type"] == "application/problem+json"
 
 
@@ -294,11 +295,13 @@ def test_405_lists_every_allowed_method(hostile: Harness) -> None:
 
 def test_anonymous_callers_hear_401_before_anything_about_their_request(
         hostile: Harness) -> None:
-    for options in ({"content": b"{not json", "headers": {"Content-Type": "application/json"}},
-                    {"json": {}}, {"json": _attribute("shop.cart.id")}):
-        answer = hostile.client.post("/v1/proposals", **options)  # type: ignore[arg-type]
-        assert answer.status_code == 401, answer.text
-        assert answer.headers["www-authenticate"] == "Bearer"
+    for path in ("/v1/proposals", "/v1/usage", "/v1/tokens", "/v1/proposals/1/reviews"):
+        for options in ({"content": b"{not json",
+                         "headers": {"Content-Type": "application/json"}},
+                        {"json": {}}, {"json": _attribute("shop.cart.id")}):
+            answer = hostile.client.post(path, **options)  # type: ignore[arg-type]
+            assert answer.status_code == 401, (path, answer.text)
+            assert answer.headers["www-authenticate"] == "Bearer"
     unknown = hostile.client.post("/v1/usage", json={},
                                   headers={"Authorization": "Bearer tc_unknown"})
     assert unknown.status_code == 401
