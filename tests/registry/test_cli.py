@@ -121,8 +121,8 @@ def test_token_create_binds_a_token_to_services(tmp_path: Path) -> None:
 
     database = Database(f"sqlite:///{tmp_path / 'telemetry-contracts.db'}")
     try:
-        caller = Authenticator(database, open_reads=False).authenticate(f"Bearer {made.stdout.strip()}",
-                                                      "contributor")
+        authenticator = Authenticator(database, open_reads=False)
+        caller = authenticator.authenticate(f"Bearer {made.stdout.strip()}", "contributor")
     finally:
         database.dispose()
     assert caller.services == ("cart", "checkout")
