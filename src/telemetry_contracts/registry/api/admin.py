@@ -47,7 +47,10 @@ def deprecations(
     return service.deprecations(limit, cursor, prefix=prefix, safe_to_remove=safe_to_remove)
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=201, tags=["admin"])
+@router.post("/tokens", response_model=TokenOut, status_code=201, tags=["admin"],
+             responses={201: {"description": "Created.", "links": {"RevokeToken": {
+                 "operationId": "revoke_token_v1_tokens__token_id__delete",
+                 "parameters": {"token_id": "$response.body#/id"}}}}})
 def create_token(service: Service, caller: Admin, body: TokenIn) -> TokenOut:
     """Make a token; its secret is in this answer only."""
     return service.create_token(body, caller.name)

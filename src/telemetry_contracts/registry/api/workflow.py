@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Response
 
@@ -42,7 +42,23 @@ def _answer(proposal: ProposalOut, status: int = 200, **headers: str) -> Respons
                     headers={"ETag": f'"{proposal.revision}"', **headers})
 
 
-@router.post("/proposals", response_model=ProposalOut, status_code=201)
+def _links(parameter: str, source: str, *operations: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``links`` of a 201 answer: where the created resource's key goes next."""
+    return {201: {"description": "Created.", "links": {
+        name: {"operationId": name, "parameters": {parameter: f"$response.body#/{source}"}}
+        for name in operations}}}
+
+
+PROPOSAL_LINKS = _links(
+    "proposal_id", "id", "get_proposal_v1_proposals__proposal_id__get",
+    "update_proposal_v1_proposals__proposal_id__put",
+    "withdraw_proposal_v1_proposals__proposal_id__withdraw_post",
+    "create_review_v1_proposals__proposal_id__reviews_post",
+    "list_reviews_v1_proposals__proposal_id__reviews_get")
+
+
+@router.post("/proposals", response_model=ProposalOut, status_code=201,
+             responses=PROPOSAL_LINKS)
 def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> Response:
     """Propose a new or changed attribute or metric, a deprecation or a removal.
 
@@ -96,7 +112,9 @@ def list_reviews(service: Service, _: Viewer, proposal_id: ProposalId, limit: Li
     return service.reviews(proposal_id, limit, cursor)
 
 
-@router.post("/versions", response_model=VersionOut, status_code=201)
+@router.post("/versions", response_model=VersionOut, status_code=201,
+             responses=_links("number", "number", "get_version_v1_versions__number__get",
+                              "get_version_snapshot_v1_versions__number__snapshot_get"))
 def publish_version(service: Service, caller: Admin, body: PublishIn, response: Response
                     ) -> VersionOut:
     """Publish approved proposals as a new immutable version numbered by the semver bump."""
