@@ -86,6 +86,25 @@ def test_usage_counts_are_bounded_and_sums_never_overflow(hostile: Harness) -> N
         {"service": "svc", "count": MAX_COUNT, "last_seen": "2026-01-01T00:00:00Z"}]
 
 
+def test_usage_rows_add_up_per_name_action_and_rule(hostile: Harness) -> None:
+    counts = [{"signal": "span", "name": "http.route", "action": "drop", "rule": "TC801",
+               "count": 3},
+              {"signal": "metric", "name": "http.route", "metric": "shop.requests",
+               "action": "pass", "count": 5},
+              {"signal": "span", "name": "http.route", "action": "drop", "rule": "TC801",
+               "count": 4}]
+    for end in ("2026-01-01T00:01:00Z", "2026-01-01T00:05:00Z"):
+        report = {**_report(end=end), "counts": counts}
+        answer = hostile.client.post("/v1/usage", json=report, headers=hostile.auth("guard"))
+        assert answer.status_code == 202 and answer.json()["counts"] == 2
+    with hostile.service.database.read() as session:
+        rows = {(r.signal, r.name, r.metric, r.action, r.rule): (r.count, r.first_seen.minute,
+                                                                r.last_seen.minute)
+                for r in session.query(UsageRow).filter(UsageRow.service == "svc")}
+    assert rows == {("span", "http.route", "", "drop", "TC801"): (14, 1, 5),
+                    ("metric", "http.route", "shop.requests", "pass", ""): (10, 1, 5)}
+
+
 def test_usage_windows_in_the_future_are_clamped_to_server_time(hostile: Harness) -> None:
     answer = hostile.client.post("/v1/usage", json=_report(end="9999-12-31T00:00:00Z"),
                                  headers=hostile.auth("guard"))

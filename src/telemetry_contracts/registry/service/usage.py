@@ -5,9 +5,23 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
+from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, select
+from pydantic_core import to_json
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Insert,
+    String,
+    bindparam,
+    case,
+    cast,
+    func,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -23,7 +37,7 @@ from telemetry_contracts.registry.service.models import (
     encode_cursor,
 )
 from telemetry_contracts.registry.service.versions import VersionStore
-from telemetry_contracts.registry.store.tables import UsageRow
+from telemetry_contracts.registry.store.tables import UsageRow, UtcDateTime
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.usage import UsageReport
 
@@ -40,6 +54,8 @@ MAX_REPORTED = 10**12
 CLOCK_SKEW = dt.timedelta(minutes=5)
 """How far past the server's clock a report's window may end; later ends are clamped."""
 RULE_LENGTH = 16
+COLUMNS = ("signal", "name", "metric", "action", "rule", "count")
+"""The columns of a usage row that a report's counters fill, in the order they travel in."""
 
 
 def _refusal(report: UsageReport) -> str | None:
@@ -50,15 +66,15 @@ def _refusal(report: UsageReport) -> str | None:
             return f"a count is over {MAX_REPORTED}: `{count.name}` {count.count}"
         if len(count.rule or "") > RULE_LENGTH:
             return f"`rule` is longer than {RULE_LENGTH} characters"
-        texts += [count.name, count.metric or "", count.rule or "", count.renamed_to or ""]
-    if any("\x00" in text for text in texts):
+        texts += (count.name, count.metric or "", count.rule or "", count.renamed_to or "")
+    if "\x00" in "".join(texts):
         return "names, services and rules must not contain NUL characters"
     return None
 
 
 def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
            now: dt.datetime | None = None) -> UsageAccepted:
-    """Add a report's counts to the per-service totals (one upsert per name, action and rule).
+    """Add a report's counts to the per-service totals (one row per name, action and rule).
 
     A window that ends in the future is taken to end now (plus :data:`CLOCK_SKEW`).
     """
@@ -75,27 +91,46 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
     if not totals:
         return UsageAccepted(service=report.service, counts=0)
     seen = min(as_utc(report.window_end), (now or dt.datetime.now(dt.UTC)) + CLOCK_SKEW)
-    rows = [{"service": report.service, "signal": signal, "name": name, "metric": metric,
-             "action": action, "rule": rule, "count": count, "first_seen": seen,
-             "last_seen": seen}
-            for (signal, name, metric, action, rule), count in sorted(totals.items())]
+    # Rows as JSON arrays, in the order of `COLUMNS`.
+    rows = to_json([(*key, count) for key, count in sorted(totals.items())]).decode()
 
     def work(session: Session) -> None:
-        dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-        insert = dialect.insert(UsageRow)
-        new = insert.excluded
-        session.execute(insert.on_conflict_do_update(
-            index_elements=["service", "signal", "name", "metric", "action", "rule"],
-            set_={"count": case((UsageRow.count > MAX_COUNT - new.count, MAX_COUNT),
-                                else_=UsageRow.count + new.count),
-                  "last_seen": case((new.last_seen > UsageRow.last_seen, new.last_seen),
-                                    else_=UsageRow.last_seen),
-                  "first_seen": case((new.first_seen < UsageRow.first_seen, new.first_seen),
-                                     else_=UsageRow.first_seen)},
-        ), rows)
+        statement = _upsert(session.get_bind().dialect.name)
+        session.connection().execute(statement, {"service": report.service, "seen": seen,
+                                                  "rows": rows})
 
     versions.database.write(work)
-    return UsageAccepted(service=report.service, counts=len(rows))
+    return UsageAccepted(service=report.service, counts=len(totals))
+
+
+@cache
+def _upsert(dialect: str) -> Insert:
+    """One statement adding a report's counts to the totals, built once per database.
+
+    The counts travel as one JSON array that the database unpacks (``json_each`` on SQLite,
+    ``json_array_elements`` on PostgreSQL): usage reports are the server's busiest write, and
+    a parameter set per counter cost SQLAlchemy and the driver about 25 µs each.
+    """
+    documents = bindparam("rows", type_=String())
+    elements = (func.json_array_elements(cast(documents, JSON)) if dialect == "postgresql"
+                else func.json_each(documents)).table_valued("value")
+    value = type_coerce(elements.c.value, JSON)
+    seen = bindparam("seen", type_=UtcDateTime())
+    texts = [value[index].as_string() for index in range(len(COLUMNS) - 1)]
+    source = select(bindparam("service", type_=String()), *texts,
+                    cast(value[len(COLUMNS) - 1].as_string(), BigInteger), seen, seen
+                    ).where(true())
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(UsageRow).from_select(
+        ["service", *COLUMNS, "first_seen", "last_seen"], source)
+    new = insert.excluded
+    return insert.on_conflict_do_update(
+        index_elements=["service", "signal", "name", "metric", "action", "rule"],
+        set_={"count": case((UsageRow.count > MAX_COUNT - new.count, MAX_COUNT),
+                            else_=UsageRow.count + new.count),
+              "last_seen": case((new.last_seen > UsageRow.last_seen, new.last_seen),
+                                else_=UsageRow.last_seen),
+              "first_seen": case((new.first_seen < UsageRow.first_seen, new.first_seen),
+                                 else_=UsageRow.first_seen)})
 
 
 def deprecation_report(versions: VersionStore, *, window_days: int, limit: int,
