@@ -55,6 +55,9 @@ class Settings:
             "required_approvals": int(env.get("TELEMETRY_CONTRACTS_APPROVALS", "1")),
             "compatibility": env.get("TELEMETRY_CONTRACTS_COMPATIBILITY", "BACKWARD"),
             "usage_window_days": int(env.get("TELEMETRY_CONTRACTS_USAGE_WINDOW_DAYS", "30")),
+            "max_open_proposals": int(env.get("TELEMETRY_CONTRACTS_MAX_OPEN_PROPOSALS", "200")),
+            "max_proposal_bytes": int(env.get("TELEMETRY_CONTRACTS_MAX_PROPOSAL_BYTES",
+                                              str(16 * 1024 * 1024))),
             "api_docs": _flag("TELEMETRY_CONTRACTS_API_DOCS", False),
             "metrics_access": env.get("TELEMETRY_CONTRACTS_METRICS_ACCESS", "viewer"),
         }
@@ -70,6 +73,8 @@ class Settings:
             "TELEMETRY_CONTRACTS_APPROVALS": str(self.required_approvals),
             "TELEMETRY_CONTRACTS_COMPATIBILITY": self.compatibility,
             "TELEMETRY_CONTRACTS_USAGE_WINDOW_DAYS": str(self.usage_window_days),
+            "TELEMETRY_CONTRACTS_MAX_OPEN_PROPOSALS": str(self.max_open_proposals),
+            "TELEMETRY_CONTRACTS_MAX_PROPOSAL_BYTES": str(self.max_proposal_bytes),
             "TELEMETRY_CONTRACTS_API_DOCS": "1" if self.api_docs else "0",
             "TELEMETRY_CONTRACTS_METRICS_ACCESS": self.metrics_access,
         }
