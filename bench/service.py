@@ -187,8 +187,9 @@ def _attribute_body(key: str) -> dict[str, object]:
         "key": key, "type": "string", "brief": "Bench attribute.", "stability": "development"}}}
 
 
-def _approved(server: ServerProcess, tokens: dict[str, str], key: str) -> int:
-    status, body = call(server, _request("POST", "/v1/proposals", tokens["author"],
+def _approved(server: ServerProcess, tokens: dict[str, str], key: str,
+              author: str = "author") -> int:
+    status, body = call(server, _request("POST", "/v1/proposals", tokens[author],
                                        _attribute_body(key)))
     assert status == 201, body
     proposal_id = json.loads(body)["id"]
@@ -315,6 +316,51 @@ def measure_large_publish(url: str, log: Path, repeats: int) -> dict[str, float]
         server.stop()
 
 
+def rss_mib(pid: int) -> float:
+    """The resident memory of process ``pid`` in MiB (Linux ``/proc``)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+async def _all_at_once(port: int, requests: list[bytes]) -> list[int]:
+    """Send each request on a connection of its own, all at once; their statuses."""
+    async def one(request: bytes) -> int:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**26)
+        try:
+            return (await _exchange(reader, writer, request))[0]
+        finally:
+            writer.close()
+
+    return list(await asyncio.gather(*(one(request) for request in requests)))
+
+
+def measure_memory(url: str, log: Path, rounds: int, publishes: int) -> list[float]:
+    """The server's resident memory before and after each round of ``publishes`` concurrent
+    publishes (one client each) racing for freshly approved proposals."""
+    service = RegistryService(Settings(database_url=url))
+    tokens = _tokens(service)
+    service.close()
+    server = ServerProcess(url, log)
+    try:
+        sizes = [rss_mib(server.process.pid)]
+        for round_index in range(rounds):
+            waiting = [_approved(server, tokens, f"bench.memory.r{round_index}x{index}",
+                                 f"author{index % AUTHORS}") for index in range(publishes)]
+            # Every publish asks for its own proposal and, every other one, for all approved
+            # ones: those race, and the losers are refused with 409.
+            requests = [_request("POST", "/v1/versions", tokens["root"],
+                                 {"proposals": [key]} if index % 2 else {})
+                        for index, key in enumerate(waiting)]
+            statuses = asyncio.run(_all_at_once(server.port, requests))
+            assert set(statuses) <= {201, 409}, statuses
+            sizes.append(rss_mib(server.process.pid))
+        return sizes
+    finally:
+        server.stop()
+
+
 @contextmanager
 def backend_urls(backends: list[str], directory: Path) -> Iterator[dict[str, Callable[[str], str]]]:
     """A function per backend that makes a fresh, empty database and returns its URL."""
@@ -344,12 +390,21 @@ def main() -> None:
     parser.add_argument("--log", help="Keep the server's log in this file.")
     parser.add_argument("--workers", default="1",
                         help="Server processes, comma-separated to compare (`1,2`).")
+    parser.add_argument("--memory", type=int, metavar="N", default=0,
+                        help="Only measure the server's memory over two rounds of N concurrent "
+                             "publishes.")
     arguments = parser.parse_args()
     backends = arguments.backends.split(",")
     with tempfile.TemporaryDirectory(prefix="tc-bench-") as temporary, \
             backend_urls(backends, Path(temporary)) as makers:
         log = Path(arguments.log) if arguments.log else Path(temporary) / "server.log"
         for backend, make_url in makers.items():
+            if arguments.memory:
+                sizes = measure_memory(make_url("memory"), log, 2, arguments.memory)
+                print(f"{backend}: server resident memory over two rounds of {arguments.memory} "
+                      f"concurrent publishes: " + " -> ".join(f"{size:.0f}" for size in sizes)
+                      + " MiB")
+                continue
             for workers in (int(w) for w in arguments.workers.split(",")):
                 report(backend, make_url, arguments.rounds, log, workers)
             large = measure_large_publish(make_url("large"), log, arguments.large_repeats)
