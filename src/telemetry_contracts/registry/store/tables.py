@@ -95,7 +95,8 @@ class Proposal(Base):
     """A proposed change to one contract, reviewed before it is published."""
 
     __tablename__ = "proposals"
-    __table_args__ = (Index("ix_proposals_status_id", "status", "id"),)
+    __table_args__ = (Index("ix_proposals_status_id", "status", "id"),
+                      Index("ix_proposals_author_status", "author", "status"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(255), index=True)
