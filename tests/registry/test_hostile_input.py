@@ -3,9 +3,9 @@ HTTP edge cases. Every answer is a 4xx that says why, never a 5xx, on SQLite and
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import gc
-import threading
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -269,23 +269,22 @@ def test_repeated_and_excessive_refs_are_refused_with_a_finding(hostile: Harness
 
 def test_proposals_are_validated_off_the_event_loop(hostile: Harness,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    threads: dict[str, int] = {}
+    on_a_loop: list[bool] = []
     check = proposals_module.check_change
 
     def watched(*arguments: Any, **options: Any) -> Any:
-        threads["validation"] = threading.get_ident()
+        try:
+            asyncio.get_running_loop()
+            on_a_loop.append(True)
+        except RuntimeError:
+            on_a_loop.append(False)
         return check(*arguments, **options)
 
     monkeypatch.setattr(proposals_module, "check_change", watched)
-
-    @hostile.client.app.get("/loop-thread")  # type: ignore[attr-defined]
-    async def loop_thread() -> int:
-        return threading.get_ident()
-
-    answer = hostile.client.post("/v1/proposals", json=_attribute("shop.cart.id"),
-                                 headers=hostile.auth("guard"))
-    assert answer.status_code == 201
-    assert threads["validation"] != hostile.client.get("/loop-thread").json()
+    for body in (_attribute("shop.cart.id"), _metric("shop.requests", ["url.scheme"])):
+        answer = hostile.client.post("/v1/proposals", json=body, headers=hostile.auth("guard"))
+        assert answer.status_code == 201, answer.text
+    assert on_a_loop == [False, False], "validated on a worker thread, not the event loop"
 
 
 # -- HTTP edge cases (defect 12) ------------------------------------------------------------
