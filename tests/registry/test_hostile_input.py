@@ -261,7 +261,14 @@ def test_repeated_and_excessive_refs_are_refused_with_a_finding(hostile: Harness
     excessive = hostile.client.post("/v1/proposals", headers=headers, json=_metric(
         "shop.requests", ["http.request.method"] * 30_000))
     assert excessive.status_code == 422
-    assert "at most 512 attributes" in excessive.json()["findings"][0]["message"]
+    assert "at most 2000 list items" in excessive.json()["findings"][0]["message"]
+    members = [{"id": f"m{index}", "value": f"v{index}", "brief": "A member.",
+                "stability": "development"} for index in range(3000)]
+    many_members = hostile.client.post("/v1/proposals", headers=headers, json={"change": {
+        "kind": "attribute", "attribute": {"key": "shop.mode", "type": {"members": members},
+                                           "brief": "A mode.", "stability": "development"}}})
+    assert many_members.status_code == 422
+    assert "at most 2000 list items" in many_members.json()["findings"][0]["message"]
     fine = hostile.client.post("/v1/proposals", headers=headers, json=_metric(
         "shop.requests", ["http.request.method", "url.scheme"]))
     assert fine.status_code == 201, fine.text

@@ -20,8 +20,8 @@ from telemetry_contracts.schemas.findings import ContractError, Finding, Locatio
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 
-MAX_REFS = 512
-"""The most attributes one proposed metric may list."""
+MAX_ITEMS = 2000
+"""The most list items (attributes, enum members, examples...) one proposal may hold."""
 Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
@@ -29,6 +29,33 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Annotated[str, Field(max_length=500)] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_items(cls, data: Any) -> Any:
+        """At most :data:`MAX_ITEMS` list items (attributes, enum members, examples), counted
+        before any is parsed: parsing tens of thousands of them would hold the server's event
+        loop for a tenth of a second."""
+        if _items_over(data, MAX_ITEMS):
+            raise ValueError(f"a proposal holds at most {MAX_ITEMS} list items (attributes, "
+                             f"enum members, examples)")
+        return data
+
+
+def _items_over(data: Any, limit: int) -> bool:
+    """True when ``data`` (parsed JSON) holds more than ``limit`` list items, at any depth;
+    it stops counting there."""
+    pending, count = [data], 0
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            count += len(value)
+            if count > limit:
+                return True
+            pending.extend(value)
+    return False
 
 
 class AttributeChange(_Body):
@@ -43,18 +70,6 @@ class MetricChange(_Body):
 
     kind: Literal["metric"]
     metric: V2MetricSpec
-
-    @model_validator(mode="before")
-    @classmethod
-    def _few_attributes(cls, data: Any) -> Any:
-        """At most :data:`MAX_REFS` attributes, counted before each is parsed: parsing tens of
-        thousands of them would hold the server's event loop for a tenth of a second."""
-        metric = data.get("metric") if isinstance(data, dict) else None
-        listed = metric.get("attributes") if isinstance(metric, dict) else None
-        if isinstance(listed, list) and len(listed) > MAX_REFS:
-            raise ValueError(f"a metric lists at most {MAX_REFS} attributes; this one has "
-                             f"{len(listed)}")
-        return data
 
 
 class DeprecationChange(_Body):
