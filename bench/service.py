@@ -11,7 +11,7 @@ Goals: the 304 snapshot read within 1.5x of ``/healthz`` (p50); proposals p99 un
 8 concurrent clients; usage ingestion (``POST /v1/usage``, 200 counters a report) sustained at p99
 under 100 ms, at least 200 reports/s; a registry of 10,000 metrics and 50,000 attributes publishes
 in under 2 s. Each client connects and sends one unmeasured request before the clients start
-together.
+together. ``/healthz`` is also timed from one client while 8 others post valid 950 kB proposals.
 """
 
 from __future__ import annotations
@@ -316,6 +316,75 @@ def measure_large_publish(url: str, log: Path, repeats: int) -> dict[str, float]
         server.stop()
 
 
+def _big_proposal(key: str) -> dict[str, object]:
+    """A valid proposal of about 950 kB: an enum attribute of 1,990 members."""
+    members = [{"id": f"member_{i}", "value": f"member_{i}", "brief": "A member. " + "b" * 390,
+                "stability": "development"} for i in range(1990)]
+    return {"change": {"kind": "attribute", "attribute": {
+        "key": key, "type": {"members": members}, "brief": "A mode.",
+        "stability": "development"}}}
+
+
+async def _probe_during(port: int, probe: bytes, probes: int, background: Request | None,
+                        clients: int) -> list[float]:
+    """Latencies of ``probes`` requests from one client, a few milliseconds apart, while
+    ``clients`` others send ``background`` requests without pause."""
+    done = asyncio.Event()
+
+    async def busy() -> None:
+        assert background is not None
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=2**26)
+        try:
+            while not done.is_set():
+                status, body = await _exchange(reader, writer, background())
+                if status != 201:
+                    raise RuntimeError(f"expected 201, got {status}: {body[:300]!r}")
+        finally:
+            writer.close()
+
+    async def prober() -> list[float]:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        latencies = []
+        try:
+            await asyncio.sleep(0.5 if background else 0)  # the others are under way
+            for _ in range(probes):
+                start = time.perf_counter()
+                await _exchange(reader, writer, probe)
+                latencies.append(time.perf_counter() - start)
+                await asyncio.sleep(0.005)
+        finally:
+            done.set()
+            writer.close()
+        return sorted(latencies)
+
+    others = [busy() for _ in range(clients if background else 0)]
+    latencies, *_ = await asyncio.gather(prober(), *others)
+    return latencies
+
+
+def measure_stall(url: str, log: Path, clients: int = 8) -> tuple[list[float], list[float]]:
+    """``/healthz`` latencies from one client alone, then while ``clients`` others post large
+    valid proposals: the event loop must keep answering while they are parsed and validated."""
+    service = RegistryService(Settings(database_url=url))
+    tokens = _tokens(service)
+    service.close()
+    server = ServerProcess(url, log)
+    counter = itertools.count()
+
+    def big() -> bytes:
+        number = next(counter)
+        return _request("POST", "/v1/proposals", tokens[f"author{number % AUTHORS}"],
+                        _big_proposal(f"bench.big.k{number}"))
+
+    probe = _request("GET", "/healthz", tokens["author"])
+    try:
+        alone = asyncio.run(_probe_during(server.port, probe, 200, None, 0))
+        busy = asyncio.run(_probe_during(server.port, probe, 200, big, clients))
+        return alone, busy
+    finally:
+        server.stop()
+
+
 def rss_mib(pid: int) -> float:
     """The resident memory of process ``pid`` in MiB (Linux ``/proc``)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -407,6 +476,11 @@ def main() -> None:
                 continue
             for workers in (int(w) for w in arguments.workers.split(",")):
                 report(backend, make_url, arguments.rounds, log, workers)
+            alone, busy = measure_stall(make_url("stall"), log)
+            print(f"  /healthz from one client, alone: p50 {_median(alone) * 1000:.1f} ms, p99 "
+                  f"{alone[int(len(alone) * 0.99)] * 1000:.1f} ms; while 8 clients post 950 kB "
+                  f"proposals: p50 {_median(busy) * 1000:.1f} ms, p99 "
+                  f"{busy[int(len(busy) * 0.99)] * 1000:.1f} ms")
             large = measure_large_publish(make_url("large"), log, arguments.large_repeats)
             print(f"  publish onto 10,000 metrics + 50,000 attributes: {large['publish_s']:.2f} s "
                   f"median, {large['max_s']:.2f} s max ({large['vs_healthz']:.0f}x a /healthz); "
