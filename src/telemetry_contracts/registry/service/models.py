@@ -63,7 +63,10 @@ def decode_cursor(cursor: str | None) -> str | None:
 class ProposalIn(BaseModel):
     """``POST /v1/proposals`` and ``PUT /v1/proposals/{id}``: the change, one contract."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"change": {"kind": "attribute", "title": "Add the cart id", "attribute": {
+            "key": "shop.cart.id", "type": "string", "brief": "The shopping cart's id.",
+            "examples": ["c-1234"], "stability": "development"}}}]})
     change: ProposalBody
 
 
