@@ -104,6 +104,13 @@ def test_token_create_refuses_an_unknown_role(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "owner" in refused.stderr
 
 
+def test_token_create_refuses_names_no_column_holds(tmp_path: Path) -> None:
+    for option in ("--name", "--namespace", "--service"):
+        refused = _cli("token", "create", "--role", "viewer", option, "x" * 300, cwd=tmp_path)
+        assert refused.returncode == 2 and "255" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
 def test_cli_and_registry_loading_do_not_import_the_server_stack() -> None:
     probe = ("import sys, telemetry_contracts.ci.cli, telemetry_contracts.registry.loader; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in "

@@ -425,6 +425,8 @@ def token_create(
         token_id, secret = create_token(store, role=role.value, name=name or role.value,
                                         namespaces=namespace or [], actor="cli",
                                         services=service or [])
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     finally:
         store.dispose()
     typer.echo(f"token {token_id} ({role.value}) for {name or role.value}:", err=True)

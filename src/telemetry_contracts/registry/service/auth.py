@@ -73,6 +73,10 @@ def create_token(database: Database, *, role: Role, name: str, namespaces: list[
     """A new token: its id and the secret (shown once; only its hash is stored)."""
     if role not in RANK:
         raise ValueError(f"unknown role `{role}` (one of {', '.join(ROLES)})")
+    for label in (name, *namespaces, *(services or [])):
+        if len(label) > 255 or "\x00" in label:
+            raise ValueError(f"`{label[:60]}`: names, namespaces and services are at most 255 "
+                             f"characters, without NUL")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     cleaned = sorted({normalize_namespace(ns) for ns in namespaces if normalize_namespace(ns)})
     bound = sorted({service.strip() for service in services or [] if service.strip()})
