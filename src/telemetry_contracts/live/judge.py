@@ -1,0 +1,468 @@
+"""Judging OTLP requests against a resolved snapshot: findings with codes, and what was seen.
+
+Every span, metric data point and log record is judged. The attribute keys of one item decide
+a :class:`Plan` once per (service, signal, metric, key set); afterwards an item with the same
+keys costs a dictionary probe plus the value checks its plan lists (types, enum members).
+Plans count their hits; their name-level findings are folded in when the verdict is read.
+Everything that grows with the input (plans, findings, unknown names) is bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from telemetry_contracts.schemas.model import Attribute, LegacyName, Metric, find_by_key
+from telemetry_contracts.schemas.snapshot import Snapshot
+from telemetry_contracts.schemas.violations import Violation
+
+MISSING_REQUIRED = "TC810"
+"""A required attribute of a metric is absent (see :mod:`telemetry_contracts.schemas.codes`)."""
+SEVERITY: dict[str, str] = {Violation.DEPRECATED_NAME.code: "warning"}
+"""Severity of each code in live-check; a code not listed is an error."""
+SENSITIVE = frozenset({"pii", "secret"})
+REDACTED = "<redacted>"
+UNKNOWN_SERVICE = "unknown_service"
+MAX_PLANS = 4096
+"""Plans per space; a full cache is folded into the findings and emptied."""
+MAX_FINDINGS = 10_000
+"""Distinct (service, signal, code, name, metric) findings kept; the rest are only counted."""
+MAX_SPACES = 10_000
+MAX_KEY_RULES = 65_536
+MAX_NAME = 255
+MAX_SAMPLE = 64
+
+_INSTRUMENTS = {"gauge": "gauge", "histogram": "histogram",
+                "exponential_histogram": "histogram", "summary": "summary"}
+_SCALAR_TYPES = {"string_value": "string", "bool_value": "boolean", "int_value": "int",
+                 "double_value": "double"}
+
+
+def clip(text: str, limit: int = MAX_NAME) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRule:
+    """What the registry says about one attribute key."""
+
+    contract: str | None
+    """The contract key it counts as seen for (a template's key for a templated key)."""
+    code: str | None = None
+    message: str = ""
+    renamed_to: str | None = None
+    value_type: str | None = None
+    """The primitive type its values must have; ``None`` when any type will do."""
+    enum: frozenset[Any] | None = None
+    sensitive: bool = False
+
+    @property
+    def unknown(self) -> bool:
+        return self.code == Violation.UNKNOWN_ATTRIBUTE.code
+
+
+@dataclass(slots=True)
+class Problem:
+    """A finding of a plan, counted once per hit of the plan."""
+
+    code: str
+    name: str
+    message: str
+    renamed_to: str | None
+    sample: str | None
+
+
+@dataclass(slots=True)
+class Plan:
+    """The decided judgement of one key set: findings per hit and the values to check."""
+
+    problems: tuple[Problem, ...]
+    checks: tuple[tuple[int, str, KeyRule], ...]
+    hits: int = 0
+
+
+@dataclass(slots=True)
+class Space:
+    """The plans of one service, signal and (for data points) metric."""
+
+    service: str
+    signal: str
+    metric: str | None = None
+    allowed: frozenset[str] | None = None
+    required: tuple[str, ...] = ()
+    metric_problems: tuple[Problem, ...] = ()
+    plans: dict[tuple[str, ...], Plan] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Aggregate:
+    """One finding of the verdict: how often, and one sample value."""
+
+    service: str
+    signal: str
+    code: str
+    name: str
+    metric: str | None
+    message: str
+    renamed_to: str | None
+    sample: str | None
+    count: int = 0
+
+    @property
+    def severity(self) -> str:
+        return SEVERITY.get(self.code, "error")
+
+    def document(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code, "severity": self.severity, "service": self.service,
+            "signal": self.signal, "name": self.name, "message": self.message,
+            "count": self.count,
+        }
+        for key in ("metric", "renamed_to", "sample"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        return out
+
+
+class RegistryIndex:
+    """The snapshot's lookups: attributes (templates by prefix), metrics, legacy names."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.snapshot = snapshot
+        self.attributes: dict[str, Attribute] = {a.key: a for a in snapshot.attributes}
+        self.templates = {a.key: a for a in snapshot.attributes if a.is_template}
+        self.metrics: dict[str, Metric] = {m.name: m for m in snapshot.metrics}
+        self.legacy: dict[tuple[str, str], LegacyName] = {
+            (n.kind, n.name): n for n in snapshot.history
+        }
+        self._rules: dict[str, KeyRule] = {}
+
+    def key_rule(self, key: str) -> KeyRule:
+        found = self._rules.get(key)
+        if found is None:
+            found = self._decide(key)
+            if len(self._rules) < MAX_KEY_RULES:
+                self._rules[key] = found
+        return found
+
+    def _decide(self, key: str) -> KeyRule:
+        attribute = find_by_key(key, self.attributes, self.templates)
+        if attribute is None:
+            legacy = self.legacy.get(("attribute", key))
+            if legacy is not None:
+                return KeyRule(None, Violation.DEPRECATED_NAME.code,
+                               _legacy_message("attribute", key, legacy), legacy.successor)
+            return KeyRule(None, Violation.UNKNOWN_ATTRIBUTE.code,
+                           f"attribute `{clip(key)}` is not in the registry")
+        code, message, renamed = None, "", None
+        if attribute.deprecated is not None:
+            renamed = attribute.deprecated.renamed_to
+            code = Violation.DEPRECATED_NAME.code
+            message = f"attribute `{key}` is deprecated" + (
+                f": use `{renamed}`" if renamed else ", with no single replacement")
+        value_type = attribute.value_type
+        members = attribute.members if attribute.is_enum else ()
+        return KeyRule(
+            attribute.key, code, message, renamed,
+            value_type=None if value_type == "any" else value_type,
+            enum=frozenset(m.value for m in members) if members else None,
+            sensitive=attribute.governance.sensitivity in SENSITIVE,
+        )
+
+
+def _legacy_message(kind: str, name: str, legacy: LegacyName) -> str:
+    if legacy.successor:
+        return f"{kind} `{name}` is a legacy semantic-convention name: use `{legacy.successor}`"
+    return f"{kind} `{name}` is a legacy semantic-convention name with no single successor"
+
+
+def instrument_of(metric: Any) -> str | None:
+    """The instrument an OTLP metric's data kind stands for."""
+    kind = metric.WhichOneof("data")
+    if kind == "sum":
+        return "counter" if metric.sum.is_monotonic else "updowncounter"
+    return _INSTRUMENTS.get(kind) if kind else None
+
+
+def value_type_of(value: Any) -> tuple[str | None, Any]:
+    """The registry type name of an OTLP ``AnyValue`` and its Python value."""
+    kind = value.WhichOneof("value")
+    scalar = _SCALAR_TYPES.get(kind) if kind else None
+    if scalar is not None:
+        return scalar, getattr(value, kind)
+    if kind == "array_value":
+        items = value.array_value.values
+        types = {_SCALAR_TYPES.get(i.WhichOneof("value") or "") for i in items}
+        if len(types) == 1 and None not in types:
+            return f"{types.pop()}[]", [getattr(i, i.WhichOneof("value")) for i in items]
+        return ("[]" if not items else "array"), None
+    return kind, None
+
+
+def _fits(expected: str, actual: str | None) -> bool:
+    if actual == expected or (actual == "[]" and expected.endswith("[]")):
+        return True
+    return (expected, actual) in (("double", "int"), ("double[]", "int[]"))
+
+
+def sample_of(value: Any, sensitive: bool) -> str | None:
+    """A short printable sample of an ``AnyValue``; sensitive values are never shown."""
+    if sensitive:
+        return REDACTED
+    _, python = value_type_of(value)
+    if python is None:
+        return None
+    return clip(repr(python), MAX_SAMPLE)
+
+
+class Judge:
+    """Judges decoded OTLP export requests; safe to call from several receiver threads."""
+
+    def __init__(self, snapshot: Snapshot) -> None:
+        self.index = RegistryIndex(snapshot)
+        self.lock = threading.Lock()
+        self.spaces: dict[tuple[str, str, str | None, str | None, str | None], Space] = {}
+        self.aggregates: dict[tuple[str, str, str, str, str | None], Aggregate] = {}
+        self.overflow: dict[str, int] = {}
+        """Findings over :data:`MAX_FINDINGS`, counted per code."""
+        self.items: dict[str, int] = {"span": 0, "metric": 0, "log": 0}
+        """Spans, data points and log records judged."""
+        self.services: dict[str, dict[str, int]] = {}
+        self.seen: dict[str, set[str]] = {"resource": set(), "span": set(), "metric": set(),
+                                          "log": set()}
+        self.seen_metrics: set[str] = set()
+        self.refused = 0
+        """Requests the receivers refused (too large, malformed)."""
+
+    # --- requests --------------------------------------------------------------------------
+
+    def traces(self, request: Any) -> None:
+        self._records(request.resource_spans, "scope_spans", "spans", "span")
+
+    def logs(self, request: Any) -> None:
+        self._records(request.resource_logs, "scope_logs", "log_records", "log")
+
+    def _records(self, resources: Any, scopes: str, records: str, signal: str) -> None:
+        """Spans or log records: the attributes of each, under its resource's service."""
+        with self.lock:
+            for resource in resources:
+                service = self._resource(resource.resource)
+                space = self._space(service, signal)
+                count = 0
+                for scope in getattr(resource, scopes):
+                    items = getattr(scope, records)
+                    for item in items:
+                        self._attributes(space, item.attributes)
+                    count += len(items)
+                self._count(service, signal, count)
+
+    def metrics(self, request: Any) -> None:
+        with self.lock:
+            for resource_metrics in request.resource_metrics:
+                service = self._resource(resource_metrics.resource)
+                for scope in resource_metrics.scope_metrics:
+                    for metric in scope.metrics:
+                        self._metric(service, metric)
+
+    def _metric(self, service: str, metric: Any) -> None:
+        kind = metric.WhichOneof("data")
+        points = getattr(metric, kind).data_points if kind else ()
+        space = self._metric_space(service, metric.name, instrument_of(metric), metric.unit)
+        for problem in space.metric_problems:
+            self._add(space, problem, max(len(points), 1))
+        for point in points:
+            self._attributes(space, point.attributes)
+        self._count(service, "metric", len(points))
+
+    def _resource(self, resource: Any) -> str:
+        service = UNKNOWN_SERVICE
+        for pair in resource.attributes:
+            if pair.key == "service.name" and pair.value.WhichOneof("value") == "string_value":
+                service = clip(pair.value.string_value) or UNKNOWN_SERVICE
+                break
+        self._attributes(self._space(service, "resource"), resource.attributes)
+        return service
+
+    def _count(self, service: str, signal: str, count: int) -> None:
+        self.items[signal] += count
+        per_service = self.services.get(service)
+        if per_service is None:
+            if len(self.services) >= MAX_SPACES:
+                return
+            per_service = self.services[service] = {"span": 0, "metric": 0, "log": 0}
+        per_service[signal] += count
+
+    # --- spaces and plans ------------------------------------------------------------------
+
+    def _space(self, service: str, signal: str) -> Space:
+        key = (service, signal, None, None, None)
+        space = self.spaces.get(key)
+        if space is None:
+            space = self._new_space(key, Space(service, signal))
+        return space
+
+    def _new_space(self, key: tuple[str, str, str | None, str | None, str | None],
+                   space: Space) -> Space:
+        if len(self.spaces) >= MAX_SPACES:
+            self._fold_all()
+            self.spaces.clear()
+        self.spaces[key] = space
+        return space
+
+    def _metric_space(self, service: str, name: str, instrument: str | None,
+                      unit: str) -> Space:
+        key = (service, "metric", name, instrument, unit)
+        space = self.spaces.get(key)
+        if space is not None:
+            return space
+        name = clip(name)
+        problems: list[Problem] = []
+        contract = self.index.metrics.get(name)
+        allowed: frozenset[str] | None = None
+        required: tuple[str, ...] = ()
+        if contract is None:
+            legacy = self.index.legacy.get(("metric", name))
+            if legacy is not None:
+                problems.append(Problem(Violation.DEPRECATED_NAME.code, name,
+                                        _legacy_message("metric", name, legacy),
+                                        legacy.successor, None))
+            else:
+                problems.append(Problem(Violation.UNKNOWN_METRIC.code, name,
+                                        f"metric `{name}` is not in the registry", None, None))
+        else:
+            self.seen_metrics.add(name)
+            problems.extend(_metric_problems(contract, instrument, unit))
+            if contract.attributes:
+                allowed = frozenset(ref.key for ref in contract.attributes)
+                required = tuple(ref.key for ref in contract.attributes
+                                 if ref.requirement_level.level == "required")
+        space = Space(service, "metric", name, allowed, required, tuple(problems))
+        return self._new_space(key, space)
+
+    def _attributes(self, space: Space, attributes: Sequence[Any]) -> None:
+        keys = tuple([pair.key for pair in attributes])
+        plan = space.plans.get(keys)
+        if plan is None:
+            plan = self._plan(space, keys, attributes)
+        plan.hits += 1
+        for position, key, rule in plan.checks:
+            self._check(space, key, rule, attributes[position].value)
+
+    def _plan(self, space: Space, keys: tuple[str, ...], attributes: Sequence[Any]) -> Plan:
+        problems: list[Problem] = []
+        checks: list[tuple[int, str, KeyRule]] = []
+        present: set[str] = set()
+        seen = self.seen[space.signal]
+        for position, key in enumerate(keys):
+            rule = self.index.key_rule(key)
+            value = attributes[position].value
+            if rule.contract is not None:
+                seen.add(rule.contract)
+                present.add(rule.contract)
+            name = clip(key)
+            if rule.code is not None:
+                problems.append(Problem(rule.code, name, rule.message, rule.renamed_to,
+                                        sample_of(value, rule.sensitive)))
+            elif space.allowed is not None and rule.contract not in space.allowed:
+                problems.append(Problem(
+                    Violation.UNKNOWN_ATTRIBUTE.code, name,
+                    f"attribute `{name}` is not an attribute of metric `{space.metric}`",
+                    None, sample_of(value, rule.sensitive)))
+            if rule.sensitive:
+                problems.append(Problem(
+                    Violation.SENSITIVE_VALUE.code, name,
+                    f"attribute `{name}` is annotated sensitive: its value must not leave the "
+                    "service", None, REDACTED))
+            if rule.value_type is not None or rule.enum is not None:
+                checks.append((position, key, rule))
+        for key in space.required:
+            if key not in present:
+                problems.append(Problem(
+                    MISSING_REQUIRED, key,
+                    f"metric `{space.metric}` requires attribute `{key}`", None, None))
+        plan = Plan(tuple(problems), tuple(checks))
+        if len(space.plans) >= MAX_PLANS:
+            self._fold(space)
+            space.plans.clear()
+        space.plans[keys] = plan
+        return plan
+
+    def _check(self, space: Space, key: str, rule: KeyRule, value: Any) -> None:
+        actual, python = value_type_of(value)
+        expected = rule.value_type
+        if expected is not None and not _fits(expected, actual):
+            name = clip(key)
+            self._add(space, Problem(
+                Violation.WRONG_TYPE.code, name,
+                f"attribute `{name}` takes {expected} values, not {actual or 'empty'}", None,
+                sample_of(value, rule.sensitive)), 1)
+        elif rule.enum is not None and python is not None:
+            try:
+                member = python in rule.enum
+            except TypeError:
+                member = False
+            if not member:
+                name = clip(key)
+                self._add(space, Problem(
+                    Violation.ENUM_VALUE.code, name,
+                    f"attribute `{name}` has a value outside its enum members", None,
+                    sample_of(value, rule.sensitive)), 1)
+
+    # --- findings --------------------------------------------------------------------------
+
+    def _add(self, space: Space, problem: Problem, count: int) -> None:
+        if count <= 0:
+            return
+        key = (space.service, space.signal, problem.code, problem.name, space.metric)
+        aggregate = self.aggregates.get(key)
+        if aggregate is None:
+            if len(self.aggregates) >= MAX_FINDINGS:
+                self.overflow[problem.code] = self.overflow.get(problem.code, 0) + count
+                return
+            aggregate = self.aggregates[key] = Aggregate(
+                space.service, space.signal, problem.code, problem.name, space.metric,
+                problem.message, problem.renamed_to, problem.sample)
+        aggregate.count += count
+
+    def _fold(self, space: Space) -> None:
+        for plan in space.plans.values():
+            if plan.hits:
+                for problem in plan.problems:
+                    self._add(space, problem, plan.hits)
+                plan.hits = 0
+
+    def _fold_all(self) -> None:
+        for space in self.spaces.values():
+            self._fold(space)
+
+    def findings(self) -> list[Aggregate]:
+        """Every finding so far, most frequent first within each code."""
+        with self.lock:
+            self._fold_all()
+            found = list(self.aggregates.values())
+        return sorted(found, key=lambda a: (a.code, a.service, a.signal, a.name, a.metric or ""))
+
+    def seen_names(self) -> dict[str, list[str]]:
+        with self.lock:
+            out = {signal: sorted(names) for signal, names in self.seen.items()}
+            out["metric_names"] = sorted(self.seen_metrics)
+        return out
+
+
+def _metric_problems(contract: Metric, instrument: str | None, unit: str) -> Iterable[Problem]:
+    name = contract.name
+    if contract.deprecated is not None:
+        renamed = contract.deprecated.renamed_to
+        yield Problem(Violation.DEPRECATED_NAME.code, name, f"metric `{name}` is deprecated" + (
+            f": use `{renamed}`" if renamed else ", with no single replacement"), renamed, None)
+    if instrument is not None and instrument != contract.instrument:
+        yield Problem(Violation.INSTRUMENT_MISMATCH.code, name,
+                      f"metric `{name}` is a {contract.instrument} in the registry, but arrives "
+                      f"as a {instrument}", None, None)
+    if unit != contract.unit:
+        yield Problem(Violation.UNIT_MISMATCH.code, name,
+                      f"metric `{name}` has unit `{contract.unit}` in the registry, not "
+                      f"`{clip(unit, MAX_SAMPLE)}`", None, None)
