@@ -62,7 +62,7 @@ def run_app(mode: str, target: str) -> None:
 class LiveCheck:
     """``telemetry-contracts live-check`` listening on free loopback ports until ``stop``."""
 
-    def __init__(self, tmp: Path, *args: str, grpc: bool = True,
+    def __init__(self, tmp: Path, *args: str, registry: str = str(REGISTRY), grpc: bool = True,
                  env: dict[str, str] | None = None) -> None:
         self.http_port = free_port()
         self.grpc_port = free_port() if grpc else None
@@ -72,7 +72,7 @@ class LiveCheck:
         if self.grpc_port is not None:
             ports += ["--otlp-grpc", str(self.grpc_port)]
         self.process = subprocess.Popen(
-            [sys.executable, "-c", CLI, "live-check", "--registry", str(REGISTRY), *ports,
+            [sys.executable, "-c", CLI, "live-check", "--registry", registry, *ports,
              "--format", "json", "-o", str(self.verdict_file), *args],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
             env={**os.environ, **(env or {})},
