@@ -10,7 +10,7 @@ Everything that grows with the input (plans, findings, unknown names) is bounded
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +31,8 @@ MAX_FINDINGS = 10_000
 """Distinct (service, signal, code, name, metric) findings kept; the rest are only counted."""
 MAX_SPACES = 10_000
 MAX_KEY_RULES = 65_536
+MAX_PAIRS = 65_536
+"""Encoded attributes (key and value) whose findings are cached, per signal."""
 MAX_NAME = 255
 MAX_SAMPLE = 64
 
@@ -63,9 +65,9 @@ class KeyRule:
         return self.code == Violation.UNKNOWN_ATTRIBUTE.code
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class Problem:
-    """A finding of a plan, counted once per hit of the plan."""
+    """A finding of a plan or of an encoded attribute, counted by identity."""
 
     code: str
     name: str
@@ -94,6 +96,8 @@ class Space:
     required: tuple[str, ...] = ()
     metric_problems: tuple[Problem, ...] = ()
     plans: dict[tuple[str, ...], Plan] = field(default_factory=dict)
+    counts: dict[Problem, int] = field(default_factory=dict)
+    """Findings of encoded attributes (spans, logs, resources), counted as they arrive."""
 
 
 @dataclass(slots=True)
@@ -236,28 +240,84 @@ class Judge:
         self.seen_metrics: set[str] = set()
         self.refused = 0
         """Requests the receivers refused (too large, malformed)."""
+        self.malformed = 0
+        """Attributes that did not decode inside requests that did."""
+        self._pairs: dict[str, dict[bytes, tuple[Problem, ...]]] = {"span": {}, "log": {}}
+        self._named: dict[tuple[str, str], tuple[Problem, ...]] = {}
+        from opentelemetry.proto.common.v1.common_pb2 import KeyValue
+
+        self._key_value: Any = KeyValue
 
     # --- requests --------------------------------------------------------------------------
 
     def traces(self, request: Any) -> None:
+        """Judge a lean traces request (:mod:`telemetry_contracts.live.wire`)."""
         self._records(request.resource_spans, "scope_spans", "spans", "span")
 
     def logs(self, request: Any) -> None:
+        """Judge a lean logs request (:mod:`telemetry_contracts.live.wire`)."""
         self._records(request.resource_logs, "scope_logs", "log_records", "log")
 
     def _records(self, resources: Any, scopes: str, records: str, signal: str) -> None:
-        """Spans or log records: the attributes of each, under its resource's service."""
+        """Spans or log records: each encoded attribute looked up by its bytes; a miss decodes
+        it once (the hot loop of live-check, kept flat on purpose)."""
+        cache = self._pairs[signal]
         with self.lock:
             for resource in resources:
                 service = self._resource(resource.resource)
                 space = self._space(service, signal)
+                counts = space.counts
                 count = 0
                 for scope in getattr(resource, scopes):
                     items = getattr(scope, records)
                     for item in items:
-                        self._attributes(space, item.attributes)
+                        for pair in item.attributes:
+                            found = cache.get(pair)
+                            if found is None:
+                                found = self._pair(space, pair)
+                            if found:
+                                for problem in found:
+                                    counts[problem] = counts.get(problem, 0) + 1
                     count += len(items)
                 self._count(service, signal, count)
+
+    def _pair(self, space: Space, encoded: bytes) -> tuple[Problem, ...]:
+        """The findings of one encoded attribute, decided and cached by its bytes."""
+        try:
+            pair = self._key_value.FromString(encoded)
+        except Exception:  # DecodeError: a malformed attribute inside a well-formed request
+            self.malformed += 1
+            return ()
+        key, value = pair.key, pair.value
+        rule = self.index.key_rule(key)
+        if rule.contract is not None:
+            self.seen[space.signal].add(rule.contract)
+        named = self._named.get((space.signal, key))
+        if named is None:
+            named = tuple(self._name_problems(key, rule, value))
+            if len(self._named) < MAX_KEY_RULES:
+                self._named[(space.signal, key)] = named
+        checked = self._value_problem(key, rule, value) if rule.value_type or rule.enum else None
+        found = (*named, checked) if checked is not None else named
+        cache = self._pairs[space.signal]
+        if len(cache) >= MAX_PAIRS:
+            cache.clear()
+        cache[encoded] = found
+        if len(space.counts) >= MAX_PLANS:
+            self._fold(space)
+        return found
+
+    def _resource(self, resource: Any) -> str:
+        """The ``service.name`` of a lean or full resource; its attributes are judged too."""
+        pairs = [self._key_value.FromString(raw) if isinstance(raw, bytes) else raw
+                 for raw in resource.attributes]
+        service = UNKNOWN_SERVICE
+        for pair in pairs:
+            if pair.key == "service.name" and pair.value.WhichOneof("value") == "string_value":
+                service = clip(pair.value.string_value) or UNKNOWN_SERVICE
+                break
+        self._attributes(self._space(service, "resource"), pairs)
+        return service
 
     def metrics(self, request: Any) -> None:
         with self.lock:
@@ -276,15 +336,6 @@ class Judge:
         for point in points:
             self._attributes(space, point.attributes)
         self._count(service, "metric", len(points))
-
-    def _resource(self, resource: Any) -> str:
-        service = UNKNOWN_SERVICE
-        for pair in resource.attributes:
-            if pair.key == "service.name" and pair.value.WhichOneof("value") == "string_value":
-                service = clip(pair.value.string_value) or UNKNOWN_SERVICE
-                break
-        self._attributes(self._space(service, "resource"), resource.attributes)
-        return service
 
     def _count(self, service: str, signal: str, count: int) -> None:
         self.items[signal] += count
@@ -362,20 +413,14 @@ class Judge:
             if rule.contract is not None:
                 seen.add(rule.contract)
                 present.add(rule.contract)
-            name = clip(key)
-            if rule.code is not None:
-                problems.append(Problem(rule.code, name, rule.message, rule.renamed_to,
-                                        sample_of(value, rule.sensitive)))
-            elif space.allowed is not None and rule.contract not in space.allowed:
+            problems.extend(self._name_problems(key, rule, value))
+            if rule.code is None and space.allowed is not None and (
+                    rule.contract not in space.allowed):
+                name = clip(key)
                 problems.append(Problem(
                     Violation.UNKNOWN_ATTRIBUTE.code, name,
                     f"attribute `{name}` is not an attribute of metric `{space.metric}`",
                     None, sample_of(value, rule.sensitive)))
-            if rule.sensitive:
-                problems.append(Problem(
-                    Violation.SENSITIVE_VALUE.code, name,
-                    f"attribute `{name}` is annotated sensitive: its value must not leave the "
-                    "service", None, REDACTED))
             if rule.value_type is not None or rule.enum is not None:
                 checks.append((position, key, rule))
         for key in space.required:
@@ -390,26 +435,46 @@ class Judge:
         space.plans[keys] = plan
         return plan
 
+    @staticmethod
+    def _name_problems(key: str, rule: KeyRule, value: Any) -> Iterator[Problem]:
+        """What the key alone says: unknown, deprecated or legacy, sensitive."""
+        name = clip(key)
+        if rule.code is not None:
+            yield Problem(rule.code, name, rule.message, rule.renamed_to,
+                          sample_of(value, rule.sensitive))
+        if rule.sensitive:
+            yield Problem(
+                Violation.SENSITIVE_VALUE.code, name,
+                f"attribute `{name}` is annotated sensitive: its value must not leave the "
+                "service", None, REDACTED)
+
     def _check(self, space: Space, key: str, rule: KeyRule, value: Any) -> None:
+        problem = self._value_problem(key, rule, value)
+        if problem is not None:
+            self._add(space, problem, 1)
+
+    @staticmethod
+    def _value_problem(key: str, rule: KeyRule, value: Any) -> Problem | None:
+        """A value of the wrong type or outside the enum members."""
         actual, python = value_type_of(value)
         expected = rule.value_type
+        name = clip(key)
         if expected is not None and not _fits(expected, actual):
-            name = clip(key)
-            self._add(space, Problem(
+            return Problem(
                 Violation.WRONG_TYPE.code, name,
                 f"attribute `{name}` takes {expected} values, not {actual or 'empty'}", None,
-                sample_of(value, rule.sensitive)), 1)
-        elif rule.enum is not None and python is not None:
+                sample_of(value, rule.sensitive))
+        if rule.enum is not None and python is not None:
             try:
                 member = python in rule.enum
             except TypeError:
                 member = False
             if not member:
-                name = clip(key)
-                self._add(space, Problem(
+                return Problem(
                     Violation.ENUM_VALUE.code, name,
                     f"attribute `{name}` has a value outside its enum members", None,
-                    sample_of(value, rule.sensitive)), 1)
+                    sample_of(value, rule.sensitive))
+        return None
 
     # --- findings --------------------------------------------------------------------------
 
@@ -428,6 +493,9 @@ class Judge:
         aggregate.count += count
 
     def _fold(self, space: Space) -> None:
+        for problem, count in space.counts.items():
+            self._add(space, problem, count)
+        space.counts.clear()
         for plan in space.plans.values():
             if plan.hits:
                 for problem in plan.problems:

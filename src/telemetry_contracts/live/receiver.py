@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from telemetry_contracts.live.judge import Judge
+from telemetry_contracts.live.wire import lean, lean_class
 
 MAX_BODY = 16 * 1024 * 1024
 """The largest request body read (compressed, as sent)."""
@@ -73,25 +74,30 @@ def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "")
         body = inflate(body)
     elif encoding not in ("", "identity"):
         raise Refused(415, f"unsupported Content-Encoding `{encoding[:40]}`")
-    message = request_class(signal)()
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json":
         from google.protobuf import json_format
 
+        message = request_class(signal)()
         try:
             json_format.Parse(body.decode("utf-8"), message, ignore_unknown_fields=True)
         except (ValueError, json_format.ParseError) as error:
             raise Refused(400, f"not an OTLP JSON {signal} request: {str(error)[:200]}") from None
-    elif media in ("application/x-protobuf", "application/protobuf", ""):
+        return lean(signal, message)
+    if media in ("application/x-protobuf", "application/protobuf", ""):
         from google.protobuf.message import DecodeError
 
         try:
-            message.ParseFromString(body)
+            return judged_class(signal).FromString(body)
         except (DecodeError, ValueError, RuntimeError) as error:
             raise Refused(400, f"not an OTLP protobuf {signal} request: {error}") from None
-    else:
-        raise Refused(415, f"unsupported Content-Type `{media[:60]}`")
-    return message
+    raise Refused(415, f"unsupported Content-Type `{media[:60]}`")
+
+
+def judged_class(signal: str) -> Any:
+    """The message class the judge reads ``signal`` requests as: the lean view of traces and
+    logs, the full metrics request."""
+    return lean_class(signal) if signal in ("traces", "logs") else request_class(signal)
 
 
 def judge_request(judge: Judge, signal: str, message: Any) -> None:
@@ -217,40 +223,28 @@ class GrpcReceiver:
 
     def __init__(self, judge: Judge, host: str, port: int) -> None:
         import grpc
-        from opentelemetry.proto.collector.logs.v1 import logs_service_pb2, logs_service_pb2_grpc
-        from opentelemetry.proto.collector.metrics.v1 import (
-            metrics_service_pb2,
-            metrics_service_pb2_grpc,
-        )
-        from opentelemetry.proto.collector.trace.v1 import (
-            trace_service_pb2,
-            trace_service_pb2_grpc,
-        )
+        from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
 
         self.server = grpc.server(
             futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-check-grpc"),
             options=[("grpc.max_receive_message_length", MAX_DECODED)],
             maximum_concurrent_rpcs=64,
         )
-
-        class Traces(trace_service_pb2_grpc.TraceServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:
-                judge.traces(request)
-                return trace_service_pb2.ExportTraceServiceResponse()
-
-        class Metrics(metrics_service_pb2_grpc.MetricsServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:
-                judge.metrics(request)
-                return metrics_service_pb2.ExportMetricsServiceResponse()
-
-        class Logs(logs_service_pb2_grpc.LogsServiceServicer):
-            def Export(self, request: Any, context: Any) -> Any:
-                judge.logs(request)
-                return logs_service_pb2.ExportLogsServiceResponse()
-
-        trace_service_pb2_grpc.add_TraceServiceServicer_to_server(Traces(), self.server)
-        metrics_service_pb2_grpc.add_MetricsServiceServicer_to_server(Metrics(), self.server)
-        logs_service_pb2_grpc.add_LogsServiceServicer_to_server(Logs(), self.server)
+        services = (
+            ("trace.v1.TraceService", "traces", trace_service_pb2.ExportTraceServiceResponse),
+            ("metrics.v1.MetricsService", "metrics",
+             metrics_service_pb2.ExportMetricsServiceResponse),
+            ("logs.v1.LogsService", "logs", logs_service_pb2.ExportLogsServiceResponse),
+        )
+        for service, signal, response in services:
+            self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+                f"opentelemetry.proto.collector.{service}",
+                {"Export": grpc.unary_unary_rpc_method_handler(
+                    _export(judge, signal, response),
+                    request_deserializer=judged_class(signal).FromString,
+                    response_serializer=response.SerializeToString)}),))
         self.port: int = self.server.add_insecure_port(f"{host}:{port}")
         if not self.port:
             raise OSError(f"cannot listen on {host}:{port} for OTLP/gRPC")
@@ -260,6 +254,14 @@ class GrpcReceiver:
 
     def stop(self) -> None:
         self.server.stop(grace=2).wait(5)
+
+
+def _export(judge: Judge, signal: str, response: type[Any]) -> Callable[[Any, Any], Any]:
+    def export(request: Any, context: Any) -> Any:
+        judge_request(judge, signal, request)
+        return response()
+
+    return export
 
 
 def read_input(path: Path) -> Iterator[tuple[str, Any]]:
@@ -308,4 +310,4 @@ def _from_dict(signal: str, document: dict[str, Any], where: str) -> Any:
     except (ValueError, json_format.ParseError) as error:
         raise Refused(400, f"{where}: not an OTLP JSON {signal} request: "
                       f"{str(error)[:200]}") from None
-    return message
+    return lean(signal, message)
