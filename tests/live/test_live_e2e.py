@@ -4,6 +4,7 @@ OTLP JSON files gives the same verdict."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,23 @@ def test_the_other_formats(tmp_path: Path, report_format: str) -> None:
         assert "checkout-api: error TC809 metric: metric `shop.checkout.duration`" in text
         assert "coverage: " in text
     assert "jane@example.com" not in text
+
+
+def test_otlp_json_over_http_with_gzip_gives_the_file_verdict(
+    live_check: Any, tmp_path: Path
+) -> None:
+    exported = tmp_path / "telemetry.jsonl"
+    run_app("json", str(exported))
+    check = live_check(grpc=False)
+    paths = {"resourceSpans": "/v1/traces", "resourceMetrics": "/v1/metrics",
+             "resourceLogs": "/v1/logs"}
+    for line in exported.read_text().splitlines():
+        (key,) = json.loads(line)
+        status, _ = check.post(paths[key], gzip.compress(line.encode()), {
+            "Content-Type": "application/json", "Content-Encoding": "gzip"})
+        assert status == 200
+    _, verdict = check.stop()
+    offline = cli("live-check", "--registry", str(REGISTRY), "--input", str(exported),
+                  "--format", "json")
+    assert _comparable(json.loads(offline.stdout)) == _comparable(verdict)
+    assert verdict["judged"] == {"span": SPANS, "metric": 5, "log": 1}
