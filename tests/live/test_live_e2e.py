@@ -136,3 +136,12 @@ def test_otlp_json_over_http_with_gzip_gives_the_file_verdict(
                   "--format", "json")
     assert _comparable(json.loads(offline.stdout)) == _comparable(verdict)
     assert verdict["judged"] == {"span": SPANS, "metric": 5, "log": 1}
+
+
+def test_duration_ends_the_run_and_an_empty_run_fails_a_coverage_gate() -> None:
+    result = cli("live-check", "--registry", str(REGISTRY), "--otlp-http", "0", "--otlp-grpc",
+                 "0", "--duration", "0.5", "--namespace", "shop", "--min-coverage", "1")
+    assert result.returncode == 1, result.stderr
+    assert "OTLP/HTTP on http://127.0.0.1:" in result.stderr
+    assert "judged 0 spans" in result.stdout
+    assert "coverage 0.0% is under the minimum 1%" in result.stdout

@@ -528,9 +528,13 @@ def _metric_problems(contract: Metric, instrument: str | None, unit: str) -> Ite
             f": use `{renamed}`" if renamed else ", with no single replacement"), renamed, None)
     if instrument is not None and instrument != contract.instrument:
         yield Problem(Violation.INSTRUMENT_MISMATCH.code, name,
-                      f"metric `{name}` is a {contract.instrument} in the registry, but arrives "
-                      f"as a {instrument}", None, None)
+                      f"metric `{name}` is {_an(contract.instrument)} in the registry, but "
+                      f"arrives as {_an(instrument)}", None, None)
     if unit != contract.unit:
         yield Problem(Violation.UNIT_MISMATCH.code, name,
                       f"metric `{name}` has unit `{contract.unit}` in the registry, not "
                       f"`{clip(unit, MAX_SAMPLE)}`", None, None)
+
+
+def _an(noun: str) -> str:
+    return f"an {noun}" if noun[:1] in "aeiou" else f"a {noun}"

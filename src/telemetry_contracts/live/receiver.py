@@ -177,7 +177,12 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
                 judge.refused += 1
                 self._json(refused.status, {"error": refused.reason})
                 return
-            judge_request(judge, signal, message)
+            try:
+                judge_request(judge, signal, message)
+            except Exception as error:  # a bug must not stop the receiver: say so, go on
+                judge.refused += 1
+                self._json(500, {"error": f"could not judge the request: {error!r}"[:300]})
+                return
             if content_type.startswith("application/json"):
                 self._answer(200, b"{}", "application/json")
             else:
