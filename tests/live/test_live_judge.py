@@ -133,3 +133,16 @@ def test_input_errors_name_the_file_and_line(tmp_path: Path) -> None:
     result = cli("live-check", "--registry", str(REGISTRY), "--input", str(bad))
     assert result.returncode == 2
     assert "bad.jsonl:2: not JSON" in result.stderr and "TC100" in result.stderr
+
+
+def test_span_event_attributes_are_judged(judge_factory: Any) -> None:
+    span = Span(name="s", attributes=_pairs({"shop.region": "eu"}), events=[
+        Span.Event(name="exception", attributes=_pairs({"exception.type": 5,
+                                                        "shop.event.blob": "x"}))])
+    request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+        scope_spans=[ScopeSpans(spans=[span])])])
+    judge = judge_factory()
+    judge.traces(lean("traces", request))
+    assert set(_found(judge)) == {("TC804", "span", "exception.type"),
+                                  ("TC802", "span", "shop.event.blob")}
+    assert "exception.type" in judge.seen_names()["span"]

@@ -259,27 +259,34 @@ class Judge:
         self._records(request.resource_logs, "scope_logs", "log_records", "log")
 
     def _records(self, resources: Any, scopes: str, records: str, signal: str) -> None:
-        """Spans or log records: each encoded attribute looked up by its bytes; a miss decodes
-        it once (the hot loop of live-check, kept flat on purpose)."""
-        cache = self._pairs[signal]
+        """Spans (with their events) or log records, under their resource's service."""
         with self.lock:
             for resource in resources:
                 service = self._resource(resource.resource)
                 space = self._space(service, signal)
-                counts = space.counts
                 count = 0
                 for scope in getattr(resource, scopes):
                     items = getattr(scope, records)
                     for item in items:
-                        for pair in item.attributes:
-                            found = cache.get(pair)
-                            if found is None:
-                                found = self._pair(space, pair)
-                            if found:
-                                for problem in found:
-                                    counts[problem] = counts.get(problem, 0) + 1
+                        self._encoded(space, item.attributes)
+                        if signal == "span" and item.events:
+                            for event in item.events:
+                                self._encoded(space, event.attributes)
                     count += len(items)
                 self._count(service, signal, count)
+
+    def _encoded(self, space: Space, attributes: Iterable[bytes]) -> None:
+        """Each encoded attribute looked up by its bytes (key and value at once); a miss
+        decodes it once. The hot loop of live-check."""
+        cache = self._pairs[space.signal]
+        counts = space.counts
+        for pair in attributes:
+            found = cache.get(pair)
+            if found is None:
+                found = self._pair(space, pair)
+            if found:
+                for problem in found:
+                    counts[problem] = counts.get(problem, 0) + 1
 
     def _pair(self, space: Space, encoded: bytes) -> tuple[Problem, ...]:
         """The findings of one encoded attribute, decided and cached by its bytes."""
