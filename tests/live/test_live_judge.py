@@ -23,8 +23,9 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
+from telemetry_contracts.live import judge as judge_module
 from telemetry_contracts.live.coverage import coverage, in_scope
-from telemetry_contracts.live.judge import Judge
+from telemetry_contracts.live.judge import Judge, shape_of
 from telemetry_contracts.live.receiver import Refused, read_input
 from telemetry_contracts.live.wire import lean
 from telemetry_contracts.resolution.loader import load_registry
@@ -146,3 +147,34 @@ def test_span_event_attributes_are_judged(judge_factory: Any) -> None:
     assert set(_found(judge)) == {("TC804", "span", "exception.type"),
                                   ("TC802", "span", "shop.event.blob")}
     assert "exception.type" in judge.seen_names()["span"]
+
+
+@pytest.mark.parametrize("value", ["x", "", "é" * 200, True, 0, -1, 2**62, 1.5, ["a"], None])
+def test_shape_of_reads_canonical_encodings(value: Any) -> None:
+    pair = KeyValue(key="k" * 130, value=_value(value) if value is not None else AnyValue())
+    shape = shape_of(pair.SerializeToString())
+    if isinstance(value, list) or value is None:
+        assert shape is None
+    else:
+        tag = {str: 0x0A, bool: 0x10, int: 0x18, float: 0x21}[type(value)]
+        assert shape is not None and shape[-1] == tag and shape.endswith(b"k" * 130 + bytes([tag]))
+    assert shape_of(b"\x0a\x01k\x12\x05\x0a\x03abc\x00") is None  # trailing junk
+
+
+def test_the_shape_cache_changes_no_finding(judge_factory: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    spans = [{"server.port": port, "url.path": f"/p/{port}", "shop.cart.items": str(port),
+              "http.method": "GET" if port % 2 else "POST", "shop.nope": port * 0.5,
+              "shop.payment.method": ["card", "cash", "gold"][port % 3]}
+             for port in range(40)]
+
+    def judged() -> list[tuple[Any, ...]]:
+        judge = judge_factory()
+        judge.traces(_traces(*spans))
+        return [(f.code, f.name, f.count) for f in judge.findings()]
+
+    with_shapes = judged()
+    monkeypatch.setattr(judge_module, "shape_of", lambda encoded: None)
+    assert judged() == with_shapes
+    assert ("TC804", "shop.cart.items", 40) in with_shapes
+    assert ("TC805", "shop.payment.method", 13) in with_shapes

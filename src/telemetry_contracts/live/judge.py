@@ -222,6 +222,51 @@ def sample_of(value: Any, sensitive: bool) -> str | None:
     return clip(repr(python), MAX_SAMPLE)
 
 
+def _varint_end(data: bytes, at: int) -> tuple[int, int] | None:
+    """The value and end of a varint of at most two bytes at ``at`` (None when longer)."""
+    if at >= len(data):
+        return None
+    first = data[at]
+    if first < 0x80:
+        return first, at + 1
+    if at + 1 < len(data) and data[at + 1] < 0x80:
+        return (first & 0x7F) | (data[at + 1] << 7), at + 2
+    return None
+
+
+def shape_of(encoded: bytes) -> bytes | None:
+    """The key and value type of an encoded ``KeyValue`` holding one string, bool, int or
+    double, as canonical encoders write it (key first); None for anything else."""
+    if len(encoded) < 4 or encoded[0] != 0x0A:
+        return None
+    key = _varint_end(encoded, 1)
+    if key is None:
+        return None
+    at = key[1] + key[0]
+    if at >= len(encoded) or encoded[at] != 0x12:
+        return None
+    value = _varint_end(encoded, at + 1)
+    if value is None or value[1] + value[0] != len(encoded) or value[0] == 0:
+        return None
+    tag, rest = encoded[value[1]], len(encoded) - value[1] - 1
+    if tag == 0x0A:  # string: its own length covers the rest
+        inner = _varint_end(encoded, value[1] + 1)
+        ok = inner is not None and inner[1] + inner[0] == len(encoded)
+    elif tag == 0x10:  # bool
+        ok = rest == 1
+    elif tag == 0x18:  # int: a varint to the end
+        ok = 0 < rest <= 10 and encoded[-1] < 0x80 and all(
+            b >= 0x80 for b in encoded[value[1] + 1:-1])
+    elif tag == 0x21:  # double
+        ok = rest == 8
+    else:
+        ok = False
+    return encoded[:at] + _TAGS[tag] if ok else None
+
+
+_TAGS = {tag: bytes([tag]) for tag in (0x0A, 0x10, 0x18, 0x21)}
+
+
 class Judge:
     """Judges decoded OTLP export requests; safe to call from several receiver threads."""
 
@@ -244,6 +289,7 @@ class Judge:
         """Attributes that did not decode inside requests that did."""
         self._pairs: dict[str, dict[bytes, tuple[Problem, ...]]] = {"span": {}, "log": {}}
         self._named: dict[tuple[str, str], tuple[Problem, ...]] = {}
+        self._shapes: dict[bytes, tuple[Problem, ...]] = {}
         from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
         self._key_value: Any = KeyValue
@@ -289,7 +335,18 @@ class Judge:
                     counts[problem] = counts.get(problem, 0) + 1
 
     def _pair(self, space: Space, encoded: bytes) -> tuple[Problem, ...]:
-        """The findings of one encoded attribute, decided and cached by its bytes."""
+        """The findings of one encoded attribute, decided and cached by its bytes; a value
+        whose findings follow from its key and type alone (no enum, no array) is also cached
+        by that shape, so values unique to one item (paths, ids) are not decoded each time."""
+        cache = self._pairs[space.signal]
+        if len(cache) >= MAX_PAIRS:
+            cache.clear()
+        shape = shape_of(encoded)
+        if shape is not None:
+            known = self._shapes.get(shape)
+            if known is not None:
+                cache[encoded] = known
+                return known
         try:
             pair = self._key_value.FromString(encoded)
         except Exception:  # DecodeError: a malformed attribute inside a well-formed request
@@ -306,10 +363,10 @@ class Judge:
                 self._named[(space.signal, key)] = named
         checked = self._value_problem(key, rule, value) if rule.value_type or rule.enum else None
         found = (*named, checked) if checked is not None else named
-        cache = self._pairs[space.signal]
-        if len(cache) >= MAX_PAIRS:
-            cache.clear()
         cache[encoded] = found
+        if shape is not None and rule.enum is None and not (rule.value_type or "").endswith(
+                "[]") and len(self._shapes) < MAX_KEY_RULES:
+            self._shapes[shape] = found
         if len(space.counts) >= MAX_PLANS:
             self._fold(space)
         return found
