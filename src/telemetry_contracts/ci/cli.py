@@ -632,6 +632,11 @@ def token_create(
         list[str] | None,
         typer.Option("--namespace", help="A namespace the holder owns (`payments.`); repeatable."),
     ] = None,
+    service: Annotated[
+        list[str] | None,
+        typer.Option("--service", help="A service the token may post usage for (default: any); "
+                                       "repeatable."),
+    ] = None,
     database: DatabaseOption = None,
 ) -> None:
     """Make a bearer token and print it once; only its hash is stored."""
@@ -643,7 +648,10 @@ def token_create(
     store = Database(settings.database_url)
     try:
         token_id, secret = create_token(store, role=role.value, name=name or role.value,
-                                        namespaces=namespace or [], actor="cli")
+                                        namespaces=namespace or [], actor="cli",
+                                        services=service or [])
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from None
     finally:
         store.dispose()
     typer.echo(f"token {token_id} ({role.value}) for {name or role.value}:", err=True)
