@@ -28,6 +28,7 @@ from telemetry_contracts.live.coverage import coverage, in_scope
 from telemetry_contracts.live.judge import Judge, shape_of
 from telemetry_contracts.live.receiver import Refused, read_input
 from telemetry_contracts.live.wire import lean
+from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.resolution.loader import load_registry
 from tests.live.conftest import REGISTRY, cli
 
@@ -178,3 +179,14 @@ def test_the_shape_cache_changes_no_finding(judge_factory: Any,
     assert judged() == with_shapes
     assert ("TC804", "shop.cart.items", 40) in with_shapes
     assert ("TC805", "shop.payment.method", 13) in with_shapes
+
+
+def test_a_log_event_lacking_a_required_attribute() -> None:
+    records = [LogRecord(event_name="app.widget.click", attributes=_pairs(a))
+               for a in ({"app.widget.id": "buy"}, {"app.widget.name": "Buy"})]
+    request = ExportLogsServiceRequest(resource_logs=[ResourceLogs(scope_logs=[ScopeLogs(
+        log_records=records)])])
+    judge = Judge(baseline_snapshot())  # event conventions: the official model's
+    judge.logs(lean("logs", request))
+    missing = _found(judge)[("TC810", "log", "app.widget.id")]
+    assert missing.count == 1 and "event `app.widget.click` requires" in missing.message

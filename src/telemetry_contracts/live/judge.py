@@ -142,6 +142,10 @@ class RegistryIndex:
         self.legacy: dict[tuple[str, str], LegacyName] = {
             (n.kind, n.name): n for n in snapshot.history
         }
+        self.event_required: dict[str, tuple[str, ...]] = {
+            e.name: tuple(a.key for a in e.attributes if a.requirement_level.level == "required")
+            for e in snapshot.events
+        }
         self._rules: dict[str, KeyRule] = {}
 
     def key_rule(self, key: str) -> KeyRule:
@@ -290,6 +294,7 @@ class Judge:
         self._pairs: dict[str, dict[bytes, tuple[Problem, ...]]] = {"span": {}, "log": {}}
         self._named: dict[tuple[str, str], tuple[Problem, ...]] = {}
         self._shapes: dict[bytes, tuple[Problem, ...]] = {}
+        self._missing: dict[tuple[str, str], Problem] = {}
         from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
         self._key_value: Any = KeyValue
@@ -318,6 +323,8 @@ class Judge:
                         if signal == "span" and item.events:
                             for event in item.events:
                                 self._encoded(space, event.attributes)
+                        elif signal == "log" and item.event_name:
+                            self._event(space, item)
                     count += len(items)
                 self._count(service, signal, count)
 
@@ -333,6 +340,25 @@ class Judge:
             if found:
                 for problem in found:
                     counts[problem] = counts.get(problem, 0) + 1
+
+    def _event(self, space: Space, record: Any) -> None:
+        """A log record that is an event: the attributes its event convention requires."""
+        name = clip(record.event_name.decode("utf-8", "replace"))
+        required = self.index.event_required.get(name)
+        if not required:
+            return
+        try:
+            keys = {self._key_value.FromString(pair).key for pair in record.attributes}
+        except Exception:  # DecodeError: judged (and counted) as malformed elsewhere
+            return
+        for key in required:
+            if key not in keys:
+                problem = self._missing.get((name, key))
+                if problem is None:
+                    problem = self._missing[(name, key)] = Problem(
+                        MISSING_REQUIRED, key, f"event `{name}` requires attribute `{key}`",
+                        None, None)
+                space.counts[problem] = space.counts.get(problem, 0) + 1
 
     def _pair(self, space: Space, encoded: bytes) -> tuple[Problem, ...]:
         """The findings of one encoded attribute, decided and cached by its bytes; a value

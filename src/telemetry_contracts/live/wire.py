@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 _PACKAGE = "telemetry_contracts.live.wire"
-# message name -> fields (name, number, message type or None for repeated bytes, repeated)
+# message name -> fields (name, number, message type or None for bytes, repeated)
 _MESSAGES: dict[str, list[tuple[str, int, str | None, bool]]] = {
     "Resource": [("attributes", 1, None, True)],
     "TracesRequest": [("resource_spans", 1, "ResourceSpans", True)],
@@ -23,7 +23,7 @@ _MESSAGES: dict[str, list[tuple[str, int, str | None, bool]]] = {
     "LogsRequest": [("resource_logs", 1, "ResourceLogs", True)],
     "ResourceLogs": [("resource", 1, "Resource", False), ("scope_logs", 2, "ScopeLogs", True)],
     "ScopeLogs": [("log_records", 2, "LogRecord", True)],
-    "LogRecord": [("attributes", 6, None, True)],
+    "LogRecord": [("attributes", 6, None, True), ("event_name", 12, None, False)],
 }
 
 
