@@ -28,6 +28,8 @@ class LiveVerdict:
     overflow: dict[str, int]
     registry: dict[str, str]
     exit_code: int = 0
+    malformed: int = 0
+    """Attributes that did not decode inside requests that did."""
     reasons: list[str] = field(default_factory=list)
     """Why the exit code is 1: one line per failed gate."""
 
@@ -41,6 +43,7 @@ class LiveVerdict:
             "registry": self.registry,
             "judged": self.judged,
             "refused_requests": self.refused,
+            "malformed_attributes": self.malformed,
             "findings": [aggregate.document() for aggregate in self.findings],
             "findings_over_limit": self.overflow,
             "coverage": self.coverage,
@@ -101,6 +104,7 @@ def verdict(
         findings, cover, dict(judge.items), judge.refused, dict(judge.overflow),
         {"name": snapshot.registry, "version": snapshot.version,
          "content_hash": snapshot.content_hash},
+        malformed=judge.malformed,
     )
     if fail_on != "none":
         threshold = SEVERITY_RANK[fail_on]
