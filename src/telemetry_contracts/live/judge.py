@@ -1,10 +1,12 @@
 """Judging OTLP requests against a resolved snapshot: findings with codes, and what was seen.
 
-Every span, metric data point and log record is judged. The attribute keys of one item decide
-a :class:`Plan` once per (service, signal, metric, key set); afterwards an item with the same
-keys costs a dictionary probe plus the value checks its plan lists (types, enum members).
-Plans count their hits; their name-level findings are folded in when the verdict is read.
-Everything that grows with the input (plans, findings, unknown names) is bounded.
+Every span (with its events), metric data point and log record is judged. Spans and log records
+arrive as lean views (:mod:`telemetry_contracts.live.wire`) whose attributes are their encoded
+bytes: an attribute is looked up by its bytes, then by its key and value type, and decoded only
+when both miss. A data point's attribute keys select a :class:`Plan` once per (service, metric,
+key set); then only the values the plan lists are read. Findings are counted per object and
+folded into :class:`Aggregate` records when the verdict is read. Everything that grows with the
+input (caches, plans, findings) is bounded.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
 
 MISSING_REQUIRED = "TC810"
-"""A required attribute of a metric is absent (see :mod:`telemetry_contracts.schemas.codes`)."""
+"""A required attribute of a metric or event is absent (see ``schemas/codes.py``)."""
 SEVERITY: dict[str, str] = {Violation.DEPRECATED_NAME.code: "warning"}
 """Severity of each code in live-check; a code not listed is an error."""
 SENSITIVE = frozenset({"pii", "secret"})
