@@ -497,7 +497,7 @@ def live_check_command(
     otlp_grpc: Annotated[int | None, typer.Option(
         "--otlp-grpc", metavar="PORT",
         help="Receive OTLP/gRPC here (default 4317 unless --input is given).")] = None,
-    host: Annotated[str, typer.Option(help="Interface the receivers listen on.")]
+    host: Annotated[str, typer.Option(metavar="H", help="Interface the receivers listen on.")]
     = "127.0.0.1",
     input_files: Annotated[list[Path] | None, typer.Option(
         "--input", metavar="FILE", help="OTLP JSON to judge (one document or JSON Lines); "
