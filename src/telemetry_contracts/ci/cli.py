@@ -516,6 +516,10 @@ def live_check_command(
     report_to: Annotated[str | None, typer.Option(
         "--report-to", metavar="URL", help="Registry server to send usage reports to, one "
         "per service.name ($TELEMETRY_CONTRACTS_TOKEN goes to that origin only).")] = None,
+    report_interval: Annotated[float, typer.Option(
+        "--report-interval", metavar="S", min=0.1,
+        help="With --report-to: send what was found every S seconds, and at the end.")]
+    = 60.0,
     report_format: FormatOption = ReportFormat.text,
     output: Annotated[Path | None, typer.Option(
         "-o", "--output", metavar="FILE", help="Write the verdict here, not to stdout.")]
@@ -524,7 +528,6 @@ def live_check_command(
 ) -> None:
     """Judge live OTLP telemetry (HTTP, gRPC, JSON files) against REG: findings, coverage,
     usage reports; exits 0/1 by --fail-on and --min-coverage when it stops."""
-    import datetime as dt
     import os
 
     from telemetry_contracts.resolution.loader import load_registry
@@ -533,7 +536,7 @@ def live_check_command(
         from telemetry_contracts.live import session
         from telemetry_contracts.live.judge import Judge
         from telemetry_contracts.live.receiver import Refused
-        from telemetry_contracts.live.verdict import send_usage, usage_reports, verdict
+        from telemetry_contracts.live.verdict import UsageFeed, verdict
     except ImportError as error:
         _input_error(f"live-check needs the [live] extra: {error}", "live-check")
     if report_to is not None and not report_to.startswith(("http://", "https://")):
@@ -542,7 +545,8 @@ def live_check_command(
         snapshot = load_registry(registry).snapshot
     judge = Judge(snapshot)
     serving = otlp_http is not None or otlp_grpc is not None or not input_files
-    started = dt.datetime.now(dt.UTC)
+    feed = None if report_to is None else UsageFeed(
+        judge, report_to, os.environ.get("TELEMETRY_CONTRACTS_TOKEN"), report_interval)
     try:
         session.run(
             judge, input_files or (), host,
@@ -557,12 +561,8 @@ def live_check_command(
     except OSError as error:
         _input_error(f"cannot receive: {error}", "live-check")
     result = verdict(judge, fail_on.value, min_coverage, tuple(namespace or ()))
-    if report_to is not None:
-        reports = usage_reports(result.findings, snapshot.content_hash, started,
-                                dt.datetime.now(dt.UTC))
-        for failure in send_usage(reports, report_to,
-                                  os.environ.get("TELEMETRY_CONTRACTS_TOKEN")):
-            typer.echo(failure, err=True)
+    for failure in feed.close() if feed is not None else ():
+        typer.echo(failure, err=True)
     _write_live_verdict(result, report_format, output)
     raise typer.Exit(result.exit_code)
 

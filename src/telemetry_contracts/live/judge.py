@@ -120,6 +120,10 @@ class Aggregate:
     def severity(self) -> str:
         return SEVERITY.get(self.code, "error")
 
+    @property
+    def key(self) -> tuple[str, str, str, str, str | None]:
+        return (self.service, self.signal, self.code, self.name, self.metric)
+
     def document(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "code": self.code, "severity": self.severity, "service": self.service,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -121,13 +122,14 @@ def verdict(
 
 
 def usage_reports(
-    findings: list[Aggregate], snapshot_hash: str, start: dt.datetime, end: dt.datetime
+    counts: list[tuple[Aggregate, int]], snapshot_hash: str, start: dt.datetime,
+    end: dt.datetime,
 ) -> list[UsageReport]:
-    """The findings as the guard's usage reports: one service per report (split when long),
-    every count with action ``report`` (live-check changes nothing)."""
+    """Counts of findings as the guard's usage reports: one service per report (split when
+    long), every count with action ``report`` (live-check changes nothing)."""
     per_service: dict[str, list[UsageCount]] = {}
-    for aggregate in findings:
-        if aggregate.signal not in _USAGE_SIGNALS:
+    for aggregate, count in counts:
+        if aggregate.signal not in _USAGE_SIGNALS or count <= 0:
             continue
         per_service.setdefault(aggregate.service, []).append(UsageCount(
             signal=aggregate.signal,
@@ -136,25 +138,25 @@ def usage_reports(
             rule=aggregate.code,
             action="report",
             renamed_to=aggregate.renamed_to[:255] if aggregate.renamed_to else None,
-            count=aggregate.count,
+            count=count,
         ))
     reports = []
-    for service, counts in sorted(per_service.items()):
-        for first in range(0, len(counts), MAX_COUNTS_PER_REPORT):
+    for service, usage in sorted(per_service.items()):
+        for first in range(0, len(usage), MAX_COUNTS_PER_REPORT):
             reports.append(UsageReport(
                 service=service, instance="live-check", snapshot_hash=snapshot_hash or None,
                 window_start=start, window_end=end,
-                counts=counts[first:first + MAX_COUNTS_PER_REPORT]))
+                counts=usage[first:first + MAX_COUNTS_PER_REPORT]))
     return reports
 
 
-def send_usage(reports: list[UsageReport], url: str, token: str | None) -> list[str]:
+def send_usage(reports: list[UsageReport], url: str, token: str | None) -> dict[str, str]:
     """POST each report to the registry's ``/v1/usage``; the token goes to that origin only.
-    Returns one line per report that could not be sent."""
+    Returns, per service whose report could not be sent, why."""
     target = url.rstrip("/")
     if not target.endswith("/v1/usage"):
         target += "/v1/usage"
-    failures = []
+    failures: dict[str, str] = {}
     for report in reports:
         try:
             net.request(target, method="POST",
@@ -162,5 +164,53 @@ def send_usage(reports: list[UsageReport], url: str, token: str | None) -> list[
                         headers={"Content-Type": "application/json"}, token=token,
                         deadline=10.0, max_bytes=1024 * 1024)
         except net.RequestFailed as error:
-            failures.append(f"usage report of `{report.service}` to {target} failed: {error}")
+            failures[report.service] = f"usage report of `{report.service}` to {target} " \
+                                       f"failed: {error}"
     return failures
+
+
+class UsageFeed:
+    """Usage reports of what the judge found since the last report that reached the server:
+    sent every ``interval`` seconds in the background, and once more by :meth:`close`."""
+
+    def __init__(self, judge: Judge, url: str, token: str | None, interval: float) -> None:
+        self.judge = judge
+        self.url = url
+        self.token = token
+        self.interval = interval
+        self.failures: dict[str, str] = {}
+        """The last failure per service (cleared when a later report of it is sent)."""
+        self._sent: dict[tuple[str, str, str, str, str | None], int] = {}
+        self._start = dt.datetime.now(dt.UTC)
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True,
+                                        name="live-check-usage")
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.flush()
+
+    def flush(self) -> None:
+        """Send the counts accrued since the last report each service had accepted."""
+        with self._lock:
+            end = dt.datetime.now(dt.UTC)
+            counts = [(a, a.count - self._sent.get(a.key, 0)) for a in self.judge.findings()]
+            counts = [(a, n) for a, n in counts if n > 0]
+            reports = usage_reports(counts, self.judge.index.snapshot.content_hash,
+                                    self._start, end)
+            failed = send_usage(reports, self.url, self.token)
+            for aggregate, count in counts:
+                if aggregate.service not in failed:
+                    self._sent[aggregate.key] = self._sent.get(aggregate.key, 0) + count
+                    self.failures.pop(aggregate.service, None)
+            self.failures.update(failed)
+            self._start = end
+
+    def close(self) -> list[str]:
+        """Stop the background sends, send the rest; what could not be sent, one line each."""
+        self._stop.set()
+        self._thread.join()
+        self.flush()
+        return sorted(self.failures.values())
