@@ -280,6 +280,14 @@ VIOLATIONS: tuple[CodeDoc, ...] = (
          'meter.create_histogram("shop.checkout.duration", unit="ms")',
          'meter.create_histogram("shop.checkout.duration", unit="s")',
          "record in the registry's unit", language="python"),
+    _doc("TC810", "missing-required-attribute",
+         "A metric data point or an event lacks an attribute its contract requires.",
+         "A required attribute is what every query of the metric groups or filters by; points "
+         "without it fall outside every dashboard built on the contract.",
+         'requests.add(1, {"http.route": route})   # the contract requires http.request.method',
+         'requests.add(1, {"http.route": route, "http.request.method": method})',
+         "set the attribute on every measurement, or relax its requirement level",
+         language="python"),
 )
 """Telemetry that does not conform, as `check-code`, the API, `live-check` and the guard
 report it: the same code everywhere."""
