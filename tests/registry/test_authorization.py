@@ -5,9 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from fastapi import Request, Response
 
-from telemetry_contracts.registry.api.deps import RequestOnlyRoute
 from telemetry_contracts.registry.service.auth import ROLES
 from tests.registry.conftest import Harness
 
@@ -107,15 +105,3 @@ def test_an_unexpected_failure_is_a_problem_too(harness: Harness,
     assert answer.status_code == 500
     assert answer.headers["content-type"] == "application/problem+json"
     assert "disk on fire" not in answer.text, "internals stay in the log"
-
-
-def test_a_request_only_route_takes_the_request_alone() -> None:
-    async def with_a_parameter(request: Request, limit: int) -> Response:
-        return Response()
-
-    def not_async(request: Request) -> Response:
-        return Response()
-
-    for endpoint in (with_a_parameter, not_async):
-        with pytest.raises(TypeError, match=endpoint.__name__):
-            RequestOnlyRoute("/x", endpoint, methods=["POST"])

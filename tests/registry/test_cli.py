@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.registry.conftest import Harness
+from telemetry_contracts.registry.store.database import Database
 from tests.registry.server_process import ServerProcess
 
 CLI = "from telemetry_contracts.ci.cli import main; main()"
@@ -44,10 +44,13 @@ def test_serve_without_a_database_uses_a_seeded_sqlite_file(tmp_path: Path) -> N
                                                    "brief": "Checked.",
                                                    "stability": "development"}}})
         assert proposal.status_code == 201, proposal.text
-        metrics = httpx.get(server.url + "/metrics").text
+        assert httpx.get(server.url + "/metrics").status_code == 401
+        metrics = httpx.get(server.url + "/metrics",
+                            headers={"Authorization": f"Bearer {secret}"}).text
         assert 'route="/v1/proposals",status="201"} 1' in metrics
         assert 'route="/v1/snapshot",status="200"} 1' in metrics
         assert 'route="/v1/snapshot",status="401"} 1' in metrics
+        assert 'route="/metrics",status="401"} 1' in metrics
         assert "telemetry_contracts_http_request_duration_seconds_bucket" in metrics
     finally:
         server.stop()
@@ -101,6 +104,13 @@ def test_token_create_refuses_an_unknown_role(tmp_path: Path) -> None:
     assert refused.returncode == 2 and "owner" in refused.stderr
 
 
+def test_token_create_refuses_names_no_column_holds(tmp_path: Path) -> None:
+    for option in ("--name", "--namespace", "--service"):
+        refused = _cli("token", "create", "--role", "viewer", option, "x" * 300, cwd=tmp_path)
+        assert refused.returncode == 2 and "255" in refused.stderr, refused.stderr
+        assert "Traceback" not in refused.stderr
+
+
 def test_cli_and_registry_loading_do_not_import_the_server_stack() -> None:
     probe = ("import sys, telemetry_contracts.ci.cli, telemetry_contracts.resolution.loader; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -110,31 +120,20 @@ def test_cli_and_registry_loading_do_not_import_the_server_stack() -> None:
     assert result.stdout.strip() == "[]"
 
 
-def test_usage_counts_saturate_instead_of_overflowing(harness: Harness) -> None:
-    harness.token("guard", "contributor")
-    harness.token("viewer", "viewer")
-    huge = 2**62
-    for _ in range(3):
-        report = {"service": "svc", "window_start": "2026-01-01T00:00:00Z",
-                  "window_end": "2026-01-01T00:01:00Z",
-                  "counts": [{"signal": "metric", "name": "db.client.connections.usage",
-                              "action": "pass", "count": huge}]}
-        answer = harness.client.post("/v1/usage", json=report, headers=harness.auth("guard"))
-        assert answer.status_code == 202, answer.text
-    entries = []
-    cursor = None
-    while True:
-        page = harness.client.get("/v1/reports/deprecations",
-                                  params={"limit": 500, **({"cursor": cursor} if cursor else {})},
-                                  headers=harness.auth("viewer")).json()
-        entries += page["items"]
-        cursor = page["next_cursor"]
-        if not cursor:
-            break
-    emitted = {e["name"]: e for e in entries}["db.client.connections.usage"]
-    assert emitted["emitters"] == [{"service": "svc", "count": huge,
-                                    "last_seen": "2026-01-01T00:01:00Z"}]
-    assert emitted["safe_to_remove"] is True, "nothing seen within the window"
+def test_token_create_binds_a_token_to_services(tmp_path: Path) -> None:
+    made = _cli("token", "create", "--role", "contributor", "--name", "guard", "--service",
+                "checkout", "--service", "cart", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    from telemetry_contracts.registry.service.auth import Authenticator
+
+    database = Database(f"sqlite:///{tmp_path / 'telemetry-contracts.db'}")
+    try:
+        authenticator = Authenticator(database, open_reads=False)
+        caller = authenticator.authenticate(f"Bearer {made.stdout.strip()}", "contributor")
+    finally:
+        database.dispose()
+    assert caller.services == ("cart", "checkout")
+    assert caller.reports_for("cart") and not caller.reports_for("payments")
 
 
 def test_serving_processes_collect_garbage_seldom(monkeypatch: pytest.MonkeyPatch,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from telemetry_contracts.registry.api.deps import Admin, Contributor, Cursor, Limit, Service, Viewer
 from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.models import (
+    NO_NUL_PATTERN,
     AuditOut,
     DeprecationReport,
     Page,
@@ -22,9 +23,12 @@ router = APIRouter(prefix="/v1", responses=problem_responses(400, 401, 403, 404,
 
 
 @router.post("/usage", response_model=UsageAccepted, status_code=202, tags=["usage"])
-def post_usage(service: Service, _: Contributor, report: UsageReport) -> UsageAccepted:
-    """The runtime guard's counts of what it saw and did, per service."""
-    return service.ingest_usage(report)
+def post_usage(service: Service, caller: Contributor, report: UsageReport) -> UsageAccepted:
+    """The runtime guard's counts of what it saw and did, per service.
+
+    A token bound to services (`token create --service`) reports for those alone.
+    """
+    return service.ingest_usage(caller, report)
 
 
 @router.get("/reports/deprecations", response_model=DeprecationReport, tags=["usage"])
@@ -43,7 +47,10 @@ def deprecations(
     return service.deprecations(limit, cursor, prefix=prefix, safe_to_remove=safe_to_remove)
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=201, tags=["admin"])
+@router.post("/tokens", response_model=TokenOut, status_code=201, tags=["admin"],
+             responses={201: {"description": "Created.", "links": {"RevokeToken": {
+                 "operationId": "revoke_token_v1_tokens__token_id__delete",
+                 "parameters": {"token_id": "$response.body#/id"}}}}})
 def create_token(service: Service, caller: Admin, body: TokenIn) -> TokenOut:
     """Make a token; its secret is in this answer only."""
     return service.create_token(body, caller.name)
@@ -66,7 +73,8 @@ def revoke_token(service: Service, caller: Admin,
 
 @router.get("/audit", response_model=Page[AuditOut], tags=["admin"])
 def audit(service: Service, _: Admin, limit: Limit = 100, cursor: Cursor = None,
-          actor: Annotated[str | None, Query(max_length=255)] = None,
-          action: Annotated[str | None, Query(max_length=64)] = None) -> Page[AuditOut]:
+          actor: Annotated[str | None, Query(max_length=255, pattern=NO_NUL_PATTERN)] = None,
+          action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL_PATTERN)] = None
+          ) -> Page[AuditOut]:
     """The audit log, oldest first."""
     return service.audit(actor, action, limit, cursor)

@@ -12,14 +12,21 @@ from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from telemetry_contracts.registry.api import admin, contracts, workflow
+from telemetry_contracts.registry.api.deps import authenticated, documented_here
 from telemetry_contracts.registry.api.metrics import CONTENT_TYPE, ServiceMetrics
 from telemetry_contracts.registry.api.middleware import BodyLimit, Instrumented
-from telemetry_contracts.registry.api.problems import PROBLEM_JSON, install_handlers
+from telemetry_contracts.registry.api.problems import (
+    PROBLEM_JSON,
+    install_handlers,
+    problem_responses,
+)
+from telemetry_contracts.registry.service.errors import NotFound
 from telemetry_contracts.registry.service.models import Health
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
 from telemetry_contracts.registry.web import mount_ui
 
+METRICS_ACCESS = ("public", "viewer", "admin", "off")
 WORKER_THREADS = int(os.environ.get("TELEMETRY_CONTRACTS_WORKER_THREADS", "4"))
 
 
@@ -31,22 +38,21 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # Fewer worker threads than anyio's 40 contend less for the GIL under load.
         anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
-        # Batches of new proposals are written on this loop's thread, not handed to another.
-        await service.start_writing_on_loop()
-        try:
-            yield
-        finally:
-            await service.stop_writing_on_loop()
+        yield
 
+    settings = service.settings
+    if settings.metrics_access not in METRICS_ACCESS:
+        raise ValueError(f"metrics access `{settings.metrics_access}` is not one of "
+                         f"{', '.join(METRICS_ACCESS)}")
     app = FastAPI(lifespan=lifespan, title="telemetry-contracts registry", version="1",
+                  docs_url="/docs" if settings.api_docs else None, redoc_url=None,
                   description="Versioned registry of telemetry contracts with a review "
                               "workflow, deprecation reports and usage from the runtime guard.")
     app.state.service = service
     metrics = ServiceMetrics()
     install_handlers(app)
-    # Routes are matched in order: the proposal and snapshot routes, the busiest, come first.
-    workflow.add_busiest_route(app)
-    for router in (workflow.router, contracts.router, admin.router):
+    # Routes are matched in order: the snapshot route, the busiest, comes first.
+    for router in (contracts.router, workflow.router, admin.router):
         app.include_router(router)
     mount_ui(app)
 
@@ -57,10 +63,17 @@ def create_app(settings: Settings | None = None, *, service: RegistryService | N
         return Health(status="ok", version=latest.number if latest else None)
 
     @app.get("/metrics", response_class=Response, tags=["ops"],
+             openapi_extra=documented_here(),
              responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}},
-                              "description": "Prometheus text exposition."}})
+                              "description": "Prometheus text exposition."},
+                        **problem_responses(401, 403, 404)})
     async def prometheus(request: Request) -> Response:
         """The service's own metrics in the Prometheus text format."""
+        access = settings.metrics_access
+        if access == "off":
+            raise NotFound("/metrics is turned off")
+        if access != "public":
+            await authenticated(request, "admin" if access == "admin" else "viewer")
         latest = await run_in_threadpool(service.versions.latest)
         gauges = {"telemetry_contracts_latest_version_info": (
             "Always 1; the latest version in the labels.", 1.0)}

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Coroutine
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, Query, Request, Response
+from fastapi import Depends, Header, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from fastapi.security import HTTPBearer
-from pydantic import BaseModel, ValidationError
 
 from telemetry_contracts.registry.service.auth import Principal, Role
 from telemetry_contracts.registry.service.errors import PreconditionFailed
 from telemetry_contracts.registry.service.registry import RegistryService
 
-Model = TypeVar("Model", bound=BaseModel)
 SCHEME = "HTTPBearer"
 """The name of the bearer security scheme in the OpenAPI document."""
 
@@ -95,42 +89,7 @@ def if_match(
 IfMatch = Annotated[int | None, Depends(if_match)]
 
 
-async def json_body(request: Request, model: type[Model]) -> Model:
-    """The request's JSON body as ``model``, parsed by pydantic straight from the bytes.
-
-    For the busiest routes, which authenticate and read their body themselves: FastAPI's
-    dependency and body machinery costs more than the rest of such a request. Errors are the
-    same 422 FastAPI gives (see :func:`documented_here` for the OpenAPI side).
-    """
-    try:
-        return model.model_validate_json(await request.body())
-    except ValidationError as error:
-        raise RequestValidationError([{**item, "loc": ("body", *item["loc"])}
-                                      for item in error.errors(include_url=False)]) from None
-
-
-def documented_here(body: type[BaseModel] | None = None) -> dict[str, Any]:
-    """``openapi_extra`` of a route that calls :func:`authenticated` (and :func:`json_body` for
-    ``body``) itself: the document says what the dependencies would have said."""
-    extra: dict[str, Any] = {"security": [{SCHEME: []}]}
-    if body is not None:
-        extra["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}
-    return extra
-
-
-class RequestOnlyRoute(APIRoute):
-    """The route class of an ``async`` endpoint that takes the request alone and answers a
-    :class:`Response` itself (with :func:`authenticated`, :func:`json_body` and
-    :func:`documented_here`): FastAPI calls it without its parameter and response machinery,
-    which costs more than such a request's own work. The declaration documents it as usual.
-    """
-
-    def __init__(self, path: str, endpoint: Callable[..., Any], **options: Any) -> None:
-        parameters = list(inspect.signature(endpoint).parameters)
-        if not inspect.iscoroutinefunction(endpoint) or parameters != ["request"]:
-            raise TypeError(f"{endpoint.__name__} must be `async def ...(request: Request)`")
-        super().__init__(path, endpoint, **options)
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        return self.endpoint
+def documented_here() -> dict[str, Any]:
+    """``openapi_extra`` of a route that calls :func:`authenticated` itself: the document says
+    what the dependency would have said."""
+    return {"security": [{SCHEME: []}]}

@@ -29,7 +29,11 @@ async def _send_413(send: Send, limit: int) -> None:
 
 
 class BodyLimit:
-    """Refuse bodies over ``limit`` bytes with 413, by header or while streaming."""
+    """Refuse bodies over ``limit`` bytes with 413, by header or while streaming.
+
+    A chunked body that grows past the limit stops the request where it is read; whatever the
+    app would answer then (FastAPI makes it a 400) is replaced by the 413.
+    """
 
     def __init__(self, app: Any, limit: int) -> None:
         self.app = app
@@ -44,28 +48,33 @@ class BodyLimit:
                 await _send_413(send, self.limit)
                 return
         received = 0
-        started = False
+        started = over = False
 
         async def limited_receive() -> dict[str, Any]:
-            nonlocal received
+            nonlocal received, over
             message: dict[str, Any] = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.limit:
+                    over = True
                     raise _TooLarge
             return message
 
         async def tracking_send(message: dict[str, Any]) -> None:
             nonlocal started
+            if over:
+                return  # the 413 is answered instead
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, limited_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await _send_413(send, self.limit)
+        except Exception:
+            if not over:
+                raise
+        if over and not started:
+            await _send_413(send, self.limit)
 
 
 class Instrumented:

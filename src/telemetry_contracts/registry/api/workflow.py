@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, FastAPI, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi import APIRouter, Path, Query, Response
 
 from telemetry_contracts.registry.api.deps import (
     Admin,
@@ -13,19 +12,13 @@ from telemetry_contracts.registry.api.deps import (
     Cursor,
     IfMatch,
     Limit,
-    RequestOnlyRoute,
     Reviewer,
     Service,
     Viewer,
-    authenticated,
-    documented_here,
-    json_body,
-    service_of_app,
 )
 from telemetry_contracts.registry.api.problems import problem_responses
-from telemetry_contracts.registry.service.auth import Principal
-from telemetry_contracts.registry.service.errors import BaseMoved
 from telemetry_contracts.registry.service.models import (
+    NO_NUL_PATTERN,
     Page,
     ProposalIn,
     ProposalOut,
@@ -35,7 +28,6 @@ from telemetry_contracts.registry.service.models import (
     ReviewOut,
     VersionOut,
 )
-from telemetry_contracts.registry.service.registry import RegistryService
 
 router = APIRouter(prefix="/v1", tags=["workflow"],
                    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))
@@ -50,45 +42,37 @@ def _answer(proposal: ProposalOut, status: int = 200, **headers: str) -> Respons
                     headers={"ETag": f'"{proposal.revision}"', **headers})
 
 
-async def _propose(service: RegistryService, caller: Principal, body: ProposalIn
-                   ) -> ProposalOut:
-    """Validated on the event loop against the latest version in memory and stored in a batch
-    with the others waiting; on a worker thread when the database must be read first."""
-    try:
-        proposal = await service.propose_in_memory(caller, body)
-    except BaseMoved:
-        proposal = None
-    if proposal is None:
-        proposal = await run_in_threadpool(service.propose, caller, body)
-    return proposal
+def _links(parameter: str, source: str, *operations: str) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``links`` of a 201 answer: where the created resource's key goes next."""
+    return {201: {"description": "Created.", "links": {
+        name: {"operationId": name, "parameters": {parameter: f"$response.body#/{source}"}}
+        for name in operations}}}
 
 
-async def create_proposal(request: Request) -> Response:
+PROPOSAL_LINKS = _links(
+    "proposal_id", "id", "get_proposal_v1_proposals__proposal_id__get",
+    "update_proposal_v1_proposals__proposal_id__put",
+    "withdraw_proposal_v1_proposals__proposal_id__withdraw_post",
+    "create_review_v1_proposals__proposal_id__reviews_post",
+    "list_reviews_v1_proposals__proposal_id__reviews_get")
+
+
+@router.post("/proposals", response_model=ProposalOut, status_code=201,
+             responses=PROPOSAL_LINKS)
+def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> Response:
     """Propose a new or changed attribute or metric, a deprecation or a removal.
 
     The answer carries the validation findings; an invalid proposal is refused with 422.
     """
-    # The busiest write authenticates and parses its body itself (see `RequestOnlyRoute`).
-    caller = await authenticated(request, "contributor")
-    body = await json_body(request, ProposalIn)
-    proposal = await _propose(service_of_app(request), caller, body)
+    proposal = service.propose(caller, body)
     return _answer(proposal, 201, Location=f"/v1/proposals/{proposal.id}")
-
-
-def add_busiest_route(app: FastAPI) -> None:
-    """Add ``POST /v1/proposals`` to ``app`` itself, with this router's prefix, tags and error
-    answers: matched before the routers, and not dispatched through one."""
-    app.router.add_api_route(
-        router.prefix + "/proposals", create_proposal, methods=["POST"],
-        response_model=ProposalOut, status_code=201, tags=list(router.tags),
-        responses=dict(router.responses), openapi_extra=documented_here(ProposalIn),
-        route_class_override=RequestOnlyRoute)
 
 
 @router.get("/proposals", response_model=Page[ProposalOut])
 def list_proposals(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None,
                    status: ProposalStatus | None = None,
-                   subject_prefix: Annotated[str | None, Query(max_length=255)] = None
+                   subject_prefix: Annotated[str | None, Query(max_length=255,
+                                                               pattern=NO_NUL_PATTERN)] = None
                    ) -> Page[ProposalOut]:
     """Proposals, oldest first."""
     return service.proposal_list(status, subject_prefix, limit, cursor)
@@ -128,7 +112,9 @@ def list_reviews(service: Service, _: Viewer, proposal_id: ProposalId, limit: Li
     return service.reviews(proposal_id, limit, cursor)
 
 
-@router.post("/versions", response_model=VersionOut, status_code=201)
+@router.post("/versions", response_model=VersionOut, status_code=201,
+             responses=_links("number", "number", "get_version_v1_versions__number__get",
+                              "get_version_snapshot_v1_versions__number__snapshot_get"))
 def publish_version(service: Service, caller: Admin, body: PublishIn, response: Response
                     ) -> VersionOut:
     """Publish approved proposals as a new immutable version numbered by the semver bump."""

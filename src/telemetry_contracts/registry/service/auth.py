@@ -37,6 +37,8 @@ class Principal:
     role: Role
     namespaces: tuple[str, ...] = ()
     token_id: int | None = None
+    services: tuple[str, ...] = ()
+    """The services it may report usage for; empty: any."""
 
     def at_least(self, role: Role) -> bool:
         """True when this principal's role is ``role`` or above."""
@@ -47,6 +49,10 @@ class Principal:
         if self.role == "admin":
             return True
         return any(subject == ns or subject.startswith(ns + ".") for ns in self.namespaces)
+
+    def reports_for(self, service: str) -> bool:
+        """True when this principal may post usage for ``service``."""
+        return not self.services or service in self.services
 
 
 ANONYMOUS = Principal(name="anonymous", role="viewer")
@@ -63,20 +69,26 @@ def normalize_namespace(namespace: str) -> str:
 
 
 def create_token(database: Database, *, role: Role, name: str, namespaces: list[str],
-                 actor: str) -> tuple[int, str]:
+                 actor: str, services: list[str] | None = None) -> tuple[int, str]:
     """A new token: its id and the secret (shown once; only its hash is stored)."""
     if role not in RANK:
         raise ValueError(f"unknown role `{role}` (one of {', '.join(ROLES)})")
+    for label in (name, *namespaces, *(services or [])):
+        if len(label) > 255 or "\x00" in label:
+            raise ValueError(f"`{label[:60]}`: names, namespaces and services are at most 255 "
+                             f"characters, without NUL")
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
     cleaned = sorted({normalize_namespace(ns) for ns in namespaces if normalize_namespace(ns)})
+    bound = sorted({service.strip() for service in services or [] if service.strip()})
 
     def work(session: Session) -> int:
         row = Token(name=name, role=role, token_hash=hash_token(secret),
-                    namespaces=json.dumps(cleaned), created_at=dt.datetime.now(dt.UTC))
+                    namespaces=json.dumps(cleaned), services=json.dumps(bound),
+                    created_at=dt.datetime.now(dt.UTC))
         session.add(row)
         session.flush()
         record(session, actor, "token.create", f"token:{row.id}",
-               {"name": name, "role": role, "namespaces": cleaned})
+               {"name": name, "role": role, "namespaces": cleaned, "services": bound})
         return row.id
 
     return database.write(work), secret
@@ -125,7 +137,8 @@ class Authenticator:
         if row is None or row.revoked_at is not None:
             raise Unauthenticated("unknown or revoked token")
         principal = Principal(name=row.name, role=row.role,  # type: ignore[arg-type]
-                              namespaces=tuple(json.loads(row.namespaces)), token_id=row.id)
+                              namespaces=tuple(json.loads(row.namespaces)), token_id=row.id,
+                              services=tuple(json.loads(row.services)))
         if len(self._known) > 10_000:
             self._known.clear()
         self._known[token_hash] = (time.monotonic() + self.ttl, principal)

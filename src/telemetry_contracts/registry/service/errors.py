@@ -49,8 +49,7 @@ class Invalid(ServiceError):
     kind = "invalid"
 
 
-class BaseMoved(Exception):
-    """A proposal was validated against a version that is no longer the latest.
+class QuotaExceeded(ServiceError):
+    """An author holds as many open proposals, or as many bytes of them, as allowed."""
 
-    Not an answer to a caller: whoever submitted it validates it again.
-    """
+    kind = "quota-exceeded"

@@ -4,12 +4,13 @@ how each one changes a snapshot."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.resolution.resolver import Resolver, parse_document, resolve_attribute
@@ -19,6 +20,8 @@ from telemetry_contracts.schemas.findings import ContractError, Finding, Locatio
 from telemetry_contracts.schemas.model import Attribute, Deprecation, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 
+MAX_ITEMS = 2000
+"""The most list items (attributes, enum members, examples...) one proposal may hold."""
 Name = Annotated[str, Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
@@ -26,6 +29,33 @@ class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: Annotated[str, Field(max_length=500)] = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _few_items(cls, data: Any) -> Any:
+        """At most :data:`MAX_ITEMS` list items (attributes, enum members, examples), counted
+        before any is parsed: parsing tens of thousands of them would hold the server's event
+        loop for a tenth of a second."""
+        if _items_over(data, MAX_ITEMS):
+            raise ValueError(f"a proposal holds at most {MAX_ITEMS} list items (attributes, "
+                             f"enum members, examples)")
+        return data
+
+
+def _items_over(data: Any, limit: int) -> bool:
+    """True when ``data`` (parsed JSON) holds more than ``limit`` list items, at any depth;
+    it stops counting there."""
+    pending, count = [data], 0
+    while pending:
+        value = pending.pop()
+        if isinstance(value, dict):
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            count += len(value)
+            if count > limit:
+                return True
+            pending.extend(value)
+    return False
 
 
 class AttributeChange(_Body):
@@ -147,6 +177,7 @@ def _find(index: ContractIndex, name: str) -> tuple[Attribute | None, Metric | N
 def _resolve(index: ContractIndex, body: MetricChange) -> Snapshot:
     """Resolve the metric as a one-contract ``definition/2`` file against the snapshot."""
     snapshot = index.snapshot
+    _refuse_repeated_refs(body)
     document = {"file_format": "definition/2",
                 "metrics": [body.metric.model_dump(mode="json", exclude_none=True)]}
     referenced = {ref.ref for ref in body.metric.attributes if ref.ref}
@@ -160,6 +191,17 @@ def _resolve(index: ContractIndex, body: MetricChange) -> Snapshot:
         resolved = resolver.resolve(snapshot.registry, snapshot.version, None)
     return resolved.model_copy(update={"metrics": tuple(
         m.model_copy(update={"source": None}) for m in resolved.metrics if m.origin is None)})
+
+
+def _refuse_repeated_refs(body: MetricChange) -> None:
+    """A metric names each attribute once."""
+    refs = [ref.ref for ref in body.metric.attributes if ref.ref]
+    name = body.metric.name
+    repeated = sorted(ref for ref, times in Counter(refs).items() if times > 1)
+    if repeated:
+        listed = ", ".join(f"`{ref}`" for ref in repeated[:5])
+        raise _invalid(name, f"metric `{name}` references {listed} more than once; list each "
+                             f"attribute once", code="TC104")
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import base64
 import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from telemetry_contracts.registry.service.errors import Invalid
 from telemetry_contracts.registry.service.fragments import ProposalBody
@@ -17,7 +17,21 @@ T = TypeVar("T")
 ProposalStatus = Literal["open", "changes_requested", "approved", "rejected", "withdrawn",
                          "published"]
 Decision = Literal["approve", "request_changes", "reject"]
-Comment = Annotated[str, Field(max_length=10_000)]
+
+
+def no_nul(value: str) -> str:
+    """``value`` if it has no NUL character (no database column takes one)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+NoNul = AfterValidator(no_nul)
+Comment = Annotated[str, Field(max_length=10_000), NoNul]
+Label = Annotated[str, Field(min_length=1, max_length=255), NoNul]
+"""A name stored in a 255-character column: a token's name, a namespace, a service."""
+NO_NUL_PATTERN = r"^[^\x00]*$"
+"""The same rule for query parameters."""
 
 
 class Out(BaseModel):
@@ -49,7 +63,10 @@ def decode_cursor(cursor: str | None) -> str | None:
 class ProposalIn(BaseModel):
     """``POST /v1/proposals`` and ``PUT /v1/proposals/{id}``: the change, one contract."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"change": {"kind": "attribute", "title": "Add the cart id", "attribute": {
+            "key": "shop.cart.id", "type": "string", "brief": "The shopping cart's id.",
+            "examples": ["c-1234"], "stability": "development"}}}]})
     change: ProposalBody
 
 
@@ -152,9 +169,11 @@ class DeprecationReport(Page[DeprecationEntry]):
 
 class TokenIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Label
     role: Literal["viewer", "contributor", "reviewer", "admin"]
-    namespaces: Annotated[list[Annotated[str, Field(max_length=255)]], Field(max_length=100)] = []
+    namespaces: Annotated[list[Label], Field(max_length=100)] = []
+    services: Annotated[list[Label], Field(max_length=100)] = []
+    """The services the token may post usage for; empty: any."""
 
 
 class TokenOut(Out):
@@ -162,6 +181,7 @@ class TokenOut(Out):
     name: str
     role: str
     namespaces: list[str]
+    services: list[str] = []
     created_at: dt.datetime
     revoked_at: dt.datetime | None = None
     token: str | None = None

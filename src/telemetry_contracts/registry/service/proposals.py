@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
-from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 
 from pydantic import TypeAdapter
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from telemetry_contracts.registry.service.audit import AUDIT, entry, record
+from telemetry_contracts.registry.service.audit import record
 from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import (
-    BaseMoved,
     Conflict,
     Forbidden,
     Invalid,
     NotFound,
     PreconditionFailed,
+    QuotaExceeded,
 )
 from telemetry_contracts.registry.service.fragments import (
     AttributeChange,
@@ -39,11 +38,9 @@ from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.registry.service.lifecycle import State, allowed, state_of
 from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
 from telemetry_contracts.registry.service.validation import findings_for_edit
-from telemetry_contracts.registry.service.versions import LATEST, VersionStore, latest_of
-from telemetry_contracts.registry.store.bulk import Plan, Read, Rows, next_ids
-from telemetry_contracts.registry.store.group_commit import GroupCommit
+from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
-from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.findings import Finding, Location
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 
@@ -51,12 +48,21 @@ Change = AttributeChange | MetricChange | DeprecationChange | RemovalChange
 BODY: TypeAdapter[Change] = TypeAdapter(ProposalBody)
 FINDINGS = TypeAdapter(list[Finding])
 T = TypeVar("T")
-_PROPOSALS = cast(Table, Proposal.__table__)
-_RETIRED = select(RetiredName.name, RetiredName.version).where(
-    RetiredName.name.in_(bindparam("names", expanding=True)))
-"""Statements built once; their values travel as parameters, so the compilation is cached."""
+NAME_LENGTH = 255
 EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
+
+
+def storable(change: Change) -> None:
+    """:class:`Invalid` unless the subject and title fit their columns on every store."""
+    subject = subject_of(change)
+    if len(subject) > NAME_LENGTH:
+        message = f"a name is at most {NAME_LENGTH} characters; this one has {len(subject)}"
+        raise Invalid(message, findings=[Finding(
+            code="TC209", severity="error", message=message,
+            location=Location(file="proposal"), subject=subject[:60])])
+    if "\x00" in subject or "\x00" in change.title:
+        raise Invalid("names and titles must not contain NUL characters")
 
 
 def transition(before: Attribute | Metric | None, after: Attribute | Metric | None, subject: str,
@@ -106,46 +112,6 @@ def _after(base: ContractIndex, edit: Edit) -> Attribute | Metric | None:
     return edit.contract if edit.kind == "metric" else base.metrics.get(edit.name)
 
 
-def _retired(subject: str, lifecycle: dict[str, State], retired: Mapping[str, str]
-             ) -> Conflict | None:
-    """The refusal of a new name a publish removed (``retired``: name → version), else None."""
-    if lifecycle["from"] != "proposed" or subject not in retired:
-        return None
-    return Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was removed in "
-                    f"version {retired[subject]}", extra={"from_state": "removed",
-                                                          "to_state": lifecycle["to"]})
-
-
-def _created(pending: _Pending, proposal_id: int) -> ProposalOut:
-    values = pending.values
-    return ProposalOut(
-        id=proposal_id, status="open", revision=1, author=pending.author,
-        kind=pending.change.kind, subject=pending.subject, title=pending.change.title,
-        change=json.loads(str(values["body"])), findings=pending.findings,
-        lifecycle=pending.lifecycle, base_version=pending.base_version,
-        created_at=values["created_at"], updated_at=values["updated_at"])
-
-
-@dataclass(frozen=True)
-class _Pending:
-    """A validated new proposal waiting for its batch to be stored."""
-
-    author: str
-    change: Change
-    values: dict[str, object]
-    """The proposals row, without its key."""
-    findings: list[Finding]
-    lifecycle: dict[str, State]
-
-    @property
-    def subject(self) -> str:
-        return str(self.values["subject"])
-
-    @property
-    def base_version(self) -> str:
-        return str(self.values["base_version"])
-
-
 class Proposals:
     """Creating, changing, withdrawing and reviewing proposals."""
 
@@ -153,33 +119,13 @@ class Proposals:
         self.versions = versions
         self.database = versions.database
         self.required_approvals = required_approvals
-        self._new = GroupCommit(self.database, self._store_new, name="proposal-writer")
-
-    def close(self) -> None:
-        """Store the proposals still queued and stop the writer thread."""
-        self._new.close()
-
-    async def start_writing_on_loop(self) -> None:
-        """Write batches of new proposals on the running loop (see :class:`GroupCommit`)."""
-        await self._new.start_writing_on_loop()
-
-    async def stop_writing_on_loop(self) -> None:
-        """See :meth:`GroupCommit.stop_writing_on_loop`."""
-        await self._new.stop_writing_on_loop()
+        self.max_open = versions.settings.max_open_proposals
+        self.max_bytes = versions.settings.max_proposal_bytes
 
     def _latest(self) -> tuple[str, ContractIndex]:
         """The latest version's number and index (read from the database if need be)."""
         number = self.versions.latest().number
         return number, self.versions.index(number)
-
-    def _latest_in_memory(self) -> tuple[str, ContractIndex] | None:
-        """The latest version as last read and its index, if that is in memory, else None.
-
-        It may be out of date: the write checks it is still the latest (:class:`BaseMoved`).
-        """
-        latest = self.versions.last_known()
-        index = None if latest is None else self.versions.cached_index(latest.number)
-        return None if latest is None or index is None else (latest.number, index)
 
     @staticmethod
     def _evaluate(base: tuple[str, ContractIndex], change: Change
@@ -194,58 +140,50 @@ class Proposals:
         """A new name must not be one a publish removed (checked inside the write)."""
         if lifecycle["from"] != "proposed":
             return
-        rows = session.connection().execute(_RETIRED, {"names": [subject]})
-        refusal = _retired(subject, lifecycle, {name: version for name, version in rows})
-        if refusal is not None:
-            raise refusal
+        retired = session.get(RetiredName, subject)
+        if retired is not None:
+            raise Conflict(f"`{subject}` cannot go from removed to {lifecycle['to']}: it was "
+                           f"removed in version {retired.version}",
+                           extra={"from_state": "removed", "to_state": lifecycle["to"]})
 
     def create(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         """Validate and store a new proposal; the answer carries its findings.
 
-        It waits for the write, so it is not for the event loop the writes run on
-        (:meth:`start_writing_on_loop`): there, await :meth:`create_in_memory`.
+        It is validated against the latest version and stored only if that is still the
+        latest inside the write; otherwise (a publish landed meanwhile) it is validated again.
         """
+        storable(body.change)
         while True:
-            try:
-                return self.submit(principal, body).result()
-            except BaseMoved:  # a publish landed meanwhile: validate against it
-                continue
+            base_version, findings, lifecycle = self._evaluate(self._latest(), body.change)
+            row = self.database.write(partial(self._insert, principal=principal,
+                                              change=body.change, base_version=base_version,
+                                              findings=findings, lifecycle=lifecycle))
+            if row is not None:
+                return self._out(row, 0, lifecycle)
 
-    def submit(self, principal: Principal, body: ProposalIn) -> Future[ProposalOut]:
-        """Validate a new proposal now and queue it for storing with others waiting.
-
-        Raises :class:`Invalid` or :class:`Conflict` at once. The future gives the stored
-        proposal; :class:`Conflict` if a publish retired its name meanwhile, or
-        :class:`BaseMoved` if a publish made another version the latest (validate again).
-        """
-        pending = self._pending(principal, body, self._latest())
-        return self._new.submit(pending)
-
-    async def create_in_memory(self, principal: Principal, body: ProposalIn
-                               ) -> ProposalOut | None:
-        """:meth:`submit` and await the result, for the event loop that writes the batches:
-        validated against the latest version in memory, so nothing here waits on the
-        database. None when that version is not in memory (then call :meth:`create`); raises
-        as :meth:`submit`'s future does.
-        """
-        base = self._latest_in_memory()
-        if base is None:
+    def _insert(self, session: Session, principal: Principal, change: Change, base_version: str,
+                findings: list[Finding], lifecycle: dict[str, State]) -> Proposal | None:
+        """Insert the new proposal and its audit entry; None when ``base_version`` is no longer
+        the latest."""
+        latest = self.versions.read_latest(session)
+        if latest.number != base_version:
+            self.versions.remember_latest(latest)
             return None
-        return await self._new.put(self._pending(principal, body, base))
-
-    def _pending(self, principal: Principal, body: ProposalIn,
-                 base: tuple[str, ContractIndex]) -> _Pending:
-        """``body`` validated against ``base``, ready to store."""
-        change = body.change
-        base_version, findings, lifecycle = self._evaluate(base, change)
+        subject = subject_of(change)
+        self._refuse_retired(session, subject, lifecycle)
+        body = change.model_dump_json(exclude_none=True)
+        self._within_quota(session, principal.name, len(body), new=True)
         now = dt.datetime.now(dt.UTC)
-        values: dict[str, object] = {
-            "kind": change.kind, "subject": subject_of(change), "status": "open", "revision": 1,
-            "content_revision": 1, "author": principal.name, "title": change.title,
-            "body": change.model_dump_json(exclude_none=True),
-            "findings": FINDINGS.dump_json(findings).decode(), "base_version": base_version,
-            "created_at": now, "updated_at": now}
-        return _Pending(principal.name, change, values, findings, lifecycle)
+        row = Proposal(kind=change.kind, subject=subject, status="open", revision=1,
+                       content_revision=1, author=principal.name, title=change.title,
+                       body=body,
+                       findings=FINDINGS.dump_json(findings).decode(),
+                       base_version=base_version, created_at=now, updated_at=now)
+        session.add(row)
+        session.flush()
+        record(session, principal.name, "proposal.create", f"proposal:{row.id}",
+               {"kind": change.kind, "subject": subject})
+        return row
 
     def update(self, principal: Principal, proposal_id: int, body: ProposalIn,
                if_match: int | None) -> ProposalOut:
@@ -261,12 +199,15 @@ class Proposals:
         if subject_of(change) != current.subject:
             raise Invalid(f"a proposal stays about `{current.subject}`; open a new one for "
                           f"`{subject_of(change)}`")
+        storable(change)
         base_version, findings, lifecycle = self._evaluate(self._latest(), change)
         expected = current.revision if if_match is None else if_match
 
         def work(session: Session) -> Proposal:
             self._refuse_retired(session, subject_of(change), lifecycle)
-            values = {"body": change.model_dump_json(exclude_none=True), "title": change.title,
+            body = change.model_dump_json(exclude_none=True)
+            self._within_quota(session, current.author, len(body) - len(current.body), new=False)
+            values = {"body": body, "title": change.title,
                       "findings": FINDINGS.dump_json(findings).decode(), "status": "open",
                       "base_version": base_version, "content_revision": expected + 1}
             return self._bump(session, current, expected, values, principal, "proposal.update")
@@ -328,45 +269,21 @@ class Proposals:
 
         return review_out(self.database.write(work))
 
-    def _store_new(self, batch: Sequence[_Pending]
-                   ) -> Plan[Sequence[ProposalOut | Exception]]:
-        """The write storing a batch of new proposals and their audit entries, in bulk.
-
-        It reads the registry head, which of the new names a publish has retired and a key per
-        proposal, then inserts. Refused one by one: a proposal validated against a version that
-        is no longer the latest (:class:`BaseMoved`: the caller validates it again) and one whose
-        new name a publish has retired.
-        """
-        new_names = [p.subject for p in batch if p.lifecycle["from"] == "proposed"]
-        reads = [Read(LATEST, shape=latest_of),
-                 Read(_RETIRED, {"names": new_names},
-                      lambda rows: {name: version for name, version in rows}),
-                 next_ids(self.database.write_engine.dialect, _PROPOSALS, len(batch))]
-
-        def then(answers: list[Any]) -> tuple[list[Rows], Sequence[ProposalOut | Exception]]:
-            latest, retired, keys = answers
-            self.versions.remember_latest(latest)
-            refusals: dict[int, Exception] = {}
-            for position, pending in enumerate(batch):
-                refusal = (BaseMoved(f"version {latest.number} is now the latest")
-                           if pending.base_version != latest.number
-                           else _retired(pending.subject, pending.lifecycle, retired))
-                if refusal is not None:
-                    refusals[position] = refusal
-            keyed = [(p, key) for position, (p, key) in enumerate(zip(batch, keys, strict=True))
-                     if position not in refusals]
-            inserts = [
-                Rows(_PROPOSALS, [{**p.values, "id": key} for p, key in keyed]),
-                Rows(AUDIT, [entry(p.author, "proposal.create", f"proposal:{key}",
-                                   {"kind": p.change.kind, "subject": p.subject})
-                             for p, key in keyed])]
-            created = (_created(p, key) for p, key in keyed)
-            return inserts, [refusals.get(position) or next(created)
-                             for position in range(len(batch))]
-
-        return Plan(reads, then)
-
     # -- helpers -------------------------------------------------------------------------
+    def _within_quota(self, session: Session, author: str, more_bytes: int, *, new: bool
+                      ) -> None:
+        """:class:`QuotaExceeded` unless ``author`` may store ``more_bytes`` more of open
+        proposals (and, if ``new``, one more proposal)."""
+        count, size = session.execute(
+            select(func.count(), func.coalesce(func.sum(func.length(Proposal.body)), 0))
+            .where(Proposal.author == author, Proposal.status.in_(EDITABLE))).one()
+        if new and count >= self.max_open:
+            raise QuotaExceeded(f"`{author}` has {count} open proposals, the most one author "
+                                f"may hold; withdraw or finish some first")
+        if more_bytes > 0 and size + more_bytes > self.max_bytes:
+            raise QuotaExceeded(f"`{author}`'s open proposals would hold over "
+                                f"{self.max_bytes} bytes; withdraw or finish some first")
+
     def _get(self, proposal_id: int) -> Proposal:
         with self.database.read() as session:
             row = session.get(Proposal, proposal_id)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import bisect
 import json
+import re
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service.errors import Invalid, NotFound
@@ -29,6 +30,10 @@ from telemetry_contracts.registry.store.tables import AuditEntry, Proposal, Revi
 from telemetry_contracts.schemas.model import Attribute, Metric
 
 C = TypeVar("C", Attribute, Metric)
+PAGE_BYTES = 4 * 1024 * 1024
+"""About how many bytes of proposals one page of the list holds at most."""
+MAX_KEY = 2**31 - 1
+"""The largest key of an integer column on every store."""
 
 
 def contracts_page(items: Sequence[C], key: str, *, prefix: str | None, stability: str | None,
@@ -66,7 +71,7 @@ def one_contract(items: Sequence[C], key: str, name: str, what: str) -> C:
 def _keyset(query: Select[Any], column: Any, cursor: str | None, limit: int) -> Select[Any]:
     after = decode_cursor(cursor)
     if after is not None:
-        if not after.isdigit():
+        if re.fullmatch(r"[0-9]{1,10}", after) is None or int(after) > MAX_KEY:
             raise Invalid("`cursor` is not a cursor this service returned")
         query = query.where(column > int(after))
     return query.order_by(column).limit(limit + 1)
@@ -107,14 +112,26 @@ def diff(versions: VersionStore, old: str, new: str, mode: str) -> DiffOut:
 
 def proposals_page(session: Session, status: str | None, subject_prefix: str | None,
                    limit: int, cursor: str | None) -> Page[ProposalOut]:
-    query = select(Proposal)
+    """A page of proposals, cut short once it holds :data:`PAGE_BYTES` of changes and findings
+    (never empty): a page of large proposals stays a few MB whatever ``limit`` asks."""
+    query = select(Proposal.id, func.length(Proposal.body) + func.length(Proposal.findings))
     if status:
         query = query.where(Proposal.status == status)
     if subject_prefix:
         query = query.where(Proposal.subject.startswith(subject_prefix, autoescape=True))
-    rows, next_cursor = _paged(list(session.scalars(_keyset(query, Proposal.id, cursor, limit))),
-                               limit, lambda r: r.id)
-    return Page[ProposalOut](items=[Proposals.out(r) for r in rows], next_cursor=next_cursor)
+    sizes = session.execute(_keyset(query, Proposal.id, cursor, limit)).all()
+    chosen: list[int] = []
+    total = 0
+    for proposal_id, size in sizes[:limit]:
+        if chosen and total + size > PAGE_BYTES:
+            break
+        chosen.append(proposal_id)
+        total += size
+    rows = list(session.scalars(select(Proposal).where(Proposal.id.in_(chosen))
+                                .order_by(Proposal.id))) if chosen else []
+    more = len(chosen) < len(sizes)
+    return Page[ProposalOut](items=[Proposals.out(r) for r in rows],
+                             next_cursor=encode_cursor(str(chosen[-1])) if more else None)
 
 
 def reviews_page(session: Session, proposal_id: int, limit: int, cursor: str | None
@@ -143,7 +160,8 @@ def audit_page(session: Session, actor: str | None, action: str | None, limit: i
 
 def token_out(row: Token, secret: str | None = None) -> TokenOut:
     return TokenOut(id=row.id, name=row.name, role=row.role,
-                    namespaces=json.loads(row.namespaces), created_at=row.created_at,
+                    namespaces=json.loads(row.namespaces),
+                    services=json.loads(row.services), created_at=row.created_at,
                     revoked_at=row.revoked_at, token=secret)
 
 

@@ -31,7 +31,7 @@ from telemetry_contracts.registry.service.models import (
 from telemetry_contracts.registry.service.proposals import Proposals
 from telemetry_contracts.registry.service.publishing import Publisher
 from telemetry_contracts.registry.service.settings import Settings
-from telemetry_contracts.registry.service.validation import semconv
+from telemetry_contracts.registry.service.validation import semconv, use_rules
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.tables import Token
@@ -45,6 +45,7 @@ class RegistryService:
 
     def __init__(self, settings: Settings, *, seed: Snapshot | None = None) -> None:
         self.settings = settings
+        use_rules(settings.rules_file)  # declared and plugin rules; a bad rules file stops here
         self.database = Database(settings.database_url)
         self.versions = VersionStore(self.database, settings)
         self.versions.seed(lambda: seed if seed is not None else semconv())
@@ -54,18 +55,8 @@ class RegistryService:
         self.publisher = Publisher(self.versions, settings.compatibility)
         self.authenticator = Authenticator(self.database, open_reads=settings.open_reads)
 
-    async def start_writing_on_loop(self) -> None:
-        """Write batched proposals on the running loop's thread, the one serving requests,
-        until :meth:`stop_writing_on_loop` (see :class:`GroupCommit` for why)."""
-        await self.proposals.start_writing_on_loop()
-
-    async def stop_writing_on_loop(self) -> None:
-        """Finish and hand the proposal writes back to a thread (called on the loop)."""
-        await self.proposals.stop_writing_on_loop()
-
     def close(self) -> None:
-        """Store the proposals still queued and release the database connections."""
-        self.proposals.close()
+        """Release the database connections."""
         self.database.dispose()
 
     # -- auth ----------------------------------------------------------------------------
@@ -76,7 +67,8 @@ class RegistryService:
     def create_token(self, body: TokenIn, actor: str) -> TokenOut:
         """A new token; the answer is the only place its secret appears."""
         token_id, secret = create_token(self.database, role=body.role, name=body.name,
-                                        namespaces=body.namespaces, actor=actor)
+                                        namespaces=body.namespaces, actor=actor,
+                                        services=body.services)
         with self.database.read() as session:
             row = session.get(Token, token_id)
             assert row is not None
@@ -133,16 +125,6 @@ class RegistryService:
     def propose(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         return self.proposals.create(principal, body)
 
-    async def propose_in_memory(self, principal: Principal, body: ProposalIn
-                                ) -> ProposalOut | None:
-        """:meth:`propose` without waiting on the database on this thread, for the event loop
-        that writes the batches: validation runs here against the latest version in memory,
-        and the proposal is stored with the next batch. None when the latest version must be
-        read first; :class:`BaseMoved` when a publish made another version the latest: then
-        call :meth:`propose`.
-        """
-        return await self.proposals.create_in_memory(principal, body)
-
     def proposal(self, proposal_id: int) -> ProposalOut:
         return self.proposals.get(proposal_id)
 
@@ -168,8 +150,8 @@ class RegistryService:
             return queries.reviews_page(session, proposal_id, limit, cursor)
 
     # -- usage ---------------------------------------------------------------------------
-    def ingest_usage(self, report: UsageReport) -> UsageAccepted:
-        return usage.ingest(self.versions, report)
+    def ingest_usage(self, principal: Principal, report: UsageReport) -> UsageAccepted:
+        return usage.ingest(self.versions, principal, report)
 
     def deprecations(self, limit: int, cursor: str | None, now: dt.datetime | None = None,
                      prefix: str | None = None,

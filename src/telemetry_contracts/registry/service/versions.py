@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 import math
@@ -29,8 +28,7 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 HEAD_ID = 1
 LATEST = (select(Version.id, Version.number, Version.content_hash)
           .join(Head, Head.version_id == Version.id).where(Head.id == HEAD_ID))
-"""The latest version's key, number and hash (:func:`latest_of`); built once: proposals read
-it in every write batch."""
+"""The latest version's key, number and hash (:func:`latest_of`)."""
 
 
 @dataclass(frozen=True)
@@ -60,29 +58,11 @@ class Encoded:
 
 
 def encode(snapshot: Snapshot) -> Encoded:
-    """Hash ``snapshot`` and its body (the same bytes with the version blanked), serialising once.
-
-    The content hash is :meth:`Snapshot.compute_hash`'s; the body hash ignores the version
-    number, so republished content shares its blob.
-    """
-    document = snapshot.model_dump_json(exclude_defaults=True, exclude={"content_hash"}).encode()
-    content_hash = "sha256:" + hashlib.sha256(document).hexdigest()
-    # Inside JSON strings quotes are escaped, so the first `,"version":` is the field itself.
-    body = document.replace(b',"version":' + json.dumps(snapshot.version).encode(),
-                            b',"version":""', 1)
-    return Encoded(content_hash, "sha256:" + hashlib.sha256(body).hexdigest(), body)
-
-
-def _out_of_collector() -> None:
-    """Move every object alive now out of the cyclic garbage collector's generations.
-
-    A cached snapshot and its index are some 10^5 immutable objects without cycles, which
-    reference counting frees once evicted. Left in the collector's oldest generation, each
-    full collection walks them all: pauses of about 80 ms, every second or so under load.
-    The young generations are collected first, so only older unreachable cycles stay behind.
-    """
-    gc.collect(1)
-    gc.freeze()
+    """Hash ``snapshot`` (:meth:`Snapshot.compute_hash`) and its body: the same content with
+    the version number blanked, so republished content shares its blob."""
+    body = snapshot.model_copy(update={"version": ""}).model_dump_json(
+        exclude_defaults=True, exclude={"content_hash"}).encode()
+    return Encoded(snapshot.compute_hash(), "sha256:" + hashlib.sha256(body).hexdigest(), body)
 
 
 class VersionStore:
@@ -165,7 +145,6 @@ class VersionStore:
                 self._indexes[number] = index
                 while len(self._indexes) > 4:
                     self._indexes.popitem(last=False)
-            _out_of_collector()
         return index
 
     def cached_index(self, number: str) -> ContractIndex | None:
@@ -199,7 +178,6 @@ class VersionStore:
             else:
                 snapshot = self._load(session, number)
             self._remember(snapshot)
-        _out_of_collector()
         return snapshot, None
 
     def _remember(self, snapshot: Snapshot) -> None:

@@ -25,10 +25,7 @@ def make_engine(url: str, *, immediate: bool = False) -> Engine:
     another writer, so write engines take the write lock when the transaction begins.
     """
     if not is_sqlite(url):
-        # An executemany goes to psycopg as is, which pipelines one short prepared statement;
-        # SQLAlchemy's multi-row statement is long, so psycopg would parse it again each time.
-        return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True,
-                             use_insertmanyvalues=False)
+        return create_engine(url, pool_size=10, max_overflow=30, pool_pre_ping=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 60})
 
     @event.listens_for(engine, "connect")

@@ -95,7 +95,8 @@ class Proposal(Base):
     """A proposed change to one contract, reviewed before it is published."""
 
     __tablename__ = "proposals"
-    __table_args__ = (Index("ix_proposals_status_id", "status", "id"),)
+    __table_args__ = (Index("ix_proposals_status_id", "status", "id"),
+                      Index("ix_proposals_author_status", "author", "status"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(16))
     subject: Mapped[str] = mapped_column(String(255), index=True)
@@ -137,6 +138,8 @@ class Token(Base):
     role: Mapped[str] = mapped_column(String(16))
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     namespaces: Mapped[str] = mapped_column(Text, default="[]")
+    services: Mapped[str] = mapped_column(Text, default="[]", server_default="[]")
+    """The services it may report usage for (JSON list); empty: any."""
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
