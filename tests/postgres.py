@@ -93,13 +93,14 @@ def stop_postgres(server: PostgresServer) -> None:
     shutil.rmtree(server.data_dir.parent, ignore_errors=True)
 
 
-def create_database(server: PostgresServer, name: str) -> str:
-    """Create an empty database; its SQLAlchemy URL."""
+def create_database(server: PostgresServer, name: str, template: str | None = None) -> str:
+    """Create an empty database, or a copy of ``template``; its SQLAlchemy URL."""
     import psycopg
 
+    copy = f' TEMPLATE "{template}"' if template else ""
     with psycopg.connect(host=server.host, port=server.port, user="postgres", dbname="postgres",
                          autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"{copy}')
     return server.url(name)
 
 
