@@ -44,9 +44,12 @@ AnnotationsField = Annotated[
 
 
 class FileModel(BaseModel):
-    """Base of the file models: unknown keys are errors, the legacy stability is normalised."""
+    """Base of the file models: unknown keys are errors, the legacy stability is normalised.
 
-    model_config = ConfigDict(extra="forbid")
+    Each model builds its validator when first used, so a run that reads only ``definition/2``
+    files never builds the v1 models (``defer_build``: start-up of ``lint``)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class EnumMemberSpec(FileModel):
