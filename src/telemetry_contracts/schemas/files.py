@@ -10,14 +10,10 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from telemetry_contracts.schemas.model import (
-    Instrument,
-    normalize_stability,
-)
+from telemetry_contracts.schemas.model import Instrument, normalize_stability
+from telemetry_contracts.schemas.model import Stability as ModelStability
 
-Stability = Literal[
-    "stable", "development", "alpha", "beta", "release_candidate", "deprecated", "experimental"
-]
+Stability = Literal[ModelStability, "experimental"]
 """Stability as files may write it; ``experimental`` (legacy) is read as ``development``."""
 
 GroupType = Literal[
