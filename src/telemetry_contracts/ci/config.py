@@ -9,9 +9,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from telemetry_contracts.ci.choices import FailOn, ModeOption, SeverityLevel
+from telemetry_contracts.ci.choices import FailOn, SeverityLevel
 from telemetry_contracts.net import is_url
 from telemetry_contracts.resolution.remote import require_allowed
+from telemetry_contracts.schemas.compatibility import CompatibilityMode
 from telemetry_contracts.schemas.findings import ContractError
 
 PYPROJECT = "pyproject.toml"
@@ -38,7 +39,7 @@ class ProjectConfig(BaseModel):
     fail_on: SeverityLevel = SeverityLevel.error
     """Lowest severity that makes ``lint`` and ``check-code`` exit 1."""
     diff_fail_on: FailOn = FailOn.breaking
-    compatibility: ModeOption = ModeOption.BACKWARD
+    compatibility: CompatibilityMode = "BACKWARD"
     select: list[str] = Field(default_factory=list)
     """Rule codes (or prefixes such as ``TC2``) to run; empty means all."""
     ignore: list[str] = Field(default_factory=list)
