@@ -1,15 +1,20 @@
 """The guard's cost in CPU instructions, counted by valgrind's callgrind: noise-free.
 
-Run: ``python bench/guard_instructions.py [--operations N]``. Timing ratios on a shared 2-core
-machine move by several percent between runs (see ``bench/guard.py``); instruction counts do not.
-Each case runs the same pipeline under callgrind twice, with 0 and with N operations after the
-same warm-up, and the difference divided by N is the instructions one operation costs. The
-ratio guarded / unguarded is printed next to the goal ``bench/guard.py`` measures in time.
+Run: ``python bench/guard_instructions.py [--operations N] [--sdk-path auto|public]``;
+``--sdk-path public`` forces the guard onto the SDK's public API (what it falls back to when a
+start-up check of the SDK's private details fails), ``auto`` takes what the checks allow.
+Timing ratios on a shared 2-core machine move by several percent between runs (see
+``bench/guard.py``); instruction counts do not. Each case runs the same pipeline under
+callgrind twice, with 0 and with N operations after the same warm-up, and the difference
+divided by N is the instructions one operation costs. The ratio guarded / unguarded is
+printed next to the goal ``bench/guard.py`` measures in time.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import os
 import re
 import shutil
 import subprocess
@@ -97,13 +102,17 @@ def workload(guarded: bool, signal: str, attributes: dict[str, object], count: i
         provider.shutdown()
 
 
-def instructions(guarded: bool, case: str, count: int, snapshot: Path, out: Path) -> int:
+def instructions(
+    guarded: bool, case: str, count: int, snapshot: Path, out: Path, sdk_path: str
+) -> int:
     """Instructions callgrind counts for the whole workload process."""
     target = out / f"{'guard' if guarded else 'plain'}-{abs(hash(case))}-{count}.out"
+    # a fixed hash seed: the same dict and set layouts in every run, so counts repeat exactly
+    env = {**os.environ, "TELEMETRY_CONTRACTS_SDK_PATH": sdk_path, "PYTHONHASHSEED": "0"}
     result = subprocess.run(
         ["valgrind", "--tool=callgrind", f"--callgrind-out-file={target}", sys.executable,
          __file__, "--worker", "guard" if guarded else "plain", case, str(count), str(snapshot)],
-        capture_output=True, text=True, check=True, cwd=ROOT,
+        capture_output=True, text=True, check=True, cwd=ROOT, env=env,
     )
     match = re.search(r"Collected : (\d+)", result.stderr)
     if match is None:
@@ -114,6 +123,7 @@ def instructions(guarded: bool, case: str, count: int, snapshot: Path, out: Path
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--operations", type=int, default=1000)
+    parser.add_argument("--sdk-path", choices=("auto", "public"), default="auto")
     parser.add_argument("--worker", nargs=4, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.worker:
@@ -133,7 +143,13 @@ def main() -> None:
                 for count in (0, arguments.operations)]
         with ThreadPoolExecutor(max_workers=2) as pool:
             counted = dict(zip(jobs, pool.map(
-                lambda job: instructions(*job, snapshot, out), jobs), strict=True))
+                lambda job: instructions(*job, snapshot, out, arguments.sdk_path), jobs),
+                strict=True))
+    from telemetry_contracts.sdk_guard.compat import select
+
+    chosen = select(force_public=arguments.sdk_path == "public")
+    print(f"OpenTelemetry SDK {importlib.metadata.version('opentelemetry-sdk')}, guard on the "
+          f"{chosen.summary()}")
     print(f"instructions per operation (callgrind; {arguments.operations} operations after "
           f"{WARM_UP} warm-up, minus the same run with none); BatchSpanProcessor, null exporter")
     n = arguments.operations

@@ -44,8 +44,9 @@ def semconv_v1_44_file(tmp_path_factory: pytest.TempPathFactory, semconv_v1_44: 
     return path
 
 
-@pytest.fixture
-def guard(snapshot: Snapshot) -> Iterator[Guard]:
-    guard = Guard.from_snapshot(snapshot, environ={})
+@pytest.fixture(params=["auto", "public"])
+def guard(snapshot: Snapshot, request: pytest.FixtureRequest) -> Iterator[Guard]:
+    """The guard on the paths the installed SDK allows, and forced onto the public API."""
+    guard = Guard.from_snapshot(snapshot, environ={}, sdk_path=request.param)
     yield guard
     guard.shutdown()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from opentelemetry.sdk._logs import LoggerProvider
-from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter, SimpleLogRecordProcessor
+from opentelemetry.sdk._logs import export as logs_export
+from opentelemetry.sdk._logs.export import SimpleLogRecordProcessor
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 from opentelemetry.sdk.trace import TracerProvider
@@ -53,16 +54,49 @@ class Metrics:
         return out
 
 
-class Logs:
-    """A logger provider with the guard first and a simple in-memory export after it."""
+# The SDK's names before and after the ``LogRecord*`` renames.
+InMemoryLogExporter: Any = getattr(
+    logs_export, "InMemoryLogRecordExporter", getattr(logs_export, "InMemoryLogExporter", None)
+)
+LogExporter: Any = getattr(
+    logs_export, "LogRecordExporter", getattr(logs_export, "LogExporter", None)
+)
+LogExportResult: Any = getattr(
+    logs_export, "LogRecordExportResult", getattr(logs_export, "LogExportResult", None)
+)
 
-    def __init__(self, guard: Guard) -> None:
-        self.exporter = InMemoryLogRecordExporter()
+
+def dropped_attributes(record: Any) -> int:
+    """The dropped count of an exported log record (on the record or, before, inside it)."""
+    found = getattr(record, "dropped_attributes", None)
+    return int(record.log_record.dropped_attributes if found is None else found)
+
+
+class Logs:
+    """A logger provider whose only processor is the guard around a simple in-memory export
+    (``first=True``: the older form, the guard added first and the export after it)."""
+
+    def __init__(self, guard: Guard, first: bool = False) -> None:
+        self.exporter = InMemoryLogExporter()
         self.provider = LoggerProvider()
-        self.provider.add_log_record_processor(guard.log_record_processor())
-        self.provider.add_log_record_processor(SimpleLogRecordProcessor(self.exporter))
+        export = SimpleLogRecordProcessor(self.exporter)
+        if first:
+            self.provider.add_log_record_processor(guard.log_record_processor())
+            self.provider.add_log_record_processor(export)
+        else:
+            self.provider.add_log_record_processor(guard.log_record_processor(export))
         self.logger = self.provider.get_logger("test")
 
-    def emit(self, attributes: dict[str, Any]) -> Any:
-        self.logger.emit(body="hello", attributes=attributes)
+    def emit(self, attributes: dict[str, Any] | None, body: str = "hello") -> Any:
+        emit_log(self.logger, attributes, body)
         return self.exporter.get_finished_logs()[-1]
+
+
+def emit_log(logger: Any, attributes: dict[Any, Any] | None, body: str = "hello") -> None:
+    """``logger.emit`` with keywords where the SDK takes them, else with an SDK record."""
+    try:
+        logger.emit(body=body, attributes=attributes)
+    except TypeError:  # before keyword emits: one LogRecord argument
+        from opentelemetry.sdk._logs import LogRecord
+
+        logger.emit(LogRecord(body=body, attributes=attributes))

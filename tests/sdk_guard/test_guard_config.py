@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 import pytest
+from guard_pipelines import Spans
 
 from telemetry_contracts.schemas.violations import Violation
+from telemetry_contracts.sdk_guard import Guard
 from telemetry_contracts.sdk_guard.config import ConfigError, GuardConfig, parse_actions
 
 
@@ -64,3 +69,30 @@ def test_bad_actions_are_named(text: str, message: str) -> None:
 def test_bad_mode() -> None:
     with pytest.raises(ConfigError, match="TELEMETRY_CONTRACTS_MODE"):
         GuardConfig.resolve(environ={"TELEMETRY_CONTRACTS_MODE": "strict"})
+
+
+def test_on_error_and_sdk_path() -> None:
+    assert GuardConfig.resolve(environ={}).on_error == "pass"
+    environ = {"TELEMETRY_CONTRACTS_ON_ERROR": "DROP", "TELEMETRY_CONTRACTS_SDK_PATH": "public"}
+    config = GuardConfig.resolve(environ=environ)
+    assert (config.on_error, config.sdk_path) == ("drop", "public")
+    assert GuardConfig.resolve(on_error="pass", environ=environ).on_error == "pass"
+    with pytest.raises(ConfigError, match="TELEMETRY_CONTRACTS_ON_ERROR: unknown value 'raise'"):
+        GuardConfig.resolve(environ={"TELEMETRY_CONTRACTS_ON_ERROR": "raise"})
+
+
+def test_a_bad_setting_under_zero_code_fails_closed(
+    snapshot_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    environ = {
+        "TELEMETRY_CONTRACTS_REGISTRY": str(snapshot_file),
+        "TELEMETRY_CONTRACTS_MODE": "audit",
+    }
+    with caplog.at_level(logging.INFO, logger="telemetry_contracts.sdk_guard"):
+        guard = Guard.from_env(environ)
+    assert guard is not None and guard.policy.failed
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "bad setting: TELEMETRY_CONTRACTS_MODE: unknown mode 'audit'" in line
+    assert guard.describe()["snapshot"] == "unusable"
+    span = Spans(guard).emit({"shop.items": 1, "junk": "x"})
+    assert dict(span.attributes) == {"shop.items": "[redacted]", "junk": "[redacted]"}

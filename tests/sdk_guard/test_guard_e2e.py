@@ -4,6 +4,7 @@ in-process, and once through ``opentelemetry-instrument`` with only the registry
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -106,26 +107,7 @@ def test_instrumented_app_in_process(instrumented: tuple[Guard, Any, Metrics]) -
 def test_opentelemetry_instrument_with_only_the_registry_variable(
     baseline_file: Path, tmp_path: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TELEMETRY_"))}
-    env.update(
-        TELEMETRY_CONTRACTS_REGISTRY=str(baseline_file),
-        OTEL_TRACES_EXPORTER="console",
-        OTEL_METRICS_EXPORTER="console",
-        OTEL_LOGS_EXPORTER="none",
-        OTEL_SERVICE_NAME="shop",
-        PYTHONPATH=str(HERE),
-    )
-    # The real console script installed beside this interpreter by opentelemetry-instrumentation.
-    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
-    assert instrument.is_file(), f"{instrument} missing: install the [dev] extra"
-    result = subprocess.run(
-        [str(instrument), sys.executable, str(HERE / "e2e_app.py")],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    result = run_instrumented(str(baseline_file), tmp_path, metrics="console")
     assert result.returncode == 0, result.stderr
     documents = list(split_json_documents(result.stdout))
     spans = [d for d in documents if d.get("name") == "GET /items/{item_id}"]
@@ -156,3 +138,89 @@ def test_opentelemetry_instrument_with_only_the_registry_variable(
         "telemetry_contracts.action": "drop",
         "telemetry_contracts.rule": "TC802",
     } in actions
+
+
+def run_instrumented(
+    registry: str, tmp_path: Path, metrics: str = "none"
+) -> subprocess.CompletedProcess[str]:
+    """The e2e app under the real ``opentelemetry-instrument`` (the console script installed
+    beside this interpreter) with only the registry set, spans on the console."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OTEL_", "TELEMETRY_"))}
+    env.update(
+        TELEMETRY_CONTRACTS_REGISTRY=registry,
+        OTEL_TRACES_EXPORTER="console",
+        OTEL_METRICS_EXPORTER=metrics,
+        OTEL_LOGS_EXPORTER="none",
+        OTEL_SERVICE_NAME="shop",
+        PYTHONPATH=str(HERE),
+    )
+    instrument = Path(sys.executable).parent / "opentelemetry-instrument"
+    assert instrument.is_file(), f"{instrument} missing: install the [dev] extra"
+    return subprocess.run(
+        [str(instrument), sys.executable, str(HERE / "e2e_app.py")],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_zero_code_with_a_bad_snapshot_file_says_so_and_fails_closed(tmp_path: Path) -> None:
+    bad = tmp_path / "snapshot.json"
+    bad.write_text('{"attributes": [')
+    result = run_instrumented(str(bad), tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    lines = [
+        line for line in result.stderr.splitlines() if line.startswith("telemetry-contracts guard")
+    ]
+    assert len(lines) == 1, result.stderr
+    assert f"cannot use snapshot file {bad}" in lines[0] and "redacted" in lines[0]
+    spans = [
+        d for d in split_json_documents(result.stdout) if d.get("name") == "GET /items/{item_id}"
+    ]
+    assert len(spans) == REQUESTS  # the application's telemetry still flows
+    for span in spans:
+        assert span["attributes"], span
+        assert set(span["attributes"].values()) == {"[redacted]"}
+
+
+def test_configurator_of_another_shape_steps_aside(
+    monkeypatch: pytest.MonkeyPatch, baseline_file: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+    from telemetry_contracts.sdk_guard import autoconfigure, compat
+
+    assert compat.check_configurator() is None  # the installed SDK has the shape
+    configured: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        _OTelSDKConfigurator, "_configure", lambda self, **kwargs: configured.append(kwargs)
+    )
+    monkeypatch.setattr(compat, "check_configurator", lambda: "_init_tracing no longer calls it")
+    monkeypatch.setenv("TELEMETRY_CONTRACTS_REGISTRY", str(baseline_file))
+    with caplog.at_level(logging.WARNING):
+        autoconfigure.GuardConfigurator()._configure(auto_instrumentation_version="x")
+    assert configured == [{"auto_instrumentation_version": "x"}]  # the SDK configures itself
+    steps_aside = [r for r in caplog.records if "steps aside" in r.getMessage()]
+    assert len(steps_aside) == 1 and "_init_tracing no longer" in steps_aside[0].getMessage()
+
+
+def test_configurator_shape_check_sees_a_changed_module() -> None:
+    from types import SimpleNamespace
+
+    from telemetry_contracts.sdk_guard.compat import check_configurator
+
+    def _init_tracing() -> None:  # sets its provider some other way
+        pass
+
+    changed = SimpleNamespace(
+        set_tracer_provider=print,
+        set_logger_provider=print,
+        set_meter_provider=print,
+        _init_tracing=_init_tracing,
+        _init_logging=lambda: set_logger_provider(),  # type: ignore[name-defined]  # noqa: F821
+        _init_metrics=lambda: set_meter_provider(),  # type: ignore[name-defined]  # noqa: F821
+    )
+    assert check_configurator(changed) == "_init_tracing no longer calls set_tracer_provider"

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 from guard_contracts import contracts_snapshot
-from guard_pipelines import Logs, Metrics, Spans
+from guard_pipelines import Logs, Metrics, Spans, emit_log
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from opentelemetry.metrics import CallbackOptions, Observation
@@ -106,7 +106,7 @@ def test_no_exception_reaches_the_caller(attrs: Any, mode: str, metric: str) -> 
 
     meter.create_observable_gauge(metric + ".observed", [callback])
     metrics.reader.get_metrics_data()
-    logs.logger.emit(body="b", attributes=attrs if isinstance(attrs, dict) else None)
+    emit_log(logs.logger, attrs if isinstance(attrs, dict) else None, "b")
     # handled by the policy itself, not by the guard's safety net
     assert internal_errors == before
 

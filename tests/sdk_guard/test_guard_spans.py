@@ -173,15 +173,16 @@ def test_shared_span_is_not_mutated_for_other_processors(guard: Guard) -> None:
     assert dict(exporter.get_finished_spans()[0].attributes) == {}
 
 
-def test_internal_failure_passes_the_original_span(guard: Guard) -> None:
+def test_a_span_whose_sensitivity_cannot_be_decided_does_not_leave(guard: Guard) -> None:
     class Broken:
         def __getattr__(self, name: str) -> Any:
             raise RuntimeError("broken policy")
 
     spans = Spans(guard)
     guard.policy = Broken()  # type: ignore[assignment]
-    span = spans.emit({"junk": 1})
-    assert dict(span.attributes) == {"junk": 1}
+    with spans.tracer.start_as_current_span("op", attributes={"junk": 1}):
+        pass
+    assert spans.exporter.get_finished_spans() == ()
 
 
 def test_copy_keeps_the_span_fields(guard: Guard) -> None:
@@ -309,6 +310,8 @@ def test_only_clean_keys_are_remembered_as_hot(guard: Guard) -> None:
     spans = Spans(guard)
     spans.emit({"shop.items": 1})
     spans.emit({"shop.items": 2, "shop.order_id": "o-1"})
-    assert guard.policy.spans.hot == frozenset({"shop.items"})
+    # the table of hot keys belongs to the fast path; the public path leaves it empty
+    expected = {"shop.items"} if guard.compat.span_fast else set()
+    assert guard.policy.spans.hot == frozenset(expected)
     again = spans.emit({"shop.order_id": "o-2", "shop.items": 3})
     assert dict(again.attributes) == {"shop.items": 3, "shop.order.id": "o-2"}

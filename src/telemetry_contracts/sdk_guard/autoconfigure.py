@@ -2,9 +2,12 @@
 
 Under ``opentelemetry-instrument`` with ``TELEMETRY_CONTRACTS_REGISTRY`` set (a snapshot path or
 a registry URL), it configures the SDK as the SDK's own configurator does, with the guard
-ahead of every exporter: each exporting span processor is wrapped in a
-:class:`GuardSpanProcessor`, the guard's log record processor is added first, and the global
-meter provider is the guarded one (the guard's own counters go on the unguarded provider).
+ahead of every exporter: each span and log record processor the configurator adds is wrapped
+by the guard, and the global meter provider is the guarded one (the guard's own counters go on
+the unguarded provider). It does so by catching the providers the SDK's configurator sets, the
+same way on every SDK release; when the configurator's shape is not the one checked here, the
+guard steps aside with one warning and the SDK configures itself unguarded.
+
 Without the variable it behaves like the plain SDK configurator when another configurator
 (such as ``opentelemetry-distro``'s) is installed, and configures nothing otherwise. When
 several configurators are installed, choose this one with
@@ -15,14 +18,10 @@ from __future__ import annotations
 
 import atexit
 import logging
-from collections.abc import Callable
 from importlib.metadata import entry_points
 from typing import Any
 
-import opentelemetry.sdk._configuration as sdk_configuration
-from opentelemetry.sdk._configuration import _OTelSDKConfigurator
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-
+from telemetry_contracts.sdk_guard import compat
 from telemetry_contracts.sdk_guard.guard import Guard
 
 _logger = logging.getLogger(__name__)
@@ -37,46 +36,35 @@ def _other_configurator_installed() -> bool:
     )
 
 
-def _guarded_export(guard: Guard, export: Callable[..., Any] | None) -> Callable[..., Any]:
-    factory = export or BatchSpanProcessor
-
-    def build(exporter: Any, *args: Any, **kwargs: Any) -> Any:
-        return guard.span_processor(factory(exporter, *args, **kwargs))
-
-    return build
-
-
-class GuardConfigurator(_OTelSDKConfigurator):
+class GuardConfigurator(compat.sdk_configurator()):  # type: ignore[misc]
     """The SDK configurator with the guard in the pipeline (see the module docstring)."""
 
     def _configure(self, **kwargs: Any) -> None:
         global active_guard
         try:
             guard = Guard.from_env()
-        except Exception:
-            _logger.exception("telemetry-contracts guard not enabled")
+        except Exception as error:  # from_env handles bad files and settings itself
+            _logger.error("telemetry-contracts guard not enabled: %s", error)
             guard = None
         if guard is None:
             if _other_configurator_installed():
                 super()._configure(**kwargs)
             return
-        kwargs["export_span_processor"] = _guarded_export(
-            guard, kwargs.get("export_span_processor")
-        )
-        kwargs["log_record_processors"] = [
-            guard.log_record_processor(),
-            *(kwargs.get("log_record_processors") or ()),
-        ]
-        set_meter_provider = sdk_configuration.set_meter_provider
-
-        def set_guarded_meter_provider(provider: Any) -> None:
-            guard.instrument(provider)
-            set_meter_provider(guard.meter_provider(provider))
-
-        sdk_configuration.set_meter_provider = set_guarded_meter_provider  # type: ignore[assignment]
-        try:
+        problem = compat.check_configurator()
+        if problem is not None:
+            _logger.warning(
+                "telemetry-contracts guard steps aside: this OpenTelemetry SDK's configurator "
+                "changed shape (%s); the SDK is configured without the guard",
+                problem,
+            )
             super()._configure(**kwargs)
-        finally:
-            sdk_configuration.set_meter_provider = set_meter_provider
+            return
+        with compat.guarding_providers(guard) as called:
+            super()._configure(**kwargs)
+        if "set_tracer_provider" not in called:
+            _logger.warning(
+                "telemetry-contracts guard: the SDK configurator set no tracer provider; spans "
+                "are not guarded"
+            )
         active_guard = guard
         atexit.register(guard.shutdown)

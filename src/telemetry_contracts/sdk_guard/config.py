@@ -17,6 +17,8 @@ from telemetry_contracts.schemas.violations import Violation
 
 Action = Literal["drop", "rename", "redact", "pass"]
 Mode = Literal["enforce", "report"]
+OnError = Literal["pass", "drop"]
+SdkPath = Literal["auto", "public"]
 
 ACTIONS: frozenset[str] = frozenset({"drop", "rename", "redact", "pass"})
 MODES: frozenset[str] = frozenset({"enforce", "report"})
@@ -27,6 +29,8 @@ ENV_REGISTRY = "TELEMETRY_CONTRACTS_REGISTRY"
 ENV_TOKEN = "TELEMETRY_CONTRACTS_TOKEN"
 ENV_CACHE_DIR = "TELEMETRY_CONTRACTS_CACHE_DIR"
 ENV_POLL_INTERVAL = "TELEMETRY_CONTRACTS_POLL_INTERVAL"
+ENV_ON_ERROR = "TELEMETRY_CONTRACTS_ON_ERROR"
+ENV_SDK_PATH = "TELEMETRY_CONTRACTS_SDK_PATH"
 
 DEFAULT_ACTIONS: Mapping[Violation, Action] = {
     Violation.UNKNOWN_METRIC: "drop",
@@ -80,6 +84,13 @@ def parse_actions(text: str) -> dict[Violation, Action]:
     return actions
 
 
+def _choice(given: str | None, env: Mapping[str, str], name: str, allowed: tuple[str, ...]) -> str:
+    text = (given or env.get(name) or allowed[0]).strip().lower()
+    if text not in allowed:
+        raise ConfigError(f"{name}: unknown value {text!r}; use {' or '.join(allowed)}")
+    return text
+
+
 @dataclass(frozen=True)
 class GuardConfig:
     """The guard's settings; build it with :meth:`resolve` to merge code, environment, defaults."""
@@ -91,6 +102,11 @@ class GuardConfig:
     redacted_value: str = REDACTED
     cache_size: int = 4096
     """Bound of each per-key-set decision cache."""
+    on_error: OnError = "pass"
+    """After an internal error (or with an unusable snapshot), values of sensitive attributes
+    never pass; ``pass`` lets the rest through, ``drop`` drops it."""
+    sdk_path: SdkPath = "auto"
+    """``public`` uses only the SDK's public API, whatever the start-up checks found."""
 
     @classmethod
     def resolve(
@@ -99,6 +115,8 @@ class GuardConfig:
         actions: Mapping[str | Violation, str] | None = None,
         namespaces: Mapping[str, Mapping[str | Violation, str]] | None = None,
         environ: Mapping[str, str] | None = None,
+        on_error: str | None = None,
+        sdk_path: str | None = None,
         **extra: object,
     ) -> GuardConfig:
         """Merge arguments over the environment over the defaults (see the module docstring)."""
@@ -111,6 +129,8 @@ class GuardConfig:
         chosen_mode = (mode or env.get(ENV_MODE) or "enforce").strip().lower()
         if chosen_mode not in MODES:
             raise ConfigError(f"{ENV_MODE}: unknown mode {chosen_mode!r}; use enforce or report")
+        chosen_on_error = _choice(on_error, env, ENV_ON_ERROR, ("pass", "drop"))
+        chosen_path = _choice(sdk_path, env, ENV_SDK_PATH, ("auto", "public"))
         parsed_namespaces = {
             prefix: {
                 (k if isinstance(k, Violation) else violation_from_slug(k)): _action(
@@ -124,6 +144,8 @@ class GuardConfig:
             mode=chosen_mode,  # type: ignore[arg-type]
             actions=merged,
             namespaces=parsed_namespaces,
+            on_error=chosen_on_error,  # type: ignore[arg-type]
+            sdk_path=chosen_path,  # type: ignore[arg-type]
             **extra,  # type: ignore[arg-type]
         )
 

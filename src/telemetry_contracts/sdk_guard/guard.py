@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from opentelemetry.sdk.trace import SpanProcessor
 
 from telemetry_contracts.sdk_guard.accounting import Accounting
+from telemetry_contracts.sdk_guard.compat import SdkCompat, select
 from telemetry_contracts.sdk_guard.config import (
     ENV_CACHE_DIR,
     ENV_POLL_INTERVAL,
@@ -30,6 +31,24 @@ from telemetry_contracts.sdk_guard.source import FileSource, RegistrySource
 from telemetry_contracts.sdk_guard.spans import GuardSpanProcessor
 
 _logger = logging.getLogger(__name__)
+
+
+def _label(source: Any) -> str:
+    if source is None:
+        return "memory"
+    path = getattr(source, "path", None)
+    if path is not None:
+        return f"file {path}"
+    url = getattr(source, "url", None)
+    return f"registry {url}" if url else type(source).__name__
+
+
+def _reason(error: Exception) -> str:
+    """One line saying why a snapshot could not be used."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0] if text else ''}".rstrip(": ")
 
 
 class SnapshotSource(Protocol):
@@ -55,18 +74,34 @@ class Guard:
     """
 
     def __init__(
-        self, source: SnapshotSource | None = None, config: GuardConfig | None = None
+        self,
+        source: SnapshotSource | None = None,
+        config: GuardConfig | None = None,
+        source_label: str | None = None,
     ) -> None:
         self.config = config or GuardConfig.resolve()
+        self.compat: SdkCompat = select(force_public=self.config.sdk_path == "public")
+        """The fast or public path chosen for each SDK detail (see ``compat``)."""
         self.accounting = Accounting()
-        self.policy = Policy(None, self.config, self.accounting)
+        self.policy = self._policy(None)
         self.reloads = 0
         self.source = source
+        self.source_label = source_label or _label(source)
+        """Where snapshots come from, as the start-up line says it."""
         self.reporter: UsageReporter | None = None
         self._instruments = InstrumentRegistry()
         self._lock = threading.Lock()
         if source is not None:
             source.start(self.load_bytes)
+
+    def _policy(self, contracts: Contracts | None, failed: bool = False) -> Policy:
+        return Policy(
+            contracts,
+            self.config,
+            self.accounting,
+            generated_builders=self.compat.generated_builders,
+            failed=failed,
+        )
 
     # --- constructors ----------------------------------------------------------------------
 
@@ -120,16 +155,28 @@ class Guard:
         registry = env.get(ENV_REGISTRY, "").strip()
         if not registry:
             return None
-        config = GuardConfig.resolve(environ=env)
+        try:
+            config = GuardConfig.resolve(environ=env)
+            poll_interval = float(env.get(ENV_POLL_INTERVAL, "60"))
+        except ValueError as error:  # ConfigError included
+            guard = cls(None, GuardConfig(), source_label=registry)
+            guard.fail_closed(f"bad setting: {error}")
+            return guard
         if registry.startswith(("http://", "https://")):
             return cls.from_url(
                 registry,
                 cache_dir=env.get(ENV_CACHE_DIR) or None,
-                poll_interval=float(env.get(ENV_POLL_INTERVAL, "60")),
+                poll_interval=poll_interval,
                 token=env.get(ENV_TOKEN),
                 config=config,
             )
-        return cls.from_file(Path(registry).expanduser(), config=config)
+        path = Path(registry).expanduser()
+        try:
+            return cls.from_file(path, config=config)
+        except Exception as error:
+            guard = cls(None, config, source_label=f"file {path}")
+            guard.fail_closed(f"cannot use snapshot file {path} ({_reason(error)})")
+            return guard
 
     # --- policy ----------------------------------------------------------------------------
 
@@ -138,13 +185,68 @@ class Guard:
         self.install(Contracts.from_json_bytes(data))
 
     def install(self, contracts: Contracts) -> None:
-        policy = Policy(contracts, self.config, self.accounting)
+        self._swap(self._policy(contracts))
+        _logger.info("telemetry-contracts guard: %s", self.status_line())
+
+    def fail_closed(self, reason: str) -> None:
+        """Enforce without a usable snapshot: every attribute value is redacted (or, with
+        ``on_error=drop``, dropped) until a good snapshot is installed."""
+        self._swap(self._policy(None, failed=True))
+        _logger.error(
+            "telemetry-contracts guard: %s; no snapshot to enforce, so every attribute value "
+            "is %s until one loads (on_error=%s)",
+            reason,
+            "dropped" if self.config.on_error == "drop" else "redacted",
+            self.config.on_error,
+        )
+
+    def _swap(self, policy: Policy) -> None:
         with self._lock:
             previous, self.policy = self.policy, policy
             self._instruments.rebind(policy)
             self.reloads += 1
         previous.retire()
-        _logger.debug("guard enforcing snapshot %s (%s)", contracts.version, contracts.content_hash)
+
+    def status_line(self) -> str:
+        """What the guard enforces, in one line (logged at start and on every change)."""
+        described = self.describe()
+        snapshot = described["snapshot"]
+        if snapshot is None:
+            enforcing = "no snapshot yet (passing data through)"
+        elif snapshot == "unusable":
+            enforcing = "no usable snapshot (fail closed)"
+        else:
+            enforcing = (
+                f"snapshot {snapshot['registry']} {snapshot['version']} "
+                f"({snapshot['content_hash'] or 'no hash'})"
+            )
+        return (
+            f"enforcing {enforcing} from {described['source']}; mode {described['mode']}, "
+            f"on_error {described['on_error']}; OpenTelemetry SDK {self.compat.sdk_version}, "
+            f"{self.compat.summary()}"
+        )
+
+    def describe(self) -> dict[str, Any]:
+        """What the guard enforces and how: snapshot, source, mode, and per SDK detail the
+        fast or public path chosen at start."""
+        policy = self.policy
+        snapshot: Any = None
+        if policy.failed:
+            snapshot = "unusable"
+        elif not policy.permissive:
+            contracts = policy.contracts
+            snapshot = {
+                "registry": contracts.registry,
+                "version": contracts.version,
+                "content_hash": contracts.content_hash,
+            }
+        return {
+            "source": self.source_label,
+            "snapshot": snapshot,
+            "mode": self.config.mode,
+            "on_error": self.config.on_error,
+            "sdk": self.compat.describe(),
+        }
 
     @property
     def snapshot_hash(self) -> str | None:
@@ -165,9 +267,13 @@ class Guard:
         """Wrap an SDK ``MeterProvider``; use the result wherever a provider is expected."""
         return GuardMeterProvider(meter_provider, self)
 
-    def log_record_processor(self) -> GuardLogRecordProcessor:
-        """The processor to add to the ``LoggerProvider`` before any exporting processor."""
-        return GuardLogRecordProcessor(self)
+    def log_record_processor(self, delegate: Any = None) -> GuardLogRecordProcessor:
+        """Wrap the exporting log record processor (e.g. ``BatchLogRecordProcessor(exporter)``).
+
+        Without ``delegate`` (the older form, kept as an alias) the result exports nothing
+        and must be added to the ``LoggerProvider`` before every exporting processor.
+        """
+        return GuardLogRecordProcessor(self, delegate)
 
     # --- accounting ------------------------------------------------------------------------
 

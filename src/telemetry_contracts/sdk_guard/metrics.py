@@ -9,9 +9,9 @@ measurement, with an unlocked increment: under heavy concurrency a few counts ma
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry.metrics import (
@@ -25,11 +25,11 @@ from opentelemetry.metrics import (
     ObservableUpDownCounter,
     Observation,
     UpDownCounter,
-    _Gauge,
 )
 
-from telemetry_contracts.sdk_guard.errors import internal_error
-from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy
+from telemetry_contracts.sdk_guard.compat import accepts_keyword, gauge_base
+from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
+from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy, hashable
 
 if TYPE_CHECKING:
     from telemetry_contracts.sdk_guard.guard import Guard
@@ -83,10 +83,11 @@ class _Guarded:
     def _bind(self, policy: Policy) -> None:
         taken = self._meter.native_names
         decision = policy.decide_metric(self._name, self.kind, self._unit, taken)
+        policy.accounting.retire_cell(self._tally)
         tally = self._tally = _Tally()
         self._counted = decision.counts
-        for key in decision.counts:
-            policy.accounting.register_cell(key, partial(getattr, tally, "n"))
+        if decision.counts:
+            policy.accounting.register_cell(decision.counts, tally)
         self._space = decision.space
         self._clean = decision.space.clean
         self._emit_unit = self._unit if decision.unit is None else decision.unit
@@ -98,21 +99,42 @@ class _Guarded:
         raise NotImplementedError
 
     def _filter(self, attributes: Any) -> Any:
-        """Rewritten attributes, or :data:`DROP_MEASUREMENT`; the input on internal errors."""
+        """Rewritten attributes, or :data:`DROP_MEASUREMENT` (see :func:`_failed`)."""
         try:
             if attributes.keys() <= self._clean:
                 return attributes
             return self._space.rewrite_measurement(attributes)
         except Exception:
-            if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
-                internal_error(f"metric {self._name}")
-            return attributes
+            return _failed(self._name, self._space, attributes)
+
+
+def _failed(name: str, space: Any, attributes: Any) -> Any:
+    """The attributes to record after an internal error: not a mapping, none (the SDK cannot
+    take them); else the sensitive values redacted, or :data:`DROP_MEASUREMENT` when that
+    fails or ``on_error`` is ``drop``."""
+    if not isinstance(attributes, Mapping):
+        return None
+    try:
+        policy = space.policy
+        internal_error(f"metric {name}"[:255], policy, "metric")
+        if policy.config.on_error == "drop":
+            return DROP_MEASUREMENT
+        return without_sensitive(policy, attributes)
+    except Exception:  # sensitivity cannot be decided: the measurement does not leave
+        return DROP_MEASUREMENT
 
 
 def _scaled(record: Callable[..., None], scale: float) -> Callable[..., None]:
     """``record`` with every amount multiplied by ``scale`` (itself when that is 1)."""
     if scale == 1.0:
         return record
+
+    if not accepts_keyword(record, "context"):  # older SDKs: (amount, attributes)
+
+        def converted_without_context(amount: float, attributes: Any = None) -> None:
+            record(amount * scale, attributes)
+
+        return converted_without_context
 
     def converted(amount: float, attributes: Any = None, context: Any = None) -> None:
         record(amount * scale, attributes, context)
@@ -132,6 +154,7 @@ def _measurement_function(
             tally.n += 1
 
         return dropped
+    with_context = accepts_keyword(record, "context")  # older SDKs: (amount, attributes)
     clean = space.clean
     rewrite = space.rewrite_measurement
     # cached plans without value checks are applied inline; the rest go through the key space
@@ -150,14 +173,31 @@ def _measurement_function(
                         attributes = build(attributes)
                     else:
                         attributes = rewrite(attributes)
-                        if attributes is DROP_MEASUREMENT:
-                            return
             except Exception:
-                if isinstance(attributes, Mapping):  # anything else is the SDK's to reject
-                    internal_error(f"metric {name}")
-        record(amount, attributes, context)
+                attributes = _failed(name, space, attributes)
+            if attributes is DROP_MEASUREMENT:
+                return
+        try:
+            if with_context:
+                record(amount, attributes, context)
+            else:
+                record(amount, attributes)
+        except Exception:  # older SDKs raise on some values: never into the application
+            _sdk_refused(name)
 
     return measure
+
+
+_refused: set[str] = set()
+_logger = logging.getLogger("telemetry_contracts.sdk_guard")
+
+
+def _sdk_refused(name: str) -> None:
+    """The SDK raised on a measurement the guard passed on: log once per metric, drop it."""
+    if name not in _refused and len(_refused) < 1000:
+        _refused.add(name)
+        _logger.warning("the OpenTelemetry SDK refused a measurement of %s; dropped", name,
+                        exc_info=True)  # fmt: skip
 
 
 class _GuardedSynchronous(_Guarded):
@@ -206,7 +246,7 @@ class GuardHistogram(_GuardedSynchronous, Histogram):
     record = _GuardedSynchronous._measure
 
 
-class GuardGauge(_GuardedSynchronous, _Gauge):
+class GuardGauge(_GuardedSynchronous, gauge_base()[0]):  # type: ignore[misc]
     kind, method = "gauge", "set"
     set = _GuardedSynchronous._measure
 
@@ -266,14 +306,33 @@ class _GuardedObservable(_Guarded):
         for observation in observations:
             self._tally.n += 1
             attributes = getattr(observation, "attributes", None)
-            filtered = self._filter(attributes) if attributes else attributes
+            if attributes is None or (not attributes and isinstance(attributes, Mapping)):
+                filtered = attributes
+            else:
+                filtered = _hashable_values(self._filter(attributes))
             if filtered is DROP_MEASUREMENT:
                 continue
             if filtered is attributes and scale == 1.0:
                 yield observation
             else:
                 value = observation.value * scale if scale != 1.0 else observation.value
-                yield Observation(value, filtered, observation.context)
+                context = getattr(observation, "context", None)  # older APIs have none
+                if context is None:
+                    yield Observation(value, filtered)
+                else:
+                    yield Observation(value, filtered, context)
+
+
+def _hashable_values(attributes: Any) -> Any:
+    """``attributes`` as the SDK can aggregate them at collection (where older SDKs raise on
+    an unhashable value, out of the reader's collect): lists as tuples."""
+    if not isinstance(attributes, Mapping):
+        return attributes
+    try:
+        hash(frozenset(attributes.items()))
+    except TypeError:
+        return {key: hashable(value) for key, value in attributes.items()}
+    return attributes
 
 
 class GuardObservableCounter(_GuardedObservable, ObservableCounter):
@@ -319,6 +378,9 @@ class GuardMeter(Meter):
         create = getattr(self.delegate, _KIND_CREATE[(kind, observable)])
         if observable:
             return create(name, options["callbacks"], unit=unit, description=description)
+        # advice an older SDK does not take (``explicit_bucket_boundaries_advisory`` before
+        # 1.28) is left out rather than failing the instrument
+        options = {key: value for key, value in options.items() if accepts_keyword(create, key)}
         return create(name, unit=unit, description=description, **options)
 
     def _guarded(self, instrument: _Guarded) -> Any:
@@ -351,7 +413,7 @@ class GuardMeter(Meter):
             options["explicit_bucket_boundaries_advisory"] = explicit_bucket_boundaries_advisory
         return self._guarded(GuardHistogram(self, name, unit, description, options))
 
-    def create_gauge(self, name: str, unit: str = "", description: str = "") -> _Gauge:
+    def create_gauge(self, name: str, unit: str = "", description: str = "") -> Any:
         return self._guarded(GuardGauge(self, name, unit, description, {}))
 
     def create_observable_counter(
@@ -422,7 +484,7 @@ class InstrumentRegistry:
         try:
             instrument._bind(policy)
         except Exception:
-            internal_error(f"creating instrument {instrument.name}")
+            internal_error(f"creating instrument {instrument.name}"[:255], policy, "metric")
             instrument.emitting_as = instrument.name
             instrument._emit_unit, instrument._scale = instrument.unit, 1.0
             permissive = Policy(None, policy.config, policy.accounting)
@@ -440,4 +502,4 @@ class InstrumentRegistry:
             try:
                 instrument._bind(policy)
             except Exception:
-                internal_error(f"rebinding instrument {instrument.name}")
+                internal_error(f"rebinding instrument {instrument.name}"[:255], policy, "metric")

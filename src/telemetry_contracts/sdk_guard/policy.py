@@ -17,6 +17,7 @@ from telemetry_contracts.schemas.ucum import conversion_factor
 from telemetry_contracts.schemas.violations import Violation
 from telemetry_contracts.sdk_guard.accounting import Accounting, CountKey
 from telemetry_contracts.sdk_guard.config import GuardConfig
+from telemetry_contracts.sdk_guard.errors import INTERNAL_ERROR
 
 _PY_TYPES: dict[str, tuple[type, ...]] = {
     "string": (str,),
@@ -87,6 +88,7 @@ class Contracts:
     """The snapshot's tables, read straight from its JSON (no model validation, for load speed)."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
+        self.registry: str = str(document.get("registry", ""))
         self.version: str = str(document.get("version", ""))
         self.content_hash: str = str(document.get("content_hash", ""))
         self.attributes: dict[str, AttributeContract] = {}
@@ -190,7 +192,13 @@ class Plan:
 
     __slots__ = ("build", "checked", "counts", "dropped", "hits", "kept", "steps", "trivial")
 
-    def __init__(self, keys: tuple[Any, ...], steps: tuple[Step, ...], redacted: str) -> None:
+    def __init__(
+        self,
+        keys: tuple[Any, ...],
+        steps: tuple[Step, ...],
+        redacted: str,
+        generated: bool = True,
+    ) -> None:
         self.steps = steps
         self.counts = tuple(c for s in steps for c in s.counts)
         self.trivial = all(s.op == KEEP for s in steps)
@@ -212,14 +220,14 @@ class Plan:
         """Source key to output key, for the keys that survive."""
         self.build: Callable[[Mapping[Any, Any]], dict[Any, Any]] | None = None
         if not (self.checked or self.trivial):
-            self.build = _builder(keys, pairs, redacted)
+            self.build = _builder(keys, pairs, redacted, generated)
         self.hits = 0
         """How often the plan was applied; its ``counts`` are read from this (unlocked, so a
         rare increment may be lost when threads race on the same plan)."""
 
 
 def _builder(
-    keys: tuple[Any, ...], pairs: list[tuple[Any, Any, bool]], redacted: str
+    keys: tuple[Any, ...], pairs: list[tuple[Any, Any, bool]], redacted: str, generated: bool
 ) -> Callable[[Mapping[Any, Any]], dict[Any, Any]]:
     """A function building the output mapping from one with exactly ``keys``.
 
@@ -229,7 +237,8 @@ def _builder(
     o.pop("old"); del o["gone"]``; otherwise it is one dict display ``{"new": a["old"], ...}``.
     Both are several times faster than ``dict(zip(...))``. A renamed key moves to the end.
     """
-    if all(isinstance(k, str) for k in keys) and all(isinstance(t, str) for _, t, _ in pairs):
+    strings = all(isinstance(k, str) for k in keys) and all(isinstance(t, str) for _, t, _ in pairs)
+    if generated and strings:
         kept = {source for source, _, _ in pairs}
         patches = [f"del o[{key!r}]" for key in keys if key not in kept]
         for source, target, redact in pairs:
@@ -260,6 +269,20 @@ def _builder(
     return build
 
 
+def check_generated_builders() -> str | None:
+    """Why generated builders cannot be trusted here (``None``: they give what the plain one
+    gives on probes of both shapes, patch and display)."""
+    keys = ("a", "b", "c", "d", "e")
+    for pairs in (
+        [("a", "a", False), ("b", "x", False), ("c", "c", False), ("d", "d", False)],
+        [("a", "y", False), ("b", "x", True), ("c", "z", False)],
+    ):
+        probe = {key: index for index, key in enumerate(keys)}
+        if _builder(keys, pairs, "R", True)(probe) != _builder(keys, pairs, "R", False)(probe):
+            return "a generated builder disagrees with the plain one"
+    return None
+
+
 @dataclass(slots=True)
 class Rewrite:
     """The outcome of rewriting one attribute mapping."""
@@ -276,6 +299,9 @@ class _AllKeys:
         return True
 
     def __contains__(self, item: object) -> bool:
+        return True
+
+    def issuperset(self, other: object) -> bool:
         return True
 
 
@@ -307,8 +333,9 @@ class KeySpace:
         self.clean: Any
         if policy.permissive:
             self.clean = ALL_KEYS
-        elif cardinality_limit:
-            # With a cardinality limit every attribute set must be seen, so nothing is "clean".
+        elif policy.failed or cardinality_limit:
+            # Without a usable snapshot every key is decided (see ``Policy.failed``); with a
+            # cardinality limit every attribute set must be seen: nothing is "clean".
             self.clean = frozenset()
         else:
             keys = allowed if allowed is not None else policy.contracts.attributes.keys()
@@ -351,6 +378,11 @@ class KeySpace:
     def _decide(self, key: Any) -> Step:
         config = self.policy.config
         report = config.mode == "report"
+        if self.policy.failed:  # nothing is known: no value passes (fail closed)
+            on_error = config.on_error
+            name = "unusable snapshot"
+            count = CountKey(self.signal, name, INTERNAL_ERROR, on_error, self.metric)
+            return Step(DROP if on_error == "drop" else REDACT, key, (count,))
         if not isinstance(key, str):
             action = config.action_for(Violation.UNKNOWN_ATTRIBUTE, "")
             return self._violation(key, Violation.UNKNOWN_ATTRIBUTE, action, report)
@@ -409,7 +441,9 @@ class KeySpace:
         found = self.plans.get(keys)
         if found is None:
             steps = tuple(self.step(k) for k in keys)
-            found = Plan(keys, steps, self.policy.config.redacted_value)
+            found = Plan(
+                keys, steps, self.policy.config.redacted_value, self.policy.generated_builders
+            )
             accounting = self.policy.accounting
             if len(self.plans) >= self.policy.config.cache_size:
                 evicted = _evict_oldest(self.plans)
@@ -488,7 +522,7 @@ class KeySpace:
         return base_op, value
 
     def _limit_cardinality(self, attributes: dict[Any, Any]) -> Any:
-        identity = frozenset((k, _hashable(v)) for k, v in attributes.items())
+        identity = frozenset((k, hashable(v)) for k, v in attributes.items())
         seen = self._seen_sets
         if identity in seen:
             return attributes
@@ -537,9 +571,10 @@ def _enum_check(contract: AttributeContract) -> Any:
     return ok
 
 
-def _hashable(value: Any) -> Any:
+def hashable(value: Any) -> Any:
+    """``value`` made hashable: lists as tuples, anything else unhashable as its repr."""
     if isinstance(value, list | tuple):
-        return tuple(_hashable(v) for v in value)
+        return tuple(hashable(v) for v in value)
     try:
         hash(value)
     except TypeError:
@@ -568,9 +603,19 @@ class Policy:
     """The compiled policy: contracts, configuration, and the key spaces built from them."""
 
     def __init__(
-        self, contracts: Contracts | None, config: GuardConfig, accounting: Accounting
+        self,
+        contracts: Contracts | None,
+        config: GuardConfig,
+        accounting: Accounting,
+        generated_builders: bool = True,
+        failed: bool = False,
     ) -> None:
-        self.permissive = contracts is None
+        self.generated_builders = generated_builders
+        """Whether plans may compile their rewrite to generated code (see ``compat``)."""
+        self.failed = failed
+        """True when the snapshot the guard was given cannot be used: then every attribute
+        value is redacted (``on_error=pass``) or dropped (``on_error=drop``)."""
+        self.permissive = contracts is None and not failed
         """True before any snapshot is known: everything passes, nothing is counted."""
         self.contracts = contracts if contracts is not None else Contracts({})
         self.config = config
@@ -606,7 +651,7 @@ class Policy:
 
         A deprecated metric is not renamed onto a name in ``taken`` (the application emits that
         one itself): the two streams would mix."""
-        if self.permissive:
+        if self.permissive or self.failed:
             return MetricDecision(True, name, self.metric_space(None, name))
         mode = "report" if self.config.mode == "report" else None
         contract = self.contracts.metrics.get(name)

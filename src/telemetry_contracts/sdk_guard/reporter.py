@@ -118,6 +118,8 @@ class UsageReporter:
                 if count > self._reported.get(key, 0)
             ]
             self._reported = totals
+            for key in self.accounting.settle():  # lines reported in full: room for new ones
+                self._reported.pop(key, None)
             start, end = self._window_start, dt.datetime.now(dt.UTC)
             self._window_start = end
             queued = 0

@@ -2,254 +2,207 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from opentelemetry.attributes import BoundedAttributes
 from opentelemetry.context import Context
 from opentelemetry.sdk.trace import Event, ReadableSpan, Span, SpanProcessor
-from opentelemetry.sdk.util import BoundedList
 from opentelemetry.trace import Link
 
-from telemetry_contracts.sdk_guard.errors import internal_error
-from telemetry_contracts.sdk_guard.policy import KeySpace
+from telemetry_contracts.sdk_guard.compat import (
+    BuildBounded,
+    SdkCompat,
+    fast_on_end,
+    has_items,
+    public_bounded_list,
+    raw_attributes,
+    rebuild_span,
+    set_span_parts,
+    span_parts,
+)
+from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
+from telemetry_contracts.sdk_guard.policy import KeySpace, Policy
 
 if TYPE_CHECKING:
     from telemetry_contracts.sdk_guard.guard import Guard
 
 
-def _rewritten(space: KeySpace, attributes: Any) -> Any:
+def _rewritten(
+    space: KeySpace, attributes: Any, bounded: BuildBounded, fast: bool, span: Any = None
+) -> Any:
     """New attributes when ``attributes`` must change, else ``None``.
 
-    The SDK's ``BoundedAttributes`` and ``BoundedList`` implement ``__len__`` in Python, so the
-    guard looks at the dict and deque behind them instead of asking for their truth value.
+    On the fast path the SDK's ``BoundedAttributes`` is read through the dict behind it (its
+    ``__len__`` and ``keys`` are Python code); on the public path it is iterated once.
+    What the SDK already dropped is read off ``span`` when given, else off ``attributes``.
     """
     if attributes is None:
         return None
-    raw = getattr(attributes, "_dict", attributes)
-    if raw.keys() <= space.clean:
-        return None
-    plan = space.plans.get(tuple(raw))
+    if fast:
+        raw = raw_attributes(attributes)
+        if raw.keys() <= space.clean:
+            return None
+        keys = tuple(raw)
+    else:
+        keys = tuple(attributes)
+        if space.clean.issuperset(keys):
+            return None
+        raw = {key: attributes[key] for key in keys}
+    plan = space.plans.get(keys)
     if plan is not None and plan.build is not None:  # no value checks: inline
         plan.hits += 1
-        out, dropped = plan.build(raw), plan.dropped
+        out, removed = plan.build(raw), plan.dropped
     else:
         result = space.rewrite(raw)
         if not result.changed:
             return None
-        out, dropped = result.attributes, result.dropped
-    dropped += getattr(attributes, "dropped", 0)
-    if not dropped:  # nothing to report to the encoder: a plain dict will do
+        out, removed = result.attributes, result.dropped
+    removed += getattr(attributes, "dropped", 0) if span is None else span.dropped_attributes
+    if not removed:  # nothing to report to the encoder: a plain dict will do
         return out
-    return _bounded_attributes(out, dropped)
+    return bounded(out, removed)
 
 
-def _make_bounded_attributes() -> Callable[[dict[Any, Any], int], Any]:
-    """A function wrapping a dict in an immutable ``BoundedAttributes`` that carries a dropped
-    count (the OTLP encoder reads it).
-
-    The SDK cleaned these values when they were set; the guard only renamed, dropped or
-    redacted (with a string), so they are installed without cleaning them again. Where the
-    constructor's fields are plain values (read off a probe) they are assigned directly,
-    several times cheaper than calling the constructor; otherwise the constructor is used.
-    """
-
-    def construct(out: dict[Any, Any], dropped: int) -> Any:
-        bounded = BoundedAttributes(maxlen=None, immutable=True)
-        bounded._dict = out
-        bounded.dropped = dropped
-        return bounded
-
-    try:
-        probe = vars(BoundedAttributes(maxlen=None, immutable=True))
-    except Exception:
-        return construct
-    lock_type = type(threading.Lock())
-    lines = []
-    for name, value in probe.items():
-        if not name.isidentifier():
-            return construct
-        if name in ("_dict", "dropped"):
-            lines.append(f"    new.{name} = {'out' if name == '_dict' else 'dropped'}")
-        elif isinstance(value, lock_type):
-            lines.append(f"    new.{name} = Lock()")
-        elif value is None or type(value) in (bool, int):
-            lines.append(f"    new.{name} = {value!r}")
-        else:
-            return construct
-    source = "def bounded(out, dropped):\n    new = new_object(kind)\n"
-    source += "\n".join(lines) + "\n    return new\n"
-    namespace: dict[str, Any] = {
-        "kind": BoundedAttributes,
-        "new_object": object.__new__,
-        "Lock": threading.Lock,
-    }
-    exec(source, namespace)  # the source holds identifiers and reprs of None, bool and int
-    made: Callable[[dict[Any, Any], int], Any] = namespace["bounded"]
-    return made
+def _has_items(items: Any, fast: bool) -> bool:
+    """Truth of the events or links of a span (on the fast path without a Python ``__len__``)."""
+    return has_items(items) if fast else bool(items)
 
 
-_bounded_attributes = _make_bounded_attributes()
-
-
-def _has_items(items: Any) -> bool:
-    """Truth of a ``BoundedList`` (or any sequence) without its Python ``__len__``."""
-    return items is not None and bool(getattr(items, "_dq", items))
-
-
-def _bounded(original: Any, items: Sequence[Any]) -> BoundedList:
-    copy = BoundedList.from_seq(None, items)
-    copy.dropped = getattr(original, "dropped", 0)
-    return copy
-
-
-def guard_span(space: KeySpace, span: ReadableSpan, attributes_clean: bool = False) -> ReadableSpan:
-    """``span`` itself when it conforms, else a transformed copy (``span`` is not touched).
-
-    ``attributes_clean`` says the caller already found the span's own keys clean.
-    """
-    attributes = None if attributes_clean else _rewritten(space, span._attributes)
-    events = span._events
-    links = span._links
+def _rewrite_parts(
+    space: KeySpace, events: Any, links: Any, compat: SdkCompat
+) -> tuple[list[Event] | None, list[Link] | None]:
+    """New event and link lists where their attributes must change (``None``: unchanged)."""
+    fast, bounded = compat.span_fast, compat.bounded_attributes
     new_events = None
-    if _has_items(events):
+    if _has_items(events, fast):
         for index, event in enumerate(events):
-            event_attributes = _rewritten(space, event.attributes)
+            event_attributes = _rewritten(space, event.attributes, bounded, fast)
             if event_attributes is not None:
                 new_events = new_events or list(events)
                 new_events[index] = Event(event.name, event_attributes, event.timestamp)
     new_links = None
-    if _has_items(links):
+    if _has_items(links, fast):
         for index, link in enumerate(links):
-            link_attributes = _rewritten(space, link.attributes)
+            link_attributes = _rewritten(space, link.attributes, bounded, fast)
             if link_attributes is not None:
                 new_links = new_links or list(links)
                 new_links[index] = Link(link.context, link_attributes)
+    return new_events, new_links
+
+
+def guard_span(space: KeySpace, span: ReadableSpan, compat: SdkCompat) -> ReadableSpan:
+    """``span`` itself when it conforms, else a transformed copy (``span`` is not touched)."""
+    if not compat.span_fast:
+        return _guard_span_public(space, span, compat)
+    attributes, events, links = span_parts(span)
+    attributes = _rewritten(space, attributes, compat.bounded_attributes, True)
+    new_events, new_links = _rewrite_parts(space, events, links, compat)
     if attributes is None and new_events is None and new_links is None:
         return span
-    copy = _copier(type(span))(span)
-    if attributes is not None:
-        copy._attributes = attributes
-    if new_events is not None:
-        copy._events = _bounded(events, new_events)
-    if new_links is not None:
-        copy._links = _bounded(links, new_links)
+    copy = _copy(compat, span)
+    set_span_parts(
+        copy,
+        attributes,
+        None if new_events is None else public_bounded_list(new_events, events.dropped),
+        None if new_links is None else public_bounded_list(new_links, links.dropped),
+    )
     return copy
 
 
-_COPIERS: dict[type, Callable[[Any], Any]] = {}
+def _guard_span_public(space: KeySpace, span: ReadableSpan, compat: SdkCompat) -> ReadableSpan:
+    """``guard_span`` through the SDK's public API only: properties in, constructor out."""
+    bounded = compat.bounded_attributes
+    attributes = _rewritten(space, span.attributes, bounded, False, span)
+    new_events, new_links = _rewrite_parts(space, span.events, span.links, compat)
+    if attributes is None and new_events is None and new_links is None:
+        return span
+    return rebuild_span(span, attributes, new_events, new_links)
 
 
-def _copier(kind: type) -> Callable[[Any], Any]:
-    """A function making a shallow copy of a span of type ``kind`` (cached per type).
-
-    The SDK hands ``on_end`` a ``ReadableSpan`` it has just constructed; for that type the
-    copy assigns the fields its constructor sets (read off a probe instance, so a new SDK
-    field is copied too), one by one in the same order: the copy then has the class's compact
-    attribute layout, and the original's ``__dict__`` is never materialized (which alone costs
-    more than the whole copy). Any other type is copied through its ``__dict__``.
-    """
-    found = _COPIERS.get(kind)
-    if found is None:
-        found = _COPIERS[kind] = _field_copier(kind) if kind is ReadableSpan else _dict_copier(kind)
-    return found
+def _copy(compat: SdkCompat, span: Any) -> Any:
+    """A shallow copy of ``span``: generated field-by-field for the SDK's ``ReadableSpan``
+    (checked at start), through ``__dict__`` for any other type."""
+    if compat.copy_span is not None and type(span) is ReadableSpan:
+        return compat.copy_span(span)
+    new: Any = object.__new__(type(span))
+    new.__dict__.update(span.__dict__)
+    return new
 
 
-def _dict_copier(kind: type) -> Callable[[Any], Any]:
-    def copy(span: Any) -> Any:
-        new: Any = object.__new__(kind)
-        new.__dict__.update(span.__dict__)
-        return new
-
-    return copy
-
-
-def _constructor_fields() -> tuple[str, ...] | None:
-    """The instance fields ``ReadableSpan.__init__`` sets, in order (read off a probe);
-    ``None`` when no probe can be made."""
+def fail_closed_span(policy: Policy, span: ReadableSpan) -> ReadableSpan | None:
+    """``span`` with the values of sensitive attributes redacted, through the public API;
+    ``None`` when that cannot be done (then the span must not leave)."""
     try:
-        from opentelemetry.sdk.resources import Resource
-
-        fields = tuple(vars(ReadableSpan("probe", resource=Resource({}))))
+        attributes = without_sensitive(policy, span.attributes)
+        events = [
+            Event(e.name, without_sensitive(policy, e.attributes), e.timestamp) for e in span.events
+        ]
+        links = [Link(k.context, without_sensitive(policy, k.attributes)) for k in span.links]
+        return rebuild_span(span, attributes, events, links)
     except Exception:
         return None
-    return fields if all(name.isidentifier() for name in fields) else None
-
-
-def _field_copier(kind: type) -> Callable[[Any], Any]:
-    fields = _constructor_fields()
-    if fields is None:
-        return _dict_copier(kind)
-    body = "".join(f"    new.{name} = span.{name}\n" for name in fields)
-    source = "def copy(span):\n    new = new_object(kind)\n" + body + "    return new\n"
-    namespace: dict[str, Any] = {"kind": kind, "new_object": object.__new__}
-    exec(source, namespace)  # the source holds only identifiers read off the class
-    copier: Callable[[Any], Any] = namespace["copy"]
-    return copier
 
 
 class GuardSpanProcessor(SpanProcessor):
     """Wraps the exporting processor: ``on_end`` passes it a conforming copy of the span.
 
-    The shared span is never changed, so processors beside this one see it as recorded. Any
-    failure inside the guard passes the original span through.
+    The shared span is never changed, so processors beside this one see it as recorded. When
+    the guard fails on a span, values of sensitive attributes are redacted and ``on_error``
+    decides whether the rest passes or the span is dropped.
     """
 
     def __init__(self, delegate: SpanProcessor, guard: Guard) -> None:
         self.delegate = delegate
         self._guard = guard
+        compat = self._compat = guard.compat
         # Start and ending go straight to the delegate: bound here, they cost no extra call.
         self.on_start = delegate.on_start  # type: ignore[method-assign]
-        self._on_ending = getattr(delegate, "_on_ending", self._ignore)  # type: ignore[method-assign]
+        ending = getattr(delegate, "_on_ending", None) if compat.forward_on_ending else None
+        self._on_ending = ending or self._ignore  # type: ignore[method-assign]
+        if compat.span_fast:  # the inline fast path, over fields ``compat`` checked at start
+            self.on_end = fast_on_end(  # type: ignore[method-assign,assignment]
+                guard,
+                delegate.on_end,
+                lambda space, span: guard_span(space, span, compat),
+                self._failed,
+                lambda span: _copy(compat, span),
+                compat.bounded_attributes,
+            )
+        else:
+            self.on_end = self._on_end_public  # type: ignore[method-assign]
 
     def on_start(self, span: Span, parent_context: Context | None = None) -> None:
         self.delegate.on_start(span, parent_context=parent_context)
 
     def _on_ending(self, span: Span) -> None:
-        """Bound to the delegate's ``_on_ending`` in ``__init__``."""
+        """Bound to the delegate's ``_on_ending`` in ``__init__`` where the SDK has one."""
 
     @staticmethod
     def _ignore(span: Span) -> None:
         pass
 
     def on_end(self, span: ReadableSpan) -> None:
-        # The common cases inline (every operation counts here): the SDK's own containers,
-        # no events or links, and span attributes that are clean, or that have a cached plan
-        # without value checks (then only the copy is made). Anything else goes through
-        # ``guard_span``.
+        """Replaced in ``__init__`` by the fast path or :meth:`_on_end_public`."""
+        self._on_end_public(span)
+
+    def _on_end_public(self, span: ReadableSpan) -> None:
+        """``on_end`` through the SDK's public API (a check failed, or it was forced)."""
         try:
-            space = self._guard.policy.spans
-            try:
-                attributes: Any = span._attributes
-                raw = attributes._dict
-                busy = span._events._dq or span._links._dq  # type: ignore[attr-defined]
-            except AttributeError:  # not the SDK's BoundedAttributes and BoundedLists
-                busy = True
-            if busy:
-                guarded = guard_span(space, span)
-            elif raw.keys() <= space.hot:
-                guarded = span
-            elif raw.keys() <= space.clean:
-                space.warm(raw.keys())
-                guarded = span
-            else:
-                plan = space.plans.get(tuple(raw))
-                if plan is None or plan.build is None:
-                    guarded = guard_span(space, span)
-                else:
-                    plan.hits += 1
-                    guarded = _copier(type(span))(span)
-                    dropped = plan.dropped + attributes.dropped
-                    guarded._attributes = (
-                        _bounded_attributes(plan.build(raw), dropped)
-                        if dropped
-                        else plan.build(raw)
-                    )
+            guarded: ReadableSpan | None = guard_span(self._guard.policy.spans, span, self._compat)
         except Exception:
-            internal_error("span processor")
-            guarded = span
-        self.delegate.on_end(guarded)
+            guarded = self._failed(span)
+        if guarded is not None:
+            self.delegate.on_end(guarded)
+
+    def _failed(self, span: ReadableSpan) -> ReadableSpan | None:
+        """The span to pass on after an internal error (``None``: drop it)."""
+        try:
+            policy = self._guard.policy
+            internal_error("span processor", policy, "span")
+            if policy.config.on_error == "drop":
+                return None
+            return fail_closed_span(policy, span)
+        except Exception:  # sensitivity cannot be decided: nothing leaves
+            return None
 
     def shutdown(self) -> None:
         self.delegate.shutdown()

@@ -1,0 +1,610 @@
+"""Every private OpenTelemetry SDK detail the guard relies on, checked once against the
+installed SDK; where a check fails (or ``TELEMETRY_CONTRACTS_SDK_PATH=public`` asks for it) the
+guard uses the SDK's public API for that part instead.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import inspect
+import logging
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import opentelemetry.metrics as metrics_api
+from opentelemetry.attributes import BoundedAttributes
+from opentelemetry.sdk.trace import Event, ReadableSpan, SpanProcessor
+from opentelemetry.sdk.util import BoundedList
+from opentelemetry.trace import Link
+
+from telemetry_contracts.sdk_guard.config import ENV_SDK_PATH
+
+_logger = logging.getLogger("telemetry_contracts.sdk_guard")
+
+BuildBounded = Callable[[dict[Any, Any], int], Any]
+
+
+@dataclass(frozen=True)
+class Check:
+    """One assumption about the installed SDK and the path the guard takes for it."""
+
+    name: str
+    fast: bool
+    detail: str
+
+    @property
+    def path(self) -> str:
+        return "fast" if self.fast else "public"
+
+
+def sdk_version() -> str:
+    try:
+        return importlib.metadata.version("opentelemetry-sdk")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def process_forces_public() -> bool:
+    """``TELEMETRY_CONTRACTS_SDK_PATH=public`` in the process environment: every guard of the
+    process takes the public path (whatever its own configuration says)."""
+    return os.environ.get(ENV_SDK_PATH, "").strip().lower() == "public"
+
+
+# --- probes --------------------------------------------------------------------------------
+
+
+class _Capture(SpanProcessor):
+    def __init__(self) -> None:
+        self.spans: list[ReadableSpan] = []
+
+    def on_end(self, span: ReadableSpan) -> None:
+        self.spans.append(span)
+
+
+def probe_span() -> ReadableSpan:
+    """A finished span the way the installed SDK hands it to ``on_end``."""
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.sampling import ALWAYS_ON
+
+    capture = _Capture()
+    provider = TracerProvider(sampler=ALWAYS_ON, resource=Resource({}), shutdown_on_exit=False)
+    provider.add_span_processor(capture)
+    span = provider.get_tracer("telemetry_contracts.probe").start_span(
+        "probe", attributes={"k": "v"}
+    )
+    span.add_event("e", {"a": 1})
+    span.end()
+    return capture.spans[-1]
+
+
+def check_span_fields(span: ReadableSpan) -> str | None:
+    """Why the fast span path cannot read and write ``span``'s fields (``None``: it can)."""
+    try:
+        attributes: Any = span._attributes
+        public: Any = span.attributes
+        if not isinstance(attributes._dict, dict) or dict(public) != attributes._dict:
+            return "ReadableSpan._attributes._dict differs from ReadableSpan.attributes"
+        for field, public in (("_events", span.events), ("_links", span.links)):
+            deque = getattr(span, field)._dq
+            if tuple(deque) != tuple(public):
+                return f"ReadableSpan.{field}._dq differs from the public sequence"
+        if not span._events._dq:  # type: ignore[attr-defined]
+            return "the probe's event is not in ReadableSpan._events._dq"
+    except AttributeError as error:
+        return f"missing: {error}"
+    return None
+
+
+def constructor_fields() -> tuple[str, ...] | None:
+    """The instance fields ``ReadableSpan.__init__`` sets, in order (read off a probe)."""
+    try:
+        from opentelemetry.sdk.resources import Resource
+
+        fields = tuple(vars(ReadableSpan("probe", resource=Resource({}))))
+    except Exception:
+        return None
+    return fields if all(name.isidentifier() for name in fields) else None
+
+
+def make_field_copier(kind: type, fields: tuple[str, ...]) -> Callable[[Any], Any]:
+    """A function copying ``fields`` of a ``kind`` one by one, in order: the copy keeps the
+    class's compact attribute layout, and the original's ``__dict__`` is never materialized."""
+    body = "".join(f"    new.{name} = span.{name}\n" for name in fields)
+    source = "def copy(span):\n    new = new_object(kind)\n" + body + "    return new\n"
+    namespace: dict[str, Any] = {"kind": kind, "new_object": object.__new__}
+    exec(source, namespace)  # the source holds only identifiers read off the class
+    copier: Callable[[Any], Any] = namespace["copy"]
+    return copier
+
+
+def _same_span(a: ReadableSpan, b: ReadableSpan) -> bool:
+    names = ("name", "context", "parent", "kind", "status", "start_time", "end_time",
+             "resource", "instrumentation_scope", "dropped_attributes", "dropped_events",
+             "dropped_links")  # fmt: skip
+    return (
+        all(getattr(a, n) == getattr(b, n) for n in names)
+        and dict(a.attributes or {}) == dict(b.attributes or {})
+        and tuple(a.events) == tuple(b.events)
+        and tuple(a.links) == tuple(b.links)
+    )
+
+
+def public_bounded_attributes(out: dict[Any, Any], dropped: int) -> Any:
+    """An immutable ``BoundedAttributes`` built through its constructor (values re-cleaned)."""
+    bounded = BoundedAttributes(maxlen=None, attributes=out, immutable=True)
+    bounded.dropped = dropped
+    return bounded
+
+
+def make_bounded_attributes() -> BuildBounded | None:
+    """A function wrapping a dict in an immutable ``BoundedAttributes`` without re-cleaning its
+    values: the constructor's fields (read off a probe) are assigned directly, several times
+    cheaper than the constructor. ``None`` when a field is not a plain value."""
+    probe = vars(BoundedAttributes(maxlen=None, immutable=True))
+    locks = {type(threading.Lock()): "Lock", type(threading.RLock()): "RLock"}
+    lines = []
+    for name, value in probe.items():
+        if not name.isidentifier():
+            return None
+        if name in ("_dict", "dropped"):
+            lines.append(f"    new.{name} = {'out' if name == '_dict' else 'dropped'}")
+        elif type(value) in locks:
+            lines.append(f"    new.{name} = {locks[type(value)]}()")
+        elif value is None or type(value) in (bool, int):
+            lines.append(f"    new.{name} = {value!r}")
+        else:
+            return None
+    source = "def bounded(out, dropped):\n    new = new_object(kind)\n"
+    source += "\n".join(lines) + "\n    return new\n"
+    namespace: dict[str, Any] = {
+        "kind": BoundedAttributes,
+        "new_object": object.__new__,
+        "Lock": threading.Lock,
+        "RLock": threading.RLock,
+    }
+    exec(source, namespace)  # the source holds identifiers and reprs of None, bool and int
+    made: BuildBounded = namespace["bounded"]
+    return made
+
+
+def check_bounded(build: BuildBounded) -> str | None:
+    made = build({"a": 1}, 2)
+    if not isinstance(made, BoundedAttributes) or dict(made) != {"a": 1} or made.dropped != 2:
+        return "the built BoundedAttributes does not read back"
+    try:
+        made["b"] = 2
+    except TypeError:
+        pass
+    else:
+        return "the built BoundedAttributes is not immutable"
+    if set(vars(made)) != set(vars(BoundedAttributes(maxlen=None, immutable=True))):
+        return "the built BoundedAttributes has other fields than the constructor's"
+    return None
+
+
+def check_attributes_swap() -> str | None:
+    """Whether a mutable ``BoundedAttributes`` can have its ``_dict`` swapped under ``_lock``."""
+    bounded: Any = BoundedAttributes(maxlen=None, attributes={"a": 1}, immutable=False)
+    try:
+        with bounded._lock:
+            bounded._dict = {"b": 2}
+    except (AttributeError, TypeError) as error:
+        return f"missing: {error}"
+    if dict(bounded) != {"b": 2} or len(bounded) != 1:
+        return "BoundedAttributes does not read its _dict"
+    return None
+
+
+# --- the selection -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SdkCompat:
+    """The paths chosen for the installed SDK (see :func:`detect`)."""
+
+    sdk_version: str
+    checks: tuple[Check, ...]
+    span_fast: bool
+    """Finished spans are read and copied through their private fields."""
+    copy_span: Callable[[Any], Any] | None
+    bounded_attributes: BuildBounded
+    forward_on_ending: bool
+    log_swap: bool
+    """Log record attributes are replaced by swapping ``BoundedAttributes._dict``."""
+    log_method: str
+    """``on_emit`` or ``emit``: what the installed SDK calls on a log record processor."""
+    gauge_base: type
+    generated_builders: bool
+
+    @property
+    def path(self) -> str:
+        """``fast``, ``public`` or ``mixed``."""
+        fast = {c.fast for c in self.checks}
+        return "fast" if fast == {True} else "public" if fast == {False} else "mixed"
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "sdk_version": self.sdk_version,
+            "path": self.path,
+            "checks": {c.name: {"path": c.path, "detail": c.detail} for c in self.checks},
+        }
+
+    def summary(self) -> str:
+        public = [c.name for c in self.checks if not c.fast]
+        if not public:
+            return "fast path"
+        if len(public) == len(self.checks):
+            return "public path"
+        return "fast path, public API for " + ", ".join(public)
+
+
+def _log_method() -> str:
+    from opentelemetry.sdk._logs import LogRecordProcessor
+
+    abstract: frozenset[str] = getattr(LogRecordProcessor, "__abstractmethods__", frozenset())
+    return "on_emit" if "on_emit" in abstract or "emit" not in abstract else "emit"
+
+
+def gauge_base() -> tuple[type, str]:
+    for name in ("_Gauge", "Gauge"):
+        found = getattr(metrics_api, name, None)
+        if isinstance(found, type):
+            return found, f"opentelemetry.metrics.{name}"
+    return metrics_api.Instrument, "no synchronous gauge in this API: a plain instrument"
+
+
+def _attempt(check: Callable[[], str | None]) -> str | None:
+    """``check()``, where any surprise in a probe means: do not rely on it."""
+    try:
+        return check()
+    except Exception as error:
+        return f"probe failed: {type(error).__name__}: {error}"
+
+
+def _span_paths() -> tuple[str | None, str | None, Callable[[Any], Any] | None]:
+    """Why the span fields and the generated copier cannot be used (``None``: they can), and
+    the copier."""
+    made: list[Callable[[Any], Any]] = []
+    span: list[ReadableSpan] = []
+
+    def fields() -> str | None:
+        span.append(probe_span())
+        return check_span_fields(span[0])
+
+    def copier() -> str | None:
+        names = constructor_fields()
+        if names is None or type(span[0]) is not ReadableSpan:
+            return "the fields of ReadableSpan.__init__ cannot be read off a probe"
+        copy_span = make_field_copier(ReadableSpan, names)
+        copy = copy_span(span[0])
+        if vars(copy) != vars(span[0]) or not _same_span(copy, span[0]):
+            return "a field-by-field copy of a probe span differs from it"
+        made.append(copy_span)
+        return None
+
+    fields_failure = _attempt(fields)
+    copy_failure = fields_failure or _attempt(copier)
+    return fields_failure, copy_failure, made[0] if made else None
+
+
+def _bounded_path() -> tuple[str | None, BuildBounded | None]:
+    made: list[BuildBounded] = []
+
+    def built() -> str | None:
+        build = make_bounded_attributes()
+        if build is None:
+            return "BoundedAttributes has fields that are not plain values"
+        made.append(build)
+        return check_bounded(build)
+
+    failure = _attempt(built)
+    return failure, made[0] if made and failure is None else None
+
+
+def detect(force_public: bool = False) -> SdkCompat:
+    """Check every assumption against the installed SDK (``force_public``: take none)."""
+    from telemetry_contracts.sdk_guard.policy import check_generated_builders
+
+    checks: list[Check] = []
+
+    def decide(name: str, failure: str | None, fast_detail: str) -> bool:
+        if force_public:
+            checks.append(Check(name, False, "public API forced"))
+            return False
+        checks.append(Check(name, failure is None, failure or fast_detail))
+        return failure is None
+
+    fields_failure, copy_failure, copier = _span_paths()
+    span_fast = decide(
+        "span.fields",
+        fields_failure,
+        "ReadableSpan._attributes/_events/_links, BoundedAttributes._dict, BoundedList._dq",
+    )
+    copy_fast = decide("span.copy", copy_failure, "ReadableSpan copied field by field (generated)")
+    bounded_failure, built = _bounded_path()
+    bounded_fast = decide(
+        "attributes.bounded",
+        bounded_failure,
+        "BoundedAttributes filled field by field (generated), values not cleaned twice",
+    )
+    on_ending = callable(getattr(SpanProcessor, "_on_ending", None))
+    forward = decide(
+        "span.on_ending",
+        None,
+        "SpanProcessor._on_ending forwarded to the delegate"
+        if on_ending
+        else "this SDK has no SpanProcessor._on_ending: nothing to forward",
+    )
+    log_swap = decide(
+        "logs.attributes",
+        _attempt(check_attributes_swap),
+        "log attributes replaced by swapping BoundedAttributes._dict under its _lock",
+    )
+    builders = decide(
+        "policy.builders",
+        _attempt(check_generated_builders),
+        "attribute rewrites compiled to generated functions",
+    )
+    gauge, gauge_detail = gauge_base()
+    log_method = _log_method()
+    checks.append(Check("metrics.gauge", not force_public, gauge_detail))
+    checks.append(Check("logs.processor", not force_public, f"LogRecordProcessor.{log_method}"))
+    span_fast = span_fast and copy_fast and copier is not None
+    return SdkCompat(
+        sdk_version=sdk_version(),
+        checks=tuple(checks),
+        span_fast=span_fast,
+        copy_span=copier if span_fast else None,
+        bounded_attributes=built if bounded_fast and built else public_bounded_attributes,
+        forward_on_ending=forward and on_ending,
+        log_swap=log_swap,
+        log_method=log_method,
+        gauge_base=gauge,
+        generated_builders=builders,
+    )
+
+
+_SELECTED: dict[bool, SdkCompat] = {}
+_select_lock = threading.Lock()
+
+
+def select(force_public: bool = False) -> SdkCompat:
+    """The cached selection; the first one of the process is logged (once)."""
+    force = force_public or process_forces_public()
+    with _select_lock:
+        found = _SELECTED.get(force)
+        if found is None:
+            found = _SELECTED[force] = detect(force)
+            failed = [] if force else [c for c in found.checks if not c.fast]
+            if failed:
+                _logger.warning(
+                    "telemetry-contracts guard: OpenTelemetry SDK %s differs from what the "
+                    "fast path expects (%s); using the public API there",
+                    found.sdk_version,
+                    "; ".join(f"{c.name}: {c.detail}" for c in failed),
+                )
+            else:
+                _logger.info(
+                    "telemetry-contracts guard: OpenTelemetry SDK %s, %s",
+                    found.sdk_version,
+                    found.summary(),
+                )
+    return found
+
+
+# --- the fast path: every private SDK field the guard reads or writes ------------------------
+
+
+def raw_attributes(attributes: Any) -> Any:
+    """The dict behind a ``BoundedAttributes`` (whose ``__len__`` and ``keys`` are Python)."""
+    return getattr(attributes, "_dict", attributes)
+
+
+def has_items(items: Any) -> bool:
+    """Truth of a ``BoundedList`` (or any sequence) without its Python ``__len__``."""
+    return items is not None and bool(getattr(items, "_dq", items))
+
+
+def span_parts(span: Any) -> tuple[Any, Any, Any]:
+    """The attributes, events and links a ``ReadableSpan`` holds."""
+    return span._attributes, span._events, span._links
+
+
+def set_span_parts(copy: Any, attributes: Any, events: Any, links: Any) -> None:
+    """Install the given parts in a copied span (``None``: keep the copy's)."""
+    if attributes is not None:
+        copy._attributes = attributes
+    if events is not None:
+        copy._events = events
+    if links is not None:
+        copy._links = links
+
+
+def swap_attributes(attributes: Any, new: dict[Any, Any], dropped: int) -> None:
+    """Replace the contents of a mutable ``BoundedAttributes`` under its lock, keeping its
+    limits, and add ``dropped`` to its count."""
+    with attributes._lock:
+        attributes._dict = new
+        attributes.dropped += dropped
+
+
+def fast_on_end(
+    guard: Any,
+    delegate_on_end: Callable[[Any], None],
+    guard_span: Callable[[Any, Any], Any],
+    failed: Callable[[Any], Any],
+    copy_span: Callable[[Any], Any],
+    bounded: BuildBounded,
+) -> Callable[[Any], None]:
+    """The span processor's ``on_end`` on the fast path, as a closure.
+
+    The common cases inline (every operation counts here): the SDK's own containers, no
+    events or links, and span attributes that are clean, or that have a cached plan without
+    value checks (then only the copy is made). Anything else goes to ``guard_span``.
+    """
+
+    def on_end(span: Any) -> None:
+        try:
+            space = guard.policy.spans
+            try:
+                attributes = span._attributes
+                raw = attributes._dict
+                busy = span._events._dq or span._links._dq
+            except AttributeError:  # not the SDK's BoundedAttributes and BoundedLists
+                busy = True
+            if busy:
+                guarded = guard_span(space, span)
+            elif raw.keys() <= space.hot:
+                guarded = span
+            elif raw.keys() <= space.clean:
+                space.warm(raw.keys())
+                guarded = span
+            else:
+                plan = space.plans.get(tuple(raw))
+                if plan is None or plan.build is None:
+                    guarded = guard_span(space, span)
+                else:
+                    plan.hits += 1
+                    guarded = copy_span(span)
+                    dropped = plan.dropped + attributes.dropped
+                    guarded._attributes = (
+                        bounded(plan.build(raw), dropped) if dropped else plan.build(raw)
+                    )
+        except Exception:
+            guarded = failed(span)
+        if guarded is not None:
+            delegate_on_end(guarded)
+
+    return on_end
+
+
+# --- zero-code: the SDK configurator's shape ------------------------------------------------
+
+# The SDK configurator's shape the guard relies on: each ``_init_*`` function sets its global
+# provider through a name of the configuration module, then adds processors to it.
+HOOKS = {
+    "set_tracer_provider": ("_init_tracing", "add_span_processor"),
+    "set_logger_provider": ("_init_logging", "add_log_record_processor"),
+    "set_meter_provider": ("_init_metrics", None),
+}
+
+
+def sdk_configurator() -> type:
+    """The SDK's own configurator class, which the zero-code configurator extends."""
+    from opentelemetry.sdk._configuration import _OTelSDKConfigurator
+
+    return _OTelSDKConfigurator
+
+
+def _configuration_module() -> Any:
+    import opentelemetry.sdk._configuration as module
+
+    return module
+
+
+def check_configurator(module: Any = None) -> str | None:
+    """Why the SDK configurator cannot be guarded (``None``: it can)."""
+    module = module or _configuration_module()
+    if not callable(getattr(sdk_configurator(), "_configure", None)):
+        return "_OTelSDKConfigurator._configure is missing"
+    for setter, (init, _) in HOOKS.items():
+        function = getattr(module, init, None)
+        if not callable(getattr(module, setter, None)) or function is None:
+            return f"opentelemetry.sdk._configuration has no {setter} or {init}"
+        if setter not in getattr(getattr(function, "__code__", None), "co_names", ()):
+            return f"{init} no longer calls {setter}"
+    return None
+
+
+def _wrapping(provider: Any, method: str, wrap: Callable[[Any], Any]) -> None:
+    """Make ``provider.method(processor)`` add ``wrap(processor)`` instead (this instance,
+    until :func:`guarding_providers` closes)."""
+    add = getattr(provider, method)
+
+    def add_guarded(processor: Any, *args: Any, **kwargs: Any) -> Any:
+        return add(wrap(processor), *args, **kwargs)
+
+    setattr(provider, method, add_guarded)
+
+
+@contextmanager
+def guarding_providers(guard: Any, module: Any = None) -> Iterator[list[str]]:
+    """While open, the providers ``module`` sets are guarded; yields the names of the setters
+    that were called (the caller checks the configurator reached them)."""
+    module = module or _configuration_module()
+    called: list[str] = []
+    originals = {name: getattr(module, name) for name in HOOKS}
+    wrapped: list[tuple[Any, str]] = []
+
+    def hook(name: str) -> Callable[[Any], Any]:
+        setter, adder = originals[name], HOOKS[name][1]
+
+        def set_guarded(provider: Any) -> Any:
+            called.append(name)
+            if adder is not None:
+                wrap = guard.span_processor if "span" in adder else guard.log_record_processor
+                _wrapping(provider, adder, wrap)
+                wrapped.append((provider, adder))
+            else:
+                guard.instrument(provider)
+                provider = guard.meter_provider(provider)
+            return setter(provider)
+
+        return set_guarded
+
+    for name in HOOKS:
+        setattr(module, name, hook(name))
+    try:
+        yield called
+    finally:
+        for name, original in originals.items():
+            setattr(module, name, original)
+        for provider, adder in wrapped:  # processors the application adds later: its own
+            vars(provider).pop(adder, None)
+
+
+# --- the public path for spans -------------------------------------------------------------
+
+
+def public_bounded_list(items: Any, dropped: int) -> BoundedList:
+    copy = BoundedList.from_seq(None, items)
+    copy.dropped = dropped
+    return copy
+
+
+def rebuild_span(
+    span: ReadableSpan,
+    attributes: Mapping[Any, Any] | None,
+    events: list[Event] | None,
+    links: list[Link] | None,
+) -> ReadableSpan:
+    """A new ``ReadableSpan`` from ``span``'s public properties, with the given parts replaced
+    (``None``: keep ``span``'s)."""
+    if attributes is None:
+        attributes = public_bounded_attributes(dict(span.attributes or {}), span.dropped_attributes)
+    return ReadableSpan(
+        name=span.name,
+        context=span.context,
+        parent=span.parent,
+        resource=span.resource,
+        attributes=attributes,
+        events=public_bounded_list(span.events if events is None else events, span.dropped_events),
+        links=public_bounded_list(span.links if links is None else links, span.dropped_links),
+        kind=span.kind,
+        status=span.status,
+        start_time=span.start_time,
+        end_time=span.end_time,
+        instrumentation_scope=span.instrumentation_scope,
+    )
+
+
+def accepts_keyword(function: Callable[..., Any], name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
