@@ -32,18 +32,6 @@ class FailOn(StrEnum):
     none = "none"
 
 
-class ModeOption(StrEnum):
-    """``diff --mode``: the compatibility mode breaking changes are judged under."""
-
-    BACKWARD = "BACKWARD"
-    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
-    FORWARD = "FORWARD"
-    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
-    FULL = "FULL"
-    FULL_TRANSITIVE = "FULL_TRANSITIVE"
-    NONE = "NONE"
-
-
 class ExportTarget(StrEnum):
     """``export --to``: what to write."""
 

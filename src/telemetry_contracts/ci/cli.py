@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol
 
 import typer
 
@@ -20,17 +20,16 @@ from telemetry_contracts.ci.choices import (
     DiffFormat,
     ExportTarget,
     FailOn,
-    ModeOption,
     ReportFormat,
     SeverityLevel,
     StatsFormat,
 )
+from telemetry_contracts.schemas.compatibility import CompatibilityMode
 
 if TYPE_CHECKING:
     from telemetry_contracts.ci.reporters import RuleInfo
     from telemetry_contracts.schemas.findings import Finding
     from telemetry_contracts.schemas.snapshot import Snapshot
-    from telemetry_contracts.validators.compatibility import CompatibilityMode
 
 # Plain help text: Rich markup would swallow `[tool.telemetry-contracts]`.
 app = typer.Typer(
@@ -255,7 +254,7 @@ def diff_command(
     fail_on: Annotated[FailOn | None, typer.Option(
         help="Exit 1 on breaking changes, on any change, or never.")] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
-    mode: Annotated[ModeOption | None, typer.Option(
+    mode: Annotated[CompatibilityMode | None, typer.Option(
         help="Compatibility mode that decides what is breaking (default: `compatibility`).")
     ] = None,
     allow_url: AllowUrlOption = None,
@@ -266,7 +265,7 @@ def diff_command(
 
 
 def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
-          output_format: DiffFormat, mode: ModeOption | None) -> None:
+          output_format: DiffFormat, mode: CompatibilityMode | None) -> None:
     from telemetry_contracts.ci.config import load_config
     from telemetry_contracts.ci.diff import render_diff, run_diff
 
@@ -277,7 +276,7 @@ def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
         [_configured(config.checked("baseline"), "baseline", "--baseline")], root)
     head_ref, head_cwd = (head, None) if head else (
         _configured(config.checked("registry"), "registry", "--head"), root)
-    chosen_mode = cast("CompatibilityMode", (mode or config.compatibility).value)
+    chosen_mode = mode or config.compatibility
     result = run_diff(baseline_refs, head_ref, chosen_mode, baseline_cwd, head_cwd)
     typer.echo(render_diff(result, output_format), nl=False)
     failing = result.failing(FailOn(fail_on or config.diff_fail_on))

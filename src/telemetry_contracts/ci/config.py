@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import ConfigDict, Field
 
-from telemetry_contracts.ci.choices import FailOn, ModeOption, SeverityLevel
+from telemetry_contracts.ci.choices import FailOn, SeverityLevel
 from telemetry_contracts.net import is_url
 from telemetry_contracts.resolution.remote import require_allowed
+from telemetry_contracts.schemas.compatibility import CompatibilityMode
 from telemetry_contracts.schemas.findings import ContractError, Severity
 from telemetry_contracts.validators.custom import RuleSettings, kebab, validated
 
@@ -40,7 +41,7 @@ class ProjectConfig(RuleSettings):
     fail_on: SeverityLevel = SeverityLevel.error
     """Lowest severity that makes ``lint`` and ``check-code`` exit 1."""
     diff_fail_on: FailOn = FailOn.breaking
-    compatibility: ModeOption = ModeOption.BACKWARD
+    compatibility: CompatibilityMode = "BACKWARD"
     select: list[str] = Field(default_factory=list)
     """Rule codes (or prefixes such as ``TC2``) to run; empty means all."""
     per_path_ignores: dict[str, list[str]] = Field(default_factory=dict)

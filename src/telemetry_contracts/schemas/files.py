@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from telemetry_contracts.schemas.model import (
-    Instrument,
-    normalize_stability,
-)
+from telemetry_contracts.schemas.model import Instrument, normalize_stability
+from telemetry_contracts.schemas.model import Stability as ModelStability
 
-Stability = Literal[
-    "stable", "development", "alpha", "beta", "release_candidate", "deprecated", "experimental"
-]
+Stability = Literal[ModelStability, "experimental"]
 """Stability as files may write it; ``experimental`` (legacy) is read as ``development``."""
+StabilityField = Annotated[Stability | None, BeforeValidator(normalize_stability)]
+"""A ``stability`` field of a file model: read as the resolved model reads it."""
 
 GroupType = Literal[
     "attribute_group", "metric", "span", "event", "entity", "resource", "scope", "metric_group"
@@ -44,9 +42,12 @@ AnnotationsField = Annotated[
 
 
 class FileModel(BaseModel):
-    """Base of the file models: unknown keys are errors, the legacy stability is normalised."""
+    """Base of the file models: unknown keys are errors, the legacy stability is normalised.
 
-    model_config = ConfigDict(extra="forbid")
+    Each model builds its validator when first used, so a run that reads only ``definition/2``
+    files never builds the v1 models (``defer_build``: start-up of ``lint``)."""
+
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class EnumMemberSpec(FileModel):
@@ -56,11 +57,9 @@ class EnumMemberSpec(FileModel):
     value: str | int | float | bool
     brief: str | None = None
     note: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     annotations: AnnotationsField = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class EnumTypeSpec(FileModel):
@@ -79,7 +78,7 @@ class AttributeSpec(FileModel):
     brief: str | None = None
     note: str | None = None
     examples: Any = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     requirement_level: RequirementLevelField = None
     sampling_relevant: bool | None = None
@@ -89,8 +88,6 @@ class AttributeSpec(FileModel):
         default=False, description="On a `ref`: the group's `prefix` is put before the key."
     )
     annotations: AnnotationsField = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
     @model_validator(mode="after")
     def _id_or_ref(self) -> AttributeSpec:
@@ -109,13 +106,11 @@ class BodyFieldSpec(FileModel):
     brief: str | None = None
     note: str | None = None
     examples: Any = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     requirement_level: RequirementLevelField = None
     members: list[EnumMemberSpec] | None = None
     fields: list[BodyFieldSpec] | None = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class ConstraintSpec(FileModel):
@@ -137,7 +132,7 @@ class GroupSpec(FileModel):
     note: str | None = None
     prefix: str | None = None
     extends: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     display_name: str | None = None
     attributes: list[AttributeSpec] | None = None
@@ -152,8 +147,6 @@ class GroupSpec(FileModel):
     body: BodyFieldSpec | None = None
     constraints: list[ConstraintSpec] | None = None
     visibility: Literal["public", "internal"] | None = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
     @model_validator(mode="after")
     def _metric_fields(self) -> GroupSpec:
@@ -209,11 +202,9 @@ class V2AttributeSpec(FileModel):
     brief: str = ""
     note: str | None = None
     examples: Any = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     annotations: AnnotationsField = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class V2AttributeGroupSpec(FileModel):
@@ -221,14 +212,12 @@ class V2AttributeGroupSpec(FileModel):
 
     id: str
     visibility: Literal["public", "internal"] = "internal"
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     brief: str | None = None
     note: str | None = None
     annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class V2MetricSpec(FileModel):
@@ -239,14 +228,12 @@ class V2MetricSpec(FileModel):
     unit: str
     brief: str = ""
     note: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     requirement_level: RequirementLevelField = None
     annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
     entity_associations: list[str] | None = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class V2SpanNameSpec(FileModel):
@@ -263,14 +250,12 @@ class V2SpanSpec(FileModel):
     name: V2SpanNameSpec | None = None
     brief: str = ""
     note: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     requirement_level: RequirementLevelField = None
     annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
     entity_associations: list[str] | None = None
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class V2RefinementSpec(FileModel):
@@ -280,13 +265,11 @@ class V2RefinementSpec(FileModel):
     ref: str
     brief: str | None = None
     note: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     annotations: AnnotationsField = None
     requirement_level: RequirementLevelField = None
     attributes: list[RefSpec] = []
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class V2EventSpec(FileModel):
@@ -295,12 +278,10 @@ class V2EventSpec(FileModel):
     name: str
     brief: str = ""
     note: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class V2EntitySpec(FileModel):
@@ -309,13 +290,11 @@ class V2EntitySpec(FileModel):
     type: str
     brief: str = ""
     note: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     deprecated: DeprecatedField = None
     annotations: AnnotationsField = None
     identity: list[RefSpec] = []
     description: list[RefSpec] = []
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)
 
 
 class V2File(FileModel):
@@ -376,7 +355,5 @@ class ManifestSpec(FileModel):
     schema_base_url: str | None = None
     semconv_version: str | None = None
     resolved_schema_uri: str | None = None
-    stability: Stability | None = None
+    stability: StabilityField = None
     dependencies: list[DependencySpec] = []
-
-    _stability = field_validator("stability", mode="before")(normalize_stability)

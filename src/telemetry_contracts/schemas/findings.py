@@ -10,6 +10,14 @@ Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
+def place(file: str, line: int = 0, column: int = 0) -> str:
+    """``file:line:column`` as compilers print it (column 1 when only the line is known), the
+    file alone when the line is not: how every location in this package prints."""
+    if not line:
+        return file
+    return f"{file}:{line}:{column or 1}"
+
+
 class Location(BaseModel):
     """A place in a file: path as given to the tool, 1-based line and column (0 when unknown)."""
 
@@ -20,9 +28,7 @@ class Location(BaseModel):
     column: int = 0
 
     def __str__(self) -> str:
-        if not self.line:
-            return self.file
-        return f"{self.file}:{self.line}:{self.column or 1}"
+        return place(self.file, self.line, self.column)
 
 
 class Finding(BaseModel):

@@ -13,6 +13,8 @@ from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from telemetry_contracts.schemas.findings import place
+
 T = TypeVar("T")
 
 Stability = Literal["stable", "development", "alpha", "beta", "release_candidate", "deprecated"]
@@ -88,7 +90,7 @@ class SourceLocation(Model):
     column: int = 0
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        return place(self.file, self.line, self.column)
 
 
 class Deprecation(Model):

@@ -185,9 +185,6 @@ class Step:
     enum_action: str = "pass"
 
 
-_CLEAN_STEP_CACHE: dict[Any, Step] = {}
-
-
 class Plan:
     """The decided steps for one ordered key set, compiled into ``build``: a function that
     makes the rewritten mapping from one with those keys (``None`` when values need checking

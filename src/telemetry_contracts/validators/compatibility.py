@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, computed_field
 
+from telemetry_contracts.schemas.compatibility import CompatibilityMode
 from telemetry_contracts.schemas.model import (
     Attribute,
     AttributeRef,
@@ -42,15 +43,7 @@ ChangeKind = Literal["added", "removed", "renamed", "obsoleted", "deprecated", "
 SubjectKind = Literal[
     "attribute", "metric", "span", "event", "entity", "enum_member", "attribute_ref"
 ]
-CompatibilityMode = Literal[
-    "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
-    "FULL", "FULL_TRANSITIVE", "NONE",
-]
 Bump = Literal["major", "minor", "patch", "none"]
-COMPATIBILITY_MODES: tuple[CompatibilityMode, ...] = (
-    "BACKWARD", "BACKWARD_TRANSITIVE", "FORWARD", "FORWARD_TRANSITIVE",
-    "FULL", "FULL_TRANSITIVE", "NONE",
-)
 
 CHANGE_CODES: dict[str, str] = {
     "TC901": "contract removed",

@@ -51,17 +51,25 @@ class SemconvNames:
             else:
                 self._bindings[alias.asname or alias.name] = f"{module}.{alias.name}"
 
-    def resolve(self, expression: ast.expr) -> tuple[str, str] | None:
-        """``(value, source text)`` when ``expression`` names a semconv string constant."""
+    def _named(self, expression: ast.expr) -> tuple[str, str | None] | None:
+        """``(source text, the qualified name it is bound to)`` of a dotted ``expression``;
+        the qualified name is None when its first part comes from no ``import``."""
         if not self:
             return None
         parts = dotted_parts(expression)
         if parts is None:
             return None
-        written = ".".join(parts)
         head = self._bindings.get(parts[0])
-        if head is not None:
-            value = resolve_qualified(".".join([head, *parts[1:]]))
+        return ".".join(parts), None if head is None else ".".join([head, *parts[1:]])
+
+    def resolve(self, expression: ast.expr) -> tuple[str, str] | None:
+        """``(value, source text)`` when ``expression`` names a semconv string constant."""
+        named = self._named(expression)
+        if named is None:
+            return None
+        written, qualified = named
+        if qualified is not None:
+            value = resolve_qualified(qualified)
             return (value, written) if value is not None else None
         for module in self._star_modules:
             value = semconv_module_constants(module).get(written)
@@ -71,15 +79,12 @@ class SemconvNames:
 
     def resolve_factory(self, expression: ast.expr) -> tuple[MetricFactory, str] | None:
         """``(helper, source text)`` when ``expression`` names a semconv ``create_*`` helper."""
-        if not self:
+        named = self._named(expression)
+        if named is None:
             return None
-        parts = dotted_parts(expression)
-        if parts is None:
-            return None
-        written = ".".join(parts)
-        head = self._bindings.get(parts[0])
-        if head is not None:
-            module, _, function = ".".join([head, *parts[1:]]).rpartition(".")
+        written, qualified = named
+        if qualified is not None:
+            module, _, function = qualified.rpartition(".")
             found = semconv_metric_factories(module).get(function) if _is_semconv(module) else None
             return (found, written) if found is not None else None
         for module in self._star_modules:

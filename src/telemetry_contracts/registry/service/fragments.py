@@ -145,12 +145,6 @@ def edit_of(index: ContractIndex, body: AttributeChange | MetricChange | Depreca
     return Edit(kind, body.name, changed)
 
 
-def apply(snapshot: Snapshot, body: AttributeChange | MetricChange | DeprecationChange
-          | RemovalChange) -> Snapshot:
-    """``snapshot`` with the change applied (unsorted fields re-sorted, hash left stale)."""
-    return applied(snapshot, edit_of(ContractIndex.of(snapshot), body))
-
-
 def applied(snapshot: Snapshot, edit: Edit) -> Snapshot:
     """The whole of ``snapshot`` with ``edit`` made (what a publish stores)."""
     field = "attributes" if edit.kind == "attribute" else "metrics"

@@ -58,18 +58,11 @@ def semconv() -> Snapshot:
     return baseline_snapshot()
 
 
-def findings_for(candidate: Snapshot, subjects: set[str]) -> list[Finding]:
-    """The ``validators`` findings about ``subjects`` in ``candidate``.
-
-    The rules run on the subjects and what they name (referenced attributes, replacements), so
-    a proposal costs what it touches rather than what the registry holds.
-    """
-    return _findings(_scoped(candidate, _neighbourhood(candidate, subjects)), subjects)
-
-
 def findings_for_edit(base: ContractIndex, edit: Edit) -> list[Finding]:
-    """:func:`findings_for` the snapshot ``base`` indexes with ``edit`` made, without building
-    that snapshot: the neighbourhood is looked up in ``base`` and ``edit``."""
+    """The ``validators`` findings about ``edit`` in the snapshot ``base`` indexes with ``edit``
+    made, without building that snapshot: the neighbourhood is looked up in ``base`` and
+    ``edit``. The rules run on the subject and what it names (referenced attributes,
+    replacements), so a proposal costs what it touches rather than what the registry holds."""
 
     def lookup(kind: str, table: Mapping[str, Contract]) -> Callable[[str], Contract | None]:
         if edit.kind == kind:
