@@ -8,7 +8,7 @@ attributes; it is registered on a meter provider that the guard does not wrap.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 ACTIONS_METRIC = "telemetry_contracts.guard.actions"
@@ -96,11 +96,6 @@ class Accounting:
     def add(self, key: CountKey, amount: int = 1) -> None:
         with self._lock:
             self._bump(self._counts, key, amount)
-
-    def add_many(self, keys: Iterable[CountKey]) -> None:
-        with self._lock:
-            for key in keys:
-                self._bump(self._counts, key, 1)
 
     def register_cell(self, keys: tuple[CountKey, ...], tally: Any) -> None:
         """Count ``tally.n`` under each of ``keys`` (used by instruments, whose hot path only

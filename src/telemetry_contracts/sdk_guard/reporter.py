@@ -23,6 +23,7 @@ from collections.abc import Callable
 from telemetry_contracts import net
 from telemetry_contracts.schemas.usage import UsageCount, UsageReport
 from telemetry_contracts.sdk_guard.accounting import Accounting, CountKey
+from telemetry_contracts.sdk_guard.config import ENV_TOKEN
 
 _logger = logging.getLogger(__name__)
 MAX_COUNTS_PER_REPORT = 10_000
@@ -85,7 +86,7 @@ class UsageReporter:
         self.accounting = accounting
         self.service = service or service_name_from_env()
         self.instance = socket.gethostname()[:_NAME_LIMIT] or None
-        self.token = token if token is not None else os.environ.get("TELEMETRY_CONTRACTS_TOKEN")
+        self.token = token if token is not None else os.environ.get(ENV_TOKEN)
         self.snapshot_hash = snapshot_hash
         self.interval = interval
         self.timeout = timeout

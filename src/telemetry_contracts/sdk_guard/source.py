@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from telemetry_contracts import net
+from telemetry_contracts.sdk_guard.config import ENV_CACHE_DIR
 
 _logger = logging.getLogger(__name__)
 
@@ -28,7 +29,7 @@ Deliver = Callable[[bytes], None]
 
 def default_cache_dir() -> Path:
     """``$TELEMETRY_CONTRACTS_CACHE_DIR``, else ``$XDG_CACHE_HOME/telemetry-contracts``."""
-    explicit = os.environ.get("TELEMETRY_CONTRACTS_CACHE_DIR")
+    explicit = os.environ.get(ENV_CACHE_DIR)
     if explicit:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
