@@ -112,7 +112,7 @@ def test_usage_windows_in_the_future_are_clamped_to_server_time(hostile: Harness
     last_seen = dt.datetime.fromisoformat(_deprecation_entry(hostile)["last_seen"])
     assert last_seen <= dt.datetime.now(dt.UTC) + dt.timedelta(minutes=6)
     report = hostile.client.get("/v1/reports/deprecations", headers=hostile.auth("viewer"),
-                                params={"prefix": DEPRECATED, "safe_to_remove": "true"})
+                                params={"prefix": DEPRECATED, "safe_to_remove": "yes"})
     assert DEPRECATED not in {e["name"] for e in report.json()["items"]}, "seen now, not safe"
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -160,6 +161,34 @@ class UsageRow(Base):
 
 
 Index("ix_usage_counts_name", UsageRow.name)
+
+
+class UsageDay(Base):
+    """How often one service emitted one name on one day (UTC), summed over signals, actions
+    and rules: the usage over time of the deprecation report."""
+
+    __tablename__ = "usage_days"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    service: Mapped[str] = mapped_column(String(255), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportingService(Base):
+    """A service that posts usage reports: the span its reports covered and what it enforces."""
+
+    __tablename__ = "reporting_services"
+    service: Mapped[str] = mapped_column(String(255), primary_key=True)
+    first_start: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    """The earliest ``window_start`` of its reports."""
+    last_end: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    """The latest ``window_end`` of its reports (clamped to the server's clock)."""
+    last_report: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    """When the server received its latest report."""
+    snapshot_hash: Mapped[str] = mapped_column(String(80), default="")
+    """The content hash of the snapshot its guard enforced in its latest report."""
+    instance: Mapped[str] = mapped_column(String(255), default="")
+    reports: Mapped[int] = mapped_column(BigInteger)
 
 
 class AuditEntry(Base):
