@@ -7,6 +7,8 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from telemetry_contracts.ci.diff import run_diff
 from tests.registry.conftest import Harness
 
@@ -176,3 +178,87 @@ def test_safe_to_remove_is_unknown_no_then_yes(harness: Harness) -> None:
     _report(harness, "search", now - dt.timedelta(days=1), now, {"http.route": 1})
     _, entries = _verdicts(harness)
     assert {entries[name]["safe_to_remove"] for name in quiet} == {"unknown"}
+
+
+def test_unknown_names_and_service_versions_come_from_real_guards(
+        database_url: str, tmp_path: Path) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from telemetry_contracts.registry.service.auth import create_token
+    from telemetry_contracts.registry.store.database import Database
+    from telemetry_contracts.sdk_guard import Guard
+    from tests.registry.server_process import ServerProcess
+
+    server = ServerProcess(database_url, tmp_path / "server.log")
+    database = Database(database_url)
+    try:
+        secrets = {name: create_token(database, role=role, name=name, namespaces=[],
+                                      actor="test")[1]
+                   for name, role in (("guard", "contributor"), ("root", "admin"))}
+        guards = []
+        for service in ("checkout", "billing"):
+            guard = Guard.from_url(server.url, token=secrets["guard"], service_name=service,
+                                   poll_interval=3600, cache_dir=tmp_path / service)
+            assert guard.wait_until_ready(30)
+            provider = TracerProvider()
+            provider.add_span_processor(guard.span_processor(
+                SimpleSpanProcessor(InMemorySpanExporter())))
+            tracer = provider.get_tracer("test")
+            for _ in range(3 if service == "checkout" else 1):
+                with tracer.start_as_current_span("op", attributes={
+                        f"{service}.cart.secret_sauce": 1, DEPRECATED: "Microsoft.Web"}):
+                    pass
+            assert guard.force_flush()
+            guards.append(guard)
+        auth = {"Authorization": f"Bearer {secrets['root']}"}
+        contributor = {"Authorization": f"Bearer {secrets['guard']}"}
+        unknown = {(i["service"], i["name"]): i for i in httpx_get(
+            server.url + "/v1/reports/unknown", auth)["items"]}
+        assert set(unknown) == {("checkout", "checkout.cart.secret_sauce"),
+                                ("billing", "billing.cart.secret_sauce")}
+        assert unknown["checkout", "checkout.cart.secret_sauce"]["count"] == 3
+        assert unknown["checkout", "checkout.cart.secret_sauce"]["rule"] == "TC802"
+        services = {i["service"]: i for i in httpx_get(server.url + "/v1/reports/services",
+                                                      auth)["items"]}
+        assert set(services) == {"checkout", "billing"}
+        assert {(s["version"], s["versions_behind"], s["latest_version"])
+                for s in services.values()} == {("1.0.0", 0, "1.0.0")}
+        entry = httpx_get(server.url + "/v1/reports/deprecations", auth,
+                          prefix=DEPRECATED)["items"][0]
+        assert entry["safe_to_remove"] == "no"
+        assert {(e["service"], e["count"]) for e in entry["emitters"]} == {("checkout", 3),
+                                                                            ("billing", 1)}
+
+        # The unknown attribute is registered and published; the guards (polling hourly) still
+        # enforce 1.0.0.
+        made = httpx.post(server.url + "/v1/proposals", headers=contributor, json={"change": {
+            "kind": "attribute", "title": "sauce", "attribute": {
+                "key": "checkout.cart.secret_sauce", "type": "int", "brief": "Sauce.",
+                "stability": "development"}}}, timeout=30)
+        assert made.status_code == 201, made.text
+        approved = httpx.post(f"{server.url}/v1/proposals/{made.json()['id']}/reviews",
+                              headers=auth, json={"decision": "approve"}, timeout=30)
+        assert approved.status_code == 201, approved.text
+        published = httpx.post(f"{server.url}/v1/versions", headers=auth, json={}, timeout=30)
+        assert published.status_code == 201, published.text
+        services = {i["service"]: i for i in httpx_get(server.url + "/v1/reports/services",
+                                                      auth)["items"]}
+        assert {(s["version"], s["versions_behind"], s["latest_version"])
+                for s in services.values()} == {("1.0.0", 1, "1.1.0")}
+        names = {(i["service"], i["name"]) for i in httpx_get(
+            server.url + "/v1/reports/unknown", auth)["items"]}
+        assert names == {("billing", "billing.cart.secret_sauce")}, "registered since"
+        for guard in guards:
+            guard.shutdown()
+    finally:
+        database.dispose()
+        server.stop()
+
+
+def httpx_get(url: str, headers: dict[str, str], **params: Any) -> Any:
+    answer = httpx.get(url, headers=headers, params=params, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer.json()
+
