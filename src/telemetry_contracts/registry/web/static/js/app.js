@@ -58,8 +58,11 @@ async function route() {
   if (!busy) view.focus({preventScroll: true});
 }
 
+let asked = 0;
+
 /** Who the token is (GET /v1/me): its name, role and namespaces, shown next to the field. */
 async function showTokenState() {
+  const question = ++asked;
   const state = document.getElementById("token-state");
   state.dataset.set = getToken() ? "yes" : "no";
   state.dataset.role = "";
@@ -70,11 +73,12 @@ async function showTokenState() {
   state.textContent = "Token set";
   try {
     const me = await api("GET", "me");
+    if (question !== asked) return;  // another token was set meanwhile
     state.dataset.role = me.role;
     const owns = me.namespaces.length ? ` · owns ${me.namespaces.join(", ")}` : "";
     state.textContent = `${me.name} · ${me.role}${owns}`;
   } catch (error) {
-    state.textContent = `Token refused: ${error.message}`;
+    if (question === asked) state.textContent = `Token refused: ${error.message}`;
   }
 }
 
