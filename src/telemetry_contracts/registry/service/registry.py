@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from telemetry_contracts.registry.service import queries, usage
 from telemetry_contracts.registry.service.auth import (
@@ -173,6 +174,13 @@ class RegistryService:
     def deprecations(self, limit: int, cursor: str | None, now: dt.datetime | None = None,
                      prefix: str | None = None,
                      safe_to_remove: Safety | None = None) -> DeprecationReport:
+        return DeprecationReport.model_validate(self.deprecation_document(
+            limit, cursor, now, prefix, safe_to_remove))
+
+    def deprecation_document(self, limit: int, cursor: str | None,
+                             now: dt.datetime | None = None, prefix: str | None = None,
+                             safe_to_remove: Safety | None = None) -> dict[str, Any]:
+        """:meth:`deprecations` as JSON-ready data, as the HTTP route sends it."""
         return usage.deprecation_report(self.versions, window_days=self.settings.usage_window_days,
                                         limit=limit, cursor=cursor, now=now, prefix=prefix,
                                         safe_to_remove=safe_to_remove)

@@ -7,7 +7,6 @@ import datetime as dt
 
 from sqlalchemy import (
     BigInteger,
-    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -170,7 +169,8 @@ class UsageDay(Base):
     __tablename__ = "usage_days"
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     service: Mapped[str] = mapped_column(String(255), primary_key=True)
-    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """Days since 1970-01-01 (UTC): windows are integer ranges on every store."""
     count: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -20,7 +20,7 @@ def upgrade() -> None:
         "usage_days",
         sa.Column("name", sa.String(length=255), nullable=False),
         sa.Column("service", sa.String(length=255), nullable=False),
-        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("day", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("count", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name", "service", "day", name=op.f("pk_usage_days")),
     )
