@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
@@ -253,15 +254,16 @@ def deprecation_report(versions: VersionStore, *, window_days: int, limit: int,
         start = bisect.bisect_right(names, after) if after is not None else 0
         page = deprecated[start:start + limit]
         page_names = [name for name, _ in page]
-        burn_down = _burn_down(connection, names, days)
-        emitters = _emitters(connection, page_names, _daily(connection, page_names, days),
-                             len(days))
+        daily = _daily(connection, page_names, days)
+        # The page is often the whole report (the web UI asks for 1,000): sum what is read.
+        burn_down = (_summed(daily.values(), len(days)) if len(page) == len(deprecated)
+                     else _burn_down(connection, names, days))
+        emitters = _emitters(connection, page_names, daily, len(days))
     entries = []
     for name, contract in page:
         who = emitters.get(name, [])
         last_seen = max((e["last_seen"] for e in who), default=None)
-        totals = [sum(column) for column in zip(*(e["daily"] for e in who), strict=True)] \
-            if who else [0] * len(days)
+        totals = _summed((e["daily"] for e in who), len(days))
         assert contract.deprecated is not None
         entries.append({
             "name": name, "kind": "attribute" if isinstance(contract, Attribute) else "metric",
@@ -286,6 +288,14 @@ EPOCH = dt.date(1970, 1, 1)
 def day_number(day: dt.date) -> int:
     """``day`` as stored in ``usage_days``: days since 1970-01-01."""
     return (day - EPOCH).days
+
+
+def _summed(rows: Iterable[list[int]], width: int) -> list[int]:
+    """Column sums of ``rows`` of ``width`` counts, saturating."""
+    totals = [0] * width
+    for row in rows:
+        totals = [min(a + b, MAX_COUNT) for a, b in zip(totals, row, strict=True)]
+    return totals
 
 
 NAMES_PER_QUERY = 5000
