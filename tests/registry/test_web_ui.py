@@ -324,6 +324,7 @@ def test_propose_approve_publish_and_browse(page: Page, registry: Registry) -> N
     page.open("proposals?status=open")
     diff = page.wait_text(f"#diff-{proposal_id} .diff-body", "minor bump")
     assert "metric `payments.checkout.duration` added" in diff.text
+    assert "histogram, unit s, attributes error.type" in diff.text
     assert [cell.text for cell in diff.find_elements(
         By.CSS_SELECTOR, "[data-compatibility]")] == ["compatible"]
     page.shot("proposal-diff")

@@ -82,7 +82,7 @@ function diffSection(proposal) {
   const section = h("details", {class: "diff", id: `diff-${proposal.id}`},
     h("summary", {}, "Changes against the current contract"), region);
   let loaded = false;
-  const load = () => { if (!loaded) { loaded = true; loadDiff(proposal.id, region); } };
+  const load = () => { if (!loaded) { loaded = true; loadDiff(proposal, region); } };
   section.addEventListener("toggle", () => { if (section.open) load(); });
   if (proposal.allowed_actions.some((action) => REVIEW_ACTIONS.has(action))) {
     section.open = true;
@@ -91,10 +91,10 @@ function diffSection(proposal) {
   return section;
 }
 
-async function loadDiff(id, region) {
+async function loadDiff(proposal, region) {
   replace(region, loading());
   try {
-    const diff = await api("GET", `proposals/${id}/diff`);
+    const diff = await api("GET", `proposals/${proposal.id}/diff`);
     replace(region,
       h("p", {class: "meta"}, `Against version ${diff.against_version} (${diff.mode}): `,
         badge(`${diff.bump} bump`, "bump"), ` · ${diff.changes.length} change${diff.changes.length === 1 ? "" : "s"}`),
@@ -102,11 +102,30 @@ async function loadDiff(id, region) {
         diff.changes.map((item) => [item.description,
           h("span", {class: item.compatibility, "data-compatibility": item.compatibility},
             item.compatibility + (item.code ? ` (${item.code})` : "")),
-          item.bump, item.change.field || "—", show(item.change.old), show(item.change.new)]),
+          item.bump, item.change.field || "—", show(item.change.old),
+          item.change.kind === "added" && item.change.subject === proposal.subject
+            ? added(proposal.change) : show(item.change.new)]),
         {class: "diff-table"}) : h("p", {class: "empty"}, "No change to the current contract."));
   } catch (error) {
     replace(region, problemBox(error, "Could not compare the proposal"));
   }
+}
+
+/** What a new contract is, in a line: its instrument and unit, or its type. */
+function added(change) {
+  const metric = change.metric;
+  if (metric) {
+    const refs = (metric.attributes || []).map((ref) => ref.ref || ref.id).filter(Boolean);
+    return h("span", {}, `${metric.instrument}, unit `, h("code", {}, metric.unit || "—"),
+      refs.length ? `, attributes ${refs.join(", ")}` : "");
+  }
+  const attribute = change.attribute;
+  if (attribute) {
+    const type = typeof attribute.type === "string" ? attribute.type
+      : `enum of ${(attribute.type.members || []).length} members`;
+    return h("span", {}, type);
+  }
+  return "—";
 }
 
 function show(value) {
