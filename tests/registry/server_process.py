@@ -26,12 +26,12 @@ class ServerProcess:
     """A uvicorn server process over ``database_url``; killed or stopped by the caller."""
 
     def __init__(self, database_url: str | None, log: Path, *extra: str,
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, python: str = sys.executable) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SERVE, "serve", "--port", str(self.port), *extra,
+            [python, "-c", SERVE, "serve", "--port", str(self.port), *extra,
              *(["--database", database_url] if database_url else [])],
             cwd=cwd,
             stdout=self.log, stderr=subprocess.STDOUT,

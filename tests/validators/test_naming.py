@@ -92,10 +92,12 @@ HOSTILE_NAMES = [
     "payments.\u202eliated",
     "payments.<img src=x onerror=alert(1)>",
     "payments." + "a" * 100_000,
+    "_payments.amount",
 ]
 
 
-@pytest.mark.parametrize("name", HOSTILE_NAMES, ids=["empty", "newline", "rtl", "html", "long"])
+@pytest.mark.parametrize("name", HOSTILE_NAMES,
+                         ids=["empty", "newline", "rtl", "html", "long", "leading-underscore"])
 @pytest.mark.parametrize("deprecated", [None, "", {"reason": "obsoleted"}])
 def test_every_name_has_safe_characters_and_length(
     lint: Lint, name: str, deprecated: object

@@ -408,7 +408,7 @@ def lint(
             fail_on=fail_on.value if fail_on else None, baseline_file=baseline_file,
             write_baseline=write_baseline,
         )
-    _report_and_exit(result, report_format, rule_infos(), write_baseline)
+    _report_and_exit(result, report_format, rule_infos(result.custom), write_baseline)
 
 
 @app.command()
@@ -420,7 +420,7 @@ def rules(
     from telemetry_contracts.ci.rule_docs import (
         code_doc,
         explain,
-        indexed_codes,
+        listed_codes,
         listing_line,
         render_rules_markdown,
     )
@@ -428,7 +428,9 @@ def rules(
     if markdown:
         typer.echo(render_rules_markdown(), nl=False)
         return
-    codes = indexed_codes()
+    codes, problems = listed_codes(code)  # with the project's declared and plugin rules
+    for problem in problems:
+        typer.echo(problem.one_line(), err=True)
     if code is None:
         typer.echo("\n".join(listing_line(doc) for doc in codes))
         return
@@ -478,6 +480,116 @@ def check_code_command(
     infos = rule_infos()
     rules = {code: infos[code] for code in CHECK_CODE_CODES}
     _report_and_exit(result, report_format, rules, write_baseline)
+
+
+class LiveFailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+    none = "none"
+
+
+@app.command("live-check")
+def live_check_command(
+    registry: Annotated[str, typer.Option("--registry", metavar="REG",
+                                          help="REG to judge the telemetry against.")],
+    otlp_http: Annotated[int | None, typer.Option(
+        "--otlp-http", metavar="PORT",
+        help="Receive OTLP/HTTP here (default 4318 unless --input is given); also serves "
+        "GET /health and POST /stop.")] = None,
+    otlp_grpc: Annotated[int | None, typer.Option(
+        "--otlp-grpc", metavar="PORT",
+        help="Receive OTLP/gRPC here (default 4317 unless --input is given).")] = None,
+    host: Annotated[str, typer.Option(metavar="H", help="Interface the receivers listen on.")]
+    = "127.0.0.1",
+    input_files: Annotated[list[Path] | None, typer.Option(
+        "--input", metavar="FILE", help="OTLP JSON to judge (one document or JSON Lines); "
+        "repeatable. Without --otlp-* the run ends at the end of input.")] = None,
+    fail_on: Annotated[LiveFailOn, typer.Option(
+        "--fail-on", help="Lowest severity that fails: error|warning|none.")]
+    = LiveFailOn.error,
+    min_coverage: Annotated[float | None, typer.Option(
+        "--min-coverage", metavar="N", min=0, max=100,
+        help="Fail when under N percent of the contracts (in --namespace) were seen.")] = None,
+    namespace: Annotated[list[str] | None, typer.Option(
+        "--namespace", metavar="PREFIX", help="Scope coverage to this namespace (`http`, "
+        "`shop.cart`); repeatable.")] = None,
+    duration: Annotated[float | None, typer.Option(
+        "--duration", metavar="S", min=0, help="Stop after S seconds.")] = None,
+    report_to: Annotated[str | None, typer.Option(
+        "--report-to", metavar="URL", help="Registry server to send usage reports to, one "
+        "per service.name ($TELEMETRY_CONTRACTS_TOKEN goes to that origin only).")] = None,
+    report_interval: Annotated[float, typer.Option(
+        "--report-interval", metavar="S", min=0.1,
+        help="With --report-to: send what was found every S seconds, and at the end.")]
+    = 60.0,
+    report_format: FormatOption = ReportFormat.text,
+    output: Annotated[Path | None, typer.Option(
+        "-o", "--output", metavar="FILE", help="Write the verdict here, not to stdout.")]
+    = None,
+    allow_url: AllowUrlOption = None,
+) -> None:
+    """Judge live OTLP telemetry (HTTP, gRPC, JSON files) against REG: findings, coverage,
+    usage reports; exits 0/1 by --fail-on and --min-coverage when it stops."""
+    import os
+
+    from telemetry_contracts.resolution.loader import load_registry
+
+    try:
+        from telemetry_contracts.live import session
+        from telemetry_contracts.live.judge import Judge
+        from telemetry_contracts.live.receiver import Refused
+        from telemetry_contracts.live.verdict import UsageFeed, verdict
+    except ImportError as error:
+        _input_error(f"live-check needs the [live] extra: {error}", "live-check")
+    if report_to is not None and not report_to.startswith(("http://", "https://")):
+        _input_error(f"--report-to takes a registry URL, not `{report_to}`", "--report-to")
+    with _trust(allow_url, registry, report_to):
+        snapshot = load_registry(registry).snapshot
+    judge = Judge(snapshot)
+    serving = otlp_http is not None or otlp_grpc is not None or not input_files
+    feed = None if report_to is None else UsageFeed(
+        judge, report_to, os.environ.get("TELEMETRY_CONTRACTS_TOKEN"), report_interval)
+    try:
+        session.run(
+            judge, input_files or (), host,
+            http_port=(4318 if otlp_http is None and otlp_grpc is None else otlp_http)
+            if serving else None,
+            grpc_port=(4317 if otlp_http is None and otlp_grpc is None else otlp_grpc)
+            if serving else None,
+            duration=duration,
+        )
+    except Refused as refused:
+        _input_error(refused.reason, "--input")
+    except OSError as error:
+        _input_error(f"cannot receive: {error}", "live-check")
+    result = verdict(judge, fail_on.value, min_coverage, tuple(namespace or ()))
+    for failure in feed.close() if feed is not None else ():
+        typer.echo(failure, err=True)
+    _write_live_verdict(result, report_format, output)
+    raise typer.Exit(result.exit_code)
+
+
+def _write_live_verdict(result: Any, report_format: ReportFormat, output: Path | None) -> None:
+    import json
+
+    from telemetry_contracts.ci.reporters import render
+    from telemetry_contracts.ci.rule_docs import rule_infos
+
+    if report_format is ReportFormat.json:
+        text = json.dumps(result.document(), indent=2) + "\n"
+    else:
+        infos = rule_infos()
+        codes = {f.code for f in result.findings}
+        text = render(result.as_findings(), report_format,
+                      {code: infos[code] for code in codes if code in infos})
+        if report_format is ReportFormat.text:
+            text += result.summary()
+    if output is None:
+        typer.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        if report_format is ReportFormat.text:
+            typer.echo(result.summary(), err=True, nl=False)
 
 
 CreateOption = Annotated[

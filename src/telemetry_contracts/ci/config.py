@@ -5,27 +5,29 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field
 
 from telemetry_contracts.ci.choices import FailOn, ModeOption, SeverityLevel
 from telemetry_contracts.net import is_url
 from telemetry_contracts.resolution.remote import require_allowed
-from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.findings import ContractError, Severity
+from telemetry_contracts.validators.custom import RuleSettings, kebab, validated
+
+if TYPE_CHECKING:
+    from telemetry_contracts.validators.rule_set import RuleSet
 
 PYPROJECT = "pyproject.toml"
 TABLE = "telemetry-contracts"
 
 
-def _kebab(name: str) -> str:
-    return name.replace("_", "-")
+class ProjectConfig(RuleSettings):
+    """Settings shared by ``lint``, ``check-code`` and ``diff``; command options override them.
 
+    ``rules`` (declared rules), ``ignore`` and ``severity`` come from :class:`RuleSettings`."""
 
-class ProjectConfig(BaseModel):
-    """Settings shared by ``lint``, ``check-code`` and ``diff``; command options override them."""
-
-    model_config = ConfigDict(extra="forbid", alias_generator=_kebab, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", alias_generator=kebab, populate_by_name=True)
 
     registry: str | None = None
     """The registry that ``lint`` checks and ``check-code`` checks against (REG)."""
@@ -41,10 +43,10 @@ class ProjectConfig(BaseModel):
     compatibility: ModeOption = ModeOption.BACKWARD
     select: list[str] = Field(default_factory=list)
     """Rule codes (or prefixes such as ``TC2``) to run; empty means all."""
-    ignore: list[str] = Field(default_factory=list)
-    """Rule codes (or prefixes) never to report."""
     per_path_ignores: dict[str, list[str]] = Field(default_factory=dict)
     """Glob pattern to the rule codes ignored in matching files."""
+    per_path_severity: dict[str, dict[str, Severity]] = Field(default_factory=dict)
+    """Glob pattern to ``severity`` tables for matching files (they win over ``severity``)."""
     findings_baseline: str | None = None
     """A file of accepted findings: only findings not in it fail the run."""
 
@@ -57,8 +59,14 @@ class ProjectConfig(BaseModel):
         value: str | None = getattr(self, key)
         if value is not None and is_url(value):
             path = self.root / PYPROJECT
-            require_allowed(value, str(path), _line_of(path, _kebab(key)))
+            require_allowed(value, str(path), _line_of(path, kebab(key)))
         return value
+
+    def rule_set(self, plugins: bool = True) -> RuleSet:
+        """The built-in rules, the declared ones and (with ``plugins``) the installed plugins'."""
+        from telemetry_contracts.validators.rule_set import rule_set
+
+        return rule_set(self, str(self.root / PYPROJECT), plugins)
 
     def reference(self, key: Literal["registry", "baseline"]) -> str | None:
         """:meth:`checked`, with a relative directory taken from the configuration's root."""
@@ -96,15 +104,9 @@ def load_config(start: Path | None = None) -> ProjectConfig:
 
 def _read(path: Path) -> ProjectConfig:
     try:
-        document = tomllib.loads(path.read_text())
+        text = path.read_text()
+        document = tomllib.loads(text)
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise ContractError("TC100", f"cannot read configuration: {error}", str(path)) from None
     table = document.get("tool", {}).get(TABLE, {})
-    try:
-        return ProjectConfig.model_validate({**table, "root": path.parent})
-    except ValidationError as error:
-        details = error.errors()[0]
-        where = ".".join(str(part) for part in details["loc"])
-        raise ContractError(
-            "TC100", f"[tool.{TABLE}] `{where}`: {details['msg']}", str(path)
-        ) from None
+    return validated(ProjectConfig, {**table, "root": path.parent}, str(path), text)

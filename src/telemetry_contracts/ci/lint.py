@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from telemetry_contracts.ci import suppressions
 from telemetry_contracts.ci.config import ProjectConfig
+from telemetry_contracts.ci.rule_docs import rule_doc
 from telemetry_contracts.ci.verdict import judge
 from telemetry_contracts.resolution.loader import load_registry
+from telemetry_contracts.schemas.codes import CodeDoc
 from telemetry_contracts.schemas.findings import ContractError, Finding, Severity
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators import check
+from telemetry_contracts.validators.custom import regraded
 from telemetry_contracts.validators.rule import OPENTELEMETRY_SCHEMA_PREFIX
+from telemetry_contracts.validators.rule_set import RuleSet
 
 
 @dataclass
@@ -25,6 +30,8 @@ class LintResult:
     accepted: int = 0
     baseline_written: int | None = None
     registries: list[str] = field(default_factory=list)
+    custom: tuple[CodeDoc, ...] = ()
+    """The documentation of the declared and plugin rules that ran."""
 
 
 def registry_paths(paths: Sequence[str], config: ProjectConfig) -> list[str]:
@@ -49,10 +56,26 @@ def semconv_baseline(snapshot: Snapshot) -> Snapshot | None:
     return baseline_snapshot()
 
 
-def lint_registry(reference: str) -> list[Finding]:
-    """Every rule's findings on one registry (raises :class:`ContractError` on bad input)."""
+def lint_registry(reference: str, rules: RuleSet | None = None) -> list[Finding]:
+    """Every rule's findings on one registry (raises :class:`ContractError` on bad input):
+    the built-in rules, or ``rules`` (built-in, declared and plugin rules)."""
     snapshot = load_registry(reference).snapshot
-    return check(snapshot, baseline=semconv_baseline(snapshot))
+    baseline = semconv_baseline(snapshot)
+    return check(snapshot, baseline=baseline) if rules is None else rules.check(
+        snapshot, baseline)
+
+
+def per_path_regraded(findings: list[Finding], config: ProjectConfig) -> list[Finding]:
+    """``findings`` with the ``per-path-severity`` of the first pattern matching their file."""
+    if not config.per_path_severity:
+        return findings
+    result = []
+    for finding in findings:
+        path = suppressions.relative_path(finding.location.file, config.root)
+        table = next((table for pattern, table in config.per_path_severity.items()
+                      if fnmatch.fnmatchcase(path, pattern)), None)
+        result.extend(regraded([finding], table) if table else [finding])
+    return result
 
 
 def run_lint(
@@ -68,9 +91,11 @@ def run_lint(
     """Lint, filter and judge: options given here extend (ignore) or replace (select, fail-on,
     baseline file) the configuration's."""
     references = registry_paths(paths, config)
-    findings: list[Finding] = []
+    rules = config.rule_set()
+    findings: list[Finding] = list(rules.problems)
     for reference in references:
-        findings.extend(lint_registry(reference))
+        findings.extend(lint_registry(reference, rules))
+    findings = per_path_regraded(findings, config)
     findings = suppressions.select_codes(
         findings, list(select) or config.select, [*config.ignore, *ignore]
     )
@@ -81,4 +106,5 @@ def run_lint(
     findings = suppressions.inline_ignored(findings, suppressions.file_line_reader())
     verdict = judge(findings, config, fail_on, baseline_file, write_baseline)
     return LintResult(verdict.findings, verdict.exit_code, verdict.accepted,
-                      verdict.baseline_written, references)
+                      verdict.baseline_written, references,
+                      tuple(rule_doc(rule) for rule in rules.custom_rules))

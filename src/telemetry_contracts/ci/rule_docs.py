@@ -16,10 +16,20 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from telemetry_contracts.schemas.codes import CHANGES, INPUT_ERRORS, VIOLATIONS, CodeDoc
+from telemetry_contracts.schemas.codes import (
+    CHANGES,
+    DECLARED_RANGE,
+    INPUT_ERRORS,
+    PLUGIN_GROUP,
+    PLUGIN_RANGE,
+    VIOLATIONS,
+    CodeDoc,
+)
 
 if TYPE_CHECKING:
     from telemetry_contracts.ci.reporters import RuleInfo
+    from telemetry_contracts.schemas.findings import Finding
+    from telemetry_contracts.validators.rule import Rule
 
 INFORMATION_URI = "https://github.com/telemetry-contracts/telemetry-contracts"
 RULES_DOC = Path("docs") / "rules.md"
@@ -40,6 +50,13 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
      "Changes between a baseline and a head registry that `diff` reports as breaking under "
      "the compatibility mode (BACKWARD by default)."),
 )
+CUSTOM_SECTIONS = (
+    f"An organisation's own rules are not listed here: declared rules ({DECLARED_RANGE}) come "
+    f"from `[[tool.telemetry-contracts.rules]]`, plugin rules ({PLUGIN_RANGE}) from installed "
+    f"packages registered under the `{PLUGIN_GROUP}` entry-point group. `telemetry-contracts "
+    "rules` lists them next to these in the project where they apply; "
+    "[custom-rules.md](custom-rules.md) shows how to write both."
+)
 
 
 def _section(code: str) -> str:
@@ -51,12 +68,56 @@ def all_codes() -> tuple[CodeDoc, ...]:
     """Every code, in code order."""
     from telemetry_contracts.validators import all_rules
 
-    rules = [
-        CodeDoc(rule.code, rule.name, rule.severity, rule.summary, rule.rationale,
-                rule.bad_example, rule.good_example, rule.fix)
-        for rule in all_rules()
-    ]
+    rules = [rule_doc(rule) for rule in all_rules()]
     return tuple(sorted([*INPUT_ERRORS, *rules, *VIOLATIONS, *CHANGES], key=lambda d: d.code))
+
+
+def rule_doc(rule: Rule) -> CodeDoc:
+    """A rule's documentation as the catalog holds it."""
+    return CodeDoc(rule.code, rule.name, rule.severity, rule.summary, rule.rationale,
+                   rule.bad_example, rule.good_example, rule.fix)
+
+
+def custom_codes(start: Path | None = None) -> tuple[tuple[CodeDoc, ...], tuple[Finding, ...]]:
+    """The declared rules of the nearest ``pyproject.toml`` and the installed plugins' rules,
+    documented, with a TC120 finding for each plugin that failed. The rules and the model are
+    imported only when there are some, so ``rules`` stays fast without them."""
+    from importlib.metadata import entry_points
+
+    plugins = bool(entry_points(group=PLUGIN_GROUP))
+    if not plugins and not _declares_rules(start or Path.cwd()):
+        return (), ()
+    from telemetry_contracts.ci.config import load_config
+
+    rules = load_config(start).rule_set(plugins=plugins)
+    return tuple(rule_doc(rule) for rule in rules.custom_rules), rules.problems
+
+
+def _declares_rules(start: Path) -> bool:
+    """True when the nearest ``pyproject.toml`` has ``[[tool.telemetry-contracts.rules]]``
+    (a quick look; the configuration proper is read when it does)."""
+    import tomllib
+
+    for directory in (start.resolve(), *start.resolve().parents):
+        path = directory / "pyproject.toml"
+        if path.is_file():
+            try:
+                document = tomllib.loads(path.read_text())
+            except (OSError, tomllib.TOMLDecodeError):
+                return True  # let the configuration report it
+            return "rules" in document.get("tool", {}).get("telemetry-contracts", {})
+    return False
+
+
+def listed_codes(code: str | None = None) -> tuple[tuple[CodeDoc, ...], tuple[Finding, ...]]:
+    """What ``rules [CODE]`` shows: every code, with the project's own rules (see
+    :func:`custom_codes`), and the plugins that failed. For a code ``rules.json`` holds, only
+    that index is read."""
+    codes = indexed_codes()
+    if code is not None and code_doc(code, codes) is not None:
+        return codes, ()
+    custom, problems = custom_codes()
+    return (*codes, *custom), problems
 
 
 def indexed_codes() -> tuple[CodeDoc, ...]:
@@ -79,19 +140,22 @@ def anchor(code: str) -> str:
     return code.lower()
 
 
-def rule_infos() -> dict[str, RuleInfo]:
-    """What reporters show for every code: name, summary and its link in ``docs/rules.md``."""
+def rule_infos(custom: tuple[CodeDoc, ...] = ()) -> dict[str, RuleInfo]:
+    """What reporters show for every code: name, summary and its link in ``docs/rules.md``;
+    ``custom`` (declared and plugin rules) are documented by ``rules CODE`` instead."""
     from telemetry_contracts.ci.reporters import RuleInfo
 
-    return {
+    infos = {
         doc.code: RuleInfo(doc.code, doc.name, doc.summary, f"{RULES_DOC_URI}#{anchor(doc.code)}")
         for doc in all_codes()
     }
+    infos.update((doc.code, RuleInfo(doc.code, doc.name, doc.summary, None)) for doc in custom)
+    return infos
 
 
 def listing_line(doc: CodeDoc) -> str:
     """One line of ``telemetry-contracts rules``."""
-    return f"{doc.code}  {doc.severity:<7}  {doc.name:<36}  {doc.summary}"
+    return f"{doc.code:<6}  {doc.severity:<7}  {doc.name:<36}  {doc.summary}"
 
 
 def explain(doc: CodeDoc) -> str:
@@ -104,7 +168,8 @@ def explain(doc: CodeDoc) -> str:
              "Good:", indented(doc.good_example)]
     if doc.fix:
         lines += ["", textwrap.fill(f"Fix: {doc.fix}.", 88)]
-    lines += ["", f"More: {RULES_DOC_URI}#{anchor(doc.code)}"]
+    if doc.code[2].isdigit():  # declared and plugin rules have no entry in docs/rules.md
+        lines += ["", f"More: {RULES_DOC_URI}#{anchor(doc.code)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -119,7 +184,10 @@ def render_rules_markdown() -> str:
         "`telemetry-contracts rules` lists them; `telemetry-contracts rules CODE` explains one. "
         "Select or ignore codes (or prefixes such as `TC3`) with `select`/`ignore` in "
         "`[tool.telemetry-contracts]`, per file with `per-path-ignores`, or on one line with "
-        "`# telemetry-contracts: ignore[CODE]`.",
+        "`# telemetry-contracts: ignore[CODE]`; change a code's severity with `severity` "
+        "(and `per-path-severity`).",
+        "",
+        CUSTOM_SECTIONS,
         "",
         "| code | name | severity | summary |",
         "| --- | --- | --- | --- |",

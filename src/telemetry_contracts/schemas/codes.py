@@ -10,6 +10,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from telemetry_contracts.schemas.findings import Severity
 
+DECLARED_RANGE = "TCD001-TCD999"
+"""Codes of an organisation's declared rules (``[[tool.telemetry-contracts.rules]]``)."""
+PLUGIN_RANGE = "TCX001-TCX999"
+"""Codes of plugin rules."""
+PLUGIN_GROUP = "telemetry_contracts.rules"
+"""The entry-point group plugin rules are registered in."""
+
 
 @dataclass(frozen=True)
 class CodeDoc:
@@ -179,8 +186,40 @@ INPUT_ERRORS: tuple[CodeDoc, ...] = (
          # telemetry-contracts lint --allow-url https://registry.example.com
          """,
          "pass --allow-url ORIGIN or set TELEMETRY_CONTRACTS_ALLOW_URLS if you trust the origin"),
+    _doc("TC120", "plugin-not-loaded",
+         "An installed rule plugin cannot be loaded or one of its rules is invalid.",
+         "A broken plugin must not stop every other check: it is reported in one line with its "
+         "entry-point name (a warning, so the run's exit code is the other rules' verdict) and "
+         "its rules do not run until it is fixed.",
+         """
+         [project.entry-points."telemetry_contracts.rules"]
+         acme = "acme_rules:RULES"   # acme_rules imports a module that is not installed
+         """,
+         """
+         [project.entry-points."telemetry_contracts.rules"]
+         acme = "acme_rules:RULES"   # imports cleanly; every rule has a TCX code and its docs
+         """,
+         "fix or uninstall the plugin the message names", severity="warning",
+         language="toml"),
+    _doc("TC121", "rule-failed",
+         "A declared or plugin rule raised an exception while checking.",
+         "One faulty rule must not hide the findings of all the others: the exception is "
+         "reported in one line naming the rule and its class, and the rest of the run goes on. "
+         "The failed rule's own findings are missing from the result.",
+         """
+         def check(self, context):
+             return context.metrics["shop.orders"].unit   # KeyError on other registries
+         """,
+         """
+         def check(self, context):
+             for metric in context.own_metrics:
+                 ...
+         """,
+         "fix the rule's `check` (its class is named in the message)", severity="warning",
+         language="python"),
 )
-"""Input that cannot be read or resolved: the command stops with exit code 2."""
+"""Input that cannot be read or resolved: the command stops with exit code 2 (TC120 and
+TC121 are warnings: the other rules run)."""
 
 
 VIOLATIONS: tuple[CodeDoc, ...] = (
@@ -241,6 +280,14 @@ VIOLATIONS: tuple[CodeDoc, ...] = (
          'meter.create_histogram("shop.checkout.duration", unit="ms")',
          'meter.create_histogram("shop.checkout.duration", unit="s")',
          "record in the registry's unit", language="python"),
+    _doc("TC810", "missing-required-attribute",
+         "A metric data point or an event lacks an attribute its contract requires.",
+         "A required attribute is what every query of the metric groups or filters by; points "
+         "without it fall outside every dashboard built on the contract.",
+         'requests.add(1, {"http.route": route})   # the contract requires http.request.method',
+         'requests.add(1, {"http.route": route, "http.request.method": method})',
+         "set the attribute on every measurement, or relax its requirement level",
+         language="python"),
 )
 """Telemetry that does not conform, as `check-code`, the API, `live-check` and the guard
 report it: the same code everywhere."""

@@ -105,7 +105,8 @@ class NameCharacters(Rule):
                     item, f"name {shown(name)} is over {MAX_NAME_LENGTH} characters", context
                 )
             elif not NAME_CHARACTERS.fullmatch(name):
-                bad = next(c for c in name if not NAME_CHARACTERS.fullmatch("a" + c))
+                # A name of safe characters fails only by its first one (`_x`, `.x`).
+                bad = next((c for c in name if not NAME_CHARACTERS.fullmatch("a" + c)), name[0])
                 yield self.finding(
                     item, f"name {shown(name)} holds the character {bad!a}", context
                 )

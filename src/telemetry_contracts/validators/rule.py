@@ -224,7 +224,15 @@ def location_of(source: SourceLocation | None, snapshot: Snapshot) -> Location:
     return Location(file=source.file, line=source.line, column=source.column)
 
 
-
 def contract(body: str) -> str:
     """A rule example as a complete ``definition/2`` contract file."""
     return "file_format: definition/2\n" + textwrap.dedent(body).strip("\n") + "\n"
+
+
+def rule_failed(rule: Rule, error: Exception, snapshot: Snapshot) -> Finding:
+    """The TC121 finding of ``rule`` raising ``error`` while checking ``snapshot``."""
+    where = f"{type(rule).__module__}.{type(rule).__qualname__}"
+    return Finding(code="TC121", severity="warning",
+                   message=f"rule {rule.code} ({where}) raised "
+                   f"{type(error).__name__}: {error}; its findings are missing",
+                   location=Location(file=snapshot.registry))

@@ -46,7 +46,7 @@ from telemetry_contracts.registry.service.models import (
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
-from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.findings import Finding, Location
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
 
@@ -80,7 +80,10 @@ def storable(change: Change) -> None:
     """:class:`Invalid` unless the subject and title fit their columns on every store."""
     subject = subject_of(change)
     if len(subject) > NAME_LENGTH:
-        raise Invalid(f"a name is at most {NAME_LENGTH} characters; this one has {len(subject)}")
+        message = f"a name is at most {NAME_LENGTH} characters; this one has {len(subject)}"
+        raise Invalid(message, findings=[Finding(
+            code="TC209", severity="error", message=message,
+            location=Location(file="proposal"), subject=subject[:60])])
     if "\x00" in subject or "\x00" in change.title:
         raise Invalid("names and titles must not contain NUL characters")
 

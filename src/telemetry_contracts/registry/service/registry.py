@@ -38,7 +38,7 @@ from telemetry_contracts.registry.service.proposal_diff import proposal_diff
 from telemetry_contracts.registry.service.proposals import Proposals
 from telemetry_contracts.registry.service.publishing import Publisher
 from telemetry_contracts.registry.service.settings import Settings
-from telemetry_contracts.registry.service.validation import semconv
+from telemetry_contracts.registry.service.validation import semconv, use_rules
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.database import Database
 from telemetry_contracts.registry.store.tables import Token
@@ -52,6 +52,7 @@ class RegistryService:
 
     def __init__(self, settings: Settings, *, seed: Snapshot | None = None) -> None:
         self.settings = settings
+        use_rules(settings.rules_file)  # declared and plugin rules; a bad rules file stops here
         self.database = Database(settings.database_url)
         self.versions = VersionStore(self.database, settings)
         self.versions.seed(lambda: seed if seed is not None else semconv())

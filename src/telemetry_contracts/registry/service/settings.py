@@ -42,6 +42,9 @@ class Settings:
     metrics_access: str = "viewer"
     """Who may read ``/metrics``: ``public``, ``viewer`` (a token, or anyone with open reads),
     ``admin`` or ``off``."""
+    rules_file: str | None = None
+    """A TOML file of declared rules, ``ignore`` and ``severity`` (a project's ``pyproject.toml``
+    will do) that proposals are validated with, besides the installed plugins' rules."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -60,13 +63,16 @@ class Settings:
                                               str(16 * 1024 * 1024))),
             "api_docs": _flag("TELEMETRY_CONTRACTS_API_DOCS", False),
             "metrics_access": env.get("TELEMETRY_CONTRACTS_METRICS_ACCESS", "viewer"),
+            "rules_file": env.get("TELEMETRY_CONTRACTS_RULES") or None,
         }
         values.update({key: value for key, value in overrides.items() if value is not None})
         return cls(**values)  # type: ignore[arg-type]
 
     def as_env(self) -> dict[str, str]:
         """The variables :meth:`from_env` reads back into these settings (for worker processes)."""
+        rules = {"TELEMETRY_CONTRACTS_RULES": self.rules_file} if self.rules_file else {}
         return {
+            **rules,
             "TELEMETRY_CONTRACTS_DATABASE": self.database_url,
             "TELEMETRY_CONTRACTS_REGISTRY_NAME": self.registry_name,
             "TELEMETRY_CONTRACTS_OPEN_READS": "1" if self.open_reads else "0",

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from telemetry_contracts.registry.service.fragments import Edit
@@ -12,8 +14,9 @@ from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.schemas.findings import Finding
 from telemetry_contracts.schemas.model import Attribute, Metric
 from telemetry_contracts.schemas.snapshot import Snapshot
-from telemetry_contracts.validators import check
 from telemetry_contracts.validators.compatibility import compare
+from telemetry_contracts.validators.custom import RuleSettings, read_rule_settings
+from telemetry_contracts.validators.rule_set import RuleSet, rule_set
 
 Contract = Attribute | Metric
 Bump = str
@@ -27,6 +30,27 @@ class Classification:
     bump: Bump
     changes: list[dict[str, Any]] = field(default_factory=list)
     breaking: list[dict[str, Any]] = field(default_factory=list)
+
+
+_active: list[RuleSet] = []
+"""The rules proposals are checked with: built-in, declared (``Settings.rules_file``) and
+plugin rules, set by :func:`use_rules` when the service starts."""
+log = logging.getLogger(__name__)
+
+
+def use_rules(rules_file: str | None) -> RuleSet:
+    """Check proposals with the built-in rules, those ``rules_file`` declares and the installed
+    plugins' rules from now on; a plugin that fails is logged in one line and left out."""
+    settings = read_rule_settings(Path(rules_file)) if rules_file else RuleSettings()
+    rules = rule_set(settings, rules_file or "the service's settings")
+    for problem in rules.problems:
+        log.warning("%s", problem.one_line())
+    _active[:] = [rules]
+    return rules
+
+
+def active_rules() -> RuleSet:
+    return _active[0] if _active else use_rules(None)
 
 
 def semconv() -> Snapshot:
@@ -62,8 +86,10 @@ def findings_for_edit(base: ContractIndex, edit: Edit) -> list[Finding]:
 
 
 def _findings(scoped: Snapshot, subjects: set[str]) -> list[Finding]:
-    return [f for f in check(scoped, baseline=semconv())
-            if f.subject is not None and _about(f.subject, subjects)]
+    findings = active_rules().check(scoped, baseline=semconv())
+    for failed in (f for f in findings if f.code == "TC121"):
+        log.warning("%s", failed.one_line())
+    return [f for f in findings if f.subject is not None and _about(f.subject, subjects)]
 
 
 def _about(subject: str, subjects: set[str]) -> bool:

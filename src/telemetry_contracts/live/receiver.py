@@ -1,0 +1,318 @@
+"""OTLP receivers: HTTP (``/v1/traces|metrics|logs``, protobuf or JSON, gzip) on the standard
+library's threaded server, gRPC on ``grpcio``, and OTLP JSON files; all feed one :class:`Judge`.
+
+Bodies are bounded before they are read and after they are inflated; a refused request never
+stops the receiver. ``GET /health`` and ``POST /stop`` share the HTTP port.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import zlib
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from telemetry_contracts.live.judge import Judge
+from telemetry_contracts.live.wire import lean, lean_class
+
+MAX_BODY = 16 * 1024 * 1024
+"""The largest request body read (compressed, as sent)."""
+MAX_DECODED = 32 * 1024 * 1024
+"""The largest request after gzip is undone: a decompression bomb stops here."""
+MAX_INPUT = 1024 * 1024 * 1024
+"""The largest ``--input`` file."""
+SIGNAL_PATHS = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs"}
+_JSON_KEYS = {"resourceSpans": "traces", "resource_spans": "traces",
+              "resourceMetrics": "metrics", "resource_metrics": "metrics",
+              "resourceLogs": "logs", "resource_logs": "logs"}
+
+
+class Refused(Exception):
+    """A request that is not judged: its HTTP status and a one-line reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def request_class(signal: str) -> type[Any]:
+    """The OTLP export request message of ``signal`` (traces, metrics, logs)."""
+    if signal == "traces":
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+        return trace_service_pb2.ExportTraceServiceRequest
+    if signal == "metrics":
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+
+        return metrics_service_pb2.ExportMetricsServiceRequest
+    from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+
+    return logs_service_pb2.ExportLogsServiceRequest
+
+
+def inflate(body: bytes, limit: int = MAX_DECODED) -> bytes:
+    """Undo gzip, refusing output over ``limit`` bytes without producing more of it."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(body, limit + 1)
+    except zlib.error as error:
+        raise Refused(400, f"body is not valid gzip: {error}") from None
+    if len(out) > limit or inflater.unconsumed_tail:
+        raise Refused(413, f"body inflates to more than {limit} bytes")
+    return out
+
+
+def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "") -> Any:
+    """The export request in ``body``; raises :class:`Refused` for what cannot be one."""
+    encoding = encoding.strip().lower()
+    if encoding == "gzip":
+        body = inflate(body)
+    elif encoding not in ("", "identity"):
+        raise Refused(415, f"unsupported Content-Encoding `{encoding[:40]}`")
+    media = content_type.split(";", 1)[0].strip().lower()
+    if media == "application/json":
+        from google.protobuf import json_format
+
+        message = request_class(signal)()
+        try:
+            json_format.Parse(body.decode("utf-8"), message, ignore_unknown_fields=True)
+        except (ValueError, json_format.ParseError) as error:
+            raise Refused(400, f"not an OTLP JSON {signal} request: {str(error)[:200]}") from None
+        return lean(signal, message)
+    if media in ("application/x-protobuf", "application/protobuf", ""):
+        from google.protobuf.message import DecodeError
+
+        try:
+            return judged_class(signal).FromString(body)
+        except (DecodeError, ValueError, RuntimeError) as error:
+            raise Refused(400, f"not an OTLP protobuf {signal} request: {error}") from None
+    raise Refused(415, f"unsupported Content-Type `{media[:60]}`")
+
+
+def judged_class(signal: str) -> Any:
+    """The message class the judge reads ``signal`` requests as: the lean view of traces and
+    logs, the full metrics request."""
+    return lean_class(signal) if signal in ("traces", "logs") else request_class(signal)
+
+
+def judge_request(judge: Judge, signal: str, message: Any) -> None:
+    getattr(judge, signal)(message)
+
+
+class HttpReceiver:
+    """OTLP/HTTP plus ``GET /health`` and ``POST /stop`` on one port, served by threads."""
+
+    def __init__(self, judge: Judge, host: str, port: int, on_stop: Callable[[], None]) -> None:
+        self.judge = judge
+        handler = _handler(judge, on_stop)
+        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server.daemon_threads = True
+        self.port: int = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
+                                       name="live-check-http")
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "telemetry-contracts-live-check"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:
+                self.send_header("Connection", "close")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _json(self, status: int, document: dict[str, Any]) -> None:
+            self._answer(status, json.dumps(document).encode(), "application/json")
+
+        def do_GET(self) -> None:
+            if self.path.split("?", 1)[0] == "/health":
+                with judge.lock:
+                    items = dict(judge.items)
+                self._json(200, {"status": "ok", "judged": items})
+                return
+            self._json(404, {"error": "not found"})
+
+        def do_POST(self) -> None:
+            path = self.path.split("?", 1)[0]
+            try:
+                body = self._body()
+            except Refused as refused:
+                judge.refused += 1
+                self.close_connection = True
+                self._json(refused.status, {"error": refused.reason})
+                return
+            if path == "/stop":
+                self._json(200, {"status": "stopping"})
+                on_stop()
+                return
+            signal = SIGNAL_PATHS.get(path)
+            if signal is None:
+                self._json(404, {"error": f"no OTLP endpoint at {path[:100]}"})
+                return
+            content_type = self.headers.get("Content-Type", "")
+            try:
+                message = decode(signal, body, content_type,
+                                 self.headers.get("Content-Encoding", ""))
+            except Refused as refused:
+                judge.refused += 1
+                self._json(refused.status, {"error": refused.reason})
+                return
+            try:
+                judge_request(judge, signal, message)
+            except Exception as error:  # a bug must not stop the receiver: say so, go on
+                judge.refused += 1
+                self._json(500, {"error": f"could not judge the request: {error!r}"[:300]})
+                return
+            if content_type.startswith("application/json"):
+                self._answer(200, b"{}", "application/json")
+            else:
+                self._answer(200, b"", "application/x-protobuf")
+
+        def _body(self) -> bytes:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._chunked()
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                raise Refused(400, "invalid Content-Length") from None
+            if length > MAX_BODY:
+                raise Refused(413, f"body of {length} bytes is over {MAX_BODY}")
+            if length < 0:
+                raise Refused(400, "invalid Content-Length")
+            return self.rfile.read(length)
+
+        def _chunked(self) -> bytes:
+            parts: list[bytes] = []
+            total = 0
+            while True:
+                line = self.rfile.readline(1024)
+                try:
+                    size = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    raise Refused(400, "invalid chunk size") from None
+                if size == 0:
+                    while self.rfile.readline(1024).strip():
+                        pass
+                    return b"".join(parts)
+                total += size
+                if total > MAX_BODY:
+                    raise Refused(413, f"chunked body over {MAX_BODY} bytes")
+                parts.append(self.rfile.read(size))
+                self.rfile.readline(1024)
+
+    return Handler
+
+
+class GrpcReceiver:
+    """OTLP/gRPC: the three collector services of ``opentelemetry-proto`` on ``grpcio``."""
+
+    def __init__(self, judge: Judge, host: str, port: int) -> None:
+        import grpc
+        from opentelemetry.proto.collector.logs.v1 import logs_service_pb2
+        from opentelemetry.proto.collector.metrics.v1 import metrics_service_pb2
+        from opentelemetry.proto.collector.trace.v1 import trace_service_pb2
+
+        self.server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=4, thread_name_prefix="live-check-grpc"),
+            options=[("grpc.max_receive_message_length", MAX_DECODED)],
+            maximum_concurrent_rpcs=64,
+        )
+        services = (
+            ("trace.v1.TraceService", "traces", trace_service_pb2.ExportTraceServiceResponse),
+            ("metrics.v1.MetricsService", "metrics",
+             metrics_service_pb2.ExportMetricsServiceResponse),
+            ("logs.v1.LogsService", "logs", logs_service_pb2.ExportLogsServiceResponse),
+        )
+        for service, signal, response in services:
+            self.server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler(
+                f"opentelemetry.proto.collector.{service}",
+                {"Export": grpc.unary_unary_rpc_method_handler(
+                    _export(judge, signal, response),
+                    request_deserializer=judged_class(signal).FromString,
+                    response_serializer=response.SerializeToString)}),))
+        self.port: int = self.server.add_insecure_port(f"{host}:{port}")
+        if not self.port:
+            raise OSError(f"cannot listen on {host}:{port} for OTLP/gRPC")
+
+    def start(self) -> None:
+        self.server.start()
+
+    def stop(self) -> None:
+        self.server.stop(grace=2).wait(5)
+
+
+def _export(judge: Judge, signal: str, response: type[Any]) -> Callable[[Any, Any], Any]:
+    def export(request: Any, context: Any) -> Any:
+        judge_request(judge, signal, request)
+        return response()
+
+    return export
+
+
+def read_input(path: Path) -> Iterator[tuple[str, Any]]:
+    """The export requests of an OTLP JSON file: one document (or a list of them), or one per
+    line (JSON Lines, as the OpenTelemetry file exporters write); each holds spans, metrics or
+    logs. Raises :class:`Refused` naming the file and line of what is not one."""
+    if path.stat().st_size > MAX_INPUT:
+        raise Refused(413, f"{path}: over {MAX_INPUT} bytes")
+    text = path.read_text(encoding="utf-8")
+    try:
+        whole = json.loads(text)
+    except ValueError:
+        whole = None
+    if whole is not None:
+        yield from _documents(path, whole, 1)
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            document = json.loads(line)
+        except ValueError as error:
+            raise Refused(400, f"{path}:{number}: not JSON: {error}") from None
+        yield from _documents(path, document, number)
+
+
+def _documents(path: Path, document: Any, line: int) -> Iterator[tuple[str, Any]]:
+    for item in document if isinstance(document, list) else [document]:
+        if not isinstance(item, dict):
+            raise Refused(400, f"{path}:{line}: not an OTLP JSON object")
+        signals = [signal for key, signal in _JSON_KEYS.items() if key in item]
+        if not signals:
+            raise Refused(400, f"{path}:{line}: no resourceSpans, resourceMetrics or "
+                          "resourceLogs")
+        for signal in dict.fromkeys(signals):
+            keys = [k for k, s in _JSON_KEYS.items() if s == signal and k in item]
+            yield signal, _from_dict(signal, {keys[0]: item[keys[0]]}, f"{path}:{line}")
+
+
+def _from_dict(signal: str, document: dict[str, Any], where: str) -> Any:
+    from google.protobuf import json_format
+
+    message = request_class(signal)()
+    try:
+        json_format.ParseDict(document, message, ignore_unknown_fields=True)
+    except (ValueError, json_format.ParseError) as error:
+        raise Refused(400, f"{where}: not an OTLP JSON {signal} request: "
+                      f"{str(error)[:200]}") from None
+    return lean(signal, message)

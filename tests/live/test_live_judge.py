@@ -1,0 +1,192 @@
+"""The judge on its own: the lean span path and the metric path, legacy names, templates,
+arrays, coverage scoping, and OTLP JSON input errors that name the file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceRequest
+from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
+    ExportMetricsServiceRequest,
+)
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
+from opentelemetry.proto.metrics.v1.metrics_pb2 import (
+    Gauge,
+    Metric,
+    NumberDataPoint,
+    ResourceMetrics,
+    ScopeMetrics,
+)
+from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+from telemetry_contracts.live import judge as judge_module
+from telemetry_contracts.live.coverage import coverage, in_scope
+from telemetry_contracts.live.judge import Judge, shape_of
+from telemetry_contracts.live.receiver import Refused, read_input
+from telemetry_contracts.live.wire import lean
+from telemetry_contracts.resolution.baseline import baseline_snapshot
+from telemetry_contracts.resolution.loader import load_registry
+from tests.live.conftest import REGISTRY, cli
+
+
+@pytest.fixture(scope="module")
+def judge_factory() -> Any:
+    snapshot = load_registry(REGISTRY).snapshot
+    return lambda: Judge(snapshot)
+
+
+def _value(value: Any) -> AnyValue:
+    if isinstance(value, list):
+        return AnyValue(array_value=ArrayValue(values=[_value(v) for v in value]))
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    return AnyValue(string_value=value)
+
+
+def _pairs(attributes: dict[str, Any]) -> list[KeyValue]:
+    return [KeyValue(key=k, value=_value(v)) for k, v in attributes.items()]
+
+
+def _traces(*spans: dict[str, Any], resource: dict[str, Any] | None = None) -> Any:
+    resource_spans = ResourceSpans(scope_spans=[ScopeSpans(spans=[
+        Span(name="s", attributes=_pairs(a)) for a in spans])])
+    resource_spans.resource.attributes.extend(_pairs(resource or {}))
+    return lean("traces", ExportTraceServiceRequest(resource_spans=[resource_spans]))
+
+
+def _found(judge: Judge) -> dict[tuple[str, str, str], Any]:
+    return {(f.code, f.signal, f.name): f for f in judge.findings()}
+
+
+def test_spans_legacy_template_array_and_counts(judge_factory: Any) -> None:
+    judge = judge_factory()
+    span = {"http.retry_count": 2, "http.request.header.x-id": ["a"],
+            "http.request.header.x-bad": "not-a-list", "shop.cart.items": 3,
+            "server.port": 8080.5}
+    judge.traces(_traces(span, span, span, resource={"service.name": "api"}))
+    found = _found(judge)
+    legacy = found[("TC803", "span", "http.retry_count")]
+    assert legacy.count == 3 and legacy.service == "api"
+    assert "legacy" in legacy.message and legacy.renamed_to == "http.request.resend_count"
+    wrong = found[("TC804", "span", "http.request.header.x-bad")]
+    assert wrong.count == 3 and "string[] values, not string" in wrong.message
+    assert ("TC804", "span", "server.port") in found
+    assert not any(name in ("http.request.header.x-id", "shop.cart.items")
+                   for _, _, name in found)
+    seen = judge.seen_names()["span"]
+    assert "http.request.header" in seen and "shop.cart.items" in seen
+
+
+def test_logs_and_an_unnamed_service(judge_factory: Any) -> None:
+    judge = judge_factory()
+    request = ExportLogsServiceRequest(resource_logs=[ResourceLogs(scope_logs=[ScopeLogs(
+        log_records=[LogRecord(attributes=_pairs({"shop.customer.email": "x@y.z"}))])])])
+    judge.logs(lean("logs", request))
+    (finding,) = judge.findings()
+    assert (finding.code, finding.service, finding.sample) == (
+        "TC806", "unknown_service", "<redacted>")
+
+
+def test_metric_attribute_lists_and_requirements(judge_factory: Any) -> None:
+    judge = judge_factory()
+    points = [NumberDataPoint(as_int=1, attributes=_pairs(a)) for a in (
+        {"shop.payment.method": "card", "shop.cart.items": 1},
+        {"shop.payment.method": "cash"},
+    )]
+    metric = Metric(name="shop.orders.placed", unit="{order}", gauge=Gauge(data_points=points))
+    judge.metrics(ExportMetricsServiceRequest(resource_metrics=[ResourceMetrics(
+        scope_metrics=[ScopeMetrics(metrics=[metric])])]))
+    found = _found(judge)
+    assert "not an attribute of metric `shop.orders.placed`" in found[
+        ("TC802", "metric", "shop.cart.items")].message
+    assert "arrives as a gauge" in found[("TC808", "metric", "shop.orders.placed")].message
+    assert found[("TC808", "metric", "shop.orders.placed")].count == 2
+    assert ("TC810", "metric", "shop.payment.method") not in found
+
+
+def test_coverage_scope(judge_factory: Any) -> None:
+    assert in_scope("http.request.method", ["http"]) and in_scope("http", ["http."])
+    assert not in_scope("https.x", ["http"])
+    judge = judge_factory()
+    judge.traces(_traces({"shop.region": "eu", "shop.nope": 1}))
+    cover = coverage(judge.index, judge.seen_names(), judge.findings(), ["shop"])
+    assert (cover["seen"], cover["contracts"]) == (1, 7)
+    assert cover["signals"]["span"]["attributes"] == ["shop.region"]
+    assert cover["unknown"] == {"span": {"shop.nope": 1}}
+
+
+def test_input_errors_name_the_file_and_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"resourceSpans": []}\n{"resourceSpans": \n')
+    with pytest.raises(Refused, match=r"bad.jsonl:2: not JSON"):
+        list(read_input(bad))
+    other = tmp_path / "other.json"
+    other.write_text('{"spans": []}')
+    with pytest.raises(Refused, match=r"other.json:1: no resourceSpans"):
+        list(read_input(other))
+    result = cli("live-check", "--registry", str(REGISTRY), "--input", str(bad))
+    assert result.returncode == 2
+    assert "bad.jsonl:2: not JSON" in result.stderr and "TC100" in result.stderr
+
+
+def test_span_event_attributes_are_judged(judge_factory: Any) -> None:
+    span = Span(name="s", attributes=_pairs({"shop.region": "eu"}), events=[
+        Span.Event(name="exception", attributes=_pairs({"exception.type": 5,
+                                                        "shop.event.blob": "x"}))])
+    request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+        scope_spans=[ScopeSpans(spans=[span])])])
+    judge = judge_factory()
+    judge.traces(lean("traces", request))
+    assert set(_found(judge)) == {("TC804", "span", "exception.type"),
+                                  ("TC802", "span", "shop.event.blob")}
+    assert "exception.type" in judge.seen_names()["span"]
+
+
+@pytest.mark.parametrize("value", ["x", "", "é" * 200, True, 0, -1, 2**62, 1.5, ["a"], None])
+def test_shape_of_reads_canonical_encodings(value: Any) -> None:
+    pair = KeyValue(key="k" * 130, value=_value(value) if value is not None else AnyValue())
+    shape = shape_of(pair.SerializeToString())
+    if isinstance(value, list) or value is None:
+        assert shape is None
+    else:
+        tag = {str: 0x0A, bool: 0x10, int: 0x18, float: 0x21}[type(value)]
+        assert shape is not None and shape[-1] == tag and shape.endswith(b"k" * 130 + bytes([tag]))
+    assert shape_of(b"\x0a\x01k\x12\x05\x0a\x03abc\x00") is None  # trailing junk
+
+
+def test_the_shape_cache_changes_no_finding(judge_factory: Any,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    spans = [{"server.port": port, "url.path": f"/p/{port}", "shop.cart.items": str(port),
+              "http.method": "GET" if port % 2 else "POST", "shop.nope": port * 0.5,
+              "shop.payment.method": ["card", "cash", "gold"][port % 3]}
+             for port in range(40)]
+
+    def judged() -> list[tuple[Any, ...]]:
+        judge = judge_factory()
+        judge.traces(_traces(*spans))
+        return [(f.code, f.name, f.count) for f in judge.findings()]
+
+    with_shapes = judged()
+    monkeypatch.setattr(judge_module, "shape_of", lambda encoded: None)
+    assert judged() == with_shapes
+    assert ("TC804", "shop.cart.items", 40) in with_shapes
+    assert ("TC805", "shop.payment.method", 13) in with_shapes
+
+
+def test_a_log_event_lacking_a_required_attribute() -> None:
+    records = [LogRecord(event_name="app.widget.click", attributes=_pairs(a))
+               for a in ({"app.widget.id": "buy"}, {"app.widget.name": "Buy"})]
+    request = ExportLogsServiceRequest(resource_logs=[ResourceLogs(scope_logs=[ScopeLogs(
+        log_records=records)])])
+    judge = Judge(baseline_snapshot())  # event conventions: the official model's
+    judge.logs(lean("logs", request))
+    missing = _found(judge)[("TC810", "log", "app.widget.id")]
+    assert missing.count == 1 and "event `app.widget.click` requires" in missing.message
