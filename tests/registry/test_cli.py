@@ -24,7 +24,7 @@ def _cli(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_serve_without_a_database_uses_a_seeded_sqlite_file(tmp_path: Path) -> None:
-    made = _cli("token", "create", "--role", "admin", "--name", "ops", cwd=tmp_path)
+    made = _cli("token", "create", "--role", "admin", "--name", "ops", "--create", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     secret = made.stdout.strip()
     assert secret.startswith("tc_") and "admin" in made.stderr
@@ -73,7 +73,7 @@ def test_serve_with_workers_runs_processes_that_share_the_store_and_the_options(
         tmp_path: Path) -> None:
     tokens = {}
     for role in ("contributor", "admin"):
-        made = _cli("token", "create", "--role", role, cwd=tmp_path)
+        made = _cli("token", "create", "--role", role, "--create", cwd=tmp_path)
         assert made.returncode == 0, made.stderr
         tokens[role] = {"Authorization": f"Bearer {made.stdout.strip()}"}
     server = ServerProcess(None, tmp_path / "server.log", "--workers", "2", "--approvals", "2",
@@ -106,7 +106,8 @@ def test_token_create_refuses_an_unknown_role(tmp_path: Path) -> None:
 
 def test_token_create_refuses_names_no_column_holds(tmp_path: Path) -> None:
     for option in ("--name", "--namespace", "--service"):
-        refused = _cli("token", "create", "--role", "viewer", option, "x" * 300, cwd=tmp_path)
+        refused = _cli("token", "create", "--role", "viewer", option, "x" * 300, "--create",
+                       cwd=tmp_path)
         assert refused.returncode == 2 and "255" in refused.stderr, refused.stderr
         assert "Traceback" not in refused.stderr
 
@@ -121,7 +122,8 @@ def test_cli_and_registry_loading_do_not_import_the_server_stack() -> None:
 
 
 def test_token_create_binds_a_token_to_services(tmp_path: Path) -> None:
-    made = _cli("token", "create", "--role", "contributor", "--name", "guard", "--service",
+    made = _cli("token", "create", "--create", "--role", "contributor", "--name", "guard",
+                "--service",
                 "checkout", "--service", "cart", cwd=tmp_path)
     assert made.returncode == 0, made.stderr
     from telemetry_contracts.registry.service.auth import Authenticator
@@ -155,3 +157,51 @@ def test_serving_processes_collect_garbage_seldom(monkeypatch: pytest.MonkeyPatc
         assert gc.get_threshold() == server.COLLECTOR_THRESHOLDS
     finally:
         gc.set_threshold(*before)
+
+
+def test_serve_and_token_refuse_to_make_a_store_silently(tmp_path: Path) -> None:
+    where = tmp_path.resolve() / "telemetry-contracts.db"
+    for command in (("token", "create", "--role", "admin"), ("token", "list"), ("serve",)):
+        refused = _cli(*command, cwd=tmp_path)
+        assert refused.returncode == 2, refused.stderr
+        assert f"no registry store at {where}" in refused.stderr and "--create" in refused.stderr
+        assert not where.exists()
+    made = _cli("token", "create", "--role", "admin", "--name", "ops", "--create", cwd=tmp_path)
+    assert made.returncode == 0 and where.exists(), made.stderr
+
+
+def test_token_list_and_revoke(tmp_path: Path) -> None:
+    made = _cli("token", "create", "--create", "--role", "reviewer", "--name", "owners",
+                "--namespace", "payments.", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    listed = _cli("token", "list", cwd=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    (line,) = listed.stdout.splitlines()
+    token_id, role, name, namespaces, services, _, state = line.split("\t")
+    assert (role, name, namespaces, services, state) == ("reviewer", "owners", "payments", "-",
+                                                         "active")
+    assert made.stdout.strip() not in listed.stdout, "secrets are never listed"
+    assert _cli("token", "revoke", token_id, cwd=tmp_path).returncode == 0
+    assert _cli("token", "list", cwd=tmp_path).stdout.split("\t")[-1].startswith("revoked")
+    missing = _cli("token", "revoke", "999", cwd=tmp_path)
+    assert missing.returncode == 2 and "no token 999" in missing.stderr
+
+
+def test_serve_seeds_a_new_store_from_a_registry(tmp_path: Path) -> None:
+    registry = tmp_path / "shop"
+    registry.mkdir()
+    (registry / "shop.yaml").write_text(
+        "file_format: definition/2\nattributes:\n  - key: shop.cart.items\n    type: int\n"
+        "    brief: Items in the cart.\n    stability: stable\n    examples: [3]\n")
+    made = _cli("token", "create", "--create", "--role", "admin", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    server = ServerProcess(None, tmp_path / "server.log", "--seed", str(registry), cwd=tmp_path)
+    try:
+        snapshot = httpx.get(server.url + "/v1/snapshot", headers={
+            "Authorization": f"Bearer {made.stdout.strip()}"}).json()
+    finally:
+        server.stop()
+    assert snapshot["version"] == "1.0.0"
+    assert [a["key"] for a in snapshot["attributes"]] == ["shop.cart.items"]
+    bad = _cli("serve", "--seed", str(tmp_path / "nowhere"), cwd=tmp_path)
+    assert bad.returncode == 2 and "nowhere" in bad.stderr and "Traceback" not in bad.stderr

@@ -149,7 +149,7 @@ class Page:
         box.clear()
         box.send_keys(self.registry.tokens[who])
         self.find("#token-save").click()
-        self.wait_text("#token-state", "Token set")
+        self.wait_text("#token-state", f"{who} · ")
 
     def find(self, css: str) -> WebElement:
         return WebDriverWait(self.driver, WAIT_SECONDS).until(
@@ -223,7 +223,8 @@ def propose_metric(page: Page, name: str, refs: list[str], *, owner: str = "",
 def review(page: Page, proposal_id: int, decision: str, comment: str) -> WebElement:
     """Click a review button on one proposal's card; the card once the answer is shown."""
     card = f"#proposal-{proposal_id}"
-    page.fill(f"#comment-{proposal_id}", comment)
+    if comment:
+        page.fill(f"#comment-{proposal_id}", comment)
     page.find(f"{card} button[data-decision={decision}]").click()
     WebDriverWait(page.driver, WAIT_SECONDS).until(
         lambda driver: driver.find_elements(By.CSS_SELECTOR, f"{card} .problem, {card} .success"))
@@ -303,19 +304,34 @@ def test_propose_approve_publish_and_browse(page: Page, registry: Registry) -> N
     assert "open" in created.text and "proposed → active" in created.text
     page.shot("propose-created")
 
-    # A reviewer of another namespace is refused with the API's 403 message.
+    # A reviewer of another namespace is offered no decision; the author only withdraws.
     page.sign_in("carol")
+    assert page.find("#token-state").text == "carol · reviewer · owns shipping"
     page.open("proposals?status=open")
-    card = review(page, proposal_id, "approve", "looks fine")
-    problem = card.find_element(By.CSS_SELECTOR, ".problem")
-    assert problem.get_attribute("data-status") == "403"
-    assert "only owners of the namespace of payments.checkout.duration" in problem.text
+    card = page.find(f"#proposal-{proposal_id}")
+    page.wait_text(f"#proposal-{proposal_id}", "by alice")
+    assert card.find_elements(By.CSS_SELECTOR, "button[data-decision]") == []
+    page.sign_in("alice")
+    page.open("proposals?status=open")
+    card = page.find(f"#proposal-{proposal_id}")
+    page.find(f"#proposal-{proposal_id} button[data-decision=withdraw]")
+    assert [b.get_attribute("data-decision") for b in
+            card.find_elements(By.CSS_SELECTOR, "button[data-decision]")] == ["withdraw"]
 
-    # The namespace owner approves; the title shows as text, never as markup.
+    # The namespace owner sees the diff against the current contract, then approves; the
+    # title shows as text, never as markup.
     page.sign_in("bob")
     page.open("proposals?status=open")
+    diff = page.wait_text(f"#diff-{proposal_id} .diff-body", "minor bump")
+    assert "metric `payments.checkout.duration` added" in diff.text
+    assert "histogram, unit s, attributes error.type" in diff.text
+    assert [cell.text for cell in diff.find_elements(
+        By.CSS_SELECTOR, "[data-compatibility]")] == ["compatible"]
+    page.shot("proposal-diff")
     card = review(page, proposal_id, "approve", "Good name, good unit.")
     assert card.get_attribute("data-status") == "approved"
+    assert [b.get_attribute("data-decision") for b in card.find_elements(
+        By.CSS_SELECTOR, "button[data-decision]")] == ["request_changes", "reject"]
     assert "is now approved" in card.find_element(By.CSS_SELECTOR, ".success").text
     assert hostile in card.find_element(By.CSS_SELECTOR, ".proposal-title").text
     assert card.find_elements(By.TAG_NAME, "img") == []
@@ -368,9 +384,8 @@ def test_the_author_withdraws_a_proposal(page: Page, registry: Registry) -> None
     proposal_id = registry.propose("alice", "payments.retry.count", "counter", "{retry}")
     page.sign_in("bob")
     page.open("proposals?subject_prefix=payments.retry")
-    problem = review(page, proposal_id, "withdraw", "").find_element(By.CSS_SELECTOR, ".problem")
-    assert problem.get_attribute("data-status") == "403"
-    assert "only the author or an admin may withdraw" in problem.text
+    page.find(f"#proposal-{proposal_id} button[data-decision=approve]")
+    assert page.find_all(f"#proposal-{proposal_id} button[data-decision=withdraw]") == []
     page.sign_in("alice")
     page.open("proposals?subject_prefix=payments.retry")
     card = review(page, proposal_id, "withdraw", "")
@@ -378,39 +393,100 @@ def test_the_author_withdraws_a_proposal(page: Page, registry: Registry) -> None
     assert card.find_elements(By.CSS_SELECTOR, "button[data-decision]") == []
 
 
-def test_the_deprecation_report_lists_who_still_emits(page: Page, registry: Registry) -> None:
+def _report(registry: Registry, service: str, counts: list[dict[str, Any]],
+            days: float = 1 / 1440, snapshot_hash: str | None = None) -> None:
     now = dt.datetime.now(dt.UTC)
-    report = {"service": "checkout-api", "window_end": now.isoformat(),
-              "window_start": (now - dt.timedelta(minutes=1)).isoformat(),
-              "counts": [{"signal": "span", "name": "az.namespace", "action": "pass",
-                          "count": 1234}]}
+    report = {"service": service, "window_end": now.isoformat(),
+              "window_start": (now - dt.timedelta(days=days)).isoformat(), "counts": counts,
+              **({"snapshot_hash": snapshot_hash} if snapshot_hash else {})}
     accepted = registry.call("checkout-guard", "POST", "/v1/usage", json=report)
     assert accepted.status_code == 202, accepted.text
+
+
+def _numbers(page: Page, css: str, attribute: str) -> list[int]:
+    values: list[str] = page.driver.execute_script(
+        f"return [...document.querySelectorAll({css!r})].map((n) => n.getAttribute({attribute!r}))")
+    return [int(value) for value in values]
+
+
+def test_the_deprecation_report_lists_who_still_emits(page: Page, registry: Registry) -> None:
+    _report(registry, "checkout-api", [
+        {"signal": "span", "name": "az.namespace", "action": "pass", "count": 1234},
+        {"signal": "span", "name": "az.service_request_id", "action": "pass", "count": 56}])
+    _report(registry, "billing", [
+        {"signal": "span", "name": "az.namespace", "action": "pass", "count": 300}])
     page.sign_in("alice")
     page.open("deprecations")
     page.find("#deprecations-table")
+    api = registry.call("alice", "GET", "/v1/reports/deprecations", params={"limit": 1000}).json()
     rows: list[list[str]] = page.driver.execute_script(
         "return [...document.querySelectorAll('#deprecations-table tbody tr')]"
         ".map((row) => [...row.cells].map((cell) => cell.innerText.trim()))")
-    assert len(rows) > 10
+    assert len(rows) == len(api["items"]) > 10
     by_name = {row[0]: row for row in rows}
     emitted = by_name["az.namespace"]
     assert emitted[3] == "azure.resource_provider.namespace"
-    assert "checkout-api" in emitted[5] and "1,234" in emitted[5]
-    assert emitted[7] == "no"
-    quiet = [row for name, row in by_name.items() if name != "az.namespace"]
-    assert any(row[5] == "nobody" and row[7] == "yes" for row in quiet)
+    assert emitted[5] == "1,534"
+    assert "checkout-api" in emitted[6] and "1,234" in emitted[6] and "billing" in emitted[6]
+    assert emitted[8] == "no"
+    quiet = [row for name, row in by_name.items() if not name.startswith("az.")]
+    assert quiet and all(row[6] == "nobody" and row[8] == "unknown" for row in quiet), \
+        "a minute of reports cannot say that nobody emits a name"
+
+    # The charts carry the report's numbers.
+    assert _numbers(page, "#burn-down rect.bar", "data-value") == api["burn_down"]
+    assert api["burn_down"][-1] >= 1234 + 300 + 56
+    bars = dict(zip(page.driver.execute_script(
+        "return [...document.querySelectorAll('#top-emitters rect.bar')]"
+        ".map((n) => n.dataset.service)"), _numbers(page, "#top-emitters rect.bar", "data-value"),
+        strict=True))
+    assert bars["checkout-api"] >= 1234 + 56 and bars["billing"] >= 300
+    assert list(bars.values()) == sorted(bars.values(), reverse=True)
+    entry = next(e for e in api["items"] if e["name"] == "az.namespace")
+    lines = page.driver.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#deprecations-table tr')]"
+        ".filter((row) => row.cells[0] && row.cells[0].innerText.trim() === 'az.namespace')"
+        ".flatMap((row) => [...row.querySelectorAll('li[data-service]')])"
+        ".map((li) => [li.dataset.service, li.querySelector('svg.sparkline').dataset.values]))")
+    assert lines == {e["service"]: ",".join(map(str, e["daily"])) for e in entry["emitters"]}
     page.shot("deprecations")
 
-    # The filter keeps only what is still emitted.
-    page.driver.execute_script(
-        "const s = document.querySelector('select[name=safe_to_remove]');"
-        "s.value = 'false'; s.form.requestSubmit();")
-    page.wait_text("#deprecations-table caption", "1 deprecated contracts")
+    # Sorted by usage, the most used comes first; the filter keeps what is still emitted.
+    page.open("deprecations?sort=count")
+    page.find("#deprecations-table")
     names = page.driver.execute_script(
         "return [...document.querySelectorAll('#deprecations-table tbody tr')]"
         ".map((row) => row.cells[0].innerText.trim())")
-    assert names == ["az.namespace"]
+    assert names[:2] == ["az.namespace", "az.service_request_id"]
+    page.driver.execute_script(
+        "const s = document.querySelector('select[name=safe_to_remove]');"
+        "s.value = 'no'; s.form.requestSubmit();")
+    page.wait_text("#deprecations-table caption", "2 of 2 deprecated contracts")
+    page.fill("#field-name", "service_request")
+    page.find("form.filters button[type=submit]").click()
+    page.wait_text("#deprecations-table caption", "1 of 2 deprecated contracts")
+    assert page.find("#deprecations-table tbody").text.startswith("az.service_request_id")
+
+
+def test_unknown_names_and_services_pages(page: Page, registry: Registry) -> None:
+    latest = registry.call("alice", "GET", "/v1/snapshot").json()
+    _report(registry, "search-api", [
+        {"signal": "metric", "name": "search.latency.custom", "action": "drop", "rule": "TC801",
+         "count": 77},
+        {"signal": "span", "name": "search.query.raw", "action": "drop", "rule": "TC802",
+         "count": 9}], snapshot_hash=latest["content_hash"])
+    page.sign_in("alice")
+    page.open("unknown")
+    table = page.wait_text("#unknown-table", "search.latency.custom")
+    text = table.text
+    assert "search-api" in text and "TC801" in text and "77" in text and "TC802" in text
+    page.shot("unknown-names")
+    page.open("services")
+    table = page.wait_text("#services-table", "search-api")
+    row = next(r for r in table.find_elements(By.CSS_SELECTOR, "tbody tr")
+               if r.text.startswith("search-api"))
+    assert latest["version"] in row.text and "current" in row.text
+    page.shot("services")
 
 
 def test_a_deprecation_proposal_shows_the_lifecycle_move(page: Page) -> None:
@@ -478,6 +554,7 @@ return {
     ("metrics/http.server.request.duration", "Metrics"),
     ("attributes/http.request.method", "Attributes"), ("propose", "Propose"),
     ("proposals", "Proposals"), ("publish", "Publish"), ("deprecations", "Deprecations"),
+    ("unknown", "Unknown names"), ("services", "Services"),
 ])
 def test_every_page_has_labels_one_heading_and_its_nav_marked(page: Page, route: str,
                                                               nav: str) -> None:

@@ -591,6 +591,33 @@ def _write_live_verdict(result: Any, report_format: ReportFormat, output: Path |
             typer.echo(result.summary(), err=True, nl=False)
 
 
+CreateOption = Annotated[
+    bool,
+    typer.Option("--create", help="Make the default store ./telemetry-contracts.db when it does "
+                                  "not exist (without --database, nothing is made silently)."),
+]
+
+
+def _database_url(database: str | None, create: bool) -> str | None:
+    """``database``, or the default store if it exists (or ``create``); exit 2 otherwise.
+
+    Run in the wrong directory, a command would otherwise make a new, empty store there.
+    """
+    import os
+
+    from telemetry_contracts.registry.service.settings import DEFAULT_DATABASE
+
+    if database or os.environ.get("TELEMETRY_CONTRACTS_DATABASE"):
+        return database
+    path = Path(DEFAULT_DATABASE.removeprefix("sqlite:///")).resolve()
+    if not path.exists() and not create:
+        typer.echo(f"no registry store at {path}: --database and TELEMETRY_CONTRACTS_DATABASE "
+                   f"are unset, so the working directory was searched; pass --create to make "
+                   f"one there, or --database URL", err=True)
+        raise typer.Exit(EXIT_INPUT)
+    return database
+
+
 @app.command()
 def serve(
     database: DatabaseOption = None,
@@ -607,14 +634,28 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, help="Server processes sharing the port (one per core).")
     ] = 1,
+    seed: Annotated[str | None, typer.Option(
+        metavar="REG", help="Seed a new store with this registry (a directory, snapshot .json, "
+                            "git:REV[:SUBDIR] or `semconv`) instead of the semconv baseline; "
+                            "a store that holds versions already is left as it is.")] = None,
+    create: CreateOption = False,
 ) -> None:
-    """Run the registry service; the store is migrated and seeded with semconv on first start."""
+    """Run the registry service; the store is migrated and seeded (semconv, or --seed) on first
+    start."""
+    database = _database_url(database, create)
+    snapshot = None
+    if seed is not None:
+        from telemetry_contracts.resolution.loader import load_registry
+
+        snapshot = load_registry(seed).snapshot
+        typer.echo(f"seed {seed}: {len(snapshot.attributes)} attributes, "
+                   f"{len(snapshot.metrics)} metrics (used if the store is new)", err=True)
     from telemetry_contracts.registry.server import serve as run_server
     from telemetry_contracts.registry.service.settings import Settings
 
     settings = Settings.from_env(database_url=database, open_reads=open_reads,
                                  required_approvals=approvals, registry_name=registry_name)
-    run_server(settings, host=host, port=port, workers=workers)
+    run_server(settings, host=host, port=port, workers=workers, seed=snapshot)
 
 
 class TokenRole(StrEnum):
@@ -639,14 +680,12 @@ def token_create(
                                        "repeatable."),
     ] = None,
     database: DatabaseOption = None,
+    create: CreateOption = False,
 ) -> None:
     """Make a bearer token and print it once; only its hash is stored."""
     from telemetry_contracts.registry.service.auth import create_token
-    from telemetry_contracts.registry.service.settings import Settings
-    from telemetry_contracts.registry.store.database import Database
 
-    settings = Settings.from_env(database_url=database)
-    store = Database(settings.database_url)
+    store = _token_store(database, create)
     try:
         token_id, secret = create_token(store, role=role.value, name=name or role.value,
                                         namespaces=namespace or [], actor="cli",
@@ -657,3 +696,56 @@ def token_create(
         store.dispose()
     typer.echo(f"token {token_id} ({role.value}) for {name or role.value}:", err=True)
     typer.echo(secret)
+
+
+def _token_store(database: str | None, create: bool) -> Any:
+    """The store the ``token`` commands work on (see :func:`_database_url`)."""
+    from telemetry_contracts.registry.service.settings import Settings
+    from telemetry_contracts.registry.store.database import Database
+
+    return Database(Settings.from_env(database_url=_database_url(database, create)).database_url)
+
+
+@token_app.command("list")
+def token_list(database: DatabaseOption = None) -> None:
+    """List the tokens: id, role, name, namespaces, services, created, revoked."""
+    from telemetry_contracts.registry.service.queries import tokens_page
+
+    store = _token_store(database, create=False)
+    try:
+        with store.read() as session:
+            cursor = None
+            while True:
+                page = tokens_page(session, 1000, cursor)
+                for token in page.items:
+                    state = (f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at
+                             else "active")
+                    typer.echo(f"{token.id}\t{token.role}\t{token.name}\t"
+                               f"{','.join(token.namespaces) or '-'}\t"
+                               f"{','.join(token.services) or '-'}\t"
+                               f"{token.created_at:%Y-%m-%d %H:%M}\t{state}")
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+    finally:
+        store.dispose()
+
+
+@token_app.command("revoke")
+def token_revoke(
+    token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id (`token list`).")],
+    database: DatabaseOption = None,
+) -> None:
+    """Revoke a token; replicas stop accepting it within 5 s."""
+    from telemetry_contracts.registry.service.auth import Principal, revoke_token
+    from telemetry_contracts.registry.service.errors import ServiceError
+
+    store = _token_store(database, create=False)
+    try:
+        revoke_token(store, token_id, Principal(name="cli", role="admin"))
+    except ServiceError as error:
+        typer.echo(f"token {token_id}: {error}", err=True)
+        raise typer.Exit(EXIT_INPUT) from None
+    finally:
+        store.dispose()
+    typer.echo(f"token {token_id} revoked", err=True)

@@ -15,14 +15,17 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 from telemetry_contracts.registry.api.app import create_app
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
+from telemetry_contracts.schemas.snapshot import Snapshot
 
 COLLECTOR_THRESHOLDS = (50_000, 20, 100)
 """The serving process's cyclic garbage collector thresholds (``gc.set_threshold``)."""
 
 
 def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
-          log_level: str = "info", workers: int = 1) -> None:
+          log_level: str = "info", workers: int = 1, seed: Snapshot | None = None) -> None:
     """Open (migrate, seed) the store and serve the API until interrupted.
+
+    ``seed`` is the first version of a new store (the semconv baseline when None).
 
     With ``workers`` above 1, that many processes share the port, each a replica with its own
     caches over the one database (as replicas behind a load balancer are).
@@ -30,10 +33,11 @@ def serve(settings: Settings, *, host: str = "127.0.0.1", port: int = 8000,
     logging.getLogger("telemetry_contracts").info("serving %s", settings.database_url)
     if workers <= 1:
         tune_collector()
-        uvicorn.run(create_app(settings), host=host, port=port, log_level=log_level,
-                    access_log=False)
+        app = (create_app(settings) if seed is None
+               else create_app(service=RegistryService(settings, seed=seed)))
+        uvicorn.run(app, host=host, port=port, log_level=log_level, access_log=False)
         return
-    RegistryService(settings).close()  # migrate and seed once, before the workers start
+    RegistryService(settings, seed=seed).close()  # migrate and seed once, before the workers
     os.environ.update(settings.as_env())
     uvicorn.run(f"{__name__}:app_from_env", factory=True, host=host, port=port,
                 log_level=log_level, access_log=False, workers=workers, http=NoDelayHTTP)

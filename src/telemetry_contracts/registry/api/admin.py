@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
+from pydantic_core import to_json
 
 from telemetry_contracts.registry.api.deps import Admin, Contributor, Cursor, Limit, Service, Viewer
 from telemetry_contracts.registry.api.problems import problem_responses
@@ -12,9 +13,13 @@ from telemetry_contracts.registry.service.models import (
     NO_NUL_PATTERN,
     AuditOut,
     DeprecationReport,
+    Me,
     Page,
+    Safety,
+    ServiceState,
     TokenIn,
     TokenOut,
+    UnknownName,
     UsageAccepted,
 )
 from telemetry_contracts.schemas.usage import UsageReport
@@ -31,7 +36,8 @@ def post_usage(service: Service, caller: Contributor, report: UsageReport) -> Us
     return service.ingest_usage(caller, report)
 
 
-@router.get("/reports/deprecations", response_model=DeprecationReport, tags=["usage"])
+@router.get("/reports/deprecations", response_model=DeprecationReport, tags=["usage"],
+            response_class=Response)
 def deprecations(
     service: Service,
     _: Viewer,
@@ -40,11 +46,39 @@ def deprecations(
     prefix: Annotated[str | None, Query(max_length=255, description="Names starting with this.")]
     = None,
     safe_to_remove: Annotated[
-        bool | None, Query(description="Only contracts that are (true) or are not (false) safe "
-                           "to remove.")] = None,
-) -> DeprecationReport:
-    """Every deprecated contract: replacement, sunset, who still emits it, safe to remove."""
-    return service.deprecations(limit, cursor, prefix=prefix, safe_to_remove=safe_to_remove)
+        Safety | None, Query(description="Only contracts with this verdict.")] = None,
+) -> Response:
+    """Every deprecated contract: replacement, sunset, who still emits it (with counts per day
+    over the window), and whether it is safe to remove (`yes`, `no`, `unknown`)."""
+    report = service.deprecation_document(limit, cursor, prefix=prefix,
+                                          safe_to_remove=safe_to_remove)
+    # Serialised once, without building a model of each of 10,000s of emitters.
+    return Response(to_json(report), media_type="application/json")
+
+
+@router.get("/reports/unknown", response_model=Page[UnknownName], tags=["usage"])
+def unknown_names(
+    service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None,
+    reporting_service: Annotated[str | None, Query(alias="service", max_length=255,
+                                                   pattern=NO_NUL_PATTERN)] = None,
+) -> Page[UnknownName]:
+    """Names the guards saw that the registry does not define (TC801, TC802), per service,
+    most seen first: telemetry to register or to stop emitting."""
+    return service.unknown_names(limit, cursor, reporting_service)
+
+
+@router.get("/reports/services", response_model=Page[ServiceState], tags=["usage"])
+def reporting_services(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None
+                       ) -> Page[ServiceState]:
+    """Each service that reports usage: the version its guard enforces, how many versions
+    behind the latest, and when it last reported."""
+    return service.reporting_services(limit, cursor)
+
+
+@router.get("/me", response_model=Me, tags=["admin"])
+def me(service: Service, caller: Viewer) -> Me:
+    """The caller: its token's name, role, namespaces and services."""
+    return service.me(caller)
 
 
 @router.post("/tokens", response_model=TokenOut, status_code=201, tags=["admin"],

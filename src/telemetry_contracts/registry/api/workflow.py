@@ -20,6 +20,7 @@ from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.models import (
     NO_NUL_PATTERN,
     Page,
+    ProposalDiff,
     ProposalIn,
     ProposalOut,
     ProposalStatus,
@@ -69,19 +70,26 @@ def create_proposal(service: Service, caller: Contributor, body: ProposalIn) -> 
 
 
 @router.get("/proposals", response_model=Page[ProposalOut])
-def list_proposals(service: Service, _: Viewer, limit: Limit = 100, cursor: Cursor = None,
+def list_proposals(service: Service, caller: Viewer, limit: Limit = 100, cursor: Cursor = None,
                    status: ProposalStatus | None = None,
                    subject_prefix: Annotated[str | None, Query(max_length=255,
                                                                pattern=NO_NUL_PATTERN)] = None
                    ) -> Page[ProposalOut]:
-    """Proposals, oldest first."""
-    return service.proposal_list(status, subject_prefix, limit, cursor)
+    """Proposals, oldest first, each with what the caller may do with it."""
+    return service.proposal_list(status, subject_prefix, limit, cursor, caller)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalOut)
-def get_proposal(service: Service, _: Viewer, proposal_id: ProposalId) -> Response:
-    """One proposal; its ETag is its revision."""
-    return _answer(service.proposal(proposal_id))
+def get_proposal(service: Service, caller: Viewer, proposal_id: ProposalId) -> Response:
+    """One proposal; its ETag is its revision; `allowed_actions` is what the caller may do."""
+    return _answer(service.proposal(proposal_id, caller))
+
+
+@router.get("/proposals/{proposal_id}/diff", response_model=ProposalDiff)
+def get_proposal_diff(service: Service, _: Viewer, proposal_id: ProposalId) -> ProposalDiff:
+    """The field-level changes the proposal makes to the latest version (its base once
+    published), each classified as `telemetry-contracts diff` classifies it, with its bump."""
+    return service.proposal_diff(proposal_id)
 
 
 @router.put("/proposals/{proposal_id}", response_model=ProposalOut)

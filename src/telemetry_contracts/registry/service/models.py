@@ -17,6 +17,9 @@ T = TypeVar("T")
 ProposalStatus = Literal["open", "changes_requested", "approved", "rejected", "withdrawn",
                          "published"]
 Decision = Literal["approve", "request_changes", "reject"]
+Action = Literal["approve", "request_changes", "reject", "edit", "withdraw", "publish"]
+"""What a caller may do with a proposal (``allowed_actions``)."""
+Safety = Literal["yes", "no", "unknown"]
 
 
 def no_nul(value: str) -> str:
@@ -104,8 +107,47 @@ class ProposalOut(Out):
     base_version: str
     published_version: str | None = None
     approvals: int = 0
+    """Approvals from distinct reviewers of the current content."""
+    allowed_actions: list[Action] = []
+    """What the caller may do now, given its role, its namespaces and the status."""
+    same_subject: list[int] = []
+    """Other open proposals about the same subject: publishing one may refuse the others."""
     created_at: dt.datetime
     updated_at: dt.datetime
+
+
+class DiffChange(Out):
+    """One field-level change a proposal makes, classified as ``telemetry-contracts diff`` does."""
+
+    description: str
+    compatibility: Literal["breaking", "compatible"]
+    """Under the service's compatibility mode."""
+    bump: Literal["none", "patch", "minor", "major"]
+    """The semver bump this change alone causes."""
+    code: str | None = None
+    change: dict[str, Any]
+    """The change as ``telemetry-contracts diff --format json`` writes it."""
+
+
+class ProposalDiff(Out):
+    proposal_id: int
+    subject: str
+    against_version: str
+    """The version the proposal is compared with: the latest, or its base once published."""
+    mode: str
+    bump: Literal["none", "patch", "minor", "major"]
+    changes: list[DiffChange]
+
+
+class Me(Out):
+    """The caller as its token makes it."""
+
+    name: str
+    role: Literal["viewer", "contributor", "reviewer", "admin"]
+    namespaces: list[str]
+    services: list[str]
+    token_id: int | None = None
+    anonymous: bool = False
 
 
 class PublishIn(BaseModel):
@@ -146,7 +188,10 @@ class UsageAccepted(Out):
 class Emitter(Out):
     service: str
     count: int
+    """Every time it was seen, over all time."""
     last_seen: dt.datetime
+    daily: list[int] = []
+    """Counts per day (UTC) over the window, oldest first (the report's ``days``)."""
 
 
 class DeprecationEntry(Out):
@@ -157,14 +202,59 @@ class DeprecationEntry(Out):
     renamed_to: str | None = None
     note: str | None = None
     sunset: dt.date | None = None
+    owner: str | None = None
     emitters: list[Emitter]
     last_seen: dt.datetime | None = None
-    safe_to_remove: bool
+    window_count: int = 0
+    """Seen in the window, all emitters together."""
+    daily: list[int] = []
+    """Counts per day over the window, all emitters together."""
+    safe_to_remove: Safety
+    """``no``: emitted in the window; ``yes``: every service reporting in the window covered all
+    of it and none emitted it; ``unknown``: otherwise (nobody reported, or not for long enough)."""
 
 
 class DeprecationReport(Page[DeprecationEntry]):
     version: str
     window_days: int
+    days: list[dt.date] = []
+    """The days of the window, oldest first: the x axis of every ``daily``."""
+    burn_down: list[int] = []
+    """Deprecated usage per day over the window, every deprecated name together."""
+    reporting_services: int = 0
+    """Services that reported within the window."""
+    covering_services: int = 0
+    """Of those, the ones whose reports covered the whole window."""
+
+
+class UnknownName(Out):
+    """A name a service's guard saw that the registry did not know (TC801, TC802)."""
+
+    service: str
+    name: str
+    signal: str
+    rule: str
+    count: int
+    first_seen: dt.datetime
+    last_seen: dt.datetime
+
+
+class ServiceState(Out):
+    """A service that reports usage: what its guard enforces and when it last reported."""
+
+    service: str
+    instance: str | None = None
+    snapshot_hash: str | None = None
+    version: str | None = None
+    """The published version whose snapshot it enforces; None for a snapshot not published
+    here."""
+    versions_behind: int | None = None
+    """Published versions after the one it enforces."""
+    latest_version: str
+    last_report: dt.datetime
+    reported_since: dt.datetime
+    """The start of its earliest report's window."""
+    reports: int
 
 
 class TokenIn(BaseModel):

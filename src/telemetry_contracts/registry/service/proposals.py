@@ -36,7 +36,13 @@ from telemetry_contracts.registry.service.fragments import (
 )
 from telemetry_contracts.registry.service.index import ContractIndex
 from telemetry_contracts.registry.service.lifecycle import State, allowed, state_of
-from telemetry_contracts.registry.service.models import ProposalIn, ProposalOut, ReviewIn, ReviewOut
+from telemetry_contracts.registry.service.models import (
+    Action,
+    ProposalIn,
+    ProposalOut,
+    ReviewIn,
+    ReviewOut,
+)
 from telemetry_contracts.registry.service.validation import findings_for_edit
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.tables import Proposal, RetiredName, Review
@@ -51,6 +57,23 @@ T = TypeVar("T")
 NAME_LENGTH = 255
 EDITABLE = {"open", "changes_requested", "approved"}
 REVIEWABLE = {"open", "changes_requested", "approved"}
+
+
+def allowed_actions(principal: Principal | None, row: Proposal) -> list[Action]:
+    """What ``principal`` may do with the proposal ``row`` now: the rules the writes enforce."""
+    if principal is None or not principal.at_least("contributor"):
+        return []
+    actions: list[Action] = []
+    if (row.status in REVIEWABLE and principal.at_least("reviewer")
+            and principal.owns(row.subject)):
+        if row.status != "approved" and principal.name != row.author:
+            actions.append("approve")
+        actions += ["request_changes", "reject"]
+    if row.status in EDITABLE and (principal.name == row.author or principal.role == "admin"):
+        actions += ["edit", "withdraw"]
+    if row.status == "approved" and principal.role == "admin":
+        actions.append("publish")
+    return actions
 
 
 def storable(change: Change) -> None:
@@ -159,7 +182,7 @@ class Proposals:
                                               change=body.change, base_version=base_version,
                                               findings=findings, lifecycle=lifecycle))
             if row is not None:
-                return self._out(row, 0, lifecycle)
+                return self._out(row, 0, lifecycle, principal, self._same_subject(row))
 
     def _insert(self, session: Session, principal: Principal, change: Change, base_version: str,
                 findings: list[Finding], lifecycle: dict[str, State]) -> Proposal | None:
@@ -212,7 +235,8 @@ class Proposals:
                       "base_version": base_version, "content_revision": expected + 1}
             return self._bump(session, current, expected, values, principal, "proposal.update")
 
-        return self._out(self.database.write(work), 0, lifecycle)
+        row = self.database.write(work)
+        return self._out(row, 0, lifecycle, principal, self._same_subject(row))
 
     def withdraw(self, principal: Principal, proposal_id: int, if_match: int | None
                  ) -> ProposalOut:
@@ -232,7 +256,7 @@ class Proposals:
             return self._bump(session, current, expected, {"status": "withdrawn"}, principal,
                               "proposal.withdraw")
 
-        return self._out(self.database.write(work))
+        return self._out(self.database.write(work), caller=principal)
 
     def review(self, principal: Principal, proposal_id: int, body: ReviewIn,
                if_match: int | None) -> ReviewOut:
@@ -325,24 +349,30 @@ class Proposals:
                 Review.revision >= content_revision)
         ) or 0)
 
-    def get(self, proposal_id: int) -> ProposalOut:
-        """One proposal with its approval count."""
+    def get(self, proposal_id: int, caller: Principal | None = None) -> ProposalOut:
+        """One proposal with its approval count and what ``caller`` may do with it."""
         with self.database.read() as session:
             row = session.get(Proposal, proposal_id)
             if row is None:
                 raise NotFound(f"no proposal {proposal_id}")
-            approvals = self._approvals(session, proposal_id, row.content_revision)
-        return self._out(row, approvals)
+            approvals = approval_counts(session, [row]).get(row.id, 0)
+            same = same_subject(session, [row]).get(row.id, [])
+        return self._out(row, approvals, caller=caller, same=same)
+
+    def _same_subject(self, row: Proposal) -> list[int]:
+        with self.database.read() as session:
+            return same_subject(session, [row]).get(row.id, [])
 
     @staticmethod
-    def _out(row: Proposal, approvals: int = 0, lifecycle: dict[str, State] | None = None
-             ) -> ProposalOut:
+    def _out(row: Proposal, approvals: int = 0, lifecycle: dict[str, State] | None = None,
+             caller: Principal | None = None, same: list[int] | None = None) -> ProposalOut:
         return ProposalOut(
             id=row.id, kind=row.kind, subject=row.subject, status=row.status,
             revision=row.revision, author=row.author, title=row.title,
             change=json.loads(row.body), findings=FINDINGS.validate_json(row.findings),
             lifecycle=lifecycle or {}, base_version=row.base_version,
             published_version=row.published_version, approvals=approvals,
+            allowed_actions=allowed_actions(caller, row), same_subject=same or [],
             created_at=row.created_at, updated_at=row.updated_at,
         )
 
@@ -359,6 +389,34 @@ def _retrying(if_match: int | None, attempt: Callable[[], T]) -> T:
             if if_match is not None:
                 raise
     return attempt()
+
+
+def approval_counts(session: Session, rows: list[Proposal]) -> dict[int, int]:
+    """Approvals from distinct reviewers of each proposal's current content, in one query."""
+    if not rows:
+        return {}
+    found = session.execute(
+        select(Review.proposal_id, func.count(func.distinct(Review.reviewer)))
+        .join(Proposal, Proposal.id == Review.proposal_id)
+        .where(Review.proposal_id.in_([row.id for row in rows]), Review.decision == "approve",
+               Review.revision >= Proposal.content_revision)
+        .group_by(Review.proposal_id))
+    return {proposal_id: int(count) for proposal_id, count in found}
+
+
+def same_subject(session: Session, rows: list[Proposal]) -> dict[int, list[int]]:
+    """For each open proposal of ``rows``, the other open proposals about its subject."""
+    open_rows = [row for row in rows if row.status in EDITABLE]
+    if not open_rows:
+        return {}
+    found: dict[str, list[int]] = {}
+    for proposal_id, subject in session.execute(
+            select(Proposal.id, Proposal.subject)
+            .where(Proposal.subject.in_({row.subject for row in open_rows}),
+                   Proposal.status.in_(EDITABLE)).order_by(Proposal.id)):
+        found.setdefault(subject, []).append(proposal_id)
+    return {row.id: [other for other in found.get(row.subject, []) if other != row.id]
+            for row in open_rows}
 
 
 def review_out(row: Review) -> ReviewOut:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from telemetry_contracts.registry.service.auth import Principal
 from telemetry_contracts.registry.service.errors import Invalid, NotFound
 from telemetry_contracts.registry.service.models import (
     AuditOut,
@@ -23,7 +24,12 @@ from telemetry_contracts.registry.service.models import (
     decode_cursor,
     encode_cursor,
 )
-from telemetry_contracts.registry.service.proposals import Proposals, review_out
+from telemetry_contracts.registry.service.proposals import (
+    Proposals,
+    approval_counts,
+    review_out,
+    same_subject,
+)
 from telemetry_contracts.registry.service.validation import classify
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.tables import AuditEntry, Proposal, Review, Token, Version
@@ -111,7 +117,8 @@ def diff(versions: VersionStore, old: str, new: str, mode: str) -> DiffOut:
 
 
 def proposals_page(session: Session, status: str | None, subject_prefix: str | None,
-                   limit: int, cursor: str | None) -> Page[ProposalOut]:
+                   limit: int, cursor: str | None, caller: Principal | None = None
+                   ) -> Page[ProposalOut]:
     """A page of proposals, cut short once it holds :data:`PAGE_BYTES` of changes and findings
     (never empty): a page of large proposals stays a few MB whatever ``limit`` asks."""
     query = select(Proposal.id, func.length(Proposal.body) + func.length(Proposal.findings))
@@ -130,7 +137,11 @@ def proposals_page(session: Session, status: str | None, subject_prefix: str | N
     rows = list(session.scalars(select(Proposal).where(Proposal.id.in_(chosen))
                                 .order_by(Proposal.id))) if chosen else []
     more = len(chosen) < len(sizes)
-    return Page[ProposalOut](items=[Proposals.out(r) for r in rows],
+    approvals = approval_counts(session, rows)
+    same = same_subject(session, rows)
+    return Page[ProposalOut](items=[Proposals.out(r, approvals.get(r.id, 0), caller=caller,
+                                                  same=same.get(r.id))
+                                    for r in rows],
                              next_cursor=encode_cursor(str(chosen[-1])) if more else None)
 
 

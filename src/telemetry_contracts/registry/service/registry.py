@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from telemetry_contracts.registry.service import queries, usage
 from telemetry_contracts.registry.service.auth import (
@@ -17,17 +18,23 @@ from telemetry_contracts.registry.service.models import (
     AuditOut,
     DeprecationReport,
     DiffOut,
+    Me,
     Page,
+    ProposalDiff,
     ProposalIn,
     ProposalOut,
     PublishIn,
     ReviewIn,
     ReviewOut,
+    Safety,
+    ServiceState,
     TokenIn,
     TokenOut,
+    UnknownName,
     UsageAccepted,
     VersionOut,
 )
+from telemetry_contracts.registry.service.proposal_diff import proposal_diff
 from telemetry_contracts.registry.service.proposals import Proposals
 from telemetry_contracts.registry.service.publishing import Publisher
 from telemetry_contracts.registry.service.settings import Settings
@@ -73,6 +80,13 @@ class RegistryService:
             row = session.get(Token, token_id)
             assert row is not None
             return queries.token_out(row, secret)
+
+    @staticmethod
+    def me(principal: Principal) -> Me:
+        """The caller as its token makes it."""
+        return Me(name=principal.name, role=principal.role,
+                  namespaces=list(principal.namespaces), services=list(principal.services),
+                  token_id=principal.token_id, anonymous=principal.token_id is None)
 
     def revoke_token(self, token_id: int, actor: Principal) -> None:
         revoke_token(self.database, token_id, actor)
@@ -125,13 +139,18 @@ class RegistryService:
     def propose(self, principal: Principal, body: ProposalIn) -> ProposalOut:
         return self.proposals.create(principal, body)
 
-    def proposal(self, proposal_id: int) -> ProposalOut:
-        return self.proposals.get(proposal_id)
+    def proposal(self, proposal_id: int, caller: Principal | None = None) -> ProposalOut:
+        return self.proposals.get(proposal_id, caller)
+
+    def proposal_diff(self, proposal_id: int) -> ProposalDiff:
+        return proposal_diff(self.versions, proposal_id, self.settings.compatibility)
 
     def proposal_list(self, status: str | None, subject_prefix: str | None, limit: int,
-                      cursor: str | None) -> Page[ProposalOut]:
+                      cursor: str | None, caller: Principal | None = None
+                      ) -> Page[ProposalOut]:
         with self.database.read() as session:
-            return queries.proposals_page(session, status, subject_prefix, limit, cursor)
+            return queries.proposals_page(session, status, subject_prefix, limit, cursor,
+                                          caller)
 
     def update_proposal(self, principal: Principal, proposal_id: int, body: ProposalIn,
                         if_match: int | None) -> ProposalOut:
@@ -155,10 +174,24 @@ class RegistryService:
 
     def deprecations(self, limit: int, cursor: str | None, now: dt.datetime | None = None,
                      prefix: str | None = None,
-                     safe_to_remove: bool | None = None) -> DeprecationReport:
+                     safe_to_remove: Safety | None = None) -> DeprecationReport:
+        return DeprecationReport.model_validate(self.deprecation_document(
+            limit, cursor, now, prefix, safe_to_remove))
+
+    def deprecation_document(self, limit: int, cursor: str | None,
+                             now: dt.datetime | None = None, prefix: str | None = None,
+                             safe_to_remove: Safety | None = None) -> dict[str, Any]:
+        """:meth:`deprecations` as JSON-ready data, as the HTTP route sends it."""
         return usage.deprecation_report(self.versions, window_days=self.settings.usage_window_days,
                                         limit=limit, cursor=cursor, now=now, prefix=prefix,
                                         safe_to_remove=safe_to_remove)
+
+    def unknown_names(self, limit: int, cursor: str | None, service: str | None = None
+                      ) -> Page[UnknownName]:
+        return usage.unknown_report(self.versions, limit=limit, cursor=cursor, service=service)
+
+    def reporting_services(self, limit: int, cursor: str | None) -> Page[ServiceState]:
+        return usage.services_report(self.versions, limit=limit, cursor=cursor)
 
 
 __all__ = ["NotFound", "RegistryService"]

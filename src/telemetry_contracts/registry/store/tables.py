@@ -162,6 +162,35 @@ class UsageRow(Base):
 Index("ix_usage_counts_name", UsageRow.name)
 
 
+class UsageDay(Base):
+    """How often one service emitted one name on one day (UTC), summed over signals, actions
+    and rules: the usage over time of the deprecation report."""
+
+    __tablename__ = "usage_days"
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    service: Mapped[str] = mapped_column(String(255), primary_key=True)
+    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    """Days since 1970-01-01 (UTC): windows are integer ranges on every store."""
+    count: Mapped[int] = mapped_column(BigInteger)
+
+
+class ReportingService(Base):
+    """A service that posts usage reports: the span its reports covered and what it enforces."""
+
+    __tablename__ = "reporting_services"
+    service: Mapped[str] = mapped_column(String(255), primary_key=True)
+    first_start: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    """The earliest ``window_start`` of its reports."""
+    last_end: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    """The latest ``window_end`` of its reports (clamped to the server's clock)."""
+    last_report: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    """When the server received its latest report."""
+    snapshot_hash: Mapped[str] = mapped_column(String(80), default="")
+    """The content hash of the snapshot its guard enforced in its latest report."""
+    instance: Mapped[str] = mapped_column(String(255), default="")
+    reports: Mapped[int] = mapped_column(BigInteger)
+
+
 class AuditEntry(Base):
     """Who changed what, when."""
 

@@ -1,9 +1,10 @@
 // Entry point: the token field and the hash router (#/page/arg?query).
 
-import {getToken, setToken} from "./api.js";
+import {api, getToken, setToken} from "./api.js";
 import {announce, h, replace} from "./dom.js";
 import {renderContract, renderList} from "./views/browse.js";
 import {renderDeprecations} from "./views/deprecations.js";
+import {renderServices, renderUnknown} from "./views/fleet.js";
 import {renderProposals} from "./views/proposals.js";
 import {renderPropose} from "./views/propose.js";
 import {renderPublish} from "./views/publish.js";
@@ -15,6 +16,8 @@ const ROUTES = {
   proposals: (view, params) => renderProposals(view, params),
   publish: (view) => renderPublish(view),
   deprecations: (view, params) => renderDeprecations(view, params),
+  unknown: (view, params) => renderUnknown(view, params),
+  services: (view, params) => renderServices(view, params),
 };
 
 /** The page, its argument and query of a hash like #/metrics/http.server.request.duration?x=1. */
@@ -55,10 +58,28 @@ async function route() {
   if (!busy) view.focus({preventScroll: true});
 }
 
-function showTokenState() {
+let asked = 0;
+
+/** Who the token is (GET /v1/me): its name, role and namespaces, shown next to the field. */
+async function showTokenState() {
+  const question = ++asked;
   const state = document.getElementById("token-state");
-  state.textContent = getToken() ? "Token set" : "No token: reads may be refused";
   state.dataset.set = getToken() ? "yes" : "no";
+  state.dataset.role = "";
+  if (!getToken()) {
+    state.textContent = "No token: reads may be refused";
+    return;
+  }
+  state.textContent = "Token set";
+  try {
+    const me = await api("GET", "me");
+    if (question !== asked) return;  // another token was set meanwhile
+    state.dataset.role = me.role;
+    const owns = me.namespaces.length ? ` · owns ${me.namespaces.join(", ")}` : "";
+    state.textContent = `${me.name} · ${me.role}${owns}`;
+  } catch (error) {
+    if (question === asked) state.textContent = `Token refused: ${error.message}`;
+  }
 }
 
 function setUpToken() {
