@@ -561,14 +561,29 @@ def live_check_command(
         _input_error(refused.reason, "--input")
     except OSError as error:
         _input_error(f"cannot receive: {error}", "live-check")
-    result = verdict(judge, fail_on.value, min_coverage, tuple(namespace or ()))
+    rule_findings, custom_docs = _live_rule_findings(judge.observed_snapshot())
+    result = verdict(judge, fail_on.value, min_coverage, tuple(namespace or ()), rule_findings)
     for failure in feed.close() if feed is not None else ():
         typer.echo(failure, err=True)
-    _write_live_verdict(result, report_format, output)
+    _write_live_verdict(result, report_format, output, custom_docs)
     raise typer.Exit(result.exit_code)
 
 
-def _write_live_verdict(result: Any, report_format: ReportFormat, output: Path | None) -> None:
+def _live_rule_findings(observed: Any) -> tuple[list[Any], tuple[Any, ...]]:
+    """The project's declared and plugin rules (as ``lint`` builds them) run on the names
+    live-check received, with TC120 for a plugin that failed to load; and their docs."""
+    from telemetry_contracts.ci.config import load_config
+    from telemetry_contracts.ci.rule_docs import rule_doc
+    from telemetry_contracts.validators.rule_set import RuleSet
+
+    rules = load_config(Path.cwd()).rule_set()
+    custom = RuleSet(rules.custom_rules, settings=rules.settings)
+    findings = [*rules.problems, *(custom.check(observed) if custom.rules else ())]
+    return findings, tuple(rule_doc(rule) for rule in custom.rules)
+
+
+def _write_live_verdict(result: Any, report_format: ReportFormat, output: Path | None,
+                        custom_docs: tuple[Any, ...] = ()) -> None:
     import json
 
     from telemetry_contracts.ci.reporters import render
@@ -577,7 +592,7 @@ def _write_live_verdict(result: Any, report_format: ReportFormat, output: Path |
     if report_format is ReportFormat.json:
         text = json.dumps(result.document(), indent=2) + "\n"
     else:
-        infos = rule_infos()
+        infos = rule_infos(custom_docs)
         codes = {f.code for f in result.findings}
         text = render(result.as_findings(), report_format,
                       {code: infos[code] for code in codes if code in infos})

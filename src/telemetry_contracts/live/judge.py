@@ -16,7 +16,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from telemetry_contracts.schemas.model import Attribute, LegacyName, Metric, find_by_key
+from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.model import (
+    Attribute,
+    AttributeRef,
+    LegacyName,
+    Metric,
+    find_by_key,
+)
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
 
@@ -115,10 +122,12 @@ class Aggregate:
     renamed_to: str | None
     sample: str | None
     count: int = 0
+    level: str | None = None
+    """The severity of a custom rule's finding (the code's own severity otherwise)."""
 
     @property
     def severity(self) -> str:
-        return SEVERITY.get(self.code, "error")
+        return self.level or SEVERITY.get(self.code, "error")
 
     @property
     def key(self) -> tuple[str, str, str, str, str | None]:
@@ -293,6 +302,13 @@ class Judge:
         self.seen: dict[str, set[str]] = {"resource": set(), "span": set(), "metric": set(),
                                           "log": set()}
         self.seen_metrics: set[str] = set()
+        self.observed: dict[str, tuple[str, str, str | None]] = {}
+        """Every attribute key received: the service and signal it first came from, and the
+        type of its first value (bounded by :data:`MAX_KEY_RULES`)."""
+        self.observed_metrics: dict[str, tuple[str, str | None, str]] = {}
+        """Every metric name received: its first service, instrument and unit."""
+        self.observed_metric_keys: dict[str, set[str]] = {}
+        """The attribute keys each metric's data points carried."""
         self.refused = 0
         """Requests the receivers refused (too large, malformed)."""
         self.malformed = 0
@@ -390,6 +406,7 @@ class Judge:
             self.seen[space.signal].add(rule.contract)
         named = self._named.get((space.signal, key))
         if named is None:
+            self._observe(space, key, value)
             named = tuple(self._name_problems(key, rule, value))
             if len(self._named) < MAX_KEY_RULES:
                 self._named[(space.signal, key)] = named
@@ -466,6 +483,8 @@ class Judge:
         if space is not None:
             return space
         name = clip(name)
+        if name not in self.observed_metrics and len(self.observed_metrics) < MAX_KEY_RULES:
+            self.observed_metrics[name] = (service, instrument, unit)
         problems: list[Problem] = []
         contract = self.index.metrics.get(name)
         allowed: frozenset[str] | None = None
@@ -506,6 +525,7 @@ class Judge:
         for position, key in enumerate(keys):
             rule = self.index.key_rule(key)
             value = attributes[position].value
+            self._observe(space, key, value)
             if rule.contract is not None:
                 seen.add(rule.contract)
                 present.add(rule.contract)
@@ -530,6 +550,14 @@ class Judge:
             space.plans.clear()
         space.plans[keys] = plan
         return plan
+
+    def _observe(self, space: Space, key: str, value: Any) -> None:
+        if space.metric is not None:
+            keys = self.observed_metric_keys.setdefault(space.metric, set())
+            if len(keys) < MAX_PLANS:
+                keys.add(clip(key))
+        if key not in self.observed and len(self.observed) < MAX_KEY_RULES:
+            self.observed[clip(key)] = (space.service, space.signal, value_type_of(value)[0])
 
     @staticmethod
     def _name_problems(key: str, rule: KeyRule, value: Any) -> Iterator[Problem]:
@@ -608,6 +636,42 @@ class Judge:
             self._fold_all()
             found = list(self.aggregates.values())
         return sorted(found, key=lambda a: (a.code, a.service, a.signal, a.name, a.metric or ""))
+
+    def observed_snapshot(self) -> Snapshot:
+        """The attribute keys and metrics received, as contracts of a snapshot that
+        contract rules (an organisation's declared and plugin rules) can check."""
+        with self.lock:
+            observed = dict(self.observed)
+            metrics = dict(self.observed_metrics)
+            keys = {name: sorted(found) for name, found in self.observed_metric_keys.items()}
+        attributes = [Attribute(key=key, type=value_type or "any")
+                      for key, (_, _, value_type) in observed.items()]
+        contracts = []
+        for name, (_, instrument, unit) in metrics.items():
+            try:
+                contracts.append(Metric(
+                    name=name, instrument=instrument, unit=unit,
+                    attributes=tuple(AttributeRef(key=key) for key in keys.get(name, ()))))
+            except ValueError:  # no data kind, or one the model has no instrument for
+                continue
+        return Snapshot.build(registry="live telemetry", version="observed",
+                              attributes=attributes, metrics=contracts)
+
+    def rule_aggregates(self, findings: Iterable[Finding]) -> list[Aggregate]:
+        """Findings of contract rules on :meth:`observed_snapshot`, as verdict findings with
+        the service and signal their name was first received from."""
+        out = []
+        for finding in findings:
+            name = finding.subject or ""
+            if name in self.observed_metrics:
+                service, signal = self.observed_metrics[name][0], "metric"
+            elif name in self.observed:
+                service, signal = self.observed[name][:2]
+            else:  # a plugin that failed to load or a rule that raised (TC120, TC121)
+                service, signal = finding.location.file or UNKNOWN_SERVICE, "rule"
+            out.append(Aggregate(service, signal, finding.code, clip(name), None,
+                                 finding.message, None, None, 1, finding.severity))
+        return out
 
     def seen_names(self) -> dict[str, list[str]]:
         with self.lock:

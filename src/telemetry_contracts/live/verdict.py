@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -81,10 +82,11 @@ class LiveVerdict:
 def _finding(aggregate: Aggregate) -> Finding:
     times = "once" if aggregate.count == 1 else f"{aggregate.count} times"
     sample = f", e.g. {aggregate.sample}" if aggregate.sample is not None else ""
+    counted = "" if aggregate.level is not None else f" ({times}{sample})"
     return Finding(
         code=aggregate.code,
         severity=aggregate.severity,
-        message=f"{aggregate.signal}: {aggregate.message} ({times}{sample})",
+        message=f"{aggregate.signal}: {aggregate.message}{counted}",
         location=Location(file=aggregate.service),
         subject=aggregate.name,
     )
@@ -95,10 +97,12 @@ def verdict(
     fail_on: str = "error",
     min_coverage: float | None = None,
     scope: tuple[str, ...] = (),
+    rule_findings: Iterable[Finding] = (),
 ) -> LiveVerdict:
     """Read the judge's state into a verdict; ``fail_on`` is error, warning or none and
-    ``min_coverage`` a percentage of the contracts in ``scope``."""
-    findings = judge.findings()
+    ``min_coverage`` a percentage of the contracts in ``scope``. ``rule_findings`` are the
+    findings of custom rules on :meth:`Judge.observed_snapshot`."""
+    findings = judge.findings() + judge.rule_aggregates(rule_findings)
     cover = coverage(judge.index, judge.seen_names(), findings, scope)
     snapshot = judge.index.snapshot
     result = LiveVerdict(
