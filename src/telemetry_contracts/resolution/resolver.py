@@ -353,22 +353,16 @@ class Resolver:
             Span(
                 type=_span_type(group_id),
                 kind=spec.span_kind if isinstance(spec, GroupSpec) else spec.kind,
-                brief=_text(spec.brief),
-                stability=spec.stability or "development",
-                deprecated=_deprecation(spec.deprecated),
                 attributes=self._refined(group_id),
-                source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
+                **_group_fields(raw, spec, path),
             )
             for group_id, raw, spec, path in self.span_groups
         ]
         events = [
             Event(
                 name=spec.name or group_id.removeprefix("event."),
-                brief=_text(spec.brief),
-                stability=spec.stability or "development",
-                deprecated=_deprecation(spec.deprecated),
                 attributes=self._refined(group_id),
-                source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
+                **_group_fields(raw, spec, path),
             )
             for group_id, raw, spec, path in self.event_groups
         ]
@@ -468,12 +462,9 @@ class Resolver:
         descriptive = tuple(k for k in refs if roles.get(k) == "descriptive")
         return Entity(
             type=spec.name or group_id if isinstance(spec, GroupSpec) else spec.type,
-            brief=_text(spec.brief),
-            stability=spec.stability or "development",
-            deprecated=_deprecation(spec.deprecated),
             identifying=identifying,
             descriptive=descriptive,
-            source=SourceLocation(file=path, line=position(raw)[0], column=position(raw)[1]),
+            **_group_fields(raw, spec, path),
         )
 
     def _group_refs(self, group_id: str, chain: tuple[str, ...] = ()) -> dict[str, AttributeRef]:
@@ -605,6 +596,14 @@ def _attribute_type(raw_type: str | EnumTypeSpec | None) -> tuple[str, tuple[Enu
         return "enum", members
     return raw_type or "string", ()
 
+
+def _group_fields(raw: Any, spec: Any, path: str) -> dict[str, Any]:
+    """What every span, event and entity takes from its group: text, stability, deprecation
+    and where it was written."""
+    line, column = position(raw)
+    return {"brief": _text(spec.brief), "stability": spec.stability or "development",
+            "deprecated": _deprecation(spec.deprecated),
+            "source": SourceLocation(file=path, line=line, column=column)}
 
 def _deprecation(raw: object) -> Deprecation | None:
     return None if raw is None else Deprecation.parse(raw)
