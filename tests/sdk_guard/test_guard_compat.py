@@ -22,6 +22,7 @@ CHECKS = {
     "span.on_ending",
     "logs.attributes",
     "policy.builders",
+    "metrics.aggregations",
     "metrics.gauge",
     "logs.processor",
 }

@@ -6,12 +6,13 @@ guard uses the SDK's public API for that part instead.
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 import inspect
 import logging
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -220,6 +221,8 @@ class SdkCompat:
     """``on_emit`` or ``emit``: what the installed SDK calls on a log record processor."""
     gauge_base: type
     generated_builders: bool
+    keyed_aggregations: bool
+    """Measurement attribute sets are judged once each, in the SDK's aggregation tables."""
 
     @property
     def path(self) -> str:
@@ -350,6 +353,14 @@ def detect(force_public: bool = False) -> SdkCompat:
         _attempt(check_generated_builders),
         "attribute rewrites compiled to generated functions",
     )
+    exemplars = aggregates_exemplars()
+    keyed = decide(
+        "metrics.aggregations",
+        None if exemplars else _attempt(check_keyed_aggregations),
+        "this SDK keeps exemplars: each measurement's attributes judged before it"
+        if exemplars
+        else "measurement attribute sets judged once each, in the SDK's aggregation tables",
+    ) and not exemplars
     gauge, gauge_detail = gauge_base()
     log_method = _log_method()
     checks.append(Check("metrics.gauge", not force_public, gauge_detail))
@@ -366,6 +377,7 @@ def detect(force_public: bool = False) -> SdkCompat:
         log_method=log_method,
         gauge_base=gauge,
         generated_builders=builders,
+        keyed_aggregations=keyed,
     )
 
 
@@ -566,6 +578,227 @@ def guarding_providers(guard: Any, module: Any = None) -> Iterator[list[str]]:
             setattr(module, name, original)
         for provider, adder in wrapped:  # processors the application adds later: its own
             vars(provider).pop(adder, None)
+
+
+# --- keyed aggregations: each attribute set judged once, where the SDK aggregates it --------
+
+MAX_ROUTED = 2000
+"""Attribute sets one aggregation table routes elsewhere before its instrument goes back to
+judging every measurement (raw sets that are rewritten or dropped stay in memory as keys)."""
+
+
+class Routed:
+    """Stands in an SDK aggregation table for an attribute set the guard rewrites, drops or
+    counts: each measurement (but a first one counted when the set was judged) bumps ``n``
+    (a cell of the accounts) or is replayed through ``replay`` when its counts depend on
+    values, and goes on to ``target`` (``None``: dropped); collected only when it ``owns``
+    its target (a set kept as it is, but counted)."""
+
+    __slots__ = ("fresh", "n", "owns", "replay", "target")
+
+    def __init__(self, target: Any, owns: bool, replay: Callable[[Any], Any] | None,
+                 fresh: bool) -> None:
+        self.n = 0
+        self.target = target
+        self.owns = owns
+        self.replay = replay
+        self.fresh = fresh
+        """The first measurement was counted when the set was judged: it is not again."""
+
+    def aggregate(self, measurement: Any) -> None:
+        if self.fresh:
+            self.fresh = False
+        else:
+            self.n += 1
+            if self.replay is not None:
+                with suppress(Exception):  # counting only: the route is decided
+                    self.replay(measurement.attributes)
+        if self.target is not None:
+            self.target.aggregate(measurement)
+
+    def collect(self, *args: Any, **kwargs: Any) -> Any:
+        return self.target.collect(*args, **kwargs) if self.owns else None
+
+
+class RoutingAggregation:
+    """Takes the place of the SDK's default aggregation for one view of one instrument: each
+    attribute set the SDK sees for the first time (under the view's lock) is judged by
+    ``owner.route`` once. A set kept as it is gets its aggregation as usual, so its later
+    measurements cost the guard nothing; a rewritten set gets a :class:`Routed` that sends
+    its measurements to the aggregation of its rewritten attributes (made now, or one that
+    exists: series merge as they would after a per-measurement rewrite); a dropped set to
+    nothing."""
+
+    def __init__(self, default: Any, match: Any, owner: Any) -> None:
+        self.default = default
+        self.match = match
+        self.owner = owner
+        self.routed = 0
+
+    def _create_aggregation(self, instrument: Any, attributes: Any, start: int) -> Any:
+        aggregation = self.default._create_aggregation(instrument, attributes, start)
+        owner = self.owner
+        try:
+            out, counts, replay, fresh = owner.route(attributes)
+            key = frozenset(attributes.items())
+            canonical = key if out is attributes or out is None else frozenset(out.items())
+            if canonical == key:
+                if out is None:
+                    return self._routed(Routed(None, False, replay, fresh), counts)
+                if not counts and replay is None:
+                    return aggregation
+                return self._routed(Routed(aggregation, True, replay, fresh), counts)
+            table = self.match._attributes_aggregation
+            target = table.get(canonical)
+            if target is None:
+                aggregation._attributes = out
+                target = aggregation
+                counts_out, replay_out = owner.follow(out)
+                table[canonical] = aggregation if not counts_out and replay_out is None else (
+                    self._routed(Routed(aggregation, True, replay_out, False), counts_out))
+            elif isinstance(target, Routed):
+                target = target.target
+            return self._routed(Routed(target, False, replay, fresh), counts)
+        except Exception:  # fail closed: a set the guard cannot judge is not aggregated
+            return Routed(None, False, None, False)
+
+    def _routed(self, routed: Routed, counts: tuple[Any, ...]) -> Routed:
+        if counts:
+            self.owner.register(routed, counts)
+        self.routed += 1
+        if self.routed >= MAX_ROUTED:
+            self.owner.overflowing()
+        return routed
+
+    def reroute(self, owner: Any) -> None:
+        """Judge again under a new owner (a new policy), under the view's lock: every routed
+        set is forgotten, and every aggregated one that is no longer clean; their series
+        start again."""
+        table = self.match._attributes_aggregation
+        for key, entry in list(table.items()):
+            if isinstance(entry, Routed):
+                self.owner.retire(entry)
+                del table[key]
+            elif not owner.is_clean(entry._attributes):
+                del table[key]
+        self.owner, self.routed = owner, 0
+
+
+def _view_matches(instrument: Any) -> list[Any]:
+    """Every reader's views of an SDK synchronous instrument (made now if not yet)."""
+    storages = instrument._measurement_consumer._reader_storages.values()
+    return [m for s in storages for m in s._get_or_init_view_instrument_match(instrument)]
+
+
+def key_aggregations(instrument: Any, owner: Any) -> bool:
+    """Judge ``instrument``'s attribute sets with ``owner`` where the SDK aggregates them, in
+    every view (``False``, nothing changed: a view with its own aggregation, or one another
+    live owner judges)."""
+    from opentelemetry.sdk.metrics.view import DefaultAggregation
+
+    matches = _view_matches(instrument)
+    kind = type(instrument)
+    for match in matches:
+        routing = match._instrument_class_aggregation.get(kind)
+        if not isinstance(match._view._aggregation, DefaultAggregation) or routing is None or (
+                isinstance(routing, RoutingAggregation) and not owner.may_replace(routing.owner)):
+            return False
+    for match in matches:
+        with match._lock:
+            routing = match._instrument_class_aggregation[kind]
+            if isinstance(routing, RoutingAggregation):
+                routing.reroute(owner)
+                continue
+            table = match._attributes_aggregation
+            match._instrument_class_aggregation = {
+                **match._instrument_class_aggregation,
+                kind: RoutingAggregation(routing, match, owner)}
+            for key, entry in list(table.items()):  # measured before: judged now
+                if not owner.is_clean(entry._attributes):
+                    del table[key]
+    return True
+
+
+class _ProbeOwner:
+    """Renames ``old`` to ``new`` and drops sets holding ``gone``, as a policy would."""
+
+    def __init__(self) -> None:
+        self.cells: list[Any] = []
+
+    def route(self, attributes: Any) -> tuple[Any, tuple[str, ...], None, bool]:
+        if "gone" in attributes:
+            return None, ("dropped",), None, False
+        if "old" in attributes:
+            return {"new": attributes["old"]}, ("renamed",), None, False
+        return attributes, (), None, False
+
+    def follow(self, attributes: Any) -> tuple[tuple[str, ...], None]:
+        return (), None
+
+    def register(self, routed: Any, counts: Any) -> None:
+        self.cells.append(routed)
+
+    def retire(self, routed: Any) -> None:
+        pass
+
+    def overflowing(self) -> None:
+        pass
+
+    def is_clean(self, attributes: Any) -> bool:
+        return "old" not in attributes and "gone" not in attributes
+
+    def may_replace(self, other: Any) -> bool:
+        return other is self
+
+
+def aggregates_exemplars() -> bool:
+    """The SDK keeps exemplars (from 1.28): its aggregations see each measurement's raw
+    attributes, so attribute sets must be judged before the SDK sees them."""
+    from opentelemetry.sdk.metrics import _internal
+
+    return importlib.util.find_spec(f"{_internal.__name__}.exemplar") is not None
+
+
+def check_keyed_aggregations() -> str | None:
+    """Why attribute sets cannot be judged where the SDK aggregates them (``None``: they can):
+    the SDK must aggregate a measurement by its value alone and make each attribute set's
+    aggregation through its instrument class's default aggregation; a probe pipeline must
+    rename, merge, drop and count as the guard would."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics._internal._view_instrument_match import _ViewInstrumentMatch
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.resources import Resource
+
+    parameters = list(inspect.signature(_ViewInstrumentMatch.consume_measurement).parameters)
+    if parameters != ["self", "measurement"]:
+        return "_ViewInstrumentMatch.consume_measurement takes " + ", ".join(parameters)
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], resource=Resource({}),
+                             shutdown_on_exit=False)
+    meter = provider.get_meter("telemetry_contracts.probe")
+    owner = _ProbeOwner()
+    try:
+        counter, histogram = meter.create_counter("c"), meter.create_histogram("h")
+        for instrument in (counter, histogram):
+            if not key_aggregations(instrument, owner):
+                return "a probe instrument's table is taken"
+        for record in (counter.add, histogram.record):
+            record(1, {"old": "x"})
+            record(2, {"new": "x"})
+            record(4, {"old": "x"})
+            record(8, {"gone": "y"})
+        points = {metric.name: [(dict(p.attributes or {}), getattr(p, "value", None)
+                                 or getattr(p, "sum", None)) for p in metric.data.data_points]
+                  for resource in getattr(reader.get_metrics_data(), "resource_metrics", ())
+                  for scope in resource.scope_metrics for metric in scope.metrics}
+    finally:
+        provider.shutdown()
+    expected = [({"new": "x"}, 7)]
+    if points != {"c": expected, "h": expected}:
+        return f"a probe pipeline collected {points}, not {expected} per instrument"
+    if sorted(cell.n for cell in owner.cells) != [1, 1, 2, 2]:
+        return "the probe's routed sets were not counted once per measurement"
+    return None
 
 
 # --- the public path for spans -------------------------------------------------------------

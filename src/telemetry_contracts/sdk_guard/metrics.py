@@ -27,7 +27,7 @@ from opentelemetry.metrics import (
     UpDownCounter,
 )
 
-from telemetry_contracts.sdk_guard.compat import accepts_keyword, gauge_base
+from telemetry_contracts.sdk_guard.compat import accepts_keyword, gauge_base, key_aggregations
 from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
 from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy, hashable
 
@@ -106,6 +106,91 @@ class _Guarded:
             return self._space.rewrite_measurement(attributes)
         except Exception:
             return _failed(self._name, self._space, attributes)
+
+
+def _keyed_measurement_function(
+    record: Callable[..., None], per_measurement: Callable[..., None], tally: _Tally, counted: bool
+) -> Callable[..., None]:
+    """The hot path of an instrument whose attribute sets are judged where the SDK aggregates
+    them (:class:`_SetRouter`): the measurement goes to the SDK as it is; one the SDK cannot
+    take (not a mapping, unhashable values) goes through ``per_measurement`` instead."""
+
+    def measure(amount: float, attributes: Any = None, context: Any = None) -> None:
+        if counted:
+            tally.n += 1
+        try:
+            record(amount, attributes)
+        except Exception:
+            per_measurement(amount, attributes, context)
+
+    return measure
+
+
+class _SetRouter:
+    """Judges the attribute sets of one instrument under one decision, once each, where the
+    SDK aggregates them (``compat.AggregationTable``, on SDKs without exemplars)."""
+
+    def __init__(self, instrument: _GuardedSynchronous, space: Any) -> None:
+        self.instrument = instrument
+        self.space = space
+        self.retired = False
+        """The instrument was rebound: a new router may take this one's tables."""
+
+    def may_replace(self, other: _SetRouter) -> bool:
+        return other.retired or other.instrument is self.instrument
+
+    def route(
+        self, attributes: Any
+    ) -> tuple[Any, tuple[Any, ...], Callable[[Any], Any] | None, bool]:
+        """What becomes of a new set: the attributes to aggregate it under (``None``: dropped),
+        the count keys each later measurement bumps, a replay for counts that depend on
+        values, and whether this call counted the first measurement."""
+        space = self.space
+        try:
+            if attributes.keys() <= space.clean:
+                return attributes, (), None, False
+            plan = space.plan(tuple(attributes))
+            out = _routed(space.rewrite_measurement(attributes))
+            if plan.checked:
+                return out, (), space.rewrite_measurement, True
+            return out, plan.counts, None, True
+        except Exception:
+            return _routed(_failed(self.instrument.name, space, attributes)), (), None, False
+
+    def follow(self, attributes: Any) -> tuple[tuple[Any, ...], Callable[[Any], Any] | None]:
+        """How measurements of a set are counted: by count keys, or (when values decide)
+        by replaying the per-measurement rewrite."""
+        space = self.space
+        if attributes.keys() <= space.clean:
+            return (), None
+        plan = space.plan(tuple(attributes))
+        if plan.checked:
+            return (), space.rewrite_measurement
+        return plan.counts, None
+
+    def register(self, routed: Any, counts: tuple[Any, ...]) -> None:
+        self.space.policy.accounting.register_cell(counts, routed)
+
+    def retire(self, routed: Any) -> None:
+        self.space.policy.accounting.retire_cell(routed)
+
+    def overflowing(self) -> None:
+        """Too many raw sets are routed: the instrument judges each measurement from now on,
+        so no new raw set reaches the SDK."""
+        self.instrument.judge_each_measurement()
+
+    def is_clean(self, attributes: Any) -> bool:
+        try:
+            return bool(attributes.keys() <= self.space.clean)
+        except Exception:
+            return False
+
+
+def _routed(attributes: Any) -> Any:
+    """A per-measurement result as a route: dropped is ``None``, no attributes is empty."""
+    if attributes is DROP_MEASUREMENT:
+        return None
+    return {} if attributes is None else attributes
 
 
 def _failed(name: str, space: Any, attributes: Any) -> Any:
@@ -209,8 +294,14 @@ class _GuardedSynchronous(_Guarded):
 
     method = ""
 
+    _router: _SetRouter | None = None
+    _per_measurement: Callable[..., None] | None = None
+
     def _attach(self, name: str | None) -> None:
-        record = None
+        record = created = None
+        if self._router is not None:
+            self._router.retired = True
+            self._router = None
         if name is not None:
             options = self._options
             boundaries = options.get("explicit_bucket_boundaries_advisory")
@@ -222,10 +313,34 @@ class _GuardedSynchronous(_Guarded):
             )
             record = _scaled(getattr(created, self.method), self._scale)
         self._record = record
-        measure = _measurement_function(
-            self._name, record, self._space, self._tally, bool(self._counted)
+        counted = bool(self._counted)
+        measure = self._per_measurement = _measurement_function(
+            self._name, record, self._space, self._tally, counted
         )
+        if record is not None and self._keyed(created, record):
+            each = _measurement_function(self._name, record, self._space, self._tally, False)
+            measure = _keyed_measurement_function(record, each, self._tally, counted)
         setattr(self, self.method, measure)
+
+    def _keyed(self, created: Any, record: Callable[..., None]) -> bool:
+        """Judge attribute sets where the SDK aggregates them, where that is possible: the
+        SDK allows it, amounts are not scaled, no cardinality limit, no ``context``."""
+        if not (self._meter.keyed_aggregations and self._scale == 1.0
+                and not self._space.cardinality_limit
+                and not accepts_keyword(record, "context")):
+            return False
+        router = _SetRouter(self, self._space)
+        try:
+            keyed = key_aggregations(created, router)
+        except Exception:
+            keyed = False
+        if keyed:
+            self._router = router
+        return keyed
+
+    def judge_each_measurement(self) -> None:
+        if self._per_measurement is not None:
+            setattr(self, self.method, self._per_measurement)
 
     def _measure(self, amount: float, attributes: Any = None, context: Any = None) -> None:
         getattr(self, self.method)(amount, attributes, context)
@@ -365,6 +480,7 @@ class GuardMeter(Meter):
         super().__init__(delegate.name, delegate.version, delegate.schema_url)
         self.delegate = delegate
         self._guard = guard
+        self.keyed_aggregations = guard.compat.keyed_aggregations
         self.native_names: set[str] = set()
         """Names the application created instruments under: a deprecated metric is not renamed
         onto one of them (``http/dup`` instrumentation emits the old and the new name)."""
