@@ -1,8 +1,8 @@
 """Benchmark: live-check's judging of OTLP spans against the semconv baseline, next to only
 decoding the same protobuf requests into the official ``opentelemetry-proto`` messages, measured
 interleaved in one run; prints spans per second and the ratios (medians). "decode + judge" is
-what the receiver does with a body: it reads the requests' lean view (``live/wire.py``) and
-judges it; "decode + read" is the official messages plus reading every attribute once.
+what the receiver does with a body: it reads the request's views (``live/wire.py``) and judges
+them; "decode + read" is the official messages plus reading every attribute once.
 
 Run: ``python bench/live_check.py [--rounds N] [--requests N] [--spans N]``.
 Goal: decoding plus judging costs at most 1.5x decoding alone.
@@ -21,7 +21,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from telemetry_contracts.live.judge import Judge
-from telemetry_contracts.live.receiver import judged_class
+from telemetry_contracts.live.receiver import judged_reader
 from telemetry_contracts.resolution.baseline import baseline_snapshot
 
 ROUTES = ["/api/cart", "/api/checkout", "/api/items/{id}", "/health"]
@@ -78,20 +78,20 @@ def main() -> None:
     arguments = parser.parse_args()
     bodies = requests(arguments.requests, arguments.spans)
     judge = Judge(baseline_snapshot())
-    lean = judged_class("traces")
+    read = judged_reader("traces")
 
     def decode() -> None:
         for body in bodies:
             ExportTraceServiceRequest.FromString(body)
 
-    def decode_lean() -> None:
+    def decode_views() -> None:
         for body in bodies:
-            lean.FromString(body)
+            read(body)
 
     def decode_and_judge() -> None:
-        """What the receiver does with a protobuf body: read its lean view, judge it."""
+        """What the receiver does with a protobuf body: read its views, judge them."""
         for body in bodies:
-            judge.traces(lean.FromString(body))
+            judge.traces(read(body))
 
     def decode_and_read() -> None:
         """The least any Python judge does: read every attribute's key and value once."""
@@ -103,7 +103,7 @@ def main() -> None:
                             pair.value.WhichOneof("value")
 
     cases: dict[str, Callable[[], None]] = {
-        "decode": decode, "decode lean view": decode_lean, "decode + judge": decode_and_judge,
+        "decode": decode, "decode views": decode_views, "decode + judge": decode_and_judge,
         "decode + read": decode_and_read}
     for case in cases.values():
         case()

@@ -1,19 +1,21 @@
 """Judging OTLP requests against a resolved snapshot: findings with codes, and what was seen.
 
 Every span (with its events), metric data point and log record is judged. Spans and log records
-arrive as lean views (:mod:`telemetry_contracts.live.wire`) whose attributes are their encoded
-bytes: an attribute is looked up by its bytes, then by its key and value type, and decoded only
-when both miss. A data point's attribute keys select a :class:`Plan` once per (service, metric,
-key set); then only the values the plan lists are read. Findings are counted per object and
-folded into :class:`Aggregate` records when the verdict is read. Everything that grows with the
-input (caches, plans, findings) is bounded.
+arrive as views (:mod:`telemetry_contracts.live.wire`) whose attributes are their encoded bytes,
+those of all the items of a resource in one container: an attribute is looked up by its bytes,
+then by its key and value type, and decoded only when both miss. A data point's attribute keys
+select a :class:`Plan` once per (service, metric, key set); then only the values the plan lists
+are read. Findings are counted per object and folded into :class:`Aggregate` records when the
+verdict is read. Everything that grows with the input (caches, plans, findings) is bounded.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 from telemetry_contracts.schemas.findings import Finding
@@ -324,31 +326,96 @@ class Judge:
     # --- requests --------------------------------------------------------------------------
 
     def traces(self, request: Any) -> None:
-        """Judge a lean traces request (:mod:`telemetry_contracts.live.wire`)."""
-        self._records(request.resource_spans, "scope_spans", "spans", "span")
+        """Judge a traces :class:`~telemetry_contracts.live.wire.Request`."""
+        self._requests(request, "span")
 
     def logs(self, request: Any) -> None:
-        """Judge a lean logs request (:mod:`telemetry_contracts.live.wire`)."""
-        self._records(request.resource_logs, "scope_logs", "log_records", "log")
+        """Judge a logs :class:`~telemetry_contracts.live.wire.Request`."""
+        self._requests(request, "log")
 
-    def _records(self, resources: Any, scopes: str, records: str, signal: str) -> None:
-        """Spans (with their events) or log records, under their resource's service."""
+    def _requests(self, request: Any, signal: str) -> None:
+        """Spans (with their events) or log records, under their resource's service: from the
+        flat view, or item by item where that cannot give the same verdict."""
         with self.lock:
-            for resource in resources:
+            items = None
+            for position, resource in enumerate(request.resources):
                 service = self._resource(resource.resource)
                 space = self._space(service, signal)
-                count = 0
-                for scope in getattr(resource, scopes):
-                    items = getattr(scope, records)
-                    for item in items:
-                        self._encoded(space, item.attributes)
-                        if signal == "span" and item.events:
-                            for event in item.events:
-                                self._encoded(space, event.attributes)
-                        elif signal == "log" and item.event_name:
-                            self._event(space, item)
-                    count += len(items)
-                self._count(service, signal, count)
+                if not self._flat(space, resource):
+                    if items is None:
+                        items = request.items()
+                    self._items(space, items[position])
+                self._count(service, signal, request.counts[position])
+
+    def _flat(self, space: Space, resource: Any) -> bool:
+        """Judge the attributes of a resource's items from its flat view, in wire order; False
+        (having changed nothing) when that order is not the one of item by item: log records
+        that are events, or events' attributes not yet cached or bringing findings not yet
+        counted since the last fold."""
+        if space.signal == "log":
+            records = resource.scope_logs.log_records
+            if records.event_name:
+                return False
+            self._scan(space, records.attributes)
+            return True
+        spans = resource.scope_spans.spans
+        events = spans.events.attributes
+        if not events:
+            self._scan(space, spans.attributes)
+            return True
+        cache = self._pairs[space.signal]
+        found = list(map(cache.get, spans.attributes))
+        in_events = list(map(cache.get, events))
+        if None in found or None in in_events or any(
+                problem not in space.counts
+                for problems in set(filter(None, in_events)) for problem in problems):
+            return False
+        self._tally(space, found)
+        self._tally(space, in_events)
+        return True
+
+    def _scan(self, space: Space, attributes: Any) -> None:
+        """:meth:`_encoded` in C: every attribute looked up at once, the findings of the hits
+        between two misses counted at once (in order of first occurrence, as one by one), each
+        miss decided in its turn."""
+        cache = self._pairs[space.signal]
+        found = list(map(cache.get, attributes))
+        start = 0
+        while True:
+            try:
+                miss = found.index(None, start)
+            except ValueError:
+                self._tally(space, islice(found, start, None))
+                return
+            self._tally(space, islice(found, start, miss))
+            pair = attributes[miss]
+            problems = cache.get(pair)
+            if problems is None:
+                size = len(cache)
+                problems = self._pair(space, pair)
+                if len(cache) < size:  # the cache was full and emptied: look the rest up again
+                    found[miss + 1:] = map(cache.get, attributes[miss + 1:])
+            self._tally(space, (problems,))
+            start = miss + 1
+
+    @staticmethod
+    def _tally(space: Space, found: Iterable[tuple[Problem, ...] | None]) -> None:
+        counts = space.counts
+        for problems, times in Counter(filter(None, found)).items():
+            for problem in problems:
+                counts[problem] = counts.get(problem, 0) + times
+
+    def _items(self, space: Space, resource: Any) -> None:
+        """A resource's spans (with their events) or log records, item by item."""
+        signal = space.signal
+        for scope in (resource.scope_spans if signal == "span" else resource.scope_logs):
+            for item in (scope.spans if signal == "span" else scope.log_records):
+                self._encoded(space, item.attributes)
+                if signal == "span" and item.events:
+                    for event in item.events:
+                        self._encoded(space, event.attributes)
+                elif signal == "log" and item.event_name:
+                    self._event(space, item)
 
     def _encoded(self, space: Space, attributes: Iterable[bytes]) -> None:
         """Each encoded attribute looked up by its bytes (key and value at once); a miss
