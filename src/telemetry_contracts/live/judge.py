@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import islice, repeat
 from typing import Any
 
 from telemetry_contracts.schemas.findings import Finding
@@ -47,6 +47,9 @@ MAX_PAIRS = 65_536
 MAX_NAME = 255
 MAX_SAMPLE = 64
 
+_MISS: Any = object()
+"""What the cache of encoded attributes gives for one it does not hold (truthy, unlike no
+finding)."""
 _INSTRUMENTS = {"gauge": "gauge", "histogram": "histogram",
                 "exponential_histogram": "histogram", "summary": "summary"}
 _SCALAR_TYPES = {"string_value": "string", "bool_value": "boolean", "int_value": "int",
@@ -363,38 +366,47 @@ class Judge:
         if not events:
             self._scan(space, spans.attributes)
             return True
-        cache = self._pairs[space.signal]
-        found = list(map(cache.get, spans.attributes))
-        in_events = list(map(cache.get, events))
-        if None in found or None in in_events or any(
+        found = self._hits(space, spans.attributes)
+        in_events = self._hits(space, events)
+        if _MISS in found or _MISS in in_events or any(
                 problem not in space.counts
-                for problems in set(filter(None, in_events)) for problem in problems):
+                for problems in set(in_events) for problem in problems):
             return False
         self._tally(space, found)
         self._tally(space, in_events)
         return True
 
+    def _hits(self, space: Space, attributes: Any) -> list[Any]:
+        """The cached findings of the attributes that have some, and :data:`_MISS` for each one
+        not cached, in order: one pass in C."""
+        cache = self._pairs[space.signal]
+        return list(filter(None, map(cache.get, attributes, repeat(_MISS, len(attributes)))))
+
     def _scan(self, space: Space, attributes: Any) -> None:
         """:meth:`_encoded` in C: every attribute looked up at once, the findings of the hits
         between two misses counted at once (in order of first occurrence, as one by one), each
         miss decided in its turn."""
+        found = self._hits(space, attributes)
+        if _MISS not in found:
+            self._tally(space, found)
+            return
         cache = self._pairs[space.signal]
-        found = list(map(cache.get, attributes))
+        every = list(map(cache.get, attributes))
         start = 0
         while True:
             try:
-                miss = found.index(None, start)
+                miss = every.index(None, start)
             except ValueError:
-                self._tally(space, islice(found, start, None))
+                self._tally(space, islice(every, start, None))
                 return
-            self._tally(space, islice(found, start, miss))
+            self._tally(space, islice(every, start, miss))
             pair = attributes[miss]
             problems = cache.get(pair)
             if problems is None:
                 size = len(cache)
                 problems = self._pair(space, pair)
                 if len(cache) < size:  # the cache was full and emptied: look the rest up again
-                    found[miss + 1:] = map(cache.get, attributes[miss + 1:])
+                    every[miss + 1:] = map(cache.get, attributes[miss + 1:])
             self._tally(space, (problems,))
             start = miss + 1
 
