@@ -2,9 +2,11 @@
 decoding the same protobuf requests into the official ``opentelemetry-proto`` messages, measured
 interleaved in one run; prints spans per second and the ratios (medians). "decode + judge" is
 what the receiver does with a body: it reads the request's views (``live/wire.py``) and judges
-them; "decode + read" is the official messages plus reading every attribute once.
+them; "decode + look up" reads the views and looks every attribute up once in a dictionary, the
+floor of a judge that looks attributes up one by one; "decode + read" is the official messages
+plus reading every attribute once.
 
-Run: ``python bench/live_check.py [--rounds N] [--requests N] [--spans N]``.
+Run: ``python bench/live_check.py [--rounds N] [--requests N] [--spans N] [--fresh]``.
 Goal: decoding plus judging costs at most 1.5x decoding alone.
 """
 
@@ -56,7 +58,9 @@ def _span(n: int) -> Span:
     return span
 
 
-def requests(count: int, spans: int) -> list[bytes]:
+def requests(count: int, spans: int, first: int = 0) -> list[bytes]:
+    """``count`` requests of ``spans`` spans each, numbered from ``first`` (their ``url.path``
+    is unique to the number)."""
     bodies = []
     for r in range(count):
         resource = ResourceSpans()
@@ -64,7 +68,7 @@ def requests(count: int, spans: int) -> list[bytes]:
             KeyValue(key="service.name", value=_value(f"service-{r % 4}")),
             KeyValue(key="telemetry.sdk.language", value=_value("go")),
         ])
-        resource.scope_spans.append(ScopeSpans(spans=[_span(r * spans + i)
+        resource.scope_spans.append(ScopeSpans(spans=[_span(first + r * spans + i)
                                                       for i in range(spans)]))
         bodies.append(ExportTraceServiceRequest(resource_spans=[resource]).SerializeToString())
     return bodies
@@ -75,25 +79,37 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--spans", type=int, default=512, help="spans per request")
+    parser.add_argument("--fresh", action="store_true",
+                        help="new url.path values every round, as live traffic has them (by "
+                        "default each round sends the same requests, so the judge has seen "
+                        "every value before)")
     arguments = parser.parse_args()
+    per_round = arguments.requests * arguments.spans
     bodies = requests(arguments.requests, arguments.spans)
     judge = Judge(baseline_snapshot())
     read = judged_reader("traces")
+    nothing: dict[bytes, object] = {}
 
-    def decode() -> None:
+    def decode(bodies: list[bytes]) -> None:
         for body in bodies:
             ExportTraceServiceRequest.FromString(body)
 
-    def decode_views() -> None:
+    def decode_views(bodies: list[bytes]) -> None:
         for body in bodies:
             read(body)
 
-    def decode_and_judge() -> None:
+    def decode_and_look_up(bodies: list[bytes]) -> None:
+        """The floor of a judge that looks each attribute up: its views, one lookup each."""
+        for body in bodies:
+            for resource in read(body).resources:
+                list(map(nothing.get, resource.scope_spans.spans.attributes))
+
+    def decode_and_judge(bodies: list[bytes]) -> None:
         """What the receiver does with a protobuf body: read its views, judge them."""
         for body in bodies:
             judge.traces(read(body))
 
-    def decode_and_read() -> None:
+    def decode_and_read(bodies: list[bytes]) -> None:
         """The least any Python judge does: read every attribute's key and value once."""
         for body in bodies:
             for resource in ExportTraceServiceRequest.FromString(body).resource_spans:
@@ -102,27 +118,28 @@ def main() -> None:
                         for pair in span.attributes:
                             pair.value.WhichOneof("value")
 
-    cases: dict[str, Callable[[], None]] = {
-        "decode": decode, "decode views": decode_views, "decode + judge": decode_and_judge,
-        "decode + read": decode_and_read}
+    cases: dict[str, Callable[[list[bytes]], None]] = {
+        "decode": decode, "decode views": decode_views, "decode + look up": decode_and_look_up,
+        "decode + judge": decode_and_judge, "decode + read": decode_and_read}
     for case in cases.values():
-        case()
+        case(bodies)
     timings: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(arguments.rounds):
+    for number in range(1, arguments.rounds + 1):
+        if arguments.fresh:
+            bodies = requests(arguments.requests, arguments.spans, number * per_round)
         for name, case in cases.items():
             gc.collect()  # as timeit does: no collection of another case's garbage inside
             gc.disable()
             start = time.perf_counter()
-            case()
+            case(bodies)
             timings[name].append(time.perf_counter() - start)
             gc.enable()
-    spans = arguments.requests * arguments.spans
     medians = {name: statistics.median(values) for name, values in timings.items()}
-    print(f"{spans} spans in {arguments.requests} requests, 9-10 attributes each, one with a "
-          "value unique to the span "
+    print(f"{per_round} spans in {arguments.requests} requests, 9-10 attributes each, one with a "
+          f"value unique to the span{', new every round' if arguments.fresh else ''} "
           f"({arguments.rounds} interleaved rounds, medians)")
     for name, median in medians.items():
-        print(f"{name:<16} {spans / median:12,.0f} spans/s   "
+        print(f"{name:<16} {per_round / median:12,.0f} spans/s   "
               f"{median / medians['decode']:5.2f}x decode")
     ratio = medians["decode + judge"] / medians["decode"]
     print(f"judge: {judge.items['span']} spans judged, {len(judge.findings())} findings")

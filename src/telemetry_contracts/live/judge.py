@@ -15,7 +15,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from itertools import islice, repeat
+from itertools import repeat
 from typing import Any
 
 from telemetry_contracts.schemas.findings import Finding
@@ -391,15 +391,19 @@ class Judge:
             self._tally(space, found)
             return
         cache = self._pairs[space.signal]
+        counts = space.counts
         every = list(map(cache.get, attributes))
         start = 0
         while True:
             try:
                 miss = every.index(None, start)
             except ValueError:
-                self._tally(space, islice(every, start, None))
+                miss = len(every)
+            for problems in filter(None, every[start:miss]):
+                for problem in problems:
+                    counts[problem] = counts.get(problem, 0) + 1
+            if miss == len(every):
                 return
-            self._tally(space, islice(every, start, miss))
             pair = attributes[miss]
             problems = cache.get(pair)
             if problems is None:
@@ -407,7 +411,8 @@ class Judge:
                 problems = self._pair(space, pair)
                 if len(cache) < size:  # the cache was full and emptied: look the rest up again
                     every[miss + 1:] = map(cache.get, attributes[miss + 1:])
-            self._tally(space, (problems,))
+            for problem in problems:
+                counts[problem] = counts.get(problem, 0) + 1
             start = miss + 1
 
     @staticmethod
