@@ -405,13 +405,13 @@ class Judge:
             if miss == len(every):
                 return
             pair = attributes[miss]
-            problems = cache.get(pair)
-            if problems is None:
+            cached = cache.get(pair)
+            if cached is None:
                 size = len(cache)
-                problems = self._pair(space, pair)
+                cached = self._pair(space, pair)
                 if len(cache) < size:  # the cache was full and emptied: look the rest up again
                     every[miss + 1:] = map(cache.get, attributes[miss + 1:])
-            for problem in problems:
+            for problem in cached:
                 counts[problem] = counts.get(problem, 0) + 1
             start = miss + 1
 
