@@ -112,6 +112,8 @@ class Space:
     plans: dict[tuple[str, ...], Plan] = field(default_factory=dict)
     counts: dict[Problem, int] = field(default_factory=dict)
     """Findings of encoded attributes (spans, logs, resources), counted as they arrive."""
+    missed: bool = False
+    """Whether the last flat scan met attributes not cached (the next one expects so too)."""
 
 
 @dataclass(slots=True)
@@ -385,14 +387,17 @@ class Judge:
     def _scan(self, space: Space, attributes: Any) -> None:
         """:meth:`_encoded` in C: every attribute looked up at once, the findings of the hits
         between two misses counted at once (in order of first occurrence, as one by one), each
-        miss decided in its turn."""
-        found = self._hits(space, attributes)
-        if _MISS not in found:
-            self._tally(space, found)
-            return
+        miss decided in its turn. A space whose last scan met misses (values unique to an item)
+        goes straight to the lookup of every attribute rather than first trying the hits."""
+        if not space.missed:
+            found = self._hits(space, attributes)
+            if _MISS not in found:
+                self._tally(space, found)
+                return
         cache = self._pairs[space.signal]
         counts = space.counts
         every = list(map(cache.get, attributes))
+        space.missed = False
         start = 0
         while True:
             try:
@@ -404,6 +409,7 @@ class Judge:
                     counts[problem] = counts.get(problem, 0) + 1
             if miss == len(every):
                 return
+            space.missed = True
             pair = attributes[miss]
             cached = cache.get(pair)
             if cached is None:
