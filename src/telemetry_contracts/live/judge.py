@@ -263,6 +263,21 @@ def _varint_end(data: bytes, at: int) -> tuple[int, int] | None:
 def shape_of(encoded: bytes) -> bytes | None:
     """The key and value type of an encoded ``KeyValue`` holding one string, bool, int or
     double, as canonical encoders write it (key first); None for anything else."""
+    size = len(encoded)
+    if size < 4 or encoded[0] != 0x0A:
+        return None
+    # the common case, read without a call (as :func:`_shape` reads it): a string of fewer than
+    # 128 bytes under a key of fewer than 128 bytes, each length in one byte
+    at = encoded[1] + 2
+    if at < size - 3 and encoded[1] < 0x80 and encoded[at] == 0x12 and encoded[at + 2] == 0x0A \
+            and encoded[at + 1] < 0x80 and encoded[at + 3] < 0x80 \
+            and at + 2 + encoded[at + 1] == size == at + 4 + encoded[at + 3]:
+        return encoded[:at] + _TAGS[0x0A]
+    return _shape(encoded)
+
+
+def _shape(encoded: bytes) -> bytes | None:
+    """:func:`shape_of` for any length of key and value."""
     if len(encoded) < 4 or encoded[0] != 0x0A:
         return None
     key = _varint_end(encoded, 1)
