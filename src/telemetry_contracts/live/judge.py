@@ -457,7 +457,7 @@ class Judge:
 
     def _encoded(self, space: Space, attributes: Iterable[bytes]) -> None:
         """Each encoded attribute looked up by its bytes (key and value at once); a miss
-        decodes it once. The hot loop of live-check."""
+        decodes it once. Item by item, where the flat view (:meth:`_scan`) does not serve."""
         cache = self._pairs[space.signal]
         counts = space.counts
         for pair in attributes:
