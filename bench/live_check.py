@@ -1,10 +1,12 @@
 """Benchmark: live-check's judging of OTLP spans against the semconv baseline, next to only
 decoding the same protobuf requests into the official ``opentelemetry-proto`` messages, measured
 interleaved in one run; prints spans per second and the ratios (medians). "decode + judge" is
-what the receiver does with a body: it reads the requests' lean view (``live/wire.py``) and
-judges it; "decode + read" is the official messages plus reading every attribute once.
+what the receiver does with a body: it reads the request's views (``live/wire.py``) and judges
+them; "decode + look up" reads the views and looks every attribute up once in a dictionary of
+those seen before, the floor of a judge that looks attributes up one by one; "decode + read" is
+the official messages plus reading every attribute once.
 
-Run: ``python bench/live_check.py [--rounds N] [--requests N] [--spans N]``.
+Run: ``python bench/live_check.py [--rounds N] [--requests N] [--spans N] [--fresh]``.
 Goal: decoding plus judging costs at most 1.5x decoding alone.
 """
 
@@ -21,7 +23,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from telemetry_contracts.live.judge import Judge
-from telemetry_contracts.live.receiver import judged_class
+from telemetry_contracts.live.receiver import judged_reader
 from telemetry_contracts.resolution.baseline import baseline_snapshot
 
 ROUTES = ["/api/cart", "/api/checkout", "/api/items/{id}", "/health"]
@@ -56,7 +58,9 @@ def _span(n: int) -> Span:
     return span
 
 
-def requests(count: int, spans: int) -> list[bytes]:
+def requests(count: int, spans: int, first: int = 0) -> list[bytes]:
+    """``count`` requests of ``spans`` spans each, numbered from ``first`` (their ``url.path``
+    is unique to the number)."""
     bodies = []
     for r in range(count):
         resource = ResourceSpans()
@@ -64,7 +68,7 @@ def requests(count: int, spans: int) -> list[bytes]:
             KeyValue(key="service.name", value=_value(f"service-{r % 4}")),
             KeyValue(key="telemetry.sdk.language", value=_value("go")),
         ])
-        resource.scope_spans.append(ScopeSpans(spans=[_span(r * spans + i)
+        resource.scope_spans.append(ScopeSpans(spans=[_span(first + r * spans + i)
                                                       for i in range(spans)]))
         bodies.append(ExportTraceServiceRequest(resource_spans=[resource]).SerializeToString())
     return bodies
@@ -75,25 +79,39 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--requests", type=int, default=20)
     parser.add_argument("--spans", type=int, default=512, help="spans per request")
+    parser.add_argument("--fresh", action="store_true",
+                        help="new url.path values every round, as live traffic has them (by "
+                        "default each round sends the same requests, so the judge has seen "
+                        "every value before)")
     arguments = parser.parse_args()
+    per_round = arguments.requests * arguments.spans
     bodies = requests(arguments.requests, arguments.spans)
     judge = Judge(baseline_snapshot())
-    lean = judged_class("traces")
+    read = judged_reader("traces")
+    known: dict[bytes, object] = {pair: () for body in bodies for resource in read(body).resources
+                                  for pair in resource.scope_spans.spans.attributes}
 
-    def decode() -> None:
+    def decode(bodies: list[bytes]) -> None:
         for body in bodies:
             ExportTraceServiceRequest.FromString(body)
 
-    def decode_lean() -> None:
+    def decode_views(bodies: list[bytes]) -> None:
         for body in bodies:
-            lean.FromString(body)
+            read(body)
 
-    def decode_and_judge() -> None:
-        """What the receiver does with a protobuf body: read its lean view, judge it."""
+    def decode_and_look_up(bodies: list[bytes]) -> None:
+        """The floor of a judge that looks each attribute up: its views, one lookup each in a
+        dictionary that holds every attribute seen before (as the judge's cache does)."""
         for body in bodies:
-            judge.traces(lean.FromString(body))
+            for resource in read(body).resources:
+                list(map(known.get, resource.scope_spans.spans.attributes))
 
-    def decode_and_read() -> None:
+    def decode_and_judge(bodies: list[bytes]) -> None:
+        """What the receiver does with a protobuf body: read its views, judge them."""
+        for body in bodies:
+            judge.traces(read(body))
+
+    def decode_and_read(bodies: list[bytes]) -> None:
         """The least any Python judge does: read every attribute's key and value once."""
         for body in bodies:
             for resource in ExportTraceServiceRequest.FromString(body).resource_spans:
@@ -102,27 +120,28 @@ def main() -> None:
                         for pair in span.attributes:
                             pair.value.WhichOneof("value")
 
-    cases: dict[str, Callable[[], None]] = {
-        "decode": decode, "decode lean view": decode_lean, "decode + judge": decode_and_judge,
-        "decode + read": decode_and_read}
+    cases: dict[str, Callable[[list[bytes]], None]] = {
+        "decode": decode, "decode views": decode_views, "decode + look up": decode_and_look_up,
+        "decode + judge": decode_and_judge, "decode + read": decode_and_read}
     for case in cases.values():
-        case()
+        case(bodies)
     timings: dict[str, list[float]] = {name: [] for name in cases}
-    for _ in range(arguments.rounds):
+    for number in range(1, arguments.rounds + 1):
+        if arguments.fresh:
+            bodies = requests(arguments.requests, arguments.spans, number * per_round)
         for name, case in cases.items():
             gc.collect()  # as timeit does: no collection of another case's garbage inside
             gc.disable()
             start = time.perf_counter()
-            case()
+            case(bodies)
             timings[name].append(time.perf_counter() - start)
             gc.enable()
-    spans = arguments.requests * arguments.spans
     medians = {name: statistics.median(values) for name, values in timings.items()}
-    print(f"{spans} spans in {arguments.requests} requests, 9-10 attributes each, one with a "
-          "value unique to the span "
+    print(f"{per_round} spans in {arguments.requests} requests, 9-10 attributes each, one with a "
+          f"value unique to the span{', new every round' if arguments.fresh else ''} "
           f"({arguments.rounds} interleaved rounds, medians)")
     for name, median in medians.items():
-        print(f"{name:<16} {spans / median:12,.0f} spans/s   "
+        print(f"{name:<16} {per_round / median:12,.0f} spans/s   "
               f"{median / medians['decode']:5.2f}x decode")
     ratio = medians["decode + judge"] / medians["decode"]
     print(f"judge: {judge.items['span']} spans judged, {len(judge.findings())} findings")

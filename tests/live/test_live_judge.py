@@ -3,6 +3,7 @@ arrays, coverage scoping, and OTLP JSON input errors that name the file and line
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from telemetry_contracts.live import judge as judge_module
 from telemetry_contracts.live.coverage import coverage, in_scope
-from telemetry_contracts.live.judge import Judge, shape_of
+from telemetry_contracts.live.judge import Judge, _shape, shape_of
 from telemetry_contracts.live.receiver import Refused, read_input
 from telemetry_contracts.live.wire import lean
 from telemetry_contracts.resolution.baseline import baseline_snapshot
@@ -160,6 +161,25 @@ def test_shape_of_reads_canonical_encodings(value: Any) -> None:
         tag = {str: 0x0A, bool: 0x10, int: 0x18, float: 0x21}[type(value)]
         assert shape is not None and shape[-1] == tag and shape.endswith(b"k" * 130 + bytes([tag]))
     assert shape_of(b"\x0a\x01k\x12\x05\x0a\x03abc\x00") is None  # trailing junk
+
+
+def test_shape_of_reads_short_strings_as_any_length() -> None:
+    rng = random.Random(7)
+    for _ in range(3000):
+        key = "k" * rng.choice([0, 1, 9, 125, 126, 127, 128])
+        pair = KeyValue(key=key, value=_value(rng.choice(
+            ["", "x", "v" * 121, "v" * 122, "v" * 123, "v" * 126, "v" * 127, True, 5, 1.5])))
+        encoded = bytearray(pair.SerializeToString())
+        for _ in range(rng.choice([0, 0, 1, 2])):  # a byte changed, cut off or added
+            where = rng.randrange(len(encoded) + 1)
+            choice = rng.random()
+            if choice < 0.4 and where < len(encoded):
+                encoded[where] = rng.choice([0, 1, 0x0A, 0x12, 0x7F, 0x80, rng.randrange(256)])
+            elif choice < 0.7:
+                del encoded[where:]
+            else:
+                encoded.insert(where, rng.randrange(256))
+        assert shape_of(bytes(encoded)) == _shape(bytes(encoded)), bytes(encoded)
 
 
 def test_the_shape_cache_changes_no_finding(judge_factory: Any,

@@ -1,19 +1,21 @@
 """Judging OTLP requests against a resolved snapshot: findings with codes, and what was seen.
 
 Every span (with its events), metric data point and log record is judged. Spans and log records
-arrive as lean views (:mod:`telemetry_contracts.live.wire`) whose attributes are their encoded
-bytes: an attribute is looked up by its bytes, then by its key and value type, and decoded only
-when both miss. A data point's attribute keys select a :class:`Plan` once per (service, metric,
-key set); then only the values the plan lists are read. Findings are counted per object and
-folded into :class:`Aggregate` records when the verdict is read. Everything that grows with the
-input (caches, plans, findings) is bounded.
+arrive as views (:mod:`telemetry_contracts.live.wire`) whose attributes are their encoded bytes,
+those of all the items of a resource in one container: an attribute is looked up by its bytes,
+then by its key and value type, and decoded only when both miss. A data point's attribute keys
+select a :class:`Plan` once per (service, metric, key set); then only the values the plan lists
+are read. Findings are counted per object and folded into :class:`Aggregate` records when the
+verdict is read. Everything that grows with the input (caches, plans, findings) is bounded.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Any
 
 from telemetry_contracts.schemas.findings import Finding
@@ -45,6 +47,9 @@ MAX_PAIRS = 65_536
 MAX_NAME = 255
 MAX_SAMPLE = 64
 
+_MISS: Any = object()
+"""What the cache of encoded attributes gives for one it does not hold (truthy, unlike no
+finding)."""
 _INSTRUMENTS = {"gauge": "gauge", "histogram": "histogram",
                 "exponential_histogram": "histogram", "summary": "summary"}
 _SCALAR_TYPES = {"string_value": "string", "bool_value": "boolean", "int_value": "int",
@@ -107,6 +112,8 @@ class Space:
     plans: dict[tuple[str, ...], Plan] = field(default_factory=dict)
     counts: dict[Problem, int] = field(default_factory=dict)
     """Findings of encoded attributes (spans, logs, resources), counted as they arrive."""
+    missed: bool = False
+    """Whether the last flat scan met attributes not cached (the next one expects so too)."""
 
 
 @dataclass(slots=True)
@@ -256,6 +263,21 @@ def _varint_end(data: bytes, at: int) -> tuple[int, int] | None:
 def shape_of(encoded: bytes) -> bytes | None:
     """The key and value type of an encoded ``KeyValue`` holding one string, bool, int or
     double, as canonical encoders write it (key first); None for anything else."""
+    size = len(encoded)
+    if size < 4 or encoded[0] != 0x0A:
+        return None
+    # the common case, read without a call (as :func:`_shape` reads it): a string of fewer than
+    # 128 bytes under a key of fewer than 128 bytes, each length in one byte
+    at = encoded[1] + 2
+    if at < size - 3 and encoded[1] < 0x80 and encoded[at] == 0x12 and encoded[at + 2] == 0x0A \
+            and encoded[at + 1] < 0x80 and encoded[at + 3] < 0x80 \
+            and at + 2 + encoded[at + 1] == size == at + 4 + encoded[at + 3]:
+        return encoded[:at] + _TAGS[0x0A]
+    return _shape(encoded)
+
+
+def _shape(encoded: bytes) -> bytes | None:
+    """:func:`shape_of` for any length of key and value."""
     if len(encoded) < 4 or encoded[0] != 0x0A:
         return None
     key = _varint_end(encoded, 1)
@@ -324,35 +346,118 @@ class Judge:
     # --- requests --------------------------------------------------------------------------
 
     def traces(self, request: Any) -> None:
-        """Judge a lean traces request (:mod:`telemetry_contracts.live.wire`)."""
-        self._records(request.resource_spans, "scope_spans", "spans", "span")
+        """Judge a traces :class:`~telemetry_contracts.live.wire.Request`."""
+        self._requests(request, "span")
 
     def logs(self, request: Any) -> None:
-        """Judge a lean logs request (:mod:`telemetry_contracts.live.wire`)."""
-        self._records(request.resource_logs, "scope_logs", "log_records", "log")
+        """Judge a logs :class:`~telemetry_contracts.live.wire.Request`."""
+        self._requests(request, "log")
 
-    def _records(self, resources: Any, scopes: str, records: str, signal: str) -> None:
-        """Spans (with their events) or log records, under their resource's service."""
+    def _requests(self, request: Any, signal: str) -> None:
+        """Spans (with their events) or log records, under their resource's service: from the
+        flat view, or item by item where that cannot give the same verdict."""
         with self.lock:
-            for resource in resources:
+            items = None
+            for position, resource in enumerate(request.resources):
                 service = self._resource(resource.resource)
                 space = self._space(service, signal)
-                count = 0
-                for scope in getattr(resource, scopes):
-                    items = getattr(scope, records)
-                    for item in items:
-                        self._encoded(space, item.attributes)
-                        if signal == "span" and item.events:
-                            for event in item.events:
-                                self._encoded(space, event.attributes)
-                        elif signal == "log" and item.event_name:
-                            self._event(space, item)
-                    count += len(items)
-                self._count(service, signal, count)
+                if not self._flat(space, resource):
+                    if items is None:
+                        items = request.items()
+                    self._items(space, items[position])
+                self._count(service, signal, request.counts[position])
+
+    def _flat(self, space: Space, resource: Any) -> bool:
+        """Judge the attributes of a resource's items from its flat view, in wire order; False
+        (having changed nothing) when that order is not the one of item by item: log records
+        that are events, or events' attributes not yet cached or bringing findings not yet
+        counted since the last fold."""
+        if space.signal == "log":
+            records = resource.scope_logs.log_records
+            if records.event_name:
+                return False
+            self._scan(space, records.attributes)
+            return True
+        spans = resource.scope_spans.spans
+        events = spans.events.attributes
+        if not events:
+            self._scan(space, spans.attributes)
+            return True
+        found = self._hits(space, spans.attributes)
+        in_events = self._hits(space, events)
+        if _MISS in found or _MISS in in_events or any(
+                problem not in space.counts
+                for problems in set(in_events) for problem in problems):
+            return False
+        self._tally(space, found)
+        self._tally(space, in_events)
+        return True
+
+    def _hits(self, space: Space, attributes: Any) -> list[Any]:
+        """The cached findings of the attributes that have some, and :data:`_MISS` for each one
+        not cached, in order: one pass in C."""
+        cache = self._pairs[space.signal]
+        return list(filter(None, map(cache.get, attributes, repeat(_MISS, len(attributes)))))
+
+    def _scan(self, space: Space, attributes: Any) -> None:
+        """:meth:`_encoded` in C: every attribute looked up at once, the findings of the hits
+        between two misses counted at once (in order of first occurrence, as one by one), each
+        miss decided in its turn. A space whose last scan met misses (values unique to an item)
+        goes straight to the lookup of every attribute rather than first trying the hits."""
+        if not space.missed:
+            found = self._hits(space, attributes)
+            if _MISS not in found:
+                self._tally(space, found)
+                return
+        cache = self._pairs[space.signal]
+        counts = space.counts
+        every = list(map(cache.get, attributes))
+        space.missed = False
+        start = 0
+        while True:
+            try:
+                miss = every.index(None, start)
+            except ValueError:
+                miss = len(every)
+            for problems in filter(None, every[start:miss]):
+                for problem in problems:
+                    counts[problem] = counts.get(problem, 0) + 1
+            if miss == len(every):
+                return
+            space.missed = True
+            pair = attributes[miss]
+            cached = cache.get(pair)
+            if cached is None:
+                size = len(cache)
+                cached = self._pair(space, pair)
+                if len(cache) < size:  # the cache was full and emptied: look the rest up again
+                    every[miss + 1:] = map(cache.get, attributes[miss + 1:])
+            for problem in cached:
+                counts[problem] = counts.get(problem, 0) + 1
+            start = miss + 1
+
+    @staticmethod
+    def _tally(space: Space, found: Iterable[tuple[Problem, ...] | None]) -> None:
+        counts = space.counts
+        for problems, times in Counter(filter(None, found)).items():
+            for problem in problems:
+                counts[problem] = counts.get(problem, 0) + times
+
+    def _items(self, space: Space, resource: Any) -> None:
+        """A resource's spans (with their events) or log records, item by item."""
+        signal = space.signal
+        for scope in (resource.scope_spans if signal == "span" else resource.scope_logs):
+            for item in (scope.spans if signal == "span" else scope.log_records):
+                self._encoded(space, item.attributes)
+                if signal == "span" and item.events:
+                    for event in item.events:
+                        self._encoded(space, event.attributes)
+                elif signal == "log" and item.event_name:
+                    self._event(space, item)
 
     def _encoded(self, space: Space, attributes: Iterable[bytes]) -> None:
         """Each encoded attribute looked up by its bytes (key and value at once); a miss
-        decodes it once. The hot loop of live-check."""
+        decodes it once. Item by item, where the flat view (:meth:`_scan`) does not serve."""
         cache = self._pairs[space.signal]
         counts = space.counts
         for pair in attributes:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from telemetry_contracts.live.judge import Judge
-from telemetry_contracts.live.wire import lean, lean_class
+from telemetry_contracts.live.wire import lean, reader
 
 MAX_BODY = 16 * 1024 * 1024
 """The largest request body read (compressed, as sent)."""
@@ -88,16 +88,17 @@ def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "")
         from google.protobuf.message import DecodeError
 
         try:
-            return judged_class(signal).FromString(body)
+            return judged_reader(signal)(body)
         except (DecodeError, ValueError, RuntimeError) as error:
             raise Refused(400, f"not an OTLP protobuf {signal} request: {error}") from None
     raise Refused(415, f"unsupported Content-Type `{media[:60]}`")
 
 
-def judged_class(signal: str) -> Any:
-    """The message class the judge reads ``signal`` requests as: the lean view of traces and
-    logs, the full metrics request."""
-    return lean_class(signal) if signal in ("traces", "logs") else request_class(signal)
+def judged_reader(signal: str) -> Callable[[bytes], Any]:
+    """What the judge reads a protobuf body of ``signal`` with: the views of
+    :class:`~telemetry_contracts.live.wire.Request` for traces and logs, the full metrics
+    request."""
+    return reader(signal) if signal in ("traces", "logs") else request_class(signal).FromString
 
 
 def judge_request(judge: Judge, signal: str, message: Any) -> None:
@@ -248,7 +249,7 @@ class GrpcReceiver:
                 f"opentelemetry.proto.collector.{service}",
                 {"Export": grpc.unary_unary_rpc_method_handler(
                     _export(judge, signal, response),
-                    request_deserializer=judged_class(signal).FromString,
+                    request_deserializer=judged_reader(signal),
                     response_serializer=response.SerializeToString)}),))
         self.port: int = self.server.add_insecure_port(f"{host}:{port}")
         if not self.port:

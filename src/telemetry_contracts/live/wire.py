@@ -1,9 +1,22 @@
-"""Lean views of the OTLP trace and log export requests: the same wire format, read with a
-schema that keeps only the path to each item's attributes, each attribute as its encoded bytes.
+"""Views of the OTLP trace and log export requests: the same wire format, read with schemas that
+keep only the path to each item's attributes, each attribute as its encoded bytes.
 
 Parsing with them skips ids, timestamps, names and bodies, and lets the judge look an attribute
 up by its bytes (key and value at once) instead of building Python objects for it; a cache miss
 decodes the one ``KeyValue``. Field numbers are those of ``opentelemetry-proto``.
+
+A :class:`Request` reads a body three ways, each one C-level parse:
+
+- the *flat* view, one message per resource with every attribute of its items in one
+  container. Protobuf merges a singular message field that occurs more than once, and
+  concatenates the repeated fields inside it; declaring ``ResourceSpans.scope_spans`` and
+  ``ScopeSpans.spans`` singular (``Span.events`` too) thus yields, for each resource, the
+  attributes of all its spans in wire order, and those of all their events in another
+  container, with no Python object per span;
+- the *counted* view, where the items of each scope are left as unparsed bytes only to be
+  counted (the flat view merges them, so it cannot);
+- the *lean* view, item by item, read only when the flat one cannot be judged exactly (see
+  ``Judge._flat``).
 """
 
 from __future__ import annotations
@@ -24,7 +37,24 @@ _MESSAGES: dict[str, list[tuple[str, int, str | None, bool]]] = {
     "ResourceLogs": [("resource", 1, "Resource", False), ("scope_logs", 2, "ScopeLogs", True)],
     "ScopeLogs": [("log_records", 2, "LogRecord", True)],
     "LogRecord": [("attributes", 6, None, True), ("event_name", 12, None, False)],
+    # flat views: singular fields where the wire repeats them, so their occurrences merge
+    "FlatTraces": [("resource_spans", 1, "FlatResourceSpans", True)],
+    "FlatResourceSpans": [("resource", 1, "Resource", False),
+                          ("scope_spans", 2, "FlatScopeSpans", False)],
+    "FlatScopeSpans": [("spans", 2, "FlatSpan", False)],
+    "FlatSpan": [("attributes", 9, None, True), ("events", 11, "Event", False)],
+    "FlatLogs": [("resource_logs", 1, "FlatResourceLogs", True)],
+    "FlatResourceLogs": [("resource", 1, "Resource", False),
+                         ("scope_logs", 2, "FlatScopeLogs", False)],
+    "FlatScopeLogs": [("log_records", 2, "FlatLogRecord", False)],
+    "FlatLogRecord": [("attributes", 6, None, True), ("event_name", 12, None, True)],
+    # counted view (traces and logs number their levels alike)
+    "Counted": [("resources", 1, "CountedResource", True)],
+    "CountedResource": [("scopes", 2, "CountedScope", True)],
+    "CountedScope": [("items", 2, None, True)],
 }
+_VIEWS = {"traces": ("TracesRequest", "FlatTraces", "resource_spans"),
+          "logs": ("LogsRequest", "FlatLogs", "resource_logs")}
 
 
 @cache
@@ -45,19 +75,44 @@ def _classes() -> dict[str, Any]:
             )
     pool = descriptor_pool.DescriptorPool()
     pool.Add(proto)
-    return {name: message_factory.GetMessageClass(
-        pool.FindMessageTypeByName(f"{_PACKAGE}.{name}")) for name in ("TracesRequest",
-                                                                      "LogsRequest")}
+    return {name: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"{_PACKAGE}.{name}"))
+            for name in ("TracesRequest", "LogsRequest", "FlatTraces", "FlatLogs", "Counted")}
 
 
 def lean_class(signal: str) -> Any:
-    """The lean request class of ``traces`` or ``logs``."""
-    return _classes()["TracesRequest" if signal == "traces" else "LogsRequest"]
+    """The item-by-item request class of ``traces`` or ``logs``."""
+    return _classes()[_VIEWS[signal][0]]
+
+
+class Request:
+    """A traces or logs export request as the judge reads it: per resource, its flat view and
+    its number of items; the item-by-item view on demand. Raises ``DecodeError`` for a body
+    that is not one."""
+
+    __slots__ = ("body", "counts", "resources", "signal")
+
+    def __init__(self, signal: str, body: bytes) -> None:
+        classes = _classes()
+        self.signal = signal
+        self.body = body
+        _, flat, resources = _VIEWS[signal]
+        self.resources: Any = getattr(classes[flat].FromString(body), resources)
+        self.counts = [sum([len(scope.items) for scope in resource.scopes])
+                       for resource in classes["Counted"].FromString(body).resources]
+
+    def items(self) -> Any:
+        """The resources of the item-by-item view."""
+        return getattr(lean_class(self.signal).FromString(self.body), _VIEWS[self.signal][2])
+
+
+def reader(signal: str) -> Any:
+    """The function from a protobuf body of ``traces`` or ``logs`` to its :class:`Request`."""
+    return lambda body: Request(signal, body)
 
 
 def lean(signal: str, message: Any) -> Any:
-    """A full export request of ``traces`` or ``logs`` as its lean view (other signals as they
-    are)."""
-    if signal not in ("traces", "logs"):
+    """A full export request of ``traces`` or ``logs`` as the judge reads it (other signals as
+    they are)."""
+    if signal not in _VIEWS:
         return message
-    return lean_class(signal).FromString(message.SerializeToString())
+    return Request(signal, message.SerializeToString())
