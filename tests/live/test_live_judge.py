@@ -28,7 +28,7 @@ from telemetry_contracts.live import judge as judge_module
 from telemetry_contracts.live.coverage import coverage, in_scope
 from telemetry_contracts.live.judge import Judge, _shape, shape_of
 from telemetry_contracts.live.receiver import Refused, read_input
-from telemetry_contracts.live.wire import lean
+from telemetry_contracts.live.wire import lean, reader
 from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.resolution.loader import load_registry
 from tests.live.conftest import REGISTRY, cli
@@ -84,6 +84,21 @@ def test_spans_legacy_template_array_and_counts(judge_factory: Any) -> None:
                    for _, _, name in found)
     seen = judge.seen_names()["span"]
     assert "http.request.header" in seen and "shop.cart.items" in seen
+
+
+def test_a_resource_attribute_that_does_not_decode_is_counted_not_fatal(
+    judge_factory: Any,
+) -> None:
+    request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(
+        scope_spans=[ScopeSpans(spans=[Span(name="s", attributes=_pairs({"junk.key": 1}))])])])
+    request.resource_spans[0].resource.attributes.extend(
+        _pairs({"service.name": "api", "zz-bad-key": "v"}))
+    body = request.SerializeToString().replace(b"zz", b"\xff\xfe")  # not UTF-8
+    judge = judge_factory()
+    judge.traces(reader("traces")(body))
+    assert judge.malformed == 1 and judge.items["span"] == 1
+    (finding,) = judge.findings()
+    assert (finding.name, finding.service) == ("junk.key", "api")
 
 
 def test_logs_and_an_unnamed_service(judge_factory: Any) -> None:

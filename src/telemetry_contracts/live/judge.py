@@ -527,8 +527,15 @@ class Judge:
 
     def _resource(self, resource: Any) -> str:
         """The ``service.name`` of a lean or full resource; its attributes are judged too."""
-        pairs = [self._key_value.FromString(raw) if isinstance(raw, bytes) else raw
-                 for raw in resource.attributes]
+        pairs = []
+        for raw in resource.attributes:
+            if isinstance(raw, bytes):
+                try:
+                    raw = self._key_value.FromString(raw)
+                except Exception:  # DecodeError: one attribute, not the request, is malformed
+                    self.malformed += 1
+                    continue
+            pairs.append(raw)
         service = UNKNOWN_SERVICE
         for pair in pairs:
             if pair.key == "service.name" and pair.value.WhichOneof("value") == "string_value":
