@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
@@ -158,13 +157,18 @@ def _upsert(dialect: str) -> Insert:
                                  else_=UsageRow.first_seen)})
 
 
-def _unpacked(dialect: str, texts: int, *more: Any) -> Select[Any]:
-    """The rows of the JSON array parameter ``rows`` as a select: the ``service`` parameter,
-    ``texts`` strings, an integer, then ``more``."""
+def _elements(dialect: str) -> Any:
+    """The elements of the JSON array parameter ``rows``, one a row."""
     documents = bindparam("rows", type_=String())
     elements = (func.json_array_elements(cast(documents, JSON)) if dialect == "postgresql"
                 else func.json_each(documents)).table_valued("value")
-    value = type_coerce(elements.c.value, JSON)
+    return type_coerce(elements.c.value, JSON)
+
+
+def _unpacked(dialect: str, texts: int, *more: Any) -> Select[Any]:
+    """The rows of the JSON array parameter ``rows`` as a select: the ``service`` parameter,
+    ``texts`` strings, an integer, then ``more``."""
+    value = _elements(dialect)
     return select(bindparam("service", type_=String()),
                   *[value[index].as_string() for index in range(texts)],
                   cast(value[texts].as_string(), BigInteger), *more).where(true())
@@ -173,23 +177,36 @@ def _unpacked(dialect: str, texts: int, *more: Any) -> Select[Any]:
 def _add_days(connection: Connection, service: str, per_name: dict[str, int],
               seen: dt.datetime, first_kept: int) -> None:
     """Add each name's count to the service's emitter rows: to their total and to the day of
-    ``seen``, dropping the days before ``first_kept``.
+    ``seen``; a day added drops the days before ``first_kept``.
 
     The days are read and written back: the caller holds the service's row (SQLite has one
     writer at a time anyway).
     """
+    dialect = connection.dialect.name
     day = str(day_number(seen.date()))
-    held: dict[str, str] = dict(connection.execute(
-        select(UsageEmitter.name, UsageEmitter.days)
-        .where(UsageEmitter.service == service, UsageEmitter.name.in_(per_name))).all())
+    counts = sorted(per_name.items())
+    held: dict[str, str] = dict(connection.execute(_held_days(dialect), {
+        "service": service, "rows": to_json(counts).decode()}).all())
+    # Parsed in one call; each row's days travel back as a JSON object in one document.
+    stored = from_json("[" + ",".join(held.get(name, "{}") for name, _ in counts) + "]")
     rows = []
-    for name, count in sorted(per_name.items()):
-        days = json.loads(held.get(name, "{}"))
+    for (name, count), days in zip(counts, stored, strict=True):
+        if day not in days:
+            days = {key: value for key, value in days.items() if int(key) >= first_kept}
         days[day] = min(days.get(day, 0) + count, MAX_COUNT)
-        kept = {key: value for key, value in days.items() if int(key) >= first_kept}
-        rows.append((name, to_json(kept).decode(), count))
-    connection.execute(_upsert_emitters(connection.dialect.name),
+        rows.append((name, days, count))
+    connection.execute(_upsert_emitters(dialect),
                        {"service": service, "seen": seen, "rows": to_json(rows).decode()})
+
+
+@cache
+def _held_days(dialect: str) -> Select[str, str]:
+    """The days of the emitter rows of the ``service`` parameter and the names that lead the
+    rows of the JSON array parameter ``rows``."""
+    names = select(_elements(dialect)[0].as_string()).where(true())
+    return select(UsageEmitter.name, UsageEmitter.days).where(
+        UsageEmitter.service == bindparam("service", type_=String()),
+        UsageEmitter.name.in_(names))
 
 
 @cache
