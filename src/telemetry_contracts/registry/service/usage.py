@@ -229,6 +229,7 @@ def _added(old: Any, new: Any) -> Any:
 
 
 def _later(old: Any, new: Any) -> Any:
+    """The later of ``old`` and ``new``."""
     return case((new > old, new), else_=old)
 
 
