@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service import proposals as proposals_module
@@ -112,6 +113,19 @@ def test_usage_rows_add_up_per_name_action_and_rule(hostile: Harness) -> None:
                 for r in session.query(UsageRow).filter(UsageRow.service == "svc")}
     assert rows == {("span", "http.route", "", "drop", "TC801"): (14, 1, 5),
                     ("metric", "http.route", "shop.requests", "pass", ""): (10, 1, 5)}
+
+
+def test_days_before_the_window_are_dropped_and_the_totals_kept(hostile: Harness) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    for end, count in ((now - dt.timedelta(days=40), 5), (now, 7), (now, 1)):
+        answer = hostile.client.post("/v1/usage", json=_report(end=end.isoformat(), count=count),
+                                     headers=hostile.auth("guard"))
+        assert answer.status_code == 202, answer.text
+    (emitter,) = _deprecation_entry(hostile)["emitters"]
+    assert (emitter["count"], emitter["daily"][-1], sum(emitter["daily"])) == (13, 8, 8)
+    with hostile.service.database.read() as session:
+        (days,) = session.scalars(select(UsageEmitter.days))
+    assert days == f'{{"{day_number(now.date())}":8}}', "the day 40 days back is gone"
 
 
 def test_usage_windows_in_the_future_are_clamped_to_server_time(hostile: Harness) -> None:
