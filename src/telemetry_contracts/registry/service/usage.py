@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
@@ -16,6 +17,7 @@ from sqlalchemy import (
     Insert,
     Select,
     String,
+    Text,
     bindparam,
     case,
     cast,
@@ -26,6 +28,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -109,11 +112,15 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
     per_name: dict[str, int] = defaultdict(int)
     for names, total in totals.items():
         per_name[names[1]] = min(per_name[names[1]] + total, MAX_COUNT)
+    day = day_number(seen.date())
     first_kept = day_number(received.date()) - window_days
+    emitters = {"service": report.service, "seen": seen, "day": str(day), "path": f'$."{day}"',
+                "rows": to_json(sorted(per_name.items())).decode()}
     service = {"service": report.service, "first_start": min(as_utc(report.window_start), seen),
                "last_end": seen, "last_report": received,
                "snapshot_hash": (report.snapshot_hash or "")[:80],
                "instance": report.instance or "", "reports": 1}
+    pruned = _pruned.setdefault(versions.database, {})
 
     def work(session: Session) -> None:
         dialect = session.get_bind().dialect.name
@@ -122,15 +129,37 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
             # commit does not wait for the disk, which would otherwise bound the report rate.
             session.execute(_ASYNC_COMMIT)
         connection = session.connection()
-        # First: the service's row stays locked until this commits, so that reports of one
-        # service take turns over its emitters' days, read and written back below.
-        connection.execute(_upsert_service(dialect), service)
         connection.execute(_upsert(dialect), {"service": report.service, "seen": seen,
                                               "rows": rows})
-        _add_days(connection, report.service, per_name, seen, first_kept)
+        connection.execute(_upsert_emitters(dialect), emitters)
+        if pruned.get(report.service) != first_kept:
+            connection.execute(_PRUNE_DAYS[dialect], {"service": report.service,
+                                                      "first_kept": first_kept})
+        connection.execute(_upsert_service(dialect), service)
 
     versions.database.write(work)
+    if len(pruned) >= MAX_PRUNED:
+        pruned.clear()
+    pruned[report.service] = first_kept
     return UsageAccepted(service=report.service, counts=len(totals))
+
+
+_pruned: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+"""Per database, the first day each service's emitter rows kept when this process last pruned
+them: rows are pruned by the first report of a service on each day (per server process)."""
+MAX_PRUNED = 100_000
+
+_PRUNE_DAYS = {
+    "sqlite": text(
+        "UPDATE usage_emitters SET days = (SELECT coalesce(json_group_object(key, value), '{}')"
+        " FROM json_each(usage_emitters.days) WHERE CAST(key AS INTEGER) >= :first_kept)"
+        " WHERE service = :service"),
+    "postgresql": text(
+        "UPDATE usage_emitters SET days = (SELECT coalesce(jsonb_object_agg(key, value),"
+        " '{}'::jsonb)::text FROM jsonb_each(usage_emitters.days::jsonb)"
+        " WHERE key::bigint >= :first_kept) WHERE service = :service"),
+}
+"""Drop the days before ``first_kept`` from every emitter row of ``service``."""
 
 
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
@@ -174,53 +203,41 @@ def _unpacked(dialect: str, texts: int, *more: Any) -> Select[Any]:
                   cast(value[texts].as_string(), BigInteger), *more).where(true())
 
 
-def _add_days(connection: Connection, service: str, per_name: dict[str, int],
-              seen: dt.datetime, first_kept: int) -> None:
-    """Add each name's count to the service's emitter rows: to their total and to the day of
-    ``seen``; a day added drops the days before ``first_kept``.
-
-    The days are read and written back: the caller holds the service's row (SQLite has one
-    writer at a time anyway).
-    """
-    dialect = connection.dialect.name
-    day = str(day_number(seen.date()))
-    counts = sorted(per_name.items())
-    held: dict[str, str] = dict(connection.execute(_held_days(dialect), {
-        "service": service, "rows": to_json(counts).decode()}).all())
-    # Parsed in one call; each row's days travel back as a JSON object in one document.
-    stored = from_json("[" + ",".join(held.get(name, "{}") for name, _ in counts) + "]")
-    rows = []
-    for (name, count), days in zip(counts, stored, strict=True):
-        if day not in days:
-            days = {key: value for key, value in days.items() if int(key) >= first_kept}
-        days[day] = min(days.get(day, 0) + count, MAX_COUNT)
-        rows.append((name, days, count))
-    connection.execute(_upsert_emitters(dialect),
-                       {"service": service, "seen": seen, "rows": to_json(rows).decode()})
-
-
-@cache
-def _held_days(dialect: str) -> Select[str, str]:
-    """The days of the emitter rows of the ``service`` parameter and the names that lead the
-    rows of the JSON array parameter ``rows``."""
-    names = select(_elements(dialect)[0].as_string()).where(true())
-    return select(UsageEmitter.name, UsageEmitter.days).where(
-        UsageEmitter.service == bindparam("service", type_=String()),
-        UsageEmitter.name.in_(names))
-
-
 @cache
 def _upsert_emitters(dialect: str) -> Insert:
-    """One statement writing a report's rows of ``usage_emitters``: the days as given, the
-    count added and the latest time seen."""
-    source = _unpacked(dialect, 2, bindparam("seen", type_=UtcDateTime()))
+    """One statement adding a report's count per name (the JSON array parameter ``rows`` of
+    ``[name, count]``) to ``usage_emitters``: to the total, to the ``day`` key of the row's
+    days (JSON, merged by the database, so reports of one service need no lock) and the latest
+    time seen."""
+    value = _elements(dialect)
+    count = cast(value[1].as_string(), BigInteger)
+    day = bindparam("day", type_=String())
+    fresh = (cast(func.jsonb_build_object(day, count), Text) if dialect == "postgresql"
+             else func.json_object(day, count))
+    source = select(bindparam("service", type_=String()), value[0].as_string(), fresh, count,
+                    bindparam("seen", type_=UtcDateTime())).where(true())
     insert = (postgresql if dialect == "postgresql" else sqlite).insert(UsageEmitter).from_select(
         ["service", "name", "days", "count", "last_seen"], source)
     new = insert.excluded
     return insert.on_conflict_do_update(
         index_elements=["name", "service"],
-        set_={"days": new.days, "count": _added(UsageEmitter.count, new.count),
+        set_={"days": _day_added(dialect, UsageEmitter.days, new.count),
+              "count": _added(UsageEmitter.count, new.count),
               "last_seen": _later(UsageEmitter.last_seen, new.last_seen)})
+
+
+def _day_added(dialect: str, days: Any, count: Any) -> Any:
+    """The JSON object ``days`` with ``count`` added to its ``day`` key (``path`` on SQLite,
+    ``$."<day>"``), saturating."""
+    if dialect == "postgresql":
+        held = cast(days, JSONB)
+        day = bindparam("day", type_=String())
+        old = func.coalesce(cast(held.op("->>")(day), BigInteger), 0)
+        return cast(func.jsonb_set(held, postgresql.array([day]),
+                                   func.to_jsonb(_added(old, count))), Text)
+    path = bindparam("path", type_=String())
+    old = func.coalesce(func.json_extract(days, path), 0)
+    return func.json_set(days, path, _added(old, count))
 
 
 def _added(old: Any, new: Any) -> Any:
