@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from telemetry_contracts.registry.store.database import Database
+from tests.ci.conftest import git
 from tests.registry.server_process import ServerProcess
 
 CLI = "from telemetry_contracts.ci.cli import main; main()"
@@ -205,3 +206,38 @@ def test_serve_seeds_a_new_store_from_a_registry(tmp_path: Path) -> None:
     assert [a["key"] for a in snapshot["attributes"]] == ["shop.cart.items"]
     bad = _cli("serve", "--seed", str(tmp_path / "nowhere"), cwd=tmp_path)
     assert bad.returncode == 2 and "nowhere" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_serve_seeds_a_new_store_from_a_git_revision(tmp_path: Path) -> None:
+    repository = tmp_path / "repo"
+    contracts = repository / "telemetry" / "shop.yaml"
+    contracts.parent.mkdir(parents=True)
+    contracts.write_text(
+        "file_format: definition/2\nattributes:\n  - key: shop.cart.items\n    type: int\n"
+        "    brief: Items in the cart.\n    stability: stable\n    examples: [3]\n"
+        "  - key: shop.cart.coupon\n    type: string\n    brief: The coupon applied.\n"
+        "    stability: development\n    examples: [SPRING]\n")
+    git(repository, "init", "-q")
+    git(repository, "add", ".")
+    git(repository, "-c", "user.name=CI", "-c", "user.email=ci@example.com", "commit", "-qm",
+        "contracts")
+    contracts.write_text("not: [a registry")  # the working tree is not what is read
+    made = _cli("token", "create", "--create", "--role", "viewer", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    database = f"sqlite:///{tmp_path / 'telemetry-contracts.db'}"
+    server = ServerProcess(database, tmp_path / "server.log", "--seed", "git:HEAD:telemetry",
+                           cwd=repository)
+    try:
+        auth = {"Authorization": f"Bearer {made.stdout.strip()}"}
+        snapshot = httpx.get(server.url + "/v1/snapshot", headers=auth).json()
+        item = httpx.get(server.url + "/v1/attributes/shop.cart.coupon", headers=auth)
+    finally:
+        server.stop()
+    assert snapshot["version"] == "1.0.0"
+    assert [a["key"] for a in snapshot["attributes"]] == ["shop.cart.coupon", "shop.cart.items"]
+    assert item.status_code == 200, item.text
+    assert (item.json()["type"], item.json()["stability"]) == ("string", "development")
+    bad = _cli("serve", "--database", database, "--seed", "git:no-such-revision:telemetry",
+               cwd=repository)
+    assert bad.returncode == 2 and "no-such-revision" in bad.stderr
+    assert "Traceback" not in bad.stderr

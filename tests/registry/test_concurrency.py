@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -16,7 +19,9 @@ from telemetry_contracts.registry.service.auth import Principal, create_token
 from telemetry_contracts.registry.service.models import ProposalIn, ReviewIn
 from telemetry_contracts.registry.service.registry import RegistryService
 from telemetry_contracts.registry.service.settings import Settings
-from telemetry_contracts.registry.store.tables import Blob, Head, Proposal, Version
+from telemetry_contracts.registry.service.usage import day_number
+from telemetry_contracts.registry.store.tables import Blob, Head, Proposal, UsageEmitter, Version
+from telemetry_contracts.schemas.usage import UsageReport
 from tests.registry.server_process import ServerProcess
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -129,6 +134,32 @@ def _consistent(service: RegistryService) -> tuple[int, int]:
         approved = session.scalar(select(func.count()).select_from(Proposal).where(
             Proposal.status == "approved")) or 0
     return len(versions), approved
+
+
+def test_concurrent_usage_reports_of_one_service_lose_no_count(
+        pg_service: tuple[str, RegistryService, dict[str, str]]) -> None:
+    _, service, _ = pg_service
+    guard = Principal(name="guard", role="contributor")
+    now = dt.datetime.now(dt.UTC)
+    expected: dict[str, int] = defaultdict(int)
+    reports = []
+    for number in range(160):
+        # Overlapping names, some new to the store; rows of usage_counts of their own.
+        counts = [{"signal": "metric", "name": f"load.metric{(number * 3 + i) % 60}",
+                   "action": ("pass", "drop", "rename")[number % 3], "count": 1 + (number + i) % 7}
+                  for i in range(20)]
+        for count in counts:
+            expected[str(count["name"])] += int(str(count["count"]))
+        reports.append(UsageReport.model_validate({
+            "service": "checkout", "window_start": now - dt.timedelta(minutes=1),
+            "window_end": now, "counts": counts}))
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(lambda report: service.ingest_usage(guard, report), reports))
+    with service.database.read() as session:
+        stored = {row.name: (row.count, json.loads(row.days))
+                  for row in session.scalars(select(UsageEmitter))}
+    today = str(day_number(now.date()))
+    assert stored == {name: (total, {today: total}) for name, total in expected.items()}
 
 
 def test_a_server_killed_mid_publish_leaves_no_partial_version(

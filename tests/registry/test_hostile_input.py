@@ -6,19 +6,21 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import gc
+import json
 import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from telemetry_contracts.registry.service import proposals as proposals_module
 from telemetry_contracts.registry.service import queries
 from telemetry_contracts.registry.service.auth import create_token
-from telemetry_contracts.registry.service.usage import MAX_COUNT
-from telemetry_contracts.registry.store.tables import UsageRow
+from telemetry_contracts.registry.service.usage import MAX_COUNT, day_number
+from telemetry_contracts.registry.store.tables import UsageEmitter, UsageRow
 from tests.registry.conftest import Harness
 
 DEPRECATED = "db.client.connections.usage"
@@ -73,18 +75,26 @@ def test_usage_counts_are_bounded_and_sums_never_overflow(hostile: Harness) -> N
                                      headers=hostile.auth("guard"))
         assert answer.status_code == 422, answer.text
     # Rows stored before counts were bounded: their sum is over 2**63.
-    seen = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    seen = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    today = str(day_number(seen.date()))
 
     def forged_rows(session: Session) -> None:
-        for action in ("pass", "drop", "rename"):
-            session.add(UsageRow(service="svc", signal="metric", name=DEPRECATED, metric="",
-                                 action=action, rule="", count=MAX_COUNT, first_seen=seen,
-                                 last_seen=seen))
+        for service in ("svc", "other", "third"):
+            session.add(UsageEmitter(name=DEPRECATED, service=service, count=MAX_COUNT,
+                                     last_seen=seen, days=f'{{"{today}":{MAX_COUNT}}}'))
 
     hostile.service.database.write(forged_rows)
-    emitters = _deprecation_entry(hostile)["emitters"]
-    assert [{k: e[k] for k in ("service", "count", "last_seen")} for e in emitters] == [
-        {"service": "svc", "count": MAX_COUNT, "last_seen": "2026-01-01T00:00:00Z"}]
+    end = (seen + dt.timedelta(seconds=1)).isoformat()
+    answer = hostile.client.post("/v1/usage", json=_report(end=end, count=5),
+                                 headers=hostile.auth("guard"))
+    assert answer.status_code == 202, answer.text
+    report = hostile.client.get("/v1/reports/deprecations", headers=hostile.auth("viewer"),
+                                params={"prefix": DEPRECATED}).json()
+    entry = {e["name"]: e for e in report["items"]}[DEPRECATED]
+    assert [(e["service"], e["count"], e["daily"][-1]) for e in entry["emitters"]] == [
+        (service, MAX_COUNT, MAX_COUNT) for service in ("other", "svc", "third")]
+    assert entry["emitters"][1]["last_seen"] == end.replace("+00:00", "Z")
+    assert entry["window_count"] == entry["daily"][-1] == report["burn_down"][-1] == MAX_COUNT
 
 
 def test_usage_rows_add_up_per_name_action_and_rule(hostile: Harness) -> None:
@@ -104,6 +114,19 @@ def test_usage_rows_add_up_per_name_action_and_rule(hostile: Harness) -> None:
                 for r in session.query(UsageRow).filter(UsageRow.service == "svc")}
     assert rows == {("span", "http.route", "", "drop", "TC801"): (14, 1, 5),
                     ("metric", "http.route", "shop.requests", "pass", ""): (10, 1, 5)}
+
+
+def test_days_before_the_window_are_dropped_and_the_totals_kept(hostile: Harness) -> None:
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    for end, count in ((now - dt.timedelta(days=40), 5), (now, 7), (now, 1)):
+        answer = hostile.client.post("/v1/usage", json=_report(end=end.isoformat(), count=count),
+                                     headers=hostile.auth("guard"))
+        assert answer.status_code == 202, answer.text
+    (emitter,) = _deprecation_entry(hostile)["emitters"]
+    assert (emitter["count"], emitter["daily"][-1], sum(emitter["daily"])) == (13, 8, 8)
+    with hostile.service.database.read() as session:
+        (days,) = session.scalars(select(UsageEmitter.days))
+    assert json.loads(days) == {str(day_number(now.date())): 8}, "the day 40 days back is gone"
 
 
 def test_usage_windows_in_the_future_are_clamped_to_server_time(hostile: Harness) -> None:

@@ -170,7 +170,8 @@ class RegistryService:
 
     # -- usage ---------------------------------------------------------------------------
     def ingest_usage(self, principal: Principal, report: UsageReport) -> UsageAccepted:
-        return usage.ingest(self.versions, principal, report)
+        return usage.ingest(self.versions, principal, report,
+                            window_days=self.settings.usage_window_days)
 
     def deprecations(self, limit: int, cursor: str | None, now: dt.datetime | None = None,
                      prefix: str | None = None,

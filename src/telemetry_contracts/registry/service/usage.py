@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from pydantic_core import to_json
+from pydantic_core import from_json, to_json
 from sqlalchemy import (
     JSON,
     BigInteger,
     Insert,
-    Integer,
     Select,
     String,
+    Text,
     bindparam,
     case,
     cast,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -45,7 +47,7 @@ from telemetry_contracts.registry.service.models import (
 from telemetry_contracts.registry.service.versions import VersionStore
 from telemetry_contracts.registry.store.tables import (
     ReportingService,
-    UsageDay,
+    UsageEmitter,
     UsageRow,
     UtcDateTime,
     Version,
@@ -85,8 +87,9 @@ def _refusal(report: UsageReport) -> str | None:
 
 
 def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
-           now: dt.datetime | None = None) -> UsageAccepted:
-    """Add a report's counts to the per-service totals (one row per name, action and rule).
+           now: dt.datetime | None = None, *, window_days: int = 30) -> UsageAccepted:
+    """Add a report's counts to the per-service totals (one row per name, action and rule) and
+    to the day it ends on (one row per name; days before the last ``window_days`` are dropped).
 
     A window that ends in the future is taken to end now (plus :data:`CLOCK_SKEW`).
     """
@@ -109,11 +112,15 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
     per_name: dict[str, int] = defaultdict(int)
     for names, total in totals.items():
         per_name[names[1]] = min(per_name[names[1]] + total, MAX_COUNT)
-    days = to_json(sorted(per_name.items())).decode()
+    day = day_number(seen.date())
+    first_kept = day_number(received.date()) - window_days
+    emitters = {"service": report.service, "seen": seen, "day": str(day), "path": f'$."{day}"',
+                "rows": to_json(sorted(per_name.items())).decode()}
     service = {"service": report.service, "first_start": min(as_utc(report.window_start), seen),
                "last_end": seen, "last_report": received,
                "snapshot_hash": (report.snapshot_hash or "")[:80],
                "instance": report.instance or "", "reports": 1}
+    pruned = _pruned.setdefault(versions.database, {})
 
     def work(session: Session) -> None:
         dialect = session.get_bind().dialect.name
@@ -124,12 +131,35 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
         connection = session.connection()
         connection.execute(_upsert(dialect), {"service": report.service, "seen": seen,
                                               "rows": rows})
-        connection.execute(_upsert_days(dialect), {"service": report.service,
-                                                   "day": day_number(seen.date()), "rows": days})
+        connection.execute(_upsert_emitters(dialect), emitters)
+        if pruned.get(report.service) != first_kept:
+            connection.execute(_PRUNE_DAYS[dialect], {"service": report.service,
+                                                      "first_kept": first_kept})
         connection.execute(_upsert_service(dialect), service)
 
     versions.database.write(work)
+    if len(pruned) >= MAX_PRUNED:
+        pruned.clear()
+    pruned[report.service] = first_kept
     return UsageAccepted(service=report.service, counts=len(totals))
+
+
+_pruned: weakref.WeakKeyDictionary[Any, dict[str, int]] = weakref.WeakKeyDictionary()
+"""Per database, the first day each service's emitter rows kept when this process last pruned
+them: rows are pruned by the first report of a service on each day (per server process)."""
+MAX_PRUNED = 100_000
+
+_PRUNE_DAYS = {
+    "sqlite": text(
+        "UPDATE usage_emitters SET days = (SELECT coalesce(json_group_object(key, value), '{}')"
+        " FROM json_each(usage_emitters.days) WHERE CAST(key AS INTEGER) >= :first_kept)"
+        " WHERE service = :service"),
+    "postgresql": text(
+        "UPDATE usage_emitters SET days = (SELECT coalesce(jsonb_object_agg(key, value),"
+        " '{}'::jsonb)::text FROM jsonb_each(usage_emitters.days::jsonb)"
+        " WHERE key::bigint >= :first_kept) WHERE service = :service"),
+}
+"""Drop the days before ``first_kept`` from every emitter row of ``service``."""
 
 
 _ASYNC_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
@@ -150,37 +180,74 @@ def _upsert(dialect: str) -> Insert:
     new = insert.excluded
     return insert.on_conflict_do_update(
         index_elements=["service", "signal", "name", "metric", "action", "rule"],
-        set_={"count": case((UsageRow.count > MAX_COUNT - new.count, MAX_COUNT),
-                            else_=UsageRow.count + new.count),
-              "last_seen": case((new.last_seen > UsageRow.last_seen, new.last_seen),
-                                else_=UsageRow.last_seen),
+        set_={"count": _added(UsageRow.count, new.count),
+              "last_seen": _later(UsageRow.last_seen, new.last_seen),
               "first_seen": case((new.first_seen < UsageRow.first_seen, new.first_seen),
                                  else_=UsageRow.first_seen)})
+
+
+def _elements(dialect: str) -> Any:
+    """The elements of the JSON array parameter ``rows``, one a row."""
+    documents = bindparam("rows", type_=String())
+    elements = (func.json_array_elements(cast(documents, JSON)) if dialect == "postgresql"
+                else func.json_each(documents)).table_valued("value")
+    return type_coerce(elements.c.value, JSON)
 
 
 def _unpacked(dialect: str, texts: int, *more: Any) -> Select[Any]:
     """The rows of the JSON array parameter ``rows`` as a select: the ``service`` parameter,
     ``texts`` strings, an integer, then ``more``."""
-    documents = bindparam("rows", type_=String())
-    elements = (func.json_array_elements(cast(documents, JSON)) if dialect == "postgresql"
-                else func.json_each(documents)).table_valued("value")
-    value = type_coerce(elements.c.value, JSON)
+    value = _elements(dialect)
     return select(bindparam("service", type_=String()),
                   *[value[index].as_string() for index in range(texts)],
                   cast(value[texts].as_string(), BigInteger), *more).where(true())
 
 
 @cache
-def _upsert_days(dialect: str) -> Insert:
-    """One statement adding a report's counts per name to the day it ends on."""
-    source = _unpacked(dialect, 1, bindparam("day", type_=Integer()))
-    insert = (postgresql if dialect == "postgresql" else sqlite).insert(UsageDay).from_select(
-        ["service", "name", "count", "day"], source)
+def _upsert_emitters(dialect: str) -> Insert:
+    """One statement adding a report's count per name (the JSON array parameter ``rows`` of
+    ``[name, count]``) to ``usage_emitters``: to the total, to the ``day`` key of the row's
+    days (JSON, merged by the database, so reports of one service need no lock) and the latest
+    time seen."""
+    value = _elements(dialect)
+    count = cast(value[1].as_string(), BigInteger)
+    day = bindparam("day", type_=String())
+    fresh = (cast(func.jsonb_build_object(day, count), Text) if dialect == "postgresql"
+             else func.json_object(day, count))
+    source = select(bindparam("service", type_=String()), value[0].as_string(), fresh, count,
+                    bindparam("seen", type_=UtcDateTime())).where(true())
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(UsageEmitter).from_select(
+        ["service", "name", "days", "count", "last_seen"], source)
     new = insert.excluded
     return insert.on_conflict_do_update(
-        index_elements=["name", "service", "day"],
-        set_={"count": case((UsageDay.count > MAX_COUNT - new.count, MAX_COUNT),
-                            else_=UsageDay.count + new.count)})
+        index_elements=["name", "service"],
+        set_={"days": _day_added(dialect, UsageEmitter.days, new.count),
+              "count": _added(UsageEmitter.count, new.count),
+              "last_seen": _later(UsageEmitter.last_seen, new.last_seen)})
+
+
+def _day_added(dialect: str, days: Any, count: Any) -> Any:
+    """The JSON object ``days`` with ``count`` added to its ``day`` key (``path`` on SQLite,
+    ``$."<day>"``), saturating."""
+    if dialect == "postgresql":
+        held = cast(days, JSONB)
+        day = bindparam("day", type_=String())
+        old = func.coalesce(cast(held.op("->>")(day), BigInteger), 0)
+        return cast(func.jsonb_set(held, postgresql.array([day]),
+                                   func.to_jsonb(_added(old, count))), Text)
+    path = bindparam("path", type_=String())
+    old = func.coalesce(func.json_extract(days, path), 0)
+    return func.json_set(days, path, _added(old, count))
+
+
+def _added(old: Any, new: Any) -> Any:
+    """``old + new``, saturating at :data:`MAX_COUNT`."""
+    return case((old > MAX_COUNT - new, MAX_COUNT), else_=old + new)
+
+
+def _later(old: Any, new: Any) -> Any:
+    """The later of ``old`` and ``new``."""
+    return case((new > old, new), else_=old)
 
 
 @cache
@@ -193,7 +260,7 @@ def _upsert_service(dialect: str) -> Insert:
         index_elements=["service"],
         set_={"first_start": case((new.first_start < old.first_start, new.first_start),
                                   else_=old.first_start),
-              "last_end": case((new.last_end > old.last_end, new.last_end), else_=old.last_end),
+              "last_end": _later(old.last_end, new.last_end),
               "last_report": new.last_report,
               "snapshot_hash": case((new.snapshot_hash == "", old.snapshot_hash),
                                     else_=new.snapshot_hash),
@@ -243,37 +310,37 @@ def deprecation_report(versions: VersionStore, *, window_days: int, limit: int,
     if prefix:
         deprecated = [item for item in deprecated if item[0].startswith(prefix)]
     with versions.database.read() as session:
-        connection = session.connection()
         reporting, covering = _coverage(session, now, cutoff)
-        if safe_to_remove is not None:
-            recent = _seen_since(session, [name for name, _ in deprecated], cutoff)
-            deprecated = [item for item in deprecated
-                          if _safety(item[0] in recent, reporting, covering) == safe_to_remove]
-        names = [name for name, _ in deprecated]
-        after = decode_cursor(cursor)
-        start = bisect.bisect_right(names, after) if after is not None else 0
-        page = deprecated[start:start + limit]
-        page_names = [name for name, _ in page]
-        daily = _daily(connection, page_names, days)
-        # The page is often the whole report (the web UI asks for 1,000): sum what is read.
-        burn_down = (_summed(daily.values(), len(days)) if len(page) == len(deprecated)
-                     else _burn_down(connection, names, days))
-        emitters = _emitters(connection, page_names, daily, len(days))
+        # Every deprecated name's emitters: the verdicts and the burn-down need them all.
+        emitters = _emitters(session.connection(), [name for name, _ in deprecated], days)
+    last_seen = {name: max(e["last_seen"] for e in who) for name, who in emitters.items()}
+
+    def safety(name: str) -> Safety:
+        seen = last_seen.get(name)
+        return _safety(seen is not None and seen >= cutoff, reporting, covering)
+
+    if safe_to_remove is not None:
+        deprecated = [item for item in deprecated if safety(item[0]) == safe_to_remove]
+    names = [name for name, _ in deprecated]
+    after = decode_cursor(cursor)
+    start = bisect.bisect_right(names, after) if after is not None else 0
+    page = deprecated[start:start + limit]
+    daily = {name: _summed((e["daily"] for e in emitters[name]), len(days))
+             for name in names if name in emitters}
+    burn_down = _summed(daily.values(), len(days))
     entries = []
     for name, contract in page:
         who = emitters.get(name, [])
-        last_seen = max((e["last_seen"] for e in who), default=None)
-        totals = _summed((e["daily"] for e in who), len(days))
+        totals = daily.get(name) or [0] * len(days)
         assert contract.deprecated is not None
         entries.append({
             "name": name, "kind": "attribute" if isinstance(contract, Attribute) else "metric",
             "state": state_of(contract, now.date(), ever_published=True),
             "reason": contract.deprecated.reason, "renamed_to": contract.deprecated.renamed_to,
             "note": contract.deprecated.note, "sunset": contract.governance.sunset,
-            "owner": contract.governance.owner, "emitters": who, "last_seen": last_seen,
-            "window_count": min(sum(totals), MAX_COUNT), "daily": totals,
-            "safe_to_remove": _safety(last_seen is not None and last_seen >= cutoff, reporting,
-                                      covering)})
+            "owner": contract.governance.owner, "emitters": who,
+            "last_seen": last_seen.get(name), "window_count": min(sum(totals), MAX_COUNT),
+            "daily": totals, "safe_to_remove": safety(name)})
     more = start + limit < len(deprecated)
     return {"items": entries,
             "next_cursor": encode_cursor(page[-1][0]) if more and page else None,
@@ -292,94 +359,38 @@ def day_number(day: dt.date) -> int:
 
 def _summed(rows: Iterable[list[int]], width: int) -> list[int]:
     """Column sums of ``rows`` of ``width`` counts, saturating."""
-    totals = [0] * width
-    for row in rows:
-        totals = [min(a + b, MAX_COUNT) for a, b in zip(totals, row, strict=True)]
-    return totals
+    # Python's integers do not overflow: summing, then capping once, saturates all the same.
+    return [min(sum(column), MAX_COUNT) for column in zip(*rows, strict=True)] or [0] * width
 
 
 NAMES_PER_QUERY = 5000
 """Names bound into one ``IN`` list (SQLite takes at most 32,766 parameters)."""
 
 
-def _burn_down(connection: Connection, names: list[str], days: list[dt.date]) -> list[int]:
-    """Usage of ``names`` per day of ``days``, all services together."""
-    totals = [0] * len(days)
-    dialect = connection.dialect.name
-    start = day_number(days[0])
-    # SQLite's total() sums as a float and never overflows; PostgreSQL sums bigints exactly.
-    summed = func.sum(UsageDay.count) if dialect == "postgresql" else func.total(UsageDay.count)
+def _emitters(connection: Connection, names: list[str], days: list[dt.date]
+              ) -> dict[str, list[dict[str, Any]]]:
+    """Each service that emitted one of ``names``, by name then service: its count over all
+    time, when it was last seen and its counts per day of ``days`` (an :class:`Emitter` as
+    data)."""
+    positions = {str(day_number(day)): position for position, day in enumerate(days)}
+    rows: list[Any] = []
     for first in range(0, len(names), NAMES_PER_QUERY):
-        rows = connection.execute(
-            select(UsageDay.day, summed)
-            .where(UsageDay.name.in_(names[first:first + NAMES_PER_QUERY]),
-                   UsageDay.day >= start).group_by(UsageDay.day))
-        for day, total in rows:
-            index = day - start
-            if 0 <= index < len(totals):
-                totals[index] = min(totals[index] + int(total), MAX_COUNT)
-    return totals
-
-
-def _daily(connection: Connection, names: list[str], days: list[dt.date]
-           ) -> dict[tuple[str, str], list[int]]:
-    """Counts per day of the window of each (name, service) of ``names``: one row per pair,
-    its days packed as ``offset:count,...`` by the database."""
-    dialect = connection.dialect.name
-    start = day_number(days[0])
-    pair = cast(UsageDay.day - start, String).concat(":").concat(cast(UsageDay.count, String))
-    packed = (func.string_agg(pair, ",") if dialect == "postgresql"
-              else func.group_concat(pair, ","))
-    daily: dict[tuple[str, str], list[int]] = {}
-    width = len(days)
-    for first in range(0, len(names), NAMES_PER_QUERY):
-        rows = connection.execute(
-            select(UsageDay.name, UsageDay.service, packed)
-            .where(UsageDay.name.in_(names[first:first + NAMES_PER_QUERY]),
-                   UsageDay.day >= start).group_by(UsageDay.name, UsageDay.service))
-        for name, service, text_ in rows:
-            bucket = [0] * width
-            for item in text_.split(","):
-                index, _, count = item.partition(":")
-                position = int(index)
-                if 0 <= position < width:
-                    bucket[position] = int(count)
-            daily[name, service] = bucket
-    return daily
-
-
-def _seen_since(session: Session, names: list[str], cutoff: dt.datetime) -> set[str]:
-    """The names some service reported at or after ``cutoff``."""
-    if not names:
-        return set()
-    rows = session.execute(
-        select(UsageRow.name).where(UsageRow.name.in_(names))
-        .group_by(UsageRow.name).having(func.max(UsageRow.last_seen) >= cutoff))
-    return {row.name for row in rows}
-
-
-def _emitters(connection: Connection, names: list[str], daily: dict[tuple[str, str], list[int]],
-              width: int) -> dict[str, list[dict[str, Any]]]:
-    """Each service that emitted one of ``names``: its count over all time, when it was last
-    seen and its counts per day of the window (an :class:`Emitter` as data)."""
-    # Summed here, saturating: a sum in SQL overflows SQLite's 64-bit integers.
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    last: dict[tuple[str, str], dt.datetime] = {}
-    for first in range(0, len(names), NAMES_PER_QUERY):
-        rows: Any = connection.execute(
-            select(UsageRow.name, UsageRow.service, UsageRow.count, UsageRow.last_seen)
-            .where(UsageRow.name.in_(names[first:first + NAMES_PER_QUERY])))
-        for name, service, count, seen in rows:
-            key = (name, service)
-            counts[key] = min(counts[key] + count, MAX_COUNT)
-            held = last.get(key)
-            if held is None or seen > held:
-                last[key] = seen
+        rows += connection.execute(
+            select(UsageEmitter.name, UsageEmitter.service, UsageEmitter.count,
+                   UsageEmitter.last_seen, UsageEmitter.days)
+            .where(UsageEmitter.name.in_(names[first:first + NAMES_PER_QUERY]))).all()
+    rows.sort(key=lambda row: row[:2])
+    # One JSON document of every row's days: parsed in one call rather than 10,000s.
+    packed = from_json("[" + ",".join(row.days for row in rows) + "]")
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for name, service in sorted(counts):
-        found[name].append({"service": service, "count": counts[name, service],
-                            "last_seen": last[name, service],
-                            "daily": daily.get((name, service)) or [0] * width})
+    for (name, service, count, seen, _), held in zip(rows, packed, strict=True):
+        daily = [0] * len(days)
+        for day, day_count in held.items():
+            position = positions.get(day)
+            if position is not None:
+                daily[position] = day_count
+        found[name].append({"service": service, "count": count, "last_seen": seen,
+                            "daily": daily})
     return found
 
 

@@ -162,16 +162,19 @@ class UsageRow(Base):
 Index("ix_usage_counts_name", UsageRow.name)
 
 
-class UsageDay(Base):
-    """How often one service emitted one name on one day (UTC), summed over signals, actions
-    and rules: the usage over time of the deprecation report."""
+class UsageEmitter(Base):
+    """One service's use of one name, summed over signals, actions and rules: the rows of the
+    deprecation report, one a name and service so that the report reads each emitter once."""
 
-    __tablename__ = "usage_days"
+    __tablename__ = "usage_emitters"
     name: Mapped[str] = mapped_column(String(255), primary_key=True)
     service: Mapped[str] = mapped_column(String(255), primary_key=True)
-    day: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    """Days since 1970-01-01 (UTC): windows are integer ranges on every store."""
     count: Mapped[int] = mapped_column(BigInteger)
+    """Every time it was seen, over all time (saturating)."""
+    last_seen: Mapped[dt.datetime] = mapped_column(UtcDateTime())
+    days: Mapped[str] = mapped_column(Text)
+    """Counts per day (UTC) as a JSON object, ``{"<days since 1970-01-01>": count}``; days
+    before the usage window are dropped when the row is written."""
 
 
 class ReportingService(Base):
