@@ -31,6 +31,7 @@ from telemetry_contracts.schemas.findings import (
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.violations import Violation
 from telemetry_contracts.validators import code_matches
+from telemetry_contracts.validators.custom import regraded
 
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
 SKIPPED_DIRECTORIES = frozenset(
@@ -239,7 +240,9 @@ def run_check_code(
     files = python_files(sources, config.exclude, config.root)
     enabled = _rule_filter(config, list(select) or config.select, [*config.ignore, *ignore])
     result = check_code(files, snapshot, fix=fix, enabled=enabled)
-    verdict = judge(result.findings, config, fail_on, baseline_file, write_baseline)
+    findings = suppressions.per_path_regraded(
+        regraded(result.findings, config.severity), config.per_path_severity, config.root)
+    verdict = judge(findings, config, fail_on, baseline_file, write_baseline)
     result.findings, result.exit_code = verdict.findings, verdict.exit_code
     result.accepted, result.baseline_written = verdict.accepted, verdict.baseline_written
     return result

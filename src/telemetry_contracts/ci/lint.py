@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +15,6 @@ from telemetry_contracts.schemas.codes import CodeDoc
 from telemetry_contracts.schemas.findings import ContractError, Finding, Severity
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators import check
-from telemetry_contracts.validators.custom import regraded
 from telemetry_contracts.validators.rule import OPENTELEMETRY_SCHEMA_PREFIX
 from telemetry_contracts.validators.rule_set import RuleSet
 
@@ -65,19 +63,6 @@ def lint_registry(reference: str, rules: RuleSet | None = None) -> list[Finding]
         snapshot, baseline)
 
 
-def per_path_regraded(findings: list[Finding], config: ProjectConfig) -> list[Finding]:
-    """``findings`` with the ``per-path-severity`` of the first pattern matching their file."""
-    if not config.per_path_severity:
-        return findings
-    result = []
-    for finding in findings:
-        path = suppressions.relative_path(finding.location.file, config.root)
-        table = next((table for pattern, table in config.per_path_severity.items()
-                      if fnmatch.fnmatchcase(path, pattern)), None)
-        result.extend(regraded([finding], table) if table else [finding])
-    return result
-
-
 def run_lint(
     paths: Sequence[str],
     config: ProjectConfig,
@@ -95,7 +80,8 @@ def run_lint(
     findings: list[Finding] = list(rules.problems)
     for reference in references:
         findings.extend(lint_registry(reference, rules))
-    findings = per_path_regraded(findings, config)
+    findings = suppressions.per_path_regraded(findings, config.per_path_severity,
+                                              config.root)
     findings = suppressions.select_codes(
         findings, list(select) or config.select, [*config.ignore, *ignore]
     )

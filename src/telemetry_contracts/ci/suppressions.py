@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from telemetry_contracts.schemas.findings import ContractError, Finding
+from telemetry_contracts.schemas.findings import ContractError, Finding, Severity
 from telemetry_contracts.validators import code_matches
+from telemetry_contracts.validators.custom import regraded
 
 INLINE_IGNORE = re.compile(r"#\s*telemetry-contracts:\s*ignore\[([^\]]*)\]")
 BASELINE_FORMAT = "telemetry-contracts/findings-baseline/1"
@@ -60,6 +61,23 @@ def per_path_ignored(
         if not codes or not code_matches(finding.code, codes):
             kept.append(finding)
     return kept
+
+
+def per_path_regraded(
+    findings: Iterable[Finding], per_path_severity: Mapping[str, Mapping[str, Severity]],
+    root: Path,
+) -> list[Finding]:
+    """``findings`` with the ``per-path-severity`` table of the first glob matching their file
+    (from ``root``)."""
+    if not per_path_severity:
+        return list(findings)
+    result = []
+    for finding in findings:
+        path = relative_path(finding.location.file, root)
+        table = next((table for pattern, table in per_path_severity.items()
+                      if fnmatch.fnmatchcase(path, pattern)), None)
+        result.extend(regraded([finding], table) if table else [finding])
+    return result
 
 
 def inline_codes(line: str) -> list[str]:

@@ -133,6 +133,18 @@ def test_findings_baseline_accepts_todays_findings(project: Path) -> None:
     assert "2 findings accepted by the baseline" in result.stderr
 
 
+def test_severity_and_per_path_severity_from_the_configuration(project: Path) -> None:
+    set_config(project, 'severity = { TC803 = "warning", TC801 = "warning" }')
+    set_config(project, '[tool.telemetry-contracts.per-path-severity]')
+    set_config(project, '"src/service/m*.py" = { TC801 = "error" }')
+    result = runner.invoke(app, ["check-code"])
+    assert [line.split()[1:3] for line in result.stdout.splitlines()[:-1]] == [
+        ["warning", "TC803"], ["error", "TC801"]]
+    assert result.exit_code == 1
+    set_config(project, '"src/service/h*.py" = { TC8 = "info" }')
+    assert runner.invoke(app, ["check-code", "--fail-on", "warning"]).exit_code == 1
+
+
 def test_fail_on_decides_whether_warnings_fail(project: Path) -> None:
     (project / "src/service/handlers.py").write_text('span.set_attribute("a",\n')
     (project / "src/service/metrics.py").write_text("")
