@@ -126,3 +126,20 @@ def live_check(tmp_path: Path) -> Iterator[Any]:
     yield start
     for check in started:
         check.kill()
+
+
+def any_value(value: Any) -> Any:
+    """An OTLP ``AnyValue`` holding ``value`` (lists as arrays)."""
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue
+
+    if isinstance(value, list):
+        return AnyValue(array_value=ArrayValue(values=[any_value(v) for v in value]))
+    if isinstance(value, bool):
+        return AnyValue(bool_value=value)
+    if isinstance(value, int):
+        return AnyValue(int_value=value)
+    if isinstance(value, float):
+        return AnyValue(double_value=value)
+    if isinstance(value, bytes):
+        return AnyValue(bytes_value=value)
+    return AnyValue(string_value=value)

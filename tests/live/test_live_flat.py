@@ -10,14 +10,14 @@ from typing import Any
 
 import pytest
 from google.protobuf.message import DecodeError
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 
 from telemetry_contracts.live import judge as judge_module
 from telemetry_contracts.live.judge import Judge
 from telemetry_contracts.live.receiver import Refused, decode
 from telemetry_contracts.live.wire import Request
 from telemetry_contracts.resolution.loader import load_registry
-from tests.live.conftest import REGISTRY
+from tests.live.conftest import REGISTRY, any_value
 
 KEYS = ["http.request.method", "http.method", "url.path", "server.port", "shop.cart.items",
         "shop.payment.method", "shop.customer.email", "shop.region", "shop.nope", "",
@@ -40,37 +40,23 @@ def _varint(value: int, overlong: bool = False) -> bytes:
     return bytes([*out, value])
 
 
-def _any(value: Any) -> AnyValue:
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[_any(v) for v in value]))
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    if isinstance(value, bytes):
-        return AnyValue(bytes_value=value)
-    return AnyValue(string_value=value)
-
-
 def _pair(rng: random.Random) -> bytes:
     """One encoded ``KeyValue``: canonical mostly, else reordered, overlong, valueless,
     repeated or not a message at all."""
     key, value = rng.choice(KEYS), rng.choice(VALUES)
     pair = KeyValue(key=key)
     if value is not None:
-        pair.value.CopyFrom(_any(value))
+        pair.value.CopyFrom(any_value(value))
     encoded = pair.SerializeToString()
     twist = rng.random()
     if twist < 0.05:  # value first
-        encoded = _field(2, _any(value or "v").SerializeToString()) + _field(1, key.encode())
+        encoded = _field(2, any_value(value or "v").SerializeToString()) + _field(1, key.encode())
     elif twist < 0.08:  # overlong key length
         encoded = b"\x0a" + _varint(len(key.encode()), overlong=True) + key.encode()
     elif twist < 0.10:  # a key that is not UTF-8: does not decode
         encoded = b"\x0a\x02\xff\xfe"
     elif twist < 0.12:  # the value twice
-        encoded += _field(2, _any(rng.choice(VALUES) or 1).SerializeToString())
+        encoded += _field(2, any_value(rng.choice(VALUES) or 1).SerializeToString())
     return encoded
 
 
@@ -93,7 +79,7 @@ def _body(rng: random.Random, signal: str) -> bytes:
         service = rng.choice(["a", "b", ""])
         resource = _field(1, KeyValue(key="service.name", value=AnyValue(
             string_value=service)).SerializeToString()) + _field(1, KeyValue(
-                key=rng.choice(KEYS), value=_any("x")).SerializeToString())
+                key=rng.choice(KEYS), value=any_value("x")).SerializeToString())
         scopes = b"".join(_field(2, b"".join(_field(2, _item(rng, signal))
                                              for _ in range(rng.randrange(0, 5))))
                           for _ in range(rng.randrange(0, 3)))

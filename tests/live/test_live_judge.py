@@ -13,7 +13,7 @@ from opentelemetry.proto.collector.metrics.v1.metrics_service_pb2 import (
     ExportMetricsServiceRequest,
 )
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, ArrayValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.logs.v1.logs_pb2 import LogRecord, ResourceLogs, ScopeLogs
 from opentelemetry.proto.metrics.v1.metrics_pb2 import (
     Gauge,
@@ -31,7 +31,7 @@ from telemetry_contracts.live.receiver import Refused, read_input
 from telemetry_contracts.live.wire import lean, reader
 from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.resolution.loader import load_registry
-from tests.live.conftest import REGISTRY, cli
+from tests.live.conftest import REGISTRY, any_value, cli
 
 
 @pytest.fixture(scope="module")
@@ -40,20 +40,8 @@ def judge_factory() -> Any:
     return lambda: Judge(snapshot)
 
 
-def _value(value: Any) -> AnyValue:
-    if isinstance(value, list):
-        return AnyValue(array_value=ArrayValue(values=[_value(v) for v in value]))
-    if isinstance(value, bool):
-        return AnyValue(bool_value=value)
-    if isinstance(value, int):
-        return AnyValue(int_value=value)
-    if isinstance(value, float):
-        return AnyValue(double_value=value)
-    return AnyValue(string_value=value)
-
-
 def _pairs(attributes: dict[str, Any]) -> list[KeyValue]:
-    return [KeyValue(key=k, value=_value(v)) for k, v in attributes.items()]
+    return [KeyValue(key=k, value=any_value(v)) for k, v in attributes.items()]
 
 
 def _traces(*spans: dict[str, Any], resource: dict[str, Any] | None = None) -> Any:
@@ -168,7 +156,7 @@ def test_span_event_attributes_are_judged(judge_factory: Any) -> None:
 
 @pytest.mark.parametrize("value", ["x", "", "é" * 200, True, 0, -1, 2**62, 1.5, ["a"], None])
 def test_shape_of_reads_canonical_encodings(value: Any) -> None:
-    pair = KeyValue(key="k" * 130, value=_value(value) if value is not None else AnyValue())
+    pair = KeyValue(key="k" * 130, value=any_value(value) if value is not None else AnyValue())
     shape = shape_of(pair.SerializeToString())
     if isinstance(value, list) or value is None:
         assert shape is None
@@ -182,7 +170,7 @@ def test_shape_of_reads_short_strings_as_any_length() -> None:
     rng = random.Random(7)
     for _ in range(3000):
         key = "k" * rng.choice([0, 1, 9, 125, 126, 127, 128])
-        pair = KeyValue(key=key, value=_value(rng.choice(
+        pair = KeyValue(key=key, value=any_value(rng.choice(
             ["", "x", "v" * 121, "v" * 122, "v" * 123, "v" * 126, "v" * 127, True, 5, 1.5])))
         encoded = bytearray(pair.SerializeToString())
         for _ in range(rng.choice([0, 0, 1, 2])):  # a byte changed, cut off or added
