@@ -128,7 +128,7 @@ def _keyed_measurement_function(
 
 class _SetRouter:
     """Judges the attribute sets of one instrument under one decision, once each, where the
-    SDK aggregates them (``compat.AggregationTable``, on SDKs without exemplars)."""
+    SDK aggregates them (``compat.RoutingAggregation``, on SDKs without exemplars)."""
 
     def __init__(self, instrument: _GuardedSynchronous, space: Any) -> None:
         self.instrument = instrument
@@ -147,13 +147,10 @@ class _SetRouter:
         values, and whether this call counted the first measurement."""
         space = self.space
         try:
-            if attributes.keys() <= space.clean:
+            if self.is_clean(attributes):
                 return attributes, (), None, False
-            plan = space.plan(tuple(attributes))
-            out = _routed(space.rewrite_measurement(attributes))
-            if plan.checked:
-                return out, (), space.rewrite_measurement, True
-            return out, plan.counts, None, True
+            counts, replay = self.follow(attributes)
+            return _routed(space.rewrite_measurement(attributes)), counts, replay, True
         except Exception:
             return _routed(_failed(self.instrument.name, space, attributes)), (), None, False
 
@@ -161,7 +158,7 @@ class _SetRouter:
         """How measurements of a set are counted: by count keys, or (when values decide)
         by replaying the per-measurement rewrite."""
         space = self.space
-        if attributes.keys() <= space.clean:
+        if self.is_clean(attributes):
             return (), None
         plan = space.plan(tuple(attributes))
         if plan.checked:
