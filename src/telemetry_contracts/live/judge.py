@@ -400,19 +400,45 @@ class Judge:
         return list(filter(None, map(cache.get, attributes, repeat(_MISS, len(attributes)))))
 
     def _scan(self, space: Space, attributes: Any) -> None:
-        """:meth:`_encoded` in C: every attribute looked up at once, the findings of the hits
-        between two misses counted at once (in order of first occurrence, as one by one), each
-        miss decided in its turn. A space whose last scan met misses (values unique to an item)
-        goes straight to the lookup of every attribute rather than first trying the hits."""
+        """:meth:`_encoded` in C: every attribute looked up at once; the misses decided in
+        their turn, then all findings counted at once (in order of first occurrence, as one by
+        one). A space whose last scan met misses (values unique to an item) goes straight to
+        the lookup of every attribute rather than first trying the hits."""
         if not space.missed:
             found = self._hits(space, attributes)
             if _MISS not in found:
                 self._tally(space, found)
                 return
         cache = self._pairs[space.signal]
+        pairs = list(attributes)
+        every = list(map(cache.get, pairs))
+        misses = every.count(None)
+        space.missed = misses > 0
+        if misses and not self._may_decide_first(space, every, misses):
+            self._in_order(space, pairs, every)
+            return
+        position = -1
+        for _ in range(misses):
+            position = every.index(None, position + 1)
+            pair = pairs[position]
+            cached = cache.get(pair)  # an earlier miss of this scan may have decided it
+            every[position] = self._pair(space, pair) if cached is None else cached
+        self._tally(space, every)
+
+    def _may_decide_first(self, space: Space, every: list[Any], misses: int) -> bool:
+        """Whether deciding a scan's misses before counting its findings leaves the verdict of
+        one by one: no miss can empty the cache, nor find the space's counts full and fold
+        them (a pair brings at most three findings)."""
+        if len(self._pairs[space.signal]) + misses >= MAX_PAIRS:
+            return False
+        found = sum(map(len, set(filter(None, every))))
+        return len(space.counts) + found + 3 * misses < MAX_PLANS
+
+    def _in_order(self, space: Space, pairs: list[bytes], every: list[Any]) -> None:
+        """:meth:`_scan` where misses must be decided in their turn: the findings of the hits
+        between two misses counted at once, then the miss."""
+        cache = self._pairs[space.signal]
         counts = space.counts
-        every = list(map(cache.get, attributes))
-        space.missed = False
         start = 0
         while True:
             try:
@@ -424,14 +450,13 @@ class Judge:
                     counts[problem] = counts.get(problem, 0) + 1
             if miss == len(every):
                 return
-            space.missed = True
-            pair = attributes[miss]
+            pair = pairs[miss]
             cached = cache.get(pair)
             if cached is None:
                 size = len(cache)
                 cached = self._pair(space, pair)
                 if len(cache) < size:  # the cache was full and emptied: look the rest up again
-                    every[miss + 1:] = map(cache.get, attributes[miss + 1:])
+                    every[miss + 1:] = map(cache.get, pairs[miss + 1:])
             for problem in cached:
                 counts[problem] = counts.get(problem, 0) + 1
             start = miss + 1
