@@ -8,6 +8,7 @@ stops the receiver. ``GET /health`` and ``POST /stop`` share the HTTP port.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -25,6 +26,10 @@ MAX_DECODED = 32 * 1024 * 1024
 """The largest request after gzip is undone: a decompression bomb stops here."""
 MAX_INPUT = 1024 * 1024 * 1024
 """The largest ``--input`` file."""
+READ_TIMEOUT = 60.0
+"""Seconds a connection may stay silent (mid-request or idle between requests) before it is
+closed, so that stalled senders do not hold the receiver's threads and sockets for ever."""
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 SIGNAL_PATHS = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs"}
 _JSON_KEYS = {"resourceSpans": "traces", "resource_spans": "traces",
               "resourceMetrics": "metrics", "resource_metrics": "metrics",
@@ -129,6 +134,7 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "telemetry-contracts-live-check"
+        timeout = READ_TIMEOUT
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -206,11 +212,10 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
             parts: list[bytes] = []
             total = 0
             while True:
-                line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    raise Refused(400, "invalid chunk size") from None
+                line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                if not _CHUNK_SIZE.fullmatch(line):  # no sign, no 0x, no _: a negative size
+                    raise Refused(400, "invalid chunk size")  # would read to end of stream
+                size = int(line, 16)
                 if size == 0:
                     while self.rfile.readline(1024).strip():
                         pass

@@ -1,0 +1,57 @@
+"""The OTLP/HTTP receiver's framing under a hostile sender: chunk sizes it cannot trust and
+connections that go silent. Runs the receiver in-process on a free loopback port."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from telemetry_contracts.live import receiver as receiver_module
+from telemetry_contracts.live.judge import Judge
+from telemetry_contracts.live.receiver import HttpReceiver
+from telemetry_contracts.resolution.loader import load_registry
+from tests.live.conftest import REGISTRY
+
+
+@pytest.fixture
+def http_port(monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    monkeypatch.setattr(receiver_module, "READ_TIMEOUT", 1.0)
+    receiver = HttpReceiver(Judge(load_registry(REGISTRY).snapshot), "127.0.0.1", 0,
+                            lambda: None)
+    receiver.start()
+    try:
+        yield receiver.port
+    finally:
+        receiver.stop()
+
+
+def _status(sock: socket.socket) -> bytes:
+    return sock.recv(4096).split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize("size", [b"-1", b"-100000", b"+10", b"0x10", b"1_0", b""])
+def test_a_chunk_size_that_is_not_plain_hex_is_refused_before_any_body_is_read(
+        http_port: int, size: bytes) -> None:
+    # ``int(b"-1", 16)`` is -1, and ``read(-1)`` reads to the end of the stream, past MAX_BODY;
+    # the answer must come while the sender still holds the connection open
+    with socket.create_connection(("127.0.0.1", http_port), timeout=10) as sock:
+        sock.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                     b"application/x-protobuf\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     + size + b"\r\n" + b"\0" * 4096)
+        assert _status(sock) == b"HTTP/1.1 400 Bad Request"
+
+
+def test_a_silent_sender_is_cut_off_and_the_receiver_keeps_serving(http_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", http_port), timeout=10) as stalled:
+        # announces 1,000 bytes, sends 2, then nothing
+        stalled.sendall(b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                        b"application/json\r\nContent-Length: 1000\r\n\r\n{}")
+        with socket.create_connection(("127.0.0.1", http_port), timeout=10) as other:
+            other.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert _status(other) == b"HTTP/1.1 200 OK"
+        started = time.monotonic()
+        assert stalled.recv(4096) == b""  # closed by the receiver, not by our 10 s timeout
+        assert time.monotonic() - started < 5
