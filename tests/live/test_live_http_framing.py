@@ -6,14 +6,15 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from telemetry_contracts.live import receiver as receiver_module
 from telemetry_contracts.live.judge import Judge
-from telemetry_contracts.live.receiver import HttpReceiver
+from telemetry_contracts.live.receiver import HttpReceiver, Refused, read_input
 from telemetry_contracts.resolution.loader import load_registry
-from tests.live.conftest import REGISTRY
+from tests.live.conftest import REGISTRY, cli, free_port
 
 
 @pytest.fixture
@@ -55,3 +56,25 @@ def test_a_silent_sender_is_cut_off_and_the_receiver_keeps_serving(http_port: in
         started = time.monotonic()
         assert stalled.recv(4096) == b""  # closed by the receiver, not by our 10 s timeout
         assert time.monotonic() - started < 5
+
+
+def test_a_grpc_port_in_use_exits_2_and_releases_the_http_port(tmp_path: Path) -> None:
+    # the HTTP receiver is bound first; when gRPC cannot bind, stopping the never-started HTTP
+    # server must not wait for a serve loop that never ran
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        result = cli("live-check", "--registry", str(REGISTRY), "--otlp-http", str(free_port()),
+                     "--otlp-grpc", str(taken.getsockname()[1]), "--duration", "1", timeout=30)
+    assert result.returncode == 2
+    assert "TC100" in result.stderr and "cannot receive" in result.stderr
+
+
+def test_an_input_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> None:
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b"\xff\xfe{}")
+    with pytest.raises(Refused, match=r"binary.json: not UTF-8"):
+        list(read_input(binary))
+    result = cli("live-check", "--registry", str(REGISTRY), "--input", str(binary))
+    assert result.returncode == 2, result.stderr
+    assert "binary.json: not UTF-8" in result.stderr and "Traceback" not in result.stderr

@@ -126,7 +126,8 @@ class HttpReceiver:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for a serve_forever that never ran
+            self.server.shutdown()
         self.server.server_close()
 
 
@@ -256,7 +257,10 @@ class GrpcReceiver:
                     _export(judge, signal, response),
                     request_deserializer=judged_reader(signal),
                     response_serializer=response.SerializeToString)}),))
-        self.port: int = self.server.add_insecure_port(f"{host}:{port}")
+        try:  # older grpcio answers 0 for a port it cannot bind, newer raises RuntimeError
+            self.port: int = self.server.add_insecure_port(f"{host}:{port}")
+        except RuntimeError:
+            self.port = 0
         if not self.port:
             raise OSError(f"cannot listen on {host}:{port} for OTLP/gRPC")
 
@@ -281,7 +285,10 @@ def read_input(path: Path) -> Iterator[tuple[str, Any]]:
     logs. Raises :class:`Refused` naming the file and line of what is not one."""
     if path.stat().st_size > MAX_INPUT:
         raise Refused(413, f"{path}: over {MAX_INPUT} bytes")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise Refused(400, f"{path}: not UTF-8 text: {error}") from None
     try:
         whole = json.loads(text)
     except ValueError:
