@@ -3,6 +3,7 @@ connections that go silent. Runs the receiver in-process on a free loopback port
 
 from __future__ import annotations
 
+import http.client
 import socket
 import time
 from collections.abc import Iterator
@@ -78,3 +79,18 @@ def test_an_input_file_that_is_not_utf8_is_an_input_error(tmp_path: Path) -> Non
     result = cli("live-check", "--registry", str(REGISTRY), "--input", str(binary))
     assert result.returncode == 2, result.stderr
     assert "binary.json: not UTF-8" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "Application/JSON",
+                                          " application/json ; charset=utf-8"])
+def test_a_json_request_gets_a_json_answer_whatever_the_case_of_its_media_type(
+        http_port: int, content_type: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+    try:
+        connection.request("POST", "/v1/traces", b'{"resourceSpans": []}',
+                           {"Content-Type": content_type})
+        answer = connection.getresponse()
+        assert answer.status == 200
+        assert answer.getheader("Content-Type") == "application/json" and answer.read() == b"{}"
+    finally:
+        connection.close()

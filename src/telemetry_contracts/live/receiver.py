@@ -191,7 +191,7 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
                 judge.refused += 1
                 self._json(500, {"error": f"could not judge the request: {error!r}"[:300]})
                 return
-            if content_type.startswith("application/json"):
+            if content_type.split(";", 1)[0].strip().lower() == "application/json":
                 self._answer(200, b"{}", "application/json")
             else:
                 self._answer(200, b"", "application/x-protobuf")
