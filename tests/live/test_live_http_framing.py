@@ -94,3 +94,15 @@ def test_a_json_request_gets_a_json_answer_whatever_the_case_of_its_media_type(
         assert answer.getheader("Content-Type") == "application/json" and answer.read() == b"{}"
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize("report_format", ["sarif", "github", "json"])
+def test_a_failed_coverage_gate_is_explained_on_stderr_in_every_format(
+        tmp_path: Path, report_format: str) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = cli("live-check", "--registry", str(REGISTRY), "--input", str(empty),
+                 "--min-coverage", "50", "--format", report_format)
+    assert result.returncode == 1
+    assert "failed: coverage 0.0% is under the minimum 50%" in result.stderr
+    assert "failed:" not in result.stdout or report_format == "json"
