@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import http.client
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -106,3 +107,27 @@ def test_a_failed_coverage_gate_is_explained_on_stderr_in_every_format(
     assert result.returncode == 1
     assert "failed: coverage 0.0% is under the minimum 50%" in result.stderr
     assert "failed:" not in result.stdout or report_format == "json"
+
+
+def test_many_senders_connecting_at_once_are_all_served(http_port: int) -> None:
+    # a Collector's parallel senders or a fleet of exporters: none may be reset at connect
+    errors: list[str] = []
+
+    def send() -> None:
+        for _ in range(25):
+            connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+            try:
+                connection.request("POST", "/v1/traces", b'{"resourceSpans": []}',
+                                   {"Content-Type": "application/json", "Connection": "close"})
+                connection.getresponse().read()
+            except OSError as error:
+                errors.append(repr(error))
+            finally:
+                connection.close()
+
+    senders = [threading.Thread(target=send) for _ in range(48)]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+    assert errors == []

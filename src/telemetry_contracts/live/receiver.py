@@ -110,13 +110,19 @@ def judge_request(judge: Judge, signal: str, message: Any) -> None:
     getattr(judge, signal)(message)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    """The listen backlog: the standard library's 5 resets connections when a few dozen
+    exporters or a Collector's parallel senders connect at once."""
+
+
 class HttpReceiver:
     """OTLP/HTTP plus ``GET /health`` and ``POST /stop`` on one port, served by threads."""
 
     def __init__(self, judge: Judge, host: str, port: int, on_stop: Callable[[], None]) -> None:
         self.judge = judge
         handler = _handler(judge, on_stop)
-        self.server = ThreadingHTTPServer((host, port), handler)
+        self.server = _Server((host, port), handler)
         self.server.daemon_threads = True
         self.port: int = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
