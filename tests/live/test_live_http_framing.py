@@ -14,7 +14,13 @@ import pytest
 
 from telemetry_contracts.live import receiver as receiver_module
 from telemetry_contracts.live.judge import Judge
-from telemetry_contracts.live.receiver import HttpReceiver, Refused, read_input
+from telemetry_contracts.live.receiver import (
+    GrpcReceiver,
+    HttpReceiver,
+    Refused,
+    host_port,
+    read_input,
+)
 from telemetry_contracts.resolution.loader import load_registry
 from tests.live.conftest import REGISTRY, cli, free_port
 
@@ -131,3 +137,30 @@ def test_many_senders_connecting_at_once_are_all_served(http_port: int) -> None:
     for sender in senders:
         sender.join()
     assert errors == []
+
+
+def test_host_port_brackets_ipv6() -> None:
+    assert host_port("127.0.0.1", 4318) == "127.0.0.1:4318"
+    assert host_port("::1", 4318) == host_port("[::1]", 4318) == "[::1]:4318"
+    assert host_port("localhost", 4317) == "localhost:4317"
+
+
+@pytest.mark.parametrize("host", ["::1", "[::1]"])
+def test_the_receivers_listen_on_an_ipv6_host(host: str) -> None:
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this system")
+    judge = Judge(load_registry(REGISTRY).snapshot)
+    http_receiver = HttpReceiver(judge, host, 0, lambda: None)
+    grpc_receiver = GrpcReceiver(judge, host, 0)
+    http_receiver.start()
+    grpc_receiver.start()
+    try:
+        connection = http.client.HTTPConnection("::1", http_receiver.port, timeout=10)
+        connection.request("GET", "/health")
+        assert connection.getresponse().status == 200
+        connection.close()
+        with socket.create_connection(("::1", grpc_receiver.port), timeout=10):
+            pass
+    finally:
+        http_receiver.stop()
+        grpc_receiver.stop()

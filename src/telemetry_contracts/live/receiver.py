@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -116,13 +117,25 @@ class _Server(ThreadingHTTPServer):
     exporters or a Collector's parallel senders connect at once."""
 
 
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port``, an IPv6 address in brackets (``[::1]:4318``)."""
+    host = host.strip("[]")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class HttpReceiver:
     """OTLP/HTTP plus ``GET /health`` and ``POST /stop`` on one port, served by threads."""
 
     def __init__(self, judge: Judge, host: str, port: int, on_stop: Callable[[], None]) -> None:
         self.judge = judge
         handler = _handler(judge, on_stop)
-        self.server = _Server((host, port), handler)
+        host = host.strip("[]")
+        server = _Server6 if ":" in host else _Server
+        self.server = server((host, port), handler)
         self.server.daemon_threads = True
         self.port: int = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
@@ -264,11 +277,11 @@ class GrpcReceiver:
                     request_deserializer=judged_reader(signal),
                     response_serializer=response.SerializeToString)}),))
         try:  # older grpcio answers 0 for a port it cannot bind, newer raises RuntimeError
-            self.port: int = self.server.add_insecure_port(f"{host}:{port}")
+            self.port: int = self.server.add_insecure_port(host_port(host, port))
         except RuntimeError:
             self.port = 0
         if not self.port:
-            raise OSError(f"cannot listen on {host}:{port} for OTLP/gRPC")
+            raise OSError(f"cannot listen on {host_port(host, port)} for OTLP/gRPC")
 
     def start(self) -> None:
         self.server.start()
