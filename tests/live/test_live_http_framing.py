@@ -164,3 +164,17 @@ def test_the_receivers_listen_on_an_ipv6_host(host: str) -> None:
     finally:
         http_receiver.stop()
         grpc_receiver.stop()
+
+
+def test_an_input_file_nested_too_deeply_is_an_input_error(tmp_path: Path) -> None:
+    depth = 5_000
+    value = ('{"kvlistValue": {"values": [{"key": "k", "value": ' * depth
+             + '{"stringValue": "x"}' + "}]}}" * depth)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"resourceSpans": [{"scopeSpans": [{"spans": [{"name": "s", "attributes": '
+                    f'[{{"key": "a", "value": {value}}}]}}]}}]}}]}}\n')
+    with pytest.raises(Refused, match=r"deep.json:1: not JSON"):
+        list(read_input(deep))
+    result = cli("live-check", "--registry", str(REGISTRY), "--input", str(deep))
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr

@@ -310,7 +310,7 @@ def read_input(path: Path) -> Iterator[tuple[str, Any]]:
         raise Refused(400, f"{path}: not UTF-8 text: {error}") from None
     try:
         whole = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can read
         whole = None
     if whole is not None:
         yield from _documents(path, whole, 1)
@@ -320,7 +320,7 @@ def read_input(path: Path) -> Iterator[tuple[str, Any]]:
             continue
         try:
             document = json.loads(line)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise Refused(400, f"{path}:{number}: not JSON: {error}") from None
         yield from _documents(path, document, number)
 
