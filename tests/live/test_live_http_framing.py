@@ -4,6 +4,7 @@ connections that go silent. Runs the receiver in-process on a free loopback port
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import threading
 import time
@@ -178,3 +179,24 @@ def test_an_input_file_nested_too_deeply_is_an_input_error(tmp_path: Path) -> No
     result = cli("live-check", "--registry", str(REGISTRY), "--input", str(deep))
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("report_format", ["text", "github"])
+def test_names_from_the_sender_cannot_forge_report_lines(
+        tmp_path: Path, report_format: str) -> None:
+    hostile = tmp_path / "hostile.json"
+    hostile.write_text(json.dumps({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name",
+                                     "value": {"stringValue": "svc\n::error::forged"}}]},
+        "scopeSpans": [{"spans": [{"name": "s", "attributes": [
+            {"key": "bad\r\n::warning::key\x1b[2J", "value": {"stringValue": "v"}}]}]}]}]}))
+    result = cli("live-check", "--registry", str(REGISTRY), "--input", str(hostile),
+                 "--format", report_format)
+    assert result.returncode == 1
+    for line in result.stdout.splitlines():
+        assert not line.startswith("::") or line.startswith(("::error file=", "::warning file="))
+        assert "forged" not in line or "svc\\n::error::forged" in line or "%" in line
+    assert "\x1b" not in result.stdout + result.stderr
+    if report_format == "text":
+        assert "svc\\n::error::forged: error TC802" in result.stdout
+        assert "bad\\r\\n::warning::key\\x1b[2J" in result.stdout
