@@ -200,3 +200,14 @@ def test_names_from_the_sender_cannot_forge_report_lines(
     if report_format == "text":
         assert "svc\\n::error::forged: error TC802" in result.stdout
         assert "bad\\r\\n::warning::key\\x1b[2J" in result.stdout
+
+
+def test_an_http_port_in_use_is_named(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("live-check", "--registry", str(REGISTRY), "--otlp-http", str(port),
+                     "--duration", "1", timeout=30)
+    assert result.returncode == 2
+    assert f"cannot listen on 127.0.0.1:{port} for OTLP/HTTP" in result.stderr

@@ -135,7 +135,11 @@ class HttpReceiver:
         handler = _handler(judge, on_stop)
         host = host.strip("[]")
         server = _Server6 if ":" in host else _Server
-        self.server = server((host, port), handler)
+        try:
+            self.server = server((host, port), handler)
+        except OSError as error:
+            raise OSError(f"cannot listen on {host_port(host, port)} for OTLP/HTTP: "
+                          f"{error.strerror or error}") from None
         self.server.daemon_threads = True
         self.port: int = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
