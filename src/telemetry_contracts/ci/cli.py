@@ -602,8 +602,10 @@ def _write_live_verdict(result: Any, report_format: ReportFormat, output: Path |
         typer.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
-        if report_format is ReportFormat.text:
-            typer.echo(result.summary(), err=True, nl=False)
+    if output is not None or report_format is not ReportFormat.text:
+        # what was judged, the coverage and why the run failed: SARIF, annotations and JSON
+        # carry no line for a failed coverage gate, so a CI log would show only the exit code
+        typer.echo(result.summary(), err=True, nl=False)
 
 
 CreateOption = Annotated[

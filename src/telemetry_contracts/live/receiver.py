@@ -8,6 +8,8 @@ stops the receiver. ``GET /health`` and ``POST /stop`` share the HTTP port.
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -25,6 +27,10 @@ MAX_DECODED = 32 * 1024 * 1024
 """The largest request after gzip is undone: a decompression bomb stops here."""
 MAX_INPUT = 1024 * 1024 * 1024
 """The largest ``--input`` file."""
+READ_TIMEOUT = 60.0
+"""Seconds a connection may stay silent (mid-request or idle between requests) before it is
+closed, so that stalled senders do not hold the receiver's threads and sockets for ever."""
+_CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 SIGNAL_PATHS = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs"}
 _JSON_KEYS = {"resourceSpans": "traces", "resource_spans": "traces",
               "resourceMetrics": "metrics", "resource_metrics": "metrics",
@@ -105,13 +111,35 @@ def judge_request(judge: Judge, signal: str, message: Any) -> None:
     getattr(judge, signal)(message)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    """The listen backlog: the standard library's 5 resets connections when a few dozen
+    exporters or a Collector's parallel senders connect at once."""
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def host_port(host: str, port: int) -> str:
+    """``host:port``, an IPv6 address in brackets (``[::1]:4318``)."""
+    host = host.strip("[]")
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
 class HttpReceiver:
     """OTLP/HTTP plus ``GET /health`` and ``POST /stop`` on one port, served by threads."""
 
     def __init__(self, judge: Judge, host: str, port: int, on_stop: Callable[[], None]) -> None:
         self.judge = judge
         handler = _handler(judge, on_stop)
-        self.server = ThreadingHTTPServer((host, port), handler)
+        host = host.strip("[]")
+        server = _Server6 if ":" in host else _Server
+        try:
+            self.server = server((host, port), handler)
+        except OSError as error:
+            raise OSError(f"cannot listen on {host_port(host, port)} for OTLP/HTTP: "
+                          f"{error.strerror or error}") from None
         self.server.daemon_threads = True
         self.port: int = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True,
@@ -121,7 +149,8 @@ class HttpReceiver:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
+        if self.thread.is_alive():  # shutdown() waits for a serve_forever that never ran
+            self.server.shutdown()
         self.server.server_close()
 
 
@@ -129,6 +158,7 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "telemetry-contracts-live-check"
+        timeout = READ_TIMEOUT
 
         def log_message(self, *args: Any) -> None:
             pass
@@ -184,7 +214,7 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
                 judge.refused += 1
                 self._json(500, {"error": f"could not judge the request: {error!r}"[:300]})
                 return
-            if content_type.startswith("application/json"):
+            if content_type.split(";", 1)[0].strip().lower() == "application/json":
                 self._answer(200, b"{}", "application/json")
             else:
                 self._answer(200, b"", "application/x-protobuf")
@@ -206,11 +236,10 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
             parts: list[bytes] = []
             total = 0
             while True:
-                line = self.rfile.readline(1024)
-                try:
-                    size = int(line.split(b";", 1)[0].strip(), 16)
-                except ValueError:
-                    raise Refused(400, "invalid chunk size") from None
+                line = self.rfile.readline(1024).split(b";", 1)[0].strip()
+                if not _CHUNK_SIZE.fullmatch(line):  # no sign, no 0x, no _: a negative size
+                    raise Refused(400, "invalid chunk size")  # would read to end of stream
+                size = int(line, 16)
                 if size == 0:
                     while self.rfile.readline(1024).strip():
                         pass
@@ -251,9 +280,12 @@ class GrpcReceiver:
                     _export(judge, signal, response),
                     request_deserializer=judged_reader(signal),
                     response_serializer=response.SerializeToString)}),))
-        self.port: int = self.server.add_insecure_port(f"{host}:{port}")
+        try:  # older grpcio answers 0 for a port it cannot bind, newer raises RuntimeError
+            self.port: int = self.server.add_insecure_port(host_port(host, port))
+        except RuntimeError:
+            self.port = 0
         if not self.port:
-            raise OSError(f"cannot listen on {host}:{port} for OTLP/gRPC")
+            raise OSError(f"cannot listen on {host_port(host, port)} for OTLP/gRPC")
 
     def start(self) -> None:
         self.server.start()
@@ -276,10 +308,13 @@ def read_input(path: Path) -> Iterator[tuple[str, Any]]:
     logs. Raises :class:`Refused` naming the file and line of what is not one."""
     if path.stat().st_size > MAX_INPUT:
         raise Refused(413, f"{path}: over {MAX_INPUT} bytes")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise Refused(400, f"{path}: not UTF-8 text: {error}") from None
     try:
         whole = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than json can read
         whole = None
     if whole is not None:
         yield from _documents(path, whole, 1)
@@ -289,7 +324,7 @@ def read_input(path: Path) -> Iterator[tuple[str, Any]]:
             continue
         try:
             document = json.loads(line)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
             raise Refused(400, f"{path}:{number}: not JSON: {error}") from None
         yield from _documents(path, document, number)
 

@@ -16,6 +16,7 @@ from telemetry_contracts.live.judge import Judge
 from telemetry_contracts.live.receiver import (
     GrpcReceiver,
     HttpReceiver,
+    host_port,
     judge_request,
     read_input,
 )
@@ -60,10 +61,10 @@ def run(
 def _announce(receivers: list[Any], host: str) -> None:
     for receiver in receivers:
         if isinstance(receiver, HttpReceiver):
-            print(f"live-check: OTLP/HTTP on http://{host}:{receiver.port} "
+            print(f"live-check: OTLP/HTTP on http://{host_port(host, receiver.port)} "
                   "(POST /stop ends the run)", file=sys.stderr, flush=True)
         else:
-            print(f"live-check: OTLP/gRPC on {host}:{receiver.port}", file=sys.stderr,
+            print(f"live-check: OTLP/gRPC on {host_port(host, receiver.port)}", file=sys.stderr,
                   flush=True)
 
 

@@ -73,10 +73,20 @@ class LiveVerdict:
                 total = entry["attributes"]["total"] + entry["metrics"]["total"]
                 lines.append(f"  {namespace}: {seen}/{total} ({entry['ratio']:.1%})")
         for signal, names in cover["unknown"].items():
-            lines.append(f"  not in the registry ({signal}): {', '.join(sorted(names)[:20])}"
+            shown = ", ".join(printable(name) for name in sorted(names)[:20])
+            lines.append(f"  not in the registry ({signal}): {shown}"
                          + (f" and {len(names) - 20} more" if len(names) > 20 else ""))
         lines.extend(self.reasons)
         return "\n".join(lines) + "\n"
+
+
+def printable(text: str) -> str:
+    """``text`` with its control characters escaped (``\\n``, ``\\x1b``): a service name or
+    attribute key comes from the sender, and a raw newline in a report line could forge
+    another line (a CI workflow command such as ``::error::``) or a terminal escape."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _finding(aggregate: Aggregate) -> Finding:
@@ -86,9 +96,9 @@ def _finding(aggregate: Aggregate) -> Finding:
     return Finding(
         code=aggregate.code,
         severity=aggregate.severity,
-        message=f"{aggregate.signal}: {aggregate.message}{counted}",
-        location=Location(file=aggregate.service),
-        subject=aggregate.name,
+        message=printable(f"{aggregate.signal}: {aggregate.message}{counted}"),
+        location=Location(file=printable(aggregate.service)),
+        subject=printable(aggregate.name),
     )
 
 
