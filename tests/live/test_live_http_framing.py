@@ -211,3 +211,39 @@ def test_an_http_port_in_use_is_named(tmp_path: Path) -> None:
                      "--duration", "1", timeout=30)
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port} for OTLP/HTTP" in result.stderr
+
+
+@pytest.mark.parametrize("path", ["/v1/traces", "/v1/metrics", "/v1/logs", "/stop"])
+def test_get_on_a_post_endpoint_is_405_naming_post(http_port: int, path: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+    try:
+        connection.request("GET", path)
+        answer = connection.getresponse()
+        answer.read()
+        assert (answer.status, answer.getheader("Allow")) == (405, "POST")
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("path", "document", "status", "hint"), [
+    ("/v1/traces", {"resourceMetrics": [{"scopeMetrics": []}]}, 400, "/v1/metrics"),
+    ("/v1/logs", {"resource_spans": []}, 400, "/v1/traces"),
+    ("/v1/metrics", {"resourceLogs": [], "other": 1}, 400, "/v1/logs"),
+    ("/v1/traces", {}, 200, None),
+    ("/v1/traces", {"resourceSpans": []}, 200, None),
+])
+def test_a_json_request_of_another_signal_is_refused_naming_its_endpoint(
+        http_port: int, path: str, document: dict[str, object], status: int,
+        hint: str | None) -> None:
+    # parsing ignores unknown fields, so metrics posted to /v1/traces would pass as empty
+    connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+    try:
+        connection.request("POST", path, json.dumps(document).encode(),
+                           {"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        body = answer.read().decode()
+        assert answer.status == status
+        if hint is not None:
+            assert f"post it to {hint}" in json.loads(body)["error"]
+    finally:
+        connection.close()

@@ -25,9 +25,10 @@ from opentelemetry.proto.metrics.v1.metrics_pb2 import (
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
 from telemetry_contracts.live import judge as judge_module
-from telemetry_contracts.live.coverage import coverage, in_scope
+from telemetry_contracts.live.coverage import coverage, in_scope, unknown_namespace
 from telemetry_contracts.live.judge import Judge, _shape, shape_of
 from telemetry_contracts.live.receiver import Refused, read_input
+from telemetry_contracts.live.verdict import verdict
 from telemetry_contracts.live.wire import lean, reader
 from telemetry_contracts.resolution.baseline import baseline_snapshot
 from telemetry_contracts.resolution.loader import load_registry
@@ -213,3 +214,36 @@ def test_a_log_event_lacking_a_required_attribute() -> None:
     judge.logs(lean("logs", request))
     missing = _found(judge)[("TC810", "log", "app.widget.id")]
     assert missing.count == 1 and "event `app.widget.click` requires" in missing.message
+
+
+def test_findings_over_the_limit_fail_the_run_by_their_code_severity(
+        judge_factory: Any) -> None:
+    judge = judge_factory()
+    judge.overflow = {"TC803": 5}  # deprecated names: warnings
+    assert verdict(judge, "error").exit_code == 0
+    assert verdict(judge, "warning").reasons == ["failed: 5 findings at or above `warning`"]
+    judge.overflow = {"TC802": 1}  # unknown attributes: errors
+    assert verdict(judge, "error").reasons == ["failed: 1 finding at or above `error`"]
+    assert verdict(judge, "none").exit_code == 0
+
+
+def test_a_namespace_the_registry_does_not_have_is_named_with_the_closest(
+        judge_factory: Any, tmp_path: Path) -> None:
+    index = judge_factory().index
+    assert unknown_namespace(index, "shop") is None
+    assert unknown_namespace(index, "shop.") is None
+    assert "did you mean `shop`?" in (unknown_namespace(index, "shpo") or "")
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    result = cli("live-check", "--registry", str(REGISTRY), "--input", str(empty),
+                 "--namespace", "shpo")
+    assert result.returncode == 2
+    assert "namespace `shpo` (did you mean `shop`?)" in result.stderr
+
+
+def test_the_summary_counts_in_words(judge_factory: Any) -> None:
+    judge = judge_factory()
+    judge.traces(_traces({"shop.nope": "x"}))
+    summary = verdict(judge).summary()
+    assert "judged 1 span, 0 metric data points, 0 log records (0 requests refused)" in summary
+    assert "failed: 1 finding at or above `error`" in summary

@@ -474,8 +474,10 @@ def check_code_command(
             baseline_file=baseline_file, write_baseline=write_baseline,
         )
     if result.fixed:
-        files = f"{result.files_fixed} file{'s' if result.files_fixed != 1 else ''}"
-        typer.echo(f"fixed {len(result.fixed)} deprecated names in {files}", err=True)
+        from telemetry_contracts.schemas.findings import plural
+
+        typer.echo(f"fixed {plural(len(result.fixed), 'deprecated name')} in "
+                   f"{plural(result.files_fixed, 'file')}", err=True)
     infos = rule_infos()
     rules = {code: infos[code] for code in CHECK_CODE_CODES}
     _report_and_exit(result, report_format, rules, write_baseline)
@@ -535,6 +537,7 @@ def live_check_command(
 
     try:
         from telemetry_contracts.live import session
+        from telemetry_contracts.live.coverage import unknown_namespace
         from telemetry_contracts.live.judge import Judge
         from telemetry_contracts.live.receiver import Refused
         from telemetry_contracts.live.verdict import UsageFeed, verdict
@@ -545,6 +548,10 @@ def live_check_command(
     with _trust(allow_url, registry, report_to):
         snapshot = load_registry(registry).snapshot
     judge = Judge(snapshot)
+    for prefix in namespace or ():
+        problem = unknown_namespace(judge.index, prefix)
+        if problem is not None:
+            _input_error(problem, "--namespace")
     serving = otlp_http is not None or otlp_grpc is not None or not input_files
     feed = None if report_to is None else UsageFeed(
         judge, report_to, os.environ.get("TELEMETRY_CONTRACTS_TOKEN"), report_interval)

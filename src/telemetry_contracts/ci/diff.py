@@ -11,7 +11,7 @@ from telemetry_contracts.ci.choices import DiffFormat, FailOn
 from telemetry_contracts.ci.reporters import RuleInfo, render
 from telemetry_contracts.resolution.loader import LoadedRegistry, load_registry
 from telemetry_contracts.schemas.codes import CHANGES
-from telemetry_contracts.schemas.findings import Finding, Location
+from telemetry_contracts.schemas.findings import Finding, Location, plural
 from telemetry_contracts.validators.compatibility import (
     Change,
     CompatibilityMode,
@@ -160,7 +160,7 @@ def _where(change: Change) -> str:
 
 def _summary(result: DiffResult) -> str:
     count = len(result.diff.changes)
-    return (f"{count} change{'s' if count != 1 else ''}, {len(result.breaking)} breaking under "
+    return (f"{plural(count, 'change')}, {len(result.breaking)} breaking under "
             f"{result.mode}; semver bump: {result.diff.bump}")
 
 

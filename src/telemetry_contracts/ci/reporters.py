@@ -12,7 +12,7 @@ from urllib.parse import quote
 from telemetry_contracts import __version__
 from telemetry_contracts.ci.choices import ReportFormat
 from telemetry_contracts.ci.rule_docs import INFORMATION_URI
-from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.findings import Finding, plural
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
@@ -49,7 +49,7 @@ def _text(findings: Sequence[Finding], _: Mapping[str, RuleInfo]) -> str:
         return ""
     counts = Counter(finding.severity for finding in findings)
     summary = ", ".join(
-        f"{counts[severity]} {severity}{'s' if counts[severity] != 1 else ''}"
+        plural(counts[severity], severity)
         for severity in ("error", "warning", "info")
         if counts[severity]
     )

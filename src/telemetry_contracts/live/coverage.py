@@ -3,6 +3,7 @@ signal, which attributes arrived on which signal, and which names the registry d
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,17 @@ def in_scope(name: str, prefixes: Sequence[str]) -> bool:
         if name == bare or name.startswith(bare + "."):
             return True
     return False
+
+
+def unknown_namespace(index: RegistryIndex, prefix: str) -> str | None:
+    """Why ``prefix`` scopes nothing (no attribute or metric of the registry is in it, as when
+    it is mistyped), with the namespaces closest to it; ``None`` when it scopes something."""
+    names = [*index.attributes, *index.metrics]
+    if any(in_scope(name, (prefix,)) for name in names):
+        return None
+    close = difflib.get_close_matches(prefix.rstrip("."), sorted({namespace_of(n) for n in names}))
+    hint = f" (did you mean {', '.join(f'`{c}`' for c in close)}?)" if close else ""
+    return f"no attribute or metric of the registry is in namespace `{prefix}`{hint}"
 
 
 def namespace_of(name: str) -> str:

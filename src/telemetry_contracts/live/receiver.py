@@ -89,6 +89,8 @@ def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "")
             json_format.Parse(body.decode("utf-8"), message, ignore_unknown_fields=True)
         except (ValueError, json_format.ParseError) as error:
             raise Refused(400, f"not an OTLP JSON {signal} request: {str(error)[:200]}") from None
+        if not message.ListFields():
+            _refuse_other_signal(signal, body)
         return lean(signal, message)
     if media in ("application/x-protobuf", "application/protobuf", ""):
         from google.protobuf.message import DecodeError
@@ -98,6 +100,21 @@ def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "")
         except (DecodeError, ValueError, RuntimeError) as error:
             raise Refused(400, f"not an OTLP protobuf {signal} request: {error}") from None
     raise Refused(415, f"unsupported Content-Type `{media[:60]}`")
+
+
+def _refuse_other_signal(signal: str, body: bytes) -> None:
+    """Refuse an empty-looking JSON request that is another signal's (metrics posted to
+    ``/v1/traces``): parsing ignores unknown fields, so it would pass as an empty request."""
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        return
+    if not isinstance(document, dict):
+        return
+    others = sorted({_JSON_KEYS[key] for key in document if _JSON_KEYS.get(key, signal) != signal})
+    if others:
+        raise Refused(400, f"a {others[0]} request, not a {signal} one: post it to "
+                      f"/v1/{others[0]}")
 
 
 def judged_reader(signal: str) -> Callable[[bytes], Any]:
@@ -163,23 +180,30 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
         def log_message(self, *args: Any) -> None:
             pass
 
-        def _answer(self, status: int, body: bytes, content_type: str) -> None:
+        def _answer(self, status: int, body: bytes, content_type: str,
+                    headers: dict[str, str] | None = None) -> None:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.write(body)
 
-        def _json(self, status: int, document: dict[str, Any]) -> None:
-            self._answer(status, json.dumps(document).encode(), "application/json")
+        def _json(self, status: int, document: dict[str, Any],
+                  headers: dict[str, str] | None = None) -> None:
+            self._answer(status, json.dumps(document).encode(), "application/json", headers)
 
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] == "/health":
                 with judge.lock:
                     items = dict(judge.items)
                 self._json(200, {"status": "ok", "judged": items})
+                return
+            if self.path.split("?", 1)[0] in (*SIGNAL_PATHS, "/stop"):
+                self._json(405, {"error": "this endpoint takes POST"}, {"Allow": "POST"})
                 return
             self._json(404, {"error": "not found"})
 

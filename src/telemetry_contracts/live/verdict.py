@@ -10,8 +10,8 @@ from typing import Any, Final
 
 from telemetry_contracts import net
 from telemetry_contracts.live.coverage import coverage
-from telemetry_contracts.live.judge import Aggregate, Judge
-from telemetry_contracts.schemas.findings import SEVERITY_RANK, Finding, Location
+from telemetry_contracts.live.judge import SEVERITY, Aggregate, Judge
+from telemetry_contracts.schemas.findings import SEVERITY_RANK, Finding, Location, plural
 from telemetry_contracts.schemas.usage import UsageCount, UsageReport
 
 LIVE_CHECK_FORMAT: Final = "telemetry-contracts/live-check/1"
@@ -58,14 +58,16 @@ class LiveVerdict:
         cover = self.coverage
         scope = f" of {', '.join(cover['scope'])}" if cover["scope"] else ""
         lines = [
-            f"judged {self.judged['span']} spans, {self.judged['metric']} metric data points, "
-            f"{self.judged['log']} log records ({self.refused} requests refused)",
+            f"judged {plural(self.judged['span'], 'span')}, "
+            f"{plural(self.judged['metric'], 'metric data point')}, "
+            f"{plural(self.judged['log'], 'log record')} "
+            f"({plural(self.refused, 'request')} refused)",
             f"coverage{scope}: {cover['seen']}/{cover['contracts']} contracts seen "
             f"({cover['ratio']:.1%})",
         ]
         for signal, entry in cover["signals"].items():
             if entry["attributes"]:
-                lines.append(f"  {signal}: {len(entry['attributes'])} attributes seen "
+                lines.append(f"  {signal}: {plural(len(entry['attributes']), 'attribute')} seen "
                              f"({entry['ratio']:.1%})")
         for namespace, entry in cover["namespaces"].items():
             seen = entry["attributes"]["seen"] + entry["metrics"]["seen"]
@@ -124,10 +126,11 @@ def verdict(
     if fail_on != "none":
         threshold = SEVERITY_RANK[fail_on]
         failing = [f for f in findings if SEVERITY_RANK[f.severity] >= threshold]
-        overflow = sum(judge.overflow.values())
+        overflow = sum(count for code, count in judge.overflow.items()
+                       if SEVERITY_RANK[SEVERITY.get(code, "error")] >= threshold)
         if failing or overflow:
-            result.reasons.append(f"failed: {len(failing) + overflow} findings at or above "
-                                  f"`{fail_on}`")
+            result.reasons.append(f"failed: {plural(len(failing) + overflow, 'finding')} at or "
+                                  f"above `{fail_on}`")
     if min_coverage is not None and cover["ratio"] * 100 < min_coverage:
         result.reasons.append(f"failed: coverage {cover['ratio']:.1%} is under the minimum "
                               f"{min_coverage:g}%")

@@ -10,6 +10,11 @@ Severity = Literal["error", "warning", "info"]
 SEVERITY_RANK: dict[str, int] = {"info": 0, "warning": 1, "error": 2}
 
 
+def plural(count: int, noun: str) -> str:
+    """``1 finding``, ``2 findings``: a count and its noun, as every report prints them."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def place(file: str, line: int = 0, column: int = 0) -> str:
     """``file:line:column`` as compilers print it (column 1 when only the line is known), the
     file alone when the line is not: how every location in this package prints."""
