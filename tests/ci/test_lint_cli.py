@@ -146,6 +146,27 @@ def test_select_ignore_and_per_path_ignores(cli: Cli, tmp_path: Path) -> None:
     assert cli("lint", "--select", "TC3", cwd=tmp_path).stdout == ""
 
 
+def test_select_or_ignore_of_no_known_code_is_exit_2(cli: Cli, tmp_path: Path) -> None:
+    make_project(tmp_path, CLEAN + BAD_UNIT)
+    run = cli("lint", "--select", "TC3O4", cwd=tmp_path)
+    assert (run.exit_code, run.stdout) == (2, "")
+    assert run.stderr == ("--select: error TC100 `TC3O4` is not a rule code or the start of "
+                          "one; `telemetry-contracts rules` lists them\n")
+    assert cli("lint", "--ignore", "TC303,TCD001", cwd=tmp_path).exit_code == 1
+    assert cli("lint", "--select", "tc30", cwd=tmp_path).exit_code == 1
+
+
+def test_a_single_file_is_named_by_its_own_path(cli: Cli, tmp_path: Path) -> None:
+    make_project(tmp_path, with_sensitive_key(CLEAN + BAD_UNIT),
+                 'per-path-ignores = { "telemetry/*.yaml" = ["TC3"] }\n')
+    run = cli("lint", "telemetry/contracts.yaml", cwd=tmp_path)
+    assert "telemetry/contracts.yaml:7:5: warning TC703" in run.stdout
+    assert "contracts.yaml/" not in run.stdout
+    assert "TC30" not in run.stdout  # per-path-ignores match the file's path
+    run = cli("lint", "contracts.yaml", "--format", "json", cwd=tmp_path / "telemetry")
+    assert {f["location"]["file"] for f in json.loads(run.stdout)} == {"contracts.yaml"}
+
+
 def test_excluded_files_report_nothing(cli: Cli, tmp_path: Path) -> None:
     make_project(tmp_path, with_sensitive_key(), 'exclude = ["telemetry/contracts.yaml"]\n')
     assert cli("lint", "--fail-on", "info", cwd=tmp_path).stdout == ""

@@ -116,3 +116,17 @@ def test_a_dripping_registry_cannot_hold_resolve_past_its_deadline(tmp_path: Pat
     assert accepted, "the client never connected"
     assert result.returncode == 2
     assert "TC100" in result.stderr and "within the deadline" in result.stderr
+
+
+def test_a_version_snapshot_url_is_fetched_as_it_is(snapshot_body: bytes) -> None:
+    def answer(seen: Seen) -> tuple[int, dict[str, str], bytes]:
+        if seen.path not in ("/v1/snapshot", "/v1/versions/1.0.0/snapshot"):
+            return 404, {}, b""
+        return 200, {"Content-Type": "application/json"}, snapshot_body
+
+    with recording_server(answer) as server:
+        for url in (server.url, f"{server.url}/v1/snapshot",
+                    f"{server.url}/v1/versions/1.0.0/snapshot/"):
+            assert load_registry(url).snapshot.to_json_bytes() == snapshot_body
+        assert [seen.path for seen in server.seen] == [
+            "/v1/snapshot", "/v1/snapshot", "/v1/versions/1.0.0/snapshot"]

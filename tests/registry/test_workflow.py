@@ -65,6 +65,33 @@ def test_configured_number_of_approvals(make_harness: Callable[..., Harness]) ->
     assert updated.status == "open" and service.proposal(proposal.id).approvals == 0
 
 
+def test_an_approved_proposal_takes_no_second_approval(harness: Harness) -> None:
+    service = harness.service
+    proposal = service.propose(AUTHOR, _attribute("shop.cart.id"))
+    service.review(OWNER_1, proposal.id, APPROVE, None)
+    approved = service.proposal(proposal.id)
+    assert approved.status == "approved"
+    assert "approve" not in service.proposal(proposal.id, OWNER_2).allowed_actions
+    for reviewer in (OWNER_1, OWNER_2):
+        with pytest.raises(Conflict, match="already approved"):
+            service.review(reviewer, proposal.id, APPROVE, None)
+    assert service.proposal(proposal.id).revision == approved.revision
+    # Racing approvals of one open proposal: one is recorded, the others are refused.
+    racing = service.propose(AUTHOR, _attribute("shop.cart.size"))
+
+    def approve(reviewer: Principal) -> str:
+        try:
+            service.review(reviewer, racing.id, APPROVE, None)
+        except Conflict:
+            return "refused"
+        return "recorded"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(approve, (OWNER_1, OWNER_2, ADMIN, OWNER_2)))
+    assert outcomes.count("recorded") == 1, outcomes
+    assert service.proposal(racing.id).status == "approved"
+
+
 def test_if_match_protects_against_lost_updates(harness: Harness) -> None:
     service = harness.service
     proposal = service.propose(AUTHOR, _attribute("shop.cart.id"))

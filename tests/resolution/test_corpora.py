@@ -62,6 +62,14 @@ def test_v1_prefix_and_legacy_deprecations_resolve(semconv_v1_26: Path) -> None:
     assert attributes["http.method"].deprecated.renamed_to == "http.request.method"
 
 
+def test_v1_event_without_name_is_named_by_its_prefix() -> None:
+    # v1.21.0: `id: trace-exception`, `prefix: exception`, no `name` (the event `exception`)
+    snapshot = load_registry(semconv_model("v1.21.0")).snapshot
+    names = {event.name for event in snapshot.events}
+    assert {"exception", "feature_flag"} <= names
+    assert not {"trace-exception", "log-feature_flag"} & names
+
+
 def test_v2_refinements_extend_base_metric(v1_44: Snapshot) -> None:
     metrics = {metric.name: metric for metric in v1_44.metrics}
     keys = {ref.key for ref in metrics["hw.status"].attributes}

@@ -222,6 +222,9 @@ def run_check_code(
     ``select`` replaces the configured selection, ``ignore`` adds to it; a findings baseline
     (given or configured) leaves out the findings it accepts.
     """
+    suppressions.require_known_codes(
+        [("--select", select), ("--ignore", ignore),
+         (str(config.root / PYPROJECT), [*config.select, *config.ignore])])
     reference = registry or config.reference("registry")
     if not reference:
         raise ContractError(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from telemetry_contracts.ci import suppressions
-from telemetry_contracts.ci.config import ProjectConfig
+from telemetry_contracts.ci.config import PYPROJECT, ProjectConfig
 from telemetry_contracts.ci.rule_docs import rule_doc
 from telemetry_contracts.ci.verdict import judge
 from telemetry_contracts.resolution.loader import load_registry
@@ -75,6 +75,9 @@ def run_lint(
 ) -> LintResult:
     """Lint, filter and judge: options given here extend (ignore) or replace (select, fail-on,
     baseline file) the configuration's."""
+    suppressions.require_known_codes(
+        [("--select", select), ("--ignore", ignore),
+         (str(config.root / PYPROJECT), [*config.select, *config.ignore])])
     references = registry_paths(paths, config)
     rules = config.rule_set()
     findings: list[Finding] = list(rules.problems)

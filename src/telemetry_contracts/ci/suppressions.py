@@ -27,6 +27,31 @@ LineReader = Callable[[str, int], str | None]
 BaselineKey = tuple[str, str, str]
 
 
+CUSTOM_CODE_PREFIX = re.compile(r"TC[DX]\d{0,3}")
+"""Declared (TCD) and plugin (TCX) codes, or a prefix of them: whether such a rule is there
+depends on the plugins installed where the command runs."""
+
+
+def require_known_codes(sources: Iterable[tuple[str, Sequence[str]]]) -> None:
+    """TC100 (exit 2) for a code in ``select`` or ``ignore`` that is no code and no prefix of
+    one: a typo in ``--select`` would otherwise silence every finding and pass the run.
+
+    ``sources`` pairs where the codes were given (an option, a configuration file) with them.
+    """
+    from telemetry_contracts.ci.rule_docs import indexed_codes
+
+    known = [doc.code for doc in indexed_codes()]
+    for where, codes in sources:
+        for code in codes:
+            wanted = code.strip().upper()
+            if CUSTOM_CODE_PREFIX.fullmatch(wanted) or any(
+                    known_code.startswith(wanted) for known_code in known):
+                continue
+            raise ContractError(
+                "TC100", f"`{code}` is not a rule code or the start of one; "
+                "`telemetry-contracts rules` lists them", where)
+
+
 def select_codes(
     findings: Iterable[Finding], select: Sequence[str] = (), ignore: Sequence[str] = ()
 ) -> list[Finding]:

@@ -96,7 +96,8 @@ def _load(text: str, cwd: str | None) -> LoadedRegistry:
     if path.is_dir():
         return _load_directory(path, text, depth=0)
     if path.is_file() and path.suffix in _YAML_SUFFIXES:
-        return _resolve_files([(path.name, _read_file(path, text))], text, None, path.parent, 0)
+        return _resolve_files([(path.name, _read_file(path, text))], text, None, path.parent, 0,
+                              folder=os.path.dirname(text))
     raise ContractError(
         "TC100",
         "no registry here: expected a directory, a snapshot .json file, "
@@ -152,7 +153,9 @@ def _resolve_files(
     base: Path | None,
     depth: int,
     git: tuple[str, str, str] | None = None,
+    folder: str | None = None,
 ) -> LoadedRegistry:
+    """Resolve ``files`` (paths relative to ``folder``, by default ``display``)."""
     manifest = _parse_manifest(manifest_raw, _join(display, MANIFEST))
     dependencies = []
     for dependency in manifest.dependencies if manifest else ():
@@ -164,7 +167,7 @@ def _resolve_files(
     for relative, raw in files:
         if raw is None:
             continue
-        document = parse_document(_join(display, relative), raw)
+        document = parse_document(_join(display if folder is None else folder, relative), raw)
         resolver.add(document)
         documents.append(document)
     name = (manifest.name if manifest and manifest.name else None) or _registry_name(display)
@@ -241,7 +244,8 @@ def _load_published(path: Path, depth: int) -> LoadedRegistry:
         resolved = resolved_file(raw, path, display)
         files = [(resolved.name, read_resolved(resolved, os.path.relpath(resolved)))]
         return _resolve_files(files, os.path.relpath(resolved.parent), raw, path.parent, depth)
-    return _resolve_files([(path.name, raw)], display, None, path.parent, depth)
+    return _resolve_files([(path.name, raw)], display, None, path.parent, depth,
+                          folder=os.path.dirname(display))
 
 
 def _load_git(reference: str, cwd: str, depth: int) -> LoadedRegistry:

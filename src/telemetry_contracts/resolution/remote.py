@@ -87,9 +87,14 @@ def require_allowed(url: str, named_in: str, line: int = 0) -> None:
         )
 
 
+_SNAPSHOT_PATH = re.compile(r"/v1/(?:versions/[^/?#]+/)?snapshot$")
+
+
 def snapshot_endpoint(url: str) -> str:
+    """The snapshot URL of a registry server's base URL; a URL of the latest snapshot
+    (``/v1/snapshot``) or of one version's (``/v1/versions/N/snapshot``) is taken as it is."""
     target = url.rstrip("/")
-    return target if target.endswith("/v1/snapshot") else target + "/v1/snapshot"
+    return target if _SNAPSHOT_PATH.search(target) else target + "/v1/snapshot"
 
 
 def fetch_snapshot(url: str, trust: UrlTrust | None = None) -> Snapshot:

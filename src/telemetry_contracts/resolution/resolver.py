@@ -360,7 +360,9 @@ class Resolver:
         ]
         events = [
             Event(
-                name=spec.name or group_id.removeprefix("event."),
+                # v1 events without `name` are named by their `prefix` (releases before
+                # 1.26 name `exception` so), else by the group id
+                name=spec.name or getattr(spec, "prefix", None) or group_id.removeprefix("event."),
                 attributes=self._refined(group_id),
                 **_group_fields(raw, spec, path),
             )

@@ -102,6 +102,20 @@ def test_select_and_ignore_options(project: Path) -> None:
     assert codes_reported(["check-code", "--select", "TC80", "--select", "TC100"]) == ["TC803"]
 
 
+def test_a_code_that_matches_no_rule_is_an_input_error(project: Path) -> None:
+    # A typo in --select would otherwise silence every finding and pass the run.
+    for arguments in (["--select", "TC9999"], ["--ignore", "TC80,bogus"]):
+        result = runner.invoke(app, ["check-code", *arguments])
+        assert isinstance(result.exception, ContractError), result.stdout
+        assert result.exception.finding.code == "TC100"
+        assert "is not a rule code or the start of one" in result.exception.finding.message
+    assert codes_reported(["check-code", "--select", "tc80,TCX"]) == ["TC803", "TC801"]
+    set_config(project, 'select = ["TC8O3"]')
+    result = runner.invoke(app, ["check-code"])
+    assert isinstance(result.exception, ContractError)
+    assert result.exception.finding.location.file == str(project / "pyproject.toml")
+
+
 def codes_reported(arguments: list[str]) -> list[str]:
     documents = json.loads(runner.invoke(app, [*arguments, "--format", "json"]).stdout)
     return [document["code"] for document in documents]

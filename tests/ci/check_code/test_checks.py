@@ -133,6 +133,10 @@ def test_wrong_instrument_and_unit(write_source: WriteSource, snapshot_v1_44: Sn
         "metric `http.client.request.duration` has unit `s` in the registry, not `ms`"
     )
     assert found[2].hint == 'pass unit="s"'
+    assert found[2].message == (
+        "metric `http.client.request.duration` has unit `s` in the registry, "
+        "but the call passes no unit"
+    )
 
 
 def test_columns_count_characters_not_bytes(

@@ -170,7 +170,7 @@ def _check_metric(site: MetricSite, index: RegistryIndex) -> Iterator[Problem]:
         yield Problem(
             Violation.UNIT_MISMATCH, name,
             f"metric `{name.value}` has unit `{metric.unit}` in the registry, "
-            f"not `{site.unit}`",
+            + (f"not `{site.unit}`" if site.unit else "but the call passes no unit"),
             f'pass unit="{metric.unit}"',
         )
 

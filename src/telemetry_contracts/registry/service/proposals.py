@@ -274,6 +274,8 @@ class Proposals:
             raise Forbidden("authors cannot approve their own proposals")
         if current.status not in REVIEWABLE:
             raise Conflict(f"proposal {proposal_id} is {current.status}")
+        if body.decision == "approve" and current.status == "approved":
+            raise Conflict(f"proposal {proposal_id} is already approved")
         expected = current.revision if if_match is None else if_match
 
         def work(session: Session) -> Review:
