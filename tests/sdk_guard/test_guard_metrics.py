@@ -185,3 +185,20 @@ def test_guard_publishes_its_own_counts(guard: Guard) -> None:
         },
         1,
     )
+
+
+def test_a_scope_asked_for_twice_keeps_its_native_stream_apart(guard: Guard) -> None:
+    """Two ``get_meter`` calls for one scope share what the scope emits natively: the old
+    metric is not renamed onto the new one the scope also records (``http/dup``)."""
+    metrics = Metrics(guard)
+    new = metrics.provider.get_meter("shop").create_histogram("shop.order.duration", unit="s")
+    old = metrics.provider.get_meter("shop").create_histogram("shop.order_time", unit="s")
+    new.record(0.5)
+    old.record(0.5)
+    data = metrics.reader.get_metrics_data()
+    counts = {m.name: [p.count for p in m.data.data_points]
+              for rm in data.resource_metrics for sm in rm.scope_metrics
+              if sm.scope.name == "shop" for m in sm.metrics}
+    assert counts == {"shop.order.duration": [1], "shop.order_time": [1]}
+    assert metrics.provider.get_meter("shop") is metrics.provider.get_meter("shop")
+

@@ -10,6 +10,7 @@ measurement, with an unlocked increment: under heavy concurrency a few counts ma
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from opentelemetry.metrics import (
     Histogram,
     Meter,
     MeterProvider,
+    NoOpMeter,
     ObservableCounter,
     ObservableGauge,
     ObservableUpDownCounter,
@@ -566,6 +568,11 @@ class GuardMeterProvider(MeterProvider):
     def __init__(self, delegate: MeterProvider, guard: Guard) -> None:
         self.delegate = delegate
         self._guard = guard
+        self._meters: weakref.WeakKeyDictionary[Any, GuardMeter] = weakref.WeakKeyDictionary()
+        """One guarded meter per SDK meter: the SDK hands out one meter per scope, and the
+        names a scope emits natively (``GuardMeter.native_names``) must be known to every
+        caller of that scope, or a deprecated metric is renamed onto a stream it emits."""
+        self._lock = threading.Lock()
 
     def get_meter(
         self,
@@ -575,7 +582,16 @@ class GuardMeterProvider(MeterProvider):
         attributes: Any = None,
     ) -> Meter:
         meter = self.delegate.get_meter(name, version, schema_url, attributes)
-        return GuardMeter(meter, self._guard)
+        if isinstance(meter, NoOpMeter):  # a new one on each call (e.g. after shutdown)
+            return GuardMeter(meter, self._guard)
+        try:
+            with self._lock:
+                guarded = self._meters.get(meter)
+                if guarded is None:
+                    guarded = self._meters[meter] = GuardMeter(meter, self._guard)
+            return guarded
+        except TypeError:  # a meter that cannot be weakly referenced or hashed
+            return GuardMeter(meter, self._guard)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return bool(self.delegate.force_flush(timeout_millis))  # type: ignore[attr-defined]
