@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
+import pytest
 from guard_pipelines import Metrics
 from opentelemetry.metrics import CallbackOptions, NoOpCounter, Observation
 
@@ -202,3 +204,18 @@ def test_a_scope_asked_for_twice_keeps_its_native_stream_apart(guard: Guard) -> 
     assert counts == {"shop.order.duration": [1], "shop.order_time": [1]}
     assert metrics.provider.get_meter("shop") is metrics.provider.get_meter("shop")
 
+
+def test_a_dropped_metric_is_said_once_in_the_log(
+    guard: Guard, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole metric lost (say the request latency on an older snapshot) is in the log."""
+    from telemetry_contracts.sdk_guard import metrics as guarded_metrics
+
+    monkeypatch.setattr(guarded_metrics, "_said_dropped", set())
+    metrics = Metrics(guard)
+    with caplog.at_level(logging.WARNING, logger="telemetry_contracts.sdk_guard"):
+        for _ in range(2):
+            metrics.meter.create_histogram("shop.unregistered.latency", unit="s").record(1)
+    said = [r.getMessage() for r in caplog.records if "shop.unregistered.latency" in r.getMessage()]
+    assert len(said) == 1
+    assert "TC801" in said[0] and "unknown_metric=pass" in said[0]

@@ -95,6 +95,8 @@ class _Guarded:
         self._emit_unit = self._unit if decision.unit is None else decision.unit
         self._scale = decision.scale
         self.emitting_as = decision.name if decision.emit else None
+        if not decision.emit:
+            _say_dropped(self._name, decision.counts, policy)
         self._attach(decision.name if decision.emit else None)
 
     def _attach(self, name: str | None) -> None:
@@ -108,6 +110,29 @@ class _Guarded:
             return self._space.rewrite_measurement(attributes)
         except Exception:
             return _failed(self._name, self._space, attributes)
+
+
+_said_dropped: set[str] = set()
+_SAID_DROPPED_MAX = 1000
+
+
+def _say_dropped(name: str, counts: tuple[Any, ...], policy: Policy) -> None:
+    """Say once per metric name that every measurement of an instrument is dropped: an
+    application that loses a whole metric (its request latency, say) learns it from the log,
+    not only from the guard's own counters."""
+    if name in _said_dropped or len(_said_dropped) >= _SAID_DROPPED_MAX:
+        return
+    _said_dropped.add(name)
+    rule = counts[0].rule if counts else None
+    slug = "unknown_metric" if rule == "TC801" else "deprecated_name"
+    why = "is not in the snapshot" if rule == "TC801" else "is deprecated"
+    contracts = policy.contracts
+    _logger.warning(
+        "telemetry-contracts guard: metric %s %s %s %s (%s, action drop): every measurement "
+        "of it is dropped; %s=%s=pass keeps it",
+        name, why, getattr(contracts, "registry", ""), getattr(contracts, "version", ""), rule,
+        "TELEMETRY_CONTRACTS_ACTIONS", slug,
+    )
 
 
 def _keyed_measurement_function(
