@@ -219,3 +219,27 @@ def test_a_dropped_metric_is_said_once_in_the_log(
     said = [r.getMessage() for r in caplog.records if "shop.unregistered.latency" in r.getMessage()]
     assert len(said) == 1
     assert "TC801" in said[0] and "unknown_metric=pass" in said[0]
+
+
+def test_a_converted_histogram_without_advice_gets_the_default_buckets_converted(
+    guard: Guard,
+) -> None:
+    """``ms`` to ``s`` without bucket advice: the SDK's default buckets (meant for ms) would
+    put every converted request into the first bucket; they are converted with the amounts."""
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    from telemetry_contracts.sdk_guard.compat import accepts_keyword
+
+    if not accepts_keyword(MeterProvider().get_meter("probe").create_histogram,
+                           "explicit_bucket_boundaries_advisory"):
+        pytest.skip("this SDK takes no bucket advice (before 1.28)")
+    metrics = Metrics(guard)
+    histogram = metrics.meter.create_histogram("shop.order_time", unit="ms")
+    for amount in (3, 30, 300):
+        histogram.record(amount)
+    data = metrics.reader.get_metrics_data()
+    (point,) = [p for rm in data.resource_metrics for sm in rm.scope_metrics
+                for m in sm.metrics if m.name == "shop.order.duration"
+                for p in m.data.data_points]
+    assert list(point.explicit_bounds)[:4] == pytest.approx([0.0, 0.005, 0.01, 0.025])
+    assert list(point.bucket_counts)[:9] == [0, 1, 0, 0, 1, 0, 0, 0, 1]

@@ -112,6 +112,12 @@ class _Guarded:
             return _failed(self._name, self._space, attributes)
 
 
+DEFAULT_HISTOGRAM_BOUNDARIES = (
+    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
+    7500.0, 10000.0,
+)
+"""The SDK's default explicit bucket boundaries (the OpenTelemetry specification's)."""
+
 _said_dropped: set[str] = set()
 _SAID_DROPPED_MAX = 1000
 
@@ -329,6 +335,11 @@ class _GuardedSynchronous(_Guarded):
         if name is not None:
             options = self._options
             boundaries = options.get("explicit_bucket_boundaries_advisory")
+            if boundaries is None and self._scale != 1.0 and self.kind == "histogram":
+                # without advice the SDK's default buckets would apply to the converted
+                # amounts: meant for milliseconds, they would put every request of a
+                # ``ms`` histogram converted to ``s`` into the first bucket
+                boundaries = DEFAULT_HISTOGRAM_BOUNDARIES
             if boundaries is not None and self._scale != 1.0:
                 scaled = [bound * self._scale for bound in boundaries]
                 options = {**options, "explicit_bucket_boundaries_advisory": scaled}
