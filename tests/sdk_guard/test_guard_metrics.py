@@ -118,6 +118,18 @@ def test_observable_callbacks_are_filtered(guard: Guard) -> None:
     assert "shop.unregistered" not in points
 
 
+def test_a_callback_failing_midway_keeps_what_it_observed_before(guard: Guard) -> None:
+    """As without the guard: the SDK logs the failure and keeps the earlier observations."""
+    metrics = Metrics(guard)
+
+    def callback(options: CallbackOptions) -> Iterator[Observation]:
+        yield Observation(5, {"shop.order_id": "o", "junk": 1})
+        raise RuntimeError("the application's callback fails")
+
+    metrics.meter.create_observable_gauge("shop.basket.size", [callback], unit="{item}")
+    assert metrics.points()["shop.basket.size"] == [({"shop.order.id": "o"}, 5)]
+
+
 def test_cardinality_limit_folds_into_the_overflow_set(guard: Guard) -> None:
     metrics = Metrics(guard)
     counter = metrics.meter.create_counter("shop.sessions", unit="{session}")

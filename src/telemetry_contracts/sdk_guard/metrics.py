@@ -447,7 +447,9 @@ class _GuardedObservable(_Guarded):
             observations = callback(options)  # the application's errors are the SDK's to log
             if self.emitting_as != name:
                 return []
-            return list(self._observe(observations))
+            # lazily, as the SDK reads a callback: what a generator yielded before it failed
+            # is kept (the SDK logs the failure)
+            return self._observe(observations)
 
         return guarded
 
