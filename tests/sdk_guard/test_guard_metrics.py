@@ -255,3 +255,28 @@ def test_a_converted_histogram_without_advice_gets_the_default_buckets_converted
                 for p in m.data.data_points]
     assert list(point.explicit_bounds)[:4] == pytest.approx([0.0, 0.005, 0.01, 0.025])
     assert list(point.bucket_counts)[:9] == [0, 1, 0, 0, 1, 0, 0, 0, 1]
+
+
+def test_a_hot_reload_does_not_ask_the_sdk_for_the_instrument_again(
+    snapshot: Snapshot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SDK 1.27 warns 'has been created already' for each instrument a reload rebinds."""
+    guard = Guard.from_snapshot(snapshot, environ={})
+    metrics = Metrics(guard)
+    histogram = metrics.meter.create_histogram("shop.order.duration", unit="s")
+    sdk_meter = metrics.meter.delegate  # type: ignore[attr-defined]
+    asked: list[str] = []
+    real = sdk_meter.create_histogram
+
+    def spy(name: str, *args: object, **kwargs: object) -> object:
+        asked.append(name)
+        return real(name, *args, **kwargs)
+
+    sdk_meter.create_histogram = spy
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            guard.load_bytes(snapshot.to_json_bytes())
+        histogram.record(0.5)
+    assert asked == []
+    assert not [r for r in caplog.records if "created already" in r.getMessage()]
+    assert metrics.points()["shop.order.duration"] == [({}, 0.5)]

@@ -522,6 +522,9 @@ class GuardMeter(Meter):
         """Names the application created instruments under: a deprecated metric is not renamed
         onto one of them (``http/dup`` instrumentation emits the old and the new name)."""
         self._created: weakref.WeakSet[_Guarded] = weakref.WeakSet()
+        self._delegated: dict[tuple[str, ...], Any] = {}
+        """The SDK's synchronous instruments made for this meter, by what they were asked as."""
+        self._creating = threading.Lock()
 
     def create_on_delegate(
         self, kind: str, name: str, unit: str, description: str, options: dict[str, Any]
@@ -534,7 +537,15 @@ class GuardMeter(Meter):
         # advice an older SDK does not take (``explicit_bucket_boundaries_advisory`` before
         # 1.28) is left out rather than failing the instrument
         options = {key: value for key, value in options.items() if accepts_keyword(create, key)}
-        return create(name, unit=unit, description=description, **options)
+        # the SDK would hand back the instrument it made before, but (1.27) with a warning
+        # on every hot reload that rebinds it: ask it once
+        key = (kind, name, unit, description, repr(sorted(options.items())))
+        with self._creating:
+            created = self._delegated.get(key)
+            if created is None:
+                created = create(name, unit=unit, description=description, **options)
+                self._delegated[key] = created
+        return created
 
     def _guarded(self, instrument: _Guarded) -> Any:
         self.native_names.add(instrument.name)
