@@ -131,7 +131,7 @@ def _say_dropped(name: str, counts: tuple[Any, ...], policy: Policy) -> None:
     _said_dropped.add(name)
     rule = counts[0].rule if counts else None
     slug = "unknown_metric" if rule == "TC801" else "deprecated_name"
-    why = "is not in the snapshot" if rule == "TC801" else "is deprecated"
+    why = "is not in the snapshot" if rule == "TC801" else "is deprecated in the snapshot"
     contracts = policy.contracts
     _logger.warning(
         "telemetry-contracts guard: metric %s %s %s %s (%s, action drop): every measurement "
