@@ -96,3 +96,25 @@ def test_a_bad_setting_under_zero_code_fails_closed(
     assert guard.describe()["snapshot"] == "unusable"
     span = Spans(guard).emit({"shop.items": 1, "junk": "x"})
     assert dict(span.attributes) == {"shop.items": "[redacted]", "junk": "[redacted]"}
+
+
+@pytest.mark.parametrize("interval", ["0", "-5", "nan", "inf"])
+def test_a_poll_interval_that_would_poll_in_a_tight_loop_is_a_bad_setting(
+    interval: str, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    """0, a negative number or NaN made the poller fetch the snapshot in a tight loop (about
+    a thousand requests a second from each instance)."""
+    from telemetry_contracts.sdk_guard.source import RegistrySource
+
+    environ = {
+        "TELEMETRY_CONTRACTS_REGISTRY": "http://127.0.0.1:9",
+        "TELEMETRY_CONTRACTS_POLL_INTERVAL": interval,
+        "TELEMETRY_CONTRACTS_CACHE_DIR": str(tmp_path),
+    }
+    with caplog.at_level(logging.INFO, logger="telemetry_contracts.sdk_guard"):
+        guard = Guard.from_env(environ)
+    assert guard is not None and guard.policy.failed and guard.source is None
+    (line,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert "bad setting: TELEMETRY_CONTRACTS_POLL_INTERVAL" in line
+    with pytest.raises(ValueError, match="poll_interval"):
+        RegistrySource("http://127.0.0.1:9", cache_dir=tmp_path, poll_interval=float(interval))

@@ -224,3 +224,33 @@ def test_configurator_shape_check_sees_a_changed_module() -> None:
         _init_metrics=lambda: set_meter_provider(),  # type: ignore[name-defined]  # noqa: F821
     )
     assert check_configurator(changed) == "_init_tracing no longer calls set_tracer_provider"
+
+
+def test_the_guard_not_chosen_as_configurator_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With another configurator installed (``opentelemetry-distro``'s) and no
+    ``OTEL_PYTHON_CONFIGURATOR``, ``opentelemetry-instrument`` may load that one only: the
+    registry variable is set, nothing is guarded, and the pre-instrument hook says so."""
+    from importlib.metadata import entry_points
+
+    from telemetry_contracts.sdk_guard import autoconfigure
+
+    hooks = {ep.name: ep.value for ep in entry_points(group="opentelemetry_pre_instrument")}
+    assert hooks.get("telemetry_contracts") == (
+        "telemetry_contracts.sdk_guard.autoconfigure:check_guard_configured"
+    )
+    monkeypatch.setenv("TELEMETRY_CONTRACTS_REGISTRY", "snapshot.json")
+    monkeypatch.delenv("OTEL_PYTHON_CONFIGURATOR", raising=False)
+    monkeypatch.setattr(autoconfigure, "configurator_ran", False)
+    with caplog.at_level(logging.ERROR, logger="telemetry_contracts"):
+        autoconfigure.check_guard_configured()
+    (said,) = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert "NOT enabled" in said and "OTEL_PYTHON_CONFIGURATOR=telemetry_contracts" in said
+    caplog.clear()
+    monkeypatch.setattr(autoconfigure, "configurator_ran", True)
+    autoconfigure.check_guard_configured()
+    monkeypatch.setattr(autoconfigure, "configurator_ran", False)
+    monkeypatch.delenv("TELEMETRY_CONTRACTS_REGISTRY")
+    autoconfigure.check_guard_configured()
+    assert not caplog.records

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 
+import pytest
 from guard_pipelines import Metrics
 from opentelemetry.metrics import CallbackOptions, NoOpCounter, Observation
 
@@ -116,6 +118,18 @@ def test_observable_callbacks_are_filtered(guard: Guard) -> None:
     assert "shop.unregistered" not in points
 
 
+def test_a_callback_failing_midway_keeps_what_it_observed_before(guard: Guard) -> None:
+    """As without the guard: the SDK logs the failure and keeps the earlier observations."""
+    metrics = Metrics(guard)
+
+    def callback(options: CallbackOptions) -> Iterator[Observation]:
+        yield Observation(5, {"shop.order_id": "o", "junk": 1})
+        raise RuntimeError("the application's callback fails")
+
+    metrics.meter.create_observable_gauge("shop.basket.size", [callback], unit="{item}")
+    assert metrics.points()["shop.basket.size"] == [({"shop.order.id": "o"}, 5)]
+
+
 def test_cardinality_limit_folds_into_the_overflow_set(guard: Guard) -> None:
     metrics = Metrics(guard)
     counter = metrics.meter.create_counter("shop.sessions", unit="{session}")
@@ -185,3 +199,84 @@ def test_guard_publishes_its_own_counts(guard: Guard) -> None:
         },
         1,
     )
+
+
+def test_a_scope_asked_for_twice_keeps_its_native_stream_apart(guard: Guard) -> None:
+    """Two ``get_meter`` calls for one scope share what the scope emits natively: the old
+    metric is not renamed onto the new one the scope also records (``http/dup``)."""
+    metrics = Metrics(guard)
+    new = metrics.provider.get_meter("shop").create_histogram("shop.order.duration", unit="s")
+    old = metrics.provider.get_meter("shop").create_histogram("shop.order_time", unit="s")
+    new.record(0.5)
+    old.record(0.5)
+    data = metrics.reader.get_metrics_data()
+    counts = {m.name: [p.count for p in m.data.data_points]
+              for rm in data.resource_metrics for sm in rm.scope_metrics
+              if sm.scope.name == "shop" for m in sm.metrics}
+    assert counts == {"shop.order.duration": [1], "shop.order_time": [1]}
+    assert metrics.provider.get_meter("shop") is metrics.provider.get_meter("shop")
+
+
+def test_a_dropped_metric_is_said_once_in_the_log(
+    guard: Guard, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A whole metric lost (say the request latency on an older snapshot) is in the log."""
+    from telemetry_contracts.sdk_guard import metrics as guarded_metrics
+
+    monkeypatch.setattr(guarded_metrics, "_said_dropped", set())
+    metrics = Metrics(guard)
+    with caplog.at_level(logging.WARNING, logger="telemetry_contracts.sdk_guard"):
+        for _ in range(2):
+            metrics.meter.create_histogram("shop.unregistered.latency", unit="s").record(1)
+    said = [r.getMessage() for r in caplog.records if "shop.unregistered.latency" in r.getMessage()]
+    assert len(said) == 1
+    assert "TC801" in said[0] and "unknown_metric=pass" in said[0]
+
+
+def test_a_converted_histogram_without_advice_gets_the_default_buckets_converted(
+    guard: Guard,
+) -> None:
+    """``ms`` to ``s`` without bucket advice: the SDK's default buckets (meant for ms) would
+    put every converted request into the first bucket; they are converted with the amounts."""
+    from opentelemetry.sdk.metrics import MeterProvider
+
+    from telemetry_contracts.sdk_guard.compat import accepts_keyword
+
+    if not accepts_keyword(MeterProvider().get_meter("probe").create_histogram,
+                           "explicit_bucket_boundaries_advisory"):
+        pytest.skip("this SDK takes no bucket advice (before 1.28)")
+    metrics = Metrics(guard)
+    histogram = metrics.meter.create_histogram("shop.order_time", unit="ms")
+    for amount in (3, 30, 300):
+        histogram.record(amount)
+    data = metrics.reader.get_metrics_data()
+    (point,) = [p for rm in data.resource_metrics for sm in rm.scope_metrics
+                for m in sm.metrics if m.name == "shop.order.duration"
+                for p in m.data.data_points]
+    assert list(point.explicit_bounds)[:4] == pytest.approx([0.0, 0.005, 0.01, 0.025])
+    assert list(point.bucket_counts)[:9] == [0, 1, 0, 0, 1, 0, 0, 0, 1]
+
+
+def test_a_hot_reload_does_not_ask_the_sdk_for_the_instrument_again(
+    snapshot: Snapshot, caplog: pytest.LogCaptureFixture
+) -> None:
+    """SDK 1.27 warns 'has been created already' for each instrument a reload rebinds."""
+    guard = Guard.from_snapshot(snapshot, environ={})
+    metrics = Metrics(guard)
+    histogram = metrics.meter.create_histogram("shop.order.duration", unit="s")
+    sdk_meter = metrics.meter.delegate  # type: ignore[attr-defined]
+    asked: list[str] = []
+    real = sdk_meter.create_histogram
+
+    def spy(name: str, *args: object, **kwargs: object) -> object:
+        asked.append(name)
+        return real(name, *args, **kwargs)
+
+    sdk_meter.create_histogram = spy
+    with caplog.at_level(logging.WARNING):
+        for _ in range(3):
+            guard.load_bytes(snapshot.to_json_bytes())
+        histogram.record(0.5)
+    assert asked == []
+    assert not [r for r in caplog.records if "created already" in r.getMessage()]
+    assert metrics.points()["shop.order.duration"] == [({}, 0.5)]

@@ -96,3 +96,15 @@ def test_usage_url() -> None:
     assert usage_url("http://r:8000") == "http://r:8000/v1/usage"
     assert usage_url("http://r:8000/v1/snapshot") == "http://r:8000/v1/usage"
     assert usage_url("http://r/v1/usage/") == "http://r/v1/usage"
+
+
+def test_the_service_name_is_read_as_the_sdk_reads_the_resource(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``OTEL_RESOURCE_ATTRIBUTES`` values are percent-encoded: the report names the service
+    the SDK's resource names."""
+    from telemetry_contracts.sdk_guard.reporter import service_name_from_env
+
+    monkeypatch.delenv("OTEL_SERVICE_NAME", raising=False)
+    monkeypatch.setenv("OTEL_RESOURCE_ATTRIBUTES", "team=shop,service.name=checkout%20api%2Ceu")
+    assert service_name_from_env() == "checkout api,eu"

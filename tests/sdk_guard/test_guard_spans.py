@@ -315,3 +315,36 @@ def test_only_clean_keys_are_remembered_as_hot(guard: Guard) -> None:
     assert guard.policy.spans.hot == frozenset(expected)
     again = spans.emit({"shop.order_id": "o-2", "shop.items": 3})
     assert dict(again.attributes) == {"shop.items": 3, "shop.order.id": "o-2"}
+
+
+def _renamed_email(snapshot: Snapshot, successor: str, known: bool) -> dict[str, Any]:
+    """The contracts with the sensitive ``shop.customer.email`` deprecated for ``successor``
+    (itself not marked sensitive; ``known``: in the registry)."""
+    document = json.loads(snapshot.to_json_bytes())
+    for attribute in document["attributes"]:
+        if attribute["key"] == "shop.customer.email":
+            attribute["deprecated"] = {"reason": "renamed", "renamed_to": successor}
+    if known:
+        document["attributes"].append({"key": successor, "type": "string"})
+    return document
+
+
+def test_a_sensitive_key_renamed_stays_redacted_under_its_new_name(snapshot: Snapshot) -> None:
+    from guard_pipelines import Metrics
+
+    for successor, known, actions in (
+        ("shop.customer.mail", True, {}),
+        ("shop.customer.mail", False, {"unknown_attribute": "pass"}),
+    ):
+        guard = Guard.from_snapshot(
+            _renamed_email(snapshot, successor, known), actions=actions, environ={}
+        )
+        span = Spans(guard).emit({"shop.customer.email": "a@b.c"})
+        assert dict(span.attributes) == {successor: "[redacted]"}, (known, actions)
+        metrics = Metrics(guard)
+        metrics.meter.create_counter("shop.orders", unit="{order}").add(
+            1, {"shop.customer.email": "a@b.c"}
+        )
+        for attributes, _ in metrics.points()["shop.orders"]:
+            assert "a@b.c" not in attributes.values(), (known, actions, attributes)
+        assert guard.accounting.get(name=successor, rule="TC806", action="redact") >= 1

@@ -18,16 +18,20 @@ from __future__ import annotations
 
 import atexit
 import logging
+import os
 from importlib.metadata import entry_points
 from typing import Any
 
 from telemetry_contracts.sdk_guard import compat
+from telemetry_contracts.sdk_guard.config import ENV_REGISTRY
 from telemetry_contracts.sdk_guard.guard import Guard
 
 _logger = logging.getLogger(__name__)
 ENTRY_POINT_NAME = "telemetry_contracts"
 active_guard: Guard | None = None
 """The guard the configurator installed in this process, if any."""
+configurator_ran = False
+"""``opentelemetry-instrument`` chose this configurator in this process."""
 
 
 def _other_configurator_installed() -> bool:
@@ -40,7 +44,8 @@ class GuardConfigurator(compat.sdk_configurator()):  # type: ignore[misc]
     """The SDK configurator with the guard in the pipeline (see the module docstring)."""
 
     def _configure(self, **kwargs: Any) -> None:
-        global active_guard
+        global active_guard, configurator_ran
+        configurator_ran = True
         try:
             guard = Guard.from_env()
         except Exception as error:  # from_env handles bad files and settings itself
@@ -68,3 +73,25 @@ class GuardConfigurator(compat.sdk_configurator()):  # type: ignore[misc]
             )
         active_guard = guard
         atexit.register(guard.shutdown)
+
+
+def check_guard_configured() -> None:
+    """The ``opentelemetry_pre_instrument`` hook: ``opentelemetry-instrument`` loads only one
+    configurator (the first installed, unless ``OTEL_PYTHON_CONFIGURATOR`` names one), so with
+    another one installed (``opentelemetry-distro``'s) the guard may never have been asked to
+    start. When ``TELEMETRY_CONTRACTS_REGISTRY`` is set, that is said as an error: the
+    application's telemetry is exported unguarded. Never raises."""
+    try:
+        if configurator_ran or not os.environ.get(ENV_REGISTRY, "").strip():
+            return
+        chosen = os.environ.get("OTEL_PYTHON_CONFIGURATOR", "").strip()
+        _logger.error(
+            "telemetry-contracts guard NOT enabled although %s is set: opentelemetry-instrument "
+            "loaded %s instead of this package's configurator, so telemetry is exported "
+            "unguarded (sensitive values included); set OTEL_PYTHON_CONFIGURATOR=%s",
+            ENV_REGISTRY,
+            f"the configurator {chosen!r}" if chosen else "another installed configurator",
+            ENTRY_POINT_NAME,
+        )
+    except Exception:  # a start-up hook must not stop the application
+        pass

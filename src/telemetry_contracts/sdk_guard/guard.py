@@ -5,6 +5,7 @@ pipeline stages that enforce it: a span processor, a meter provider, a log recor
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ from telemetry_contracts.sdk_guard.config import (
     ENV_POLL_INTERVAL,
     ENV_REGISTRY,
     ENV_TOKEN,
+    ConfigError,
     GuardConfig,
 )
 from telemetry_contracts.sdk_guard.logs import GuardLogRecordProcessor
@@ -158,6 +160,11 @@ class Guard:
         try:
             config = GuardConfig.resolve(environ=env)
             poll_interval = float(env.get(ENV_POLL_INTERVAL, "60"))
+            if not math.isfinite(poll_interval) or poll_interval <= 0:
+                raise ConfigError(
+                    f"{ENV_POLL_INTERVAL}: {env.get(ENV_POLL_INTERVAL)!r} is not a positive "
+                    "number of seconds"
+                )
         except ValueError as error:  # ConfigError included
             guard = cls(None, GuardConfig(), source_label=registry)
             guard.fail_closed(f"bad setting: {error}")

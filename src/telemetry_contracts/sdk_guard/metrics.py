@@ -10,6 +10,7 @@ measurement, with an unlocked increment: under heavy concurrency a few counts ma
 from __future__ import annotations
 
 import logging
+import threading
 import weakref
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from opentelemetry.metrics import (
     Histogram,
     Meter,
     MeterProvider,
+    NoOpMeter,
     ObservableCounter,
     ObservableGauge,
     ObservableUpDownCounter,
@@ -93,6 +95,8 @@ class _Guarded:
         self._emit_unit = self._unit if decision.unit is None else decision.unit
         self._scale = decision.scale
         self.emitting_as = decision.name if decision.emit else None
+        if not decision.emit:
+            _say_dropped(self._name, decision.counts, policy)
         self._attach(decision.name if decision.emit else None)
 
     def _attach(self, name: str | None) -> None:
@@ -106,6 +110,35 @@ class _Guarded:
             return self._space.rewrite_measurement(attributes)
         except Exception:
             return _failed(self._name, self._space, attributes)
+
+
+DEFAULT_HISTOGRAM_BOUNDARIES = (
+    0.0, 5.0, 10.0, 25.0, 50.0, 75.0, 100.0, 250.0, 500.0, 750.0, 1000.0, 2500.0, 5000.0,
+    7500.0, 10000.0,
+)
+"""The SDK's default explicit bucket boundaries (the OpenTelemetry specification's)."""
+
+_said_dropped: set[str] = set()
+_SAID_DROPPED_MAX = 1000
+
+
+def _say_dropped(name: str, counts: tuple[Any, ...], policy: Policy) -> None:
+    """Say once per metric name that every measurement of an instrument is dropped: an
+    application that loses a whole metric (its request latency, say) learns it from the log,
+    not only from the guard's own counters."""
+    if name in _said_dropped or len(_said_dropped) >= _SAID_DROPPED_MAX:
+        return
+    _said_dropped.add(name)
+    rule = counts[0].rule if counts else None
+    slug = "unknown_metric" if rule == "TC801" else "deprecated_name"
+    why = "is not in the snapshot" if rule == "TC801" else "is deprecated in the snapshot"
+    contracts = policy.contracts
+    _logger.warning(
+        "telemetry-contracts guard: metric %s %s %s %s (%s, action drop): every measurement "
+        "of it is dropped; %s=%s=pass keeps it",
+        name, why, getattr(contracts, "registry", ""), getattr(contracts, "version", ""), rule,
+        "TELEMETRY_CONTRACTS_ACTIONS", slug,
+    )
 
 
 def _keyed_measurement_function(
@@ -302,6 +335,11 @@ class _GuardedSynchronous(_Guarded):
         if name is not None:
             options = self._options
             boundaries = options.get("explicit_bucket_boundaries_advisory")
+            if boundaries is None and self._scale != 1.0 and self.kind == "histogram":
+                # without advice the SDK's default buckets would apply to the converted
+                # amounts: meant for milliseconds, they would put every request of a
+                # ``ms`` histogram converted to ``s`` into the first bucket
+                boundaries = DEFAULT_HISTOGRAM_BOUNDARIES
             if boundaries is not None and self._scale != 1.0:
                 scaled = [bound * self._scale for bound in boundaries]
                 options = {**options, "explicit_bucket_boundaries_advisory": scaled}
@@ -409,7 +447,9 @@ class _GuardedObservable(_Guarded):
             observations = callback(options)  # the application's errors are the SDK's to log
             if self.emitting_as != name:
                 return []
-            return list(self._observe(observations))
+            # lazily, as the SDK reads a callback: what a generator yielded before it failed
+            # is kept (the SDK logs the failure)
+            return self._observe(observations)
 
         return guarded
 
@@ -482,6 +522,9 @@ class GuardMeter(Meter):
         """Names the application created instruments under: a deprecated metric is not renamed
         onto one of them (``http/dup`` instrumentation emits the old and the new name)."""
         self._created: weakref.WeakSet[_Guarded] = weakref.WeakSet()
+        self._delegated: dict[tuple[str, ...], Any] = {}
+        """The SDK's synchronous instruments made for this meter, by what they were asked as."""
+        self._creating = threading.Lock()
 
     def create_on_delegate(
         self, kind: str, name: str, unit: str, description: str, options: dict[str, Any]
@@ -494,7 +537,15 @@ class GuardMeter(Meter):
         # advice an older SDK does not take (``explicit_bucket_boundaries_advisory`` before
         # 1.28) is left out rather than failing the instrument
         options = {key: value for key, value in options.items() if accepts_keyword(create, key)}
-        return create(name, unit=unit, description=description, **options)
+        # the SDK would hand back the instrument it made before, but (1.27) with a warning
+        # on every hot reload that rebinds it: ask it once
+        key = (kind, name, unit, description, repr(sorted(options.items())))
+        with self._creating:
+            created = self._delegated.get(key)
+            if created is None:
+                created = create(name, unit=unit, description=description, **options)
+                self._delegated[key] = created
+        return created
 
     def _guarded(self, instrument: _Guarded) -> Any:
         self.native_names.add(instrument.name)
@@ -566,6 +617,11 @@ class GuardMeterProvider(MeterProvider):
     def __init__(self, delegate: MeterProvider, guard: Guard) -> None:
         self.delegate = delegate
         self._guard = guard
+        self._meters: weakref.WeakKeyDictionary[Any, GuardMeter] = weakref.WeakKeyDictionary()
+        """One guarded meter per SDK meter: the SDK hands out one meter per scope, and the
+        names a scope emits natively (``GuardMeter.native_names``) must be known to every
+        caller of that scope, or a deprecated metric is renamed onto a stream it emits."""
+        self._lock = threading.Lock()
 
     def get_meter(
         self,
@@ -575,7 +631,16 @@ class GuardMeterProvider(MeterProvider):
         attributes: Any = None,
     ) -> Meter:
         meter = self.delegate.get_meter(name, version, schema_url, attributes)
-        return GuardMeter(meter, self._guard)
+        if isinstance(meter, NoOpMeter):  # a new one on each call (e.g. after shutdown)
+            return GuardMeter(meter, self._guard)
+        try:
+            with self._lock:
+                guarded = self._meters.get(meter)
+                if guarded is None:
+                    guarded = self._meters[meter] = GuardMeter(meter, self._guard)
+            return guarded
+        except TypeError:  # a meter that cannot be weakly referenced or hashed
+            return GuardMeter(meter, self._guard)
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return bool(self.delegate.force_flush(timeout_millis))  # type: ignore[attr-defined]

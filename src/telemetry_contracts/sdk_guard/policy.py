@@ -389,6 +389,8 @@ class KeySpace:
         contract = self.policy.contracts.attribute(key)
         target = key
         counts: list[CountKey] = []
+        # a sensitive key stays sensitive under its new name, whatever that name's contract
+        sensitive = contract is not None and contract.sensitive
         if contract is not None and contract.deprecated:
             action = config.action_for(Violation.DEPRECATED_NAME, key)
             renamed = contract.renamed_to
@@ -409,8 +411,10 @@ class KeySpace:
                 step = self._violation(key, Violation.UNKNOWN_ATTRIBUTE, action, report)
                 return Step(step.op, target, tuple(counts) + step.counts)
             counts.append(self._count(target, Violation.UNKNOWN_ATTRIBUTE, "pass"))
-            return Step(KEEP if target == key else RENAME, target, tuple(counts))
-        if contract.sensitive:
+            if not sensitive:
+                return Step(KEEP if target == key else RENAME, target, tuple(counts))
+            contract = None
+        if sensitive or (contract is not None and contract.sensitive):
             action = config.action_for(Violation.SENSITIVE_VALUE, target)
             if action in ("drop", "redact"):
                 counts.append(self._count(target, Violation.SENSITIVE_VALUE, action))
@@ -418,6 +422,8 @@ class KeySpace:
                     return Step(DROP if action == "drop" else REDACT, target, tuple(counts))
             else:
                 counts.append(self._count(target, Violation.SENSITIVE_VALUE, "pass"))
+        if contract is None:  # not in the registry under its new name, kept (``pass``)
+            return Step(KEEP if target == key else RENAME, target, tuple(counts))
         type_action = config.action_for(Violation.WRONG_TYPE, target)
         enum_action = config.action_for(Violation.ENUM_VALUE, target)
         needs_check = (type_action != "pass" and contract.checks_type) or (

@@ -19,6 +19,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from urllib.parse import unquote
 
 from telemetry_contracts import net
 from telemetry_contracts.schemas.usage import UsageCount, UsageReport
@@ -39,14 +40,15 @@ def usage_url(url: str) -> str:
 
 
 def service_name_from_env() -> str:
-    """``OTEL_SERVICE_NAME``, else ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``."""
+    """``OTEL_SERVICE_NAME``, else ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES`` (its
+    values percent-encoded)."""
     name = os.environ.get("OTEL_SERVICE_NAME", "").strip()
     if name:
         return name
     for item in os.environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
         key, _, value = item.partition("=")
         if key.strip() == "service.name" and value.strip():
-            return value.strip()
+            return unquote(value.strip())  # percent-encoded, as the SDK's resource reads it
     return "unknown_service"
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import os
 import tempfile
 import threading
@@ -87,6 +88,11 @@ class RegistrySource:
         timeout: float = 10.0,
         token: str | None = None,
     ) -> None:
+        if not math.isfinite(poll_interval) or poll_interval <= 0:
+            # 0, a negative number or NaN would poll the registry in a tight loop
+            raise ValueError(
+                f"poll_interval must be a positive number of seconds, not {poll_interval!r}"
+            )
         self.url = snapshot_url(url)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
