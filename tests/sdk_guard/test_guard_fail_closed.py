@@ -13,7 +13,7 @@ from registry_server import RegistryServer
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.schemas.usage import UsageReport
 from telemetry_contracts.sdk_guard import Guard
-from telemetry_contracts.sdk_guard.policy import KeySpace
+from telemetry_contracts.sdk_guard.policy import KeySpace, Policy
 
 GIVEN = {"shop.customer.email": "a@b.c", "shop.order_id": "o-1", "junk": 1}
 SAFE = {"shop.customer.email": "[redacted]", "shop.order_id": "o-1", "junk": 1}
@@ -120,3 +120,18 @@ def test_errors_reach_the_usage_reports(snapshot: Snapshot, monkeypatch: Any) ->
     finally:
         guard.shutdown()
         server.close()
+
+
+def test_an_instrument_that_fails_to_bind_keeps_flowing_with_its_attributes_judged(
+        guard: Guard, monkeypatch: pytest.MonkeyPatch) -> None:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("simulated internal error")
+
+    monkeypatch.setattr(Policy, "decide_metric", fail)
+    metrics = Metrics(guard)
+    metrics.meter.create_counter("shop.orders", unit="{order}").add(
+        1, {"shop.customer.email": "a@b.c", "shop.tier": "gold", "junk": 1})
+    # the metric is not lost; the e-mail does not pass; an unknown key is dropped as usual
+    assert metrics.points()["shop.orders"] == [
+        ({"shop.customer.email": "[redacted]", "shop.tier": "gold"}, 1)]
+    assert errors_counted(guard, "metric") == 1

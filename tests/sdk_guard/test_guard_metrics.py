@@ -11,6 +11,7 @@ from opentelemetry.metrics import CallbackOptions, NoOpCounter, Observation
 
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.sdk_guard import Guard
+from telemetry_contracts.sdk_guard.config import GuardConfig
 
 
 def test_conforming_measurement_is_recorded_unchanged(guard: Guard) -> None:
@@ -166,17 +167,30 @@ def test_report_mode_records_everything_as_given(snapshot: Snapshot) -> None:
     assert guard.accounting.get(action="drop") + guard.accounting.get(action="rename") == 0
 
 
-def test_permissive_until_a_snapshot_then_rebound(snapshot: Snapshot) -> None:
+def test_fail_closed_until_a_snapshot_then_rebound(snapshot: Snapshot) -> None:
+    # before a first snapshot nothing says which values are sensitive: none leaves
     guard = Guard(config=None)
     metrics = Metrics(guard)
     counter = metrics.meter.create_counter("shop.unregistered")
     counter.add(1, {"junk": 1})
-    assert metrics.points()["shop.unregistered"] == [({"junk": 1}, 1)]
-    assert guard.accounting.totals() == {}
+    assert metrics.points()["shop.unregistered"] == [({"junk": "[redacted]"}, 1)]
+    assert guard.accounting.get(name="no snapshot yet", action="pass") == 1
+    assert guard.describe()["snapshot"] is None and guard.wait_until_ready(0) is False
+    assert "no snapshot yet (fail closed)" in guard.status_line()
     guard.load_bytes(snapshot.to_json_bytes())
     counter.add(1, {"junk": 1})
     assert guard.accounting.get(name="shop.unregistered", rule="TC801", action="drop") == 1
-    assert metrics.points()["shop.unregistered"] == [({"junk": 1}, 1)]  # unchanged since
+    assert metrics.points()["shop.unregistered"] == [({"junk": "[redacted]"}, 1)]  # unchanged
+    assert guard.wait_until_ready(0) is True
+
+
+def test_report_mode_passes_everything_until_a_snapshot() -> None:
+    guard = Guard(config=GuardConfig.resolve(mode="report"))
+    metrics = Metrics(guard)
+    metrics.meter.create_counter("shop.unregistered").add(1, {"junk": 1})
+    assert metrics.points()["shop.unregistered"] == [({"junk": 1}, 1)]
+    assert guard.accounting.totals() == {}
+    assert "report mode: passing data through" in guard.status_line()
 
 
 def test_dropped_instrument_is_cheap_and_not_the_sdk(guard: Guard) -> None:

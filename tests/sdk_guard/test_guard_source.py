@@ -91,13 +91,27 @@ def test_starts_from_the_disk_copy_without_the_network(tmp_path: Path, snapshot:
     guard.shutdown()
 
 
-def test_permissive_until_the_first_fetch(tmp_path: Path) -> None:
+def test_fail_closed_until_the_first_fetch(tmp_path: Path) -> None:
+    # no disk copy and the registry unreachable: which values are sensitive is unknown
     guard = Guard.from_url(
         "http://127.0.0.1:9", cache_dir=tmp_path, poll_interval=3600, report_usage=False, environ={}
     )
-    assert guard.policy.permissive
-    assert dict(Spans(guard).emit({"junk": 1}).attributes) == {"junk": 1}
+    assert guard.policy.waiting
+    assert dict(Spans(guard).emit({"junk": 1}).attributes) == {"junk": "[redacted]"}
     guard.shutdown()
+    dropping = Guard.from_url(
+        "http://127.0.0.1:9", cache_dir=tmp_path, poll_interval=3600, report_usage=False,
+        environ={"TELEMETRY_CONTRACTS_ON_ERROR": "drop"},
+    )
+    assert dict(Spans(dropping).emit({"junk": 1}).attributes) == {}
+    dropping.shutdown()
+    reporting = Guard.from_url(
+        "http://127.0.0.1:9", cache_dir=tmp_path, poll_interval=3600, report_usage=False,
+        environ={"TELEMETRY_CONTRACTS_MODE": "report"},
+    )
+    assert reporting.policy.permissive  # report mode changes nothing
+    assert dict(Spans(reporting).emit({"junk": 1}).attributes) == {"junk": 1}
+    reporting.shutdown()
 
 
 @pytest.mark.parametrize("failure", ["status", "junk", "down"])
@@ -157,7 +171,7 @@ def test_wait_until_ready_is_bounded_and_reports_readiness(tmp_path: Path) -> No
     guard = Guard.from_url(
         "http://127.0.0.1:9", cache_dir=tmp_path, poll_interval=3600, report_usage=False, environ={}
     )
-    assert guard.wait_until_ready(10) is False  # the registry is unreachable: still permissive
+    assert guard.wait_until_ready(10) is False  # the registry is unreachable: still waiting
     guard.shutdown()
     assert Guard.from_snapshot(
         {"attributes": [], "metrics": []}, environ={}

@@ -70,9 +70,11 @@ def _config(config: GuardConfig | None, options: Mapping[str, Any]) -> GuardConf
 class Guard:
     """Enforces one registry's contracts in this process's OpenTelemetry SDK pipeline.
 
-    Until a first snapshot is installed the policy is permissive (everything passes, nothing
-    is counted). Installing a snapshot builds a new :class:`Policy` and swaps the reference in
-    one assignment; instruments already created are rebound to it.
+    Until a first snapshot is installed the guard fails closed: every attribute value is
+    redacted (or dropped, ``on_error=drop``), since nothing says which ones are sensitive; in
+    report mode, which changes nothing, everything passes. Installing a snapshot builds a new
+    :class:`Policy` and swaps the reference in one assignment; instruments already created are
+    rebound to it.
     """
 
     def __init__(
@@ -85,7 +87,7 @@ class Guard:
         self.compat: SdkCompat = select(force_public=self.config.sdk_path == "public")
         """The fast or public path chosen for each SDK detail (see ``compat``)."""
         self.accounting = Accounting()
-        self.policy = self._policy(None)
+        self.policy = self._policy(None, waiting=self.config.mode != "report")
         self.reloads = 0
         self.source = source
         self.source_label = source_label or _label(source)
@@ -96,13 +98,16 @@ class Guard:
         if source is not None:
             source.start(self.load_bytes)
 
-    def _policy(self, contracts: Contracts | None, failed: bool = False) -> Policy:
+    def _policy(
+        self, contracts: Contracts | None, failed: bool = False, waiting: bool = False
+    ) -> Policy:
         return Policy(
             contracts,
             self.config,
             self.accounting,
             generated_builders=self.compat.generated_builders,
             failed=failed,
+            waiting=waiting,
         )
 
     # --- constructors ----------------------------------------------------------------------
@@ -218,8 +223,10 @@ class Guard:
         """What the guard enforces, in one line (logged at start and on every change)."""
         described = self.describe()
         snapshot = described["snapshot"]
-        if snapshot is None:
-            enforcing = "no snapshot yet (passing data through)"
+        if snapshot is None and self.policy.waiting:
+            enforcing = "no snapshot yet (fail closed)"
+        elif snapshot is None:
+            enforcing = "no snapshot yet (report mode: passing data through)"
         elif snapshot == "unusable":
             enforcing = "no usable snapshot (fail closed)"
         else:
@@ -238,9 +245,11 @@ class Guard:
         fast or public path chosen at start."""
         policy = self.policy
         snapshot: Any = None
-        if policy.failed:
+        if policy.waiting or policy.permissive:
+            snapshot = None
+        elif policy.failed:
             snapshot = "unusable"
-        elif not policy.permissive:
+        else:
             contracts = policy.contracts
             snapshot = {
                 "registry": contracts.registry,
@@ -258,7 +267,7 @@ class Guard:
     @property
     def snapshot_hash(self) -> str | None:
         policy = self.policy
-        return None if policy.permissive else policy.contracts.content_hash or None
+        return None if not policy.ready else policy.contracts.content_hash or None
 
     def track_instrument(self, instrument: _Guarded) -> None:
         with self._lock:
@@ -312,9 +321,9 @@ class Guard:
         pass their first data through unchecked; the guard itself never waits on the network.
         """
         wait_first_fetch = getattr(self.source, "wait_first_fetch", None)
-        if self.policy.permissive and wait_first_fetch is not None:
+        if not self.policy.ready and wait_first_fetch is not None:
             wait_first_fetch(timeout)
-        return not self.policy.permissive
+        return self.policy.ready
 
     def force_flush(self, timeout_millis: float = 10_000) -> bool:
         return self.reporter.force_flush(timeout_millis) if self.reporter else True

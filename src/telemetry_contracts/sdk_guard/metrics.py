@@ -31,7 +31,7 @@ from opentelemetry.metrics import (
 
 from telemetry_contracts.sdk_guard.compat import accepts_keyword, gauge_base, key_aggregations
 from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
-from telemetry_contracts.sdk_guard.policy import ALL_KEYS, DROP_MEASUREMENT, Policy, hashable
+from telemetry_contracts.sdk_guard.policy import DROP_MEASUREMENT, Policy, hashable
 
 if TYPE_CHECKING:
     from telemetry_contracts.sdk_guard.guard import Guard
@@ -663,11 +663,17 @@ class InstrumentRegistry:
             instrument._bind(policy)
         except Exception:
             internal_error(f"creating instrument {instrument.name}"[:255], policy, "metric")
+            # the metric flows under its own name, its attributes still judged (sensitive
+            # values never pass) as those of a metric the registry does not define
             instrument.emitting_as = instrument.name
             instrument._emit_unit, instrument._scale = instrument.unit, 1.0
-            permissive = Policy(None, policy.config, policy.accounting)
-            instrument._space = permissive.metric_space(None, instrument.name)
-            instrument._clean = ALL_KEYS
+            try:
+                space = policy.metric_space(None, instrument.name)
+            except Exception:  # the policy itself is broken: fail closed
+                failed = Policy(None, policy.config, policy.accounting, failed=True)
+                space = failed.metric_space(None, instrument.name)
+            instrument._space = space
+            instrument._clean = space.clean
             try:
                 instrument._attach(instrument.name)
             except Exception:

@@ -380,7 +380,7 @@ class KeySpace:
         report = config.mode == "report"
         if self.policy.failed:  # nothing is known: no value passes (fail closed)
             on_error = config.on_error
-            name = "unusable snapshot"
+            name = "no snapshot yet" if self.policy.waiting else "unusable snapshot"
             count = CountKey(self.signal, name, INTERNAL_ERROR, on_error, self.metric)
             return Step(DROP if on_error == "drop" else REDACT, key, (count,))
         if not isinstance(key, str):
@@ -615,14 +615,21 @@ class Policy:
         accounting: Accounting,
         generated_builders: bool = True,
         failed: bool = False,
+        waiting: bool = False,
     ) -> None:
         self.generated_builders = generated_builders
         """Whether plans may compile their rewrite to generated code (see ``compat``)."""
-        self.failed = failed
-        """True when the snapshot the guard was given cannot be used: then every attribute
-        value is redacted (``on_error=pass``) or dropped (``on_error=drop``)."""
-        self.permissive = contracts is None and not failed
-        """True before any snapshot is known: everything passes, nothing is counted."""
+        self.waiting = waiting
+        """True before a first snapshot arrives: nothing is known of what is sensitive, so
+        the guard fails closed as for an unusable snapshot (:attr:`failed`)."""
+        self.failed = failed or waiting
+        """True when there is no snapshot the guard can use: then every attribute value is
+        redacted (``on_error=pass``) or dropped (``on_error=drop``)."""
+        self.permissive = contracts is None and not self.failed
+        """True before any snapshot is known in report mode (which changes nothing): everything
+        passes, nothing is counted."""
+        self.ready = contracts is not None
+        """A snapshot is enforced."""
         self.contracts = contracts if contracts is not None else Contracts({})
         self.config = config
         self.accounting = accounting
