@@ -11,7 +11,7 @@ import inspect
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
@@ -717,6 +717,30 @@ def key_aggregations(instrument: Any, owner: Any) -> bool:
                 if not owner.is_clean(entry._attributes):
                     del table[key]
     return True
+
+
+def histogram_boundaries(instrument: Any, boundaries: Sequence[float]) -> bool:
+    """Give an SDK histogram ``boundaries`` in every view that leaves its aggregation to the
+    default, as bucket advice does on SDKs that take it (1.28 on); ``False`` when no view did.
+    For SDKs without advice, where ``metrics.aggregations`` holds (the same per-class default
+    aggregation table)."""
+    from opentelemetry.sdk.metrics.view import (
+        DefaultAggregation,
+        ExplicitBucketHistogramAggregation,
+    )
+
+    kind = type(instrument)
+    changed = False
+    for match in _view_matches(instrument):
+        if not isinstance(match._view._aggregation, DefaultAggregation):
+            continue  # the application's own view decides its buckets
+        with match._lock:
+            if kind in match._instrument_class_aggregation:
+                match._instrument_class_aggregation = {
+                    **match._instrument_class_aggregation,
+                    kind: ExplicitBucketHistogramAggregation(boundaries=list(boundaries))}
+                changed = True
+    return changed
 
 
 class _ProbeOwner:

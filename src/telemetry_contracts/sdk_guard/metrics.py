@@ -29,7 +29,12 @@ from opentelemetry.metrics import (
     UpDownCounter,
 )
 
-from telemetry_contracts.sdk_guard.compat import accepts_keyword, gauge_base, key_aggregations
+from telemetry_contracts.sdk_guard.compat import (
+    accepts_keyword,
+    gauge_base,
+    histogram_boundaries,
+    key_aggregations,
+)
 from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
 from telemetry_contracts.sdk_guard.policy import DROP_MEASUREMENT, Policy, hashable
 
@@ -346,6 +351,8 @@ class _GuardedSynchronous(_Guarded):
             created = self._meter.create_on_delegate(
                 self.kind, name, self._emit_unit, self._description, options
             )
+            if boundaries is not None and self._scale != 1.0:
+                self._convert_buckets(created, scaled)
             record = _scaled(getattr(created, self.method), self._scale)
         self._record = record
         counted = bool(self._counted)
@@ -356,6 +363,18 @@ class _GuardedSynchronous(_Guarded):
             each = _measurement_function(self._name, record, self._space, self._tally, False)
             measure = _keyed_measurement_function(record, each, self._tally, counted)
         setattr(self, self.method, measure)
+
+    def _convert_buckets(self, created: Any, boundaries: list[float]) -> None:
+        """On an SDK that takes no bucket advice (before 1.28), give the converted histogram its
+        converted buckets where the SDK's aggregation table allows it (``metrics.aggregations``);
+        elsewhere it keeps the SDK's default buckets."""
+        meter = self._meter
+        if meter.takes_bucket_advice or not meter.keyed_aggregations:
+            return
+        try:
+            histogram_boundaries(created, boundaries)
+        except Exception:
+            internal_error(f"buckets of {self._name}"[:255], self._space.policy, "metric")
 
     def _keyed(self, created: Any, record: Callable[..., None]) -> bool:
         """Judge attribute sets where the SDK aggregates them, where that is possible: the
@@ -518,6 +537,9 @@ class GuardMeter(Meter):
         self.delegate = delegate
         self._guard = guard
         self.keyed_aggregations = guard.compat.keyed_aggregations
+        self.takes_bucket_advice = accepts_keyword(
+            delegate.create_histogram, "explicit_bucket_boundaries_advisory")
+        """Whether the SDK takes ``explicit_bucket_boundaries_advisory`` (1.28 on)."""
         self.native_names: set[str] = set()
         """Names the application created instruments under: a deprecated metric is not renamed
         onto one of them (``http/dup`` instrumentation emits the old and the new name)."""
