@@ -23,6 +23,7 @@ CHECKS = {
     "logs.attributes",
     "policy.builders",
     "metrics.aggregations",
+    "metrics.buckets",
     "metrics.gauge",
     "logs.processor",
 }
@@ -124,3 +125,12 @@ def test_a_failed_check_is_logged_once(
         assert lines == []
     else:
         assert len(lines) == 1 and "logs.attributes: missing: _lock" in lines[0].message
+
+
+def test_the_bucket_check_holds_where_the_sdk_takes_no_advice() -> None:
+    # before 1.30 the converted buckets go into the SDK's table; from 1.30 advice does it
+    if compat.takes_bucket_advice():
+        assert compat.detect(False).histogram_buckets is False
+    else:
+        assert compat.check_histogram_boundaries() is None
+        assert compat.detect(False).histogram_buckets is True

@@ -252,8 +252,8 @@ def test_a_converted_histogram_without_advice_gets_the_default_buckets_converted
 ) -> None:
     """``ms`` to ``s`` without bucket advice: the SDK's default buckets (meant for ms) would
     put every converted request into the first bucket; they are converted with the amounts
-    (as advice from 1.28 on, in the SDK's aggregation table before, where that check holds)."""
-    if not (guard.compat.keyed_aggregations or Metrics(guard).meter.takes_bucket_advice):
+    (as advice from 1.30 on, in the SDK's aggregation table before, where that check holds)."""
+    if not (guard.compat.histogram_buckets or Metrics(guard).meter.takes_bucket_advice):
         pytest.skip("this SDK takes no bucket advice and the guard is on the public path: "
                     "the SDK's default buckets stay (see docs/guard.md)")
     metrics = Metrics(guard)

@@ -223,6 +223,9 @@ class SdkCompat:
     generated_builders: bool
     keyed_aggregations: bool
     """Measurement attribute sets are judged once each, in the SDK's aggregation tables."""
+    histogram_buckets: bool = False
+    """On an SDK without bucket advice (before 1.30), a converted histogram's buckets are set
+    in the SDK's aggregation table (:func:`histogram_boundaries`)."""
 
     @property
     def path(self) -> str:
@@ -361,6 +364,14 @@ def detect(force_public: bool = False) -> SdkCompat:
         if exemplars
         else "measurement attribute sets judged once each, in the SDK's aggregation tables",
     ) and not exemplars
+    advice = takes_bucket_advice()
+    buckets = decide(
+        "metrics.buckets",
+        None if advice else _attempt(check_histogram_boundaries),
+        "this SDK takes bucket advice: a converted histogram's buckets are converted by it"
+        if advice
+        else "a converted histogram's buckets set in the SDK's aggregation table",
+    ) and not advice
     gauge, gauge_detail = gauge_base()
     log_method = _log_method()
     checks.append(Check("metrics.gauge", not force_public, gauge_detail))
@@ -378,6 +389,7 @@ def detect(force_public: bool = False) -> SdkCompat:
         gauge_base=gauge,
         generated_builders=builders,
         keyed_aggregations=keyed,
+        histogram_buckets=buckets,
     )
 
 
@@ -781,6 +793,40 @@ def aggregates_exemplars() -> bool:
     from opentelemetry.sdk.metrics import _internal
 
     return importlib.util.find_spec(f"{_internal.__name__}.exemplar") is not None
+
+
+def takes_bucket_advice() -> bool:
+    """The SDK's histograms take ``explicit_bucket_boundaries_advisory`` (from 1.30)."""
+    from opentelemetry.sdk.metrics import Meter
+
+    return accepts_keyword(Meter.create_histogram, "explicit_bucket_boundaries_advisory")
+
+
+def check_histogram_boundaries() -> str | None:
+    """Why :func:`histogram_boundaries` cannot give a histogram its buckets (``None``: it
+    can): a probe histogram given the buckets 0, 1, 2 must collect 1.5 between 1 and 2."""
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.resources import Resource
+
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader], resource=Resource({}),
+                             shutdown_on_exit=False)
+    try:
+        histogram = provider.get_meter("telemetry_contracts.probe").create_histogram("h")
+        if not histogram_boundaries(histogram, [0.0, 1.0, 2.0]):
+            return "the probe histogram's view does not take the default aggregation"
+        histogram.record(1.5)
+        points = [(list(p.explicit_bounds), list(p.bucket_counts))
+                  for resource in getattr(reader.get_metrics_data(), "resource_metrics", ())
+                  for scope in resource.scope_metrics for metric in scope.metrics
+                  for p in metric.data.data_points]
+    finally:
+        provider.shutdown()
+    expected = [([0.0, 1.0, 2.0], [0, 0, 1, 0])]
+    if points != expected:
+        return f"a probe histogram collected {points}, not {expected}"
+    return None
 
 
 def check_keyed_aggregations() -> str | None:

@@ -365,11 +365,11 @@ class _GuardedSynchronous(_Guarded):
         setattr(self, self.method, measure)
 
     def _convert_buckets(self, created: Any, boundaries: list[float]) -> None:
-        """On an SDK that takes no bucket advice (before 1.28), give the converted histogram its
-        converted buckets where the SDK's aggregation table allows it (``metrics.aggregations``);
-        elsewhere it keeps the SDK's default buckets."""
+        """On an SDK that takes no bucket advice (before 1.30), give the converted histogram its
+        converted buckets in the SDK's aggregation table where the ``metrics.buckets`` check
+        allows it; elsewhere it keeps the SDK's default buckets."""
         meter = self._meter
-        if meter.takes_bucket_advice or not meter.keyed_aggregations:
+        if meter.takes_bucket_advice or not meter.histogram_buckets:
             return
         try:
             histogram_boundaries(created, boundaries)
@@ -537,9 +537,10 @@ class GuardMeter(Meter):
         self.delegate = delegate
         self._guard = guard
         self.keyed_aggregations = guard.compat.keyed_aggregations
+        self.histogram_buckets = guard.compat.histogram_buckets
         self.takes_bucket_advice = accepts_keyword(
             delegate.create_histogram, "explicit_bucket_boundaries_advisory")
-        """Whether the SDK takes ``explicit_bucket_boundaries_advisory`` (1.28 on)."""
+        """Whether the SDK takes ``explicit_bucket_boundaries_advisory`` (1.30 on)."""
         self.native_names: set[str] = set()
         """Names the application created instruments under: a deprecated metric is not renamed
         onto one of them (``http/dup`` instrumentation emits the old and the new name)."""
