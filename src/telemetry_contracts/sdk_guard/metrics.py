@@ -29,12 +29,14 @@ from opentelemetry.metrics import (
     UpDownCounter,
 )
 
+from telemetry_contracts.schemas.violations import Violation
 from telemetry_contracts.sdk_guard.compat import (
     accepts_keyword,
     gauge_base,
     histogram_boundaries,
     key_aggregations,
 )
+from telemetry_contracts.sdk_guard.config import ENV_ACTIONS
 from telemetry_contracts.sdk_guard.errors import internal_error, without_sensitive
 from telemetry_contracts.sdk_guard.policy import DROP_MEASUREMENT, Policy, hashable
 
@@ -134,15 +136,15 @@ def _say_dropped(name: str, counts: tuple[Any, ...], policy: Policy) -> None:
     if name in _said_dropped or len(_said_dropped) >= _SAID_DROPPED_MAX:
         return
     _said_dropped.add(name)
-    rule = counts[0].rule if counts else None
-    slug = "unknown_metric" if rule == "TC801" else "deprecated_name"
-    why = "is not in the snapshot" if rule == "TC801" else "is deprecated in the snapshot"
+    unknown = not counts or counts[0].rule == Violation.UNKNOWN_METRIC.code
+    violation = Violation.UNKNOWN_METRIC if unknown else Violation.DEPRECATED_NAME
+    why = "is not in the snapshot" if unknown else "is deprecated in the snapshot"
     contracts = policy.contracts
     _logger.warning(
         "telemetry-contracts guard: metric %s %s %s %s (%s, action drop): every measurement "
         "of it is dropped; %s=%s=pass keeps it",
-        name, why, getattr(contracts, "registry", ""), getattr(contracts, "version", ""), rule,
-        "TELEMETRY_CONTRACTS_ACTIONS", slug,
+        name, why, contracts.registry, contracts.version, violation.code, ENV_ACTIONS,
+        violation.slug,
     )
 
 
@@ -340,18 +342,19 @@ class _GuardedSynchronous(_Guarded):
         if name is not None:
             options = self._options
             boundaries = options.get("explicit_bucket_boundaries_advisory")
-            if boundaries is None and self._scale != 1.0 and self.kind == "histogram":
+            if boundaries is None and self.kind == "histogram":
                 # without advice the SDK's default buckets would apply to the converted
                 # amounts: meant for milliseconds, they would put every request of a
                 # ``ms`` histogram converted to ``s`` into the first bucket
                 boundaries = DEFAULT_HISTOGRAM_BOUNDARIES
+            scaled = None
             if boundaries is not None and self._scale != 1.0:
                 scaled = [bound * self._scale for bound in boundaries]
                 options = {**options, "explicit_bucket_boundaries_advisory": scaled}
             created = self._meter.create_on_delegate(
                 self.kind, name, self._emit_unit, self._description, options
             )
-            if boundaries is not None and self._scale != 1.0:
+            if scaled is not None:
                 self._convert_buckets(created, scaled)
             record = _scaled(getattr(created, self.method), self._scale)
         self._record = record
