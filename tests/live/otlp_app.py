@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 from opentelemetry.sdk._logs import LoggerProvider, LoggingHandler
 from opentelemetry.sdk._logs.export import BatchLogRecordProcessor, SimpleLogRecordProcessor
@@ -47,6 +48,39 @@ def emit(tracer_provider: TracerProvider, meter_provider: MeterProvider,
     logger.propagate = False
     logger.addHandler(LoggingHandler(logger_provider=logger_provider))
     logger.warning("payment declined", extra={"shop.cart.items": 2, "shop.tenant": "acme"})
+
+
+LEGACY_CODE_KEYS = ("code.filepath", "code.function", "code.lineno")
+"""Where a log call was made, in the names semantic conventions used until ``code.file.path``
+and its siblings replaced them (deprecated since): older SDKs' ``LoggingHandler`` sets them."""
+
+
+def _in_memory_logs() -> Any:
+    try:
+        from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
+    except ImportError:  # its name in older SDKs
+        from opentelemetry.sdk._logs.export import (  # type: ignore[attr-defined,no-redef]
+            InMemoryLogExporter as InMemoryLogRecordExporter,
+        )
+    return InMemoryLogRecordExporter()
+
+
+def handler_legacy_keys() -> set[str]:
+    """The keys of :data:`LEGACY_CODE_KEYS` that this SDK's ``LoggingHandler`` puts on a
+    record."""
+    logs = _in_memory_logs()
+    provider = LoggerProvider()
+    provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
+    logger = logging.getLogger("otlp_app.probe")
+    logger.propagate = False
+    handler = LoggingHandler(logger_provider=provider)
+    logger.addHandler(handler)
+    try:
+        logger.warning("probe")
+    finally:
+        logger.removeHandler(handler)
+    (record,) = logs.get_finished_logs()
+    return set(LEGACY_CODE_KEYS) & set(record.log_record.attributes or {})
 
 
 def _network(protocol: str, target: str) -> None:
@@ -94,7 +128,6 @@ def _json_lines(path: str) -> None:
     from opentelemetry.exporter.otlp.proto.common._log_encoder import encode_logs
     from opentelemetry.exporter.otlp.proto.common.metrics_encoder import encode_metrics
     from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
-    from opentelemetry.sdk._logs.export import InMemoryLogRecordExporter
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
@@ -104,7 +137,7 @@ def _json_lines(path: str) -> None:
     tracer_provider.add_span_processor(SimpleSpanProcessor(spans))
     reader = InMemoryMetricReader()
     meter_provider = MeterProvider(resource=resource, metric_readers=[reader])
-    logs = InMemoryLogRecordExporter()
+    logs = _in_memory_logs()
     logger_provider = LoggerProvider(resource=resource)
     logger_provider.add_log_record_processor(SimpleLogRecordProcessor(logs))
     emit(tracer_provider, meter_provider, logger_provider)

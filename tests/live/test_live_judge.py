@@ -3,6 +3,7 @@ arrays, coverage scoping, and OTLP JSON input errors that name the file and line
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 from typing import Any
@@ -205,8 +206,17 @@ def test_the_shape_cache_changes_no_finding(judge_factory: Any,
     assert ("TC805", "shop.payment.method", 13) in with_shapes
 
 
+def _event(name: str, attributes: dict[str, Any]) -> LogRecord:
+    """A log record that is the event ``name``, its ``event_name`` (field 12) written as on the
+    wire: older opentelemetry-proto releases have no such field, and keep it as unknown."""
+    encoded = name.encode()
+    field = bytes([12 << 3 | 2, len(encoded)]) + encoded
+    return LogRecord.FromString(LogRecord(attributes=_pairs(attributes)).SerializeToString()
+                                + field)
+
+
 def test_a_log_event_lacking_a_required_attribute() -> None:
-    records = [LogRecord(event_name="app.widget.click", attributes=_pairs(a))
+    records = [_event("app.widget.click", a)
                for a in ({"app.widget.id": "buy"}, {"app.widget.name": "Buy"})]
     request = ExportLogsServiceRequest(resource_logs=[ResourceLogs(scope_logs=[ScopeLogs(
         log_records=records)])])
@@ -247,3 +257,19 @@ def test_the_summary_counts_in_words(judge_factory: Any) -> None:
     summary = verdict(judge).summary()
     assert "judged 1 span, 0 metric data points, 0 log records (0 requests refused)" in summary
     assert "failed: 1 finding at or above `error`" in summary
+
+
+@pytest.mark.parametrize("spelling", ["eventName", "event_name"])
+def test_an_event_in_otlp_json_is_judged_as_over_protobuf(tmp_path: Path, spelling: str) -> None:
+    """Also where this opentelemetry-proto has no ``event_name``: the JSON's name is kept."""
+    records = [{spelling: "app.widget.click", "attributes": [
+        {"key": key, "value": {"stringValue": value}}]}
+        for key, value in (("app.widget.id", "buy"), ("app.widget.name", "Buy"))]
+    document = {"resourceLogs": [{"scopeLogs": [{"logRecords": records}]}]}
+    exported = tmp_path / "logs.json"
+    exported.write_text(json.dumps(document))
+    judge = Judge(baseline_snapshot())
+    for _, message in read_input(exported):
+        judge.logs(message)
+    missing = _found(judge)[("TC810", "log", "app.widget.id")]
+    assert missing.count == 1 and "event `app.widget.click` requires" in missing.message

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from telemetry_contracts.live.judge import Judge
-from telemetry_contracts.live.wire import lean, reader
+from telemetry_contracts.live.wire import keep_event_names, lean, reader
 
 MAX_BODY = 16 * 1024 * 1024
 """The largest request body read (compressed, as sent)."""
@@ -91,6 +91,8 @@ def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "")
             raise Refused(400, f"not an OTLP JSON {signal} request: {str(error)[:200]}") from None
         if not message.ListFields():
             _refuse_other_signal(signal, body)
+        if signal == "logs":
+            keep_event_names(message, body)
         return lean(signal, message)
     if media in ("application/x-protobuf", "application/protobuf", ""):
         from google.protobuf.message import DecodeError
@@ -375,4 +377,6 @@ def _from_dict(signal: str, document: dict[str, Any], where: str) -> Any:
     except (ValueError, json_format.ParseError) as error:
         raise Refused(400, f"{where}: not an OTLP JSON {signal} request: "
                       f"{str(error)[:200]}") from None
+    if signal == "logs":
+        keep_event_names(message, document)
     return lean(signal, message)
