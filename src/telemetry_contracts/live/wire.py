@@ -142,7 +142,7 @@ def _list(document: Any, *names: str) -> list[Any]:
     if isinstance(document, dict):
         for name in names:
             if isinstance(document.get(name), list):
-                return document[name]  # type: ignore[no-any-return]
+                return document[name]
     return []
 
 
