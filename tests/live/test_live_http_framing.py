@@ -247,3 +247,44 @@ def test_a_json_request_of_another_signal_is_refused_naming_its_endpoint(
             assert f"post it to {hint}" in json.loads(body)["error"]
     finally:
         connection.close()
+
+
+def test_stopping_waits_for_a_request_in_flight_and_turns_new_ones_away() -> None:
+    """A request answered 200 is in the verdict: stop waits for one whose body is still
+    arriving; a request that comes on a kept-alive connection once stopping has begun gets
+    503, not an answer that the verdict would not reflect."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+
+    body = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[
+        ScopeSpans(spans=[Span(name="checkout")])])]).SerializeToString()
+    head = (b"POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-protobuf\r\n"
+            b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n")
+    judge = Judge(load_registry(REGISTRY).snapshot)
+    receiver = HttpReceiver(judge, "127.0.0.1", 0, lambda: None)
+    receiver.start()
+    stopper = threading.Thread(target=receiver.stop)
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as slow, \
+            socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as kept:
+        kept.sendall(head + body)
+        assert _status(kept) == b"HTTP/1.1 200 OK"
+        slow.sendall(head + body[:3])
+        deadline = time.monotonic() + 10
+        while receiver.in_flight.count < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        stopper.start()
+        while not receiver.in_flight.stopping and time.monotonic() < deadline:
+            time.sleep(0.01)
+        kept.sendall(head + body)
+        assert _status(kept) == b"HTTP/1.1 503 Service Unavailable"
+        with socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as new:
+            new.sendall(head + body)
+            assert _status(new) == b"HTTP/1.1 503 Service Unavailable"
+        assert stopper.is_alive()  # waiting for the slow request
+        slow.sendall(body[3:])
+        assert _status(slow) == b"HTTP/1.1 200 OK"
+        stopper.join(10)
+        assert not stopper.is_alive()
+    assert judge.items["span"] == 2

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import threading
 import zlib
 from collections.abc import Callable, Iterator
@@ -146,12 +147,55 @@ def host_port(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
+STOP_GRACE = 10.0
+"""Seconds a stopping receiver waits for the requests it is still reading or judging."""
+
+
+class InFlight:
+    """The requests being served, so that stopping waits for them: a request answered before
+    the verdict is read is in it, one that arrives while stopping is turned away."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._count = 0
+        self._stopping = False
+
+    def enter(self) -> bool:
+        """Count a request in; False once stopping (then it must not be served)."""
+        with self._changed:
+            if self._stopping:
+                return False
+            self._count += 1
+            return True
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping
+
+    def leave(self) -> None:
+        with self._changed:
+            self._count -= 1
+            self._changed.notify_all()
+
+    def drain(self, timeout: float) -> bool:
+        """Turn new requests away and wait up to ``timeout`` seconds for those in flight;
+        whether they all finished."""
+        with self._changed:
+            self._stopping = True
+            return self._changed.wait_for(lambda: self._count == 0, timeout)
+
+
 class HttpReceiver:
     """OTLP/HTTP plus ``GET /health`` and ``POST /stop`` on one port, served by threads."""
 
     def __init__(self, judge: Judge, host: str, port: int, on_stop: Callable[[], None]) -> None:
         self.judge = judge
-        handler = _handler(judge, on_stop)
+        self.in_flight = InFlight()
+        handler = _handler(judge, on_stop, self.in_flight)
         host = host.strip("[]")
         server = _Server6 if ":" in host else _Server
         try:
@@ -168,12 +212,18 @@ class HttpReceiver:
         self.thread.start()
 
     def stop(self) -> None:
+        """Turn new requests away (503), wait for those in flight (not for idle keep-alive
+        connections), stop accepting, close."""
+        if not self.in_flight.drain(STOP_GRACE):
+            print(f"live-check: requests still in flight after {STOP_GRACE:g} s are left out "
+                  "of the verdict", file=sys.stderr, flush=True)
         if self.thread.is_alive():  # shutdown() waits for a serve_forever that never ran
             self.server.shutdown()
         self.server.server_close()
 
 
-def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestHandler]:
+def _handler(judge: Judge, on_stop: Callable[[], None],
+             in_flight: InFlight) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "telemetry-contracts-live-check"
@@ -210,6 +260,16 @@ def _handler(judge: Judge, on_stop: Callable[[], None]) -> type[BaseHTTPRequestH
             self._json(404, {"error": "not found"})
 
         def do_POST(self) -> None:
+            if not in_flight.enter():
+                self.close_connection = True
+                self._json(503, {"error": "live-check is stopping"})
+                return
+            try:
+                self._post()
+            finally:
+                in_flight.leave()
+
+        def _post(self) -> None:
             path = self.path.split("?", 1)[0]
             try:
                 body = self._body()
