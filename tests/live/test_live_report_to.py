@@ -3,6 +3,7 @@ report then names the app's ``service.name`` as an emitter of the deprecated nam
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from pathlib import Path
 from typing import Any
@@ -57,3 +58,30 @@ def test_usage_reports_reach_the_deprecation_report(live_check: Any, tmp_path: P
     finally:
         server.stop()
 
+
+
+def test_a_clock_set_back_still_sends_a_valid_report(monkeypatch: pytest.MonkeyPatch) -> None:
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+
+    from telemetry_contracts.live import verdict as verdict_module
+    from telemetry_contracts.live.judge import Judge
+    from telemetry_contracts.live.wire import lean
+    from telemetry_contracts.resolution.baseline import baseline_snapshot
+
+    sent: list[Any] = []
+    monkeypatch.setattr(verdict_module, "send_usage",
+                        lambda reports, url, token: sent.extend(reports) or {})
+    judge = Judge(baseline_snapshot())
+    request = ExportTraceServiceRequest()
+    request.resource_spans.add().scope_spans.add().spans.add().attributes.add(
+        key="http.method").value.string_value = "GET"
+    judge.traces(lean("traces", request))
+    reporter = verdict_module.UsageFeed(judge, "http://127.0.0.1:9", None, 3600)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    monkeypatch.setattr(reporter, "_start", later)  # the last report ended "in an hour"
+    assert reporter.close() == []
+    (report,) = sent
+    assert report.window_start == report.window_end == later
+    assert [(c.name, c.count) for c in report.counts] == [("http.method", 1)]

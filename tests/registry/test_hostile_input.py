@@ -154,6 +154,21 @@ def test_a_token_bound_to_services_reports_for_them_alone(hostile: Harness) -> N
 
 
 # -- bad strings and cursors (defects 4 and 5) ----------------------------------------------
+@pytest.mark.parametrize("end", ["2025-12-31T23:59:00Z", "2025-12-31T23:59:00",
+                                 "2026-01-01T00:59:00+01:00"])
+def test_a_usage_window_that_ends_before_it_starts_is_refused(hostile: Harness,
+                                                              end: str) -> None:
+    """A time without a UTC offset is in UTC; 00:59 at +01:00 is before 00:00 UTC."""
+    answer = hostile.client.post("/v1/usage", json=_report(end=end),
+                                 headers=hostile.auth("guard"))
+    assert answer.status_code == 422, answer.text
+    assert "is before window_start" in answer.text
+    assert _deprecation_entry(hostile)["emitters"] == []
+    naive = hostile.client.post("/v1/usage", json=_report(end="2026-01-01T00:01:00"),
+                                headers=hostile.auth("guard"))
+    assert naive.status_code == 202, naive.text
+
+
 def test_ordinary_bad_input_is_refused_with_4xx(hostile: Harness) -> None:
     client, root = hostile.client, hostile.auth("root")
     created = client.post("/v1/proposals", json=_attribute("shop.cart.id"), headers=root)

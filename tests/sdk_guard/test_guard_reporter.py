@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Iterator
 
@@ -47,6 +48,19 @@ def test_report_is_a_valid_usage_report_with_deltas(guard: Guard, server: Regist
     assert [(c.name, c.count) for c in UsageReport.model_validate(server.usage[1]).counts] == [
         ("junk", 1)
     ]
+
+
+def test_a_clock_set_back_still_sends_a_valid_report(guard: Guard, server: RegistryServer,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    sender = reporter(guard, server)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    monkeypatch.setattr(sender, "_window_start", later)  # the last window ended "in an hour"
+    Spans(guard).emit({"junk": 1})
+    assert sender.force_flush()
+    (body,) = server.usage
+    report = UsageReport.model_validate(body)
+    assert report.window_start == report.window_end == later
+    assert [(c.name, c.count) for c in report.counts] == [("junk", 1)]
 
 
 def test_nothing_new_sends_nothing(guard: Guard, server: RegistryServer) -> None:

@@ -212,7 +212,7 @@ class UsageFeed:
     def flush(self) -> None:
         """Send the counts accrued since the last report each service had accepted."""
         with self._lock:
-            end = dt.datetime.now(dt.UTC)
+            end = max(self._start, dt.datetime.now(dt.UTC))  # the clock may have been set back
             counts = [(a, a.count - self._sent.get(a.key, 0)) for a in self.judge.findings()]
             counts = [(a, n) for a, n in counts if n > 0]
             reports = usage_reports(counts, self.judge.index.snapshot.content_hash,

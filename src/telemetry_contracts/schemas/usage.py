@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 USAGE_FORMAT: Final = "telemetry-contracts/usage/1"
 
@@ -47,3 +47,16 @@ class UsageReport(BaseModel):
     window_start: dt.datetime
     window_end: dt.datetime
     counts: Annotated[list[UsageCount], Field(max_length=10_000)]
+
+    @field_validator("window_start", "window_end")
+    @classmethod
+    def _utc_unless_said(cls, moment: dt.datetime) -> dt.datetime:
+        """A time without a UTC offset is in UTC."""
+        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+    @model_validator(mode="after")
+    def _window_in_order(self) -> UsageReport:
+        if self.window_end < self.window_start:
+            raise ValueError(f"window_end ({self.window_end.isoformat()}) is before "
+                             f"window_start ({self.window_start.isoformat()})")
+        return self

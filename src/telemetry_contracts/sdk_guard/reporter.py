@@ -123,7 +123,8 @@ class UsageReporter:
             self._reported = totals
             for key in self.accounting.settle():  # lines reported in full: room for new ones
                 self._reported.pop(key, None)
-            start, end = self._window_start, dt.datetime.now(dt.UTC)
+            start = self._window_start
+            end = max(start, dt.datetime.now(dt.UTC))  # the clock may have been set back
             self._window_start = end
             queued = 0
             for first in range(0, len(deltas), MAX_COUNTS_PER_REPORT):
