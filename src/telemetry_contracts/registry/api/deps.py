@@ -1,7 +1,8 @@
 """Dependencies shared by the routes: the service, the caller, paging and preconditions."""
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: FastAPI resolves a dependency's string
+# annotations in its ``__globals__``, which a callable instance (``Caller``) lacks; with older
+# pydantic releases (2.6) the import then fails.
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
