@@ -83,7 +83,8 @@ def test_hostile_bodies_are_refused_and_the_receiver_keeps_serving(live_check: A
         **PROTOBUF, "Content-Length": str(50 * 1024 * 1024)})
     # 50 MB sent chunked: reading stops past MAX_BODY and the connection is closed
     sent, answer = _chunked_post(port, "/v1/traces", 50 * 1024 * 1024)
-    assert sent < 50 * 1024 * 1024 and answer in (b"", b"HTTP/1.1 413 Request Entity Too Large")
+    assert sent < 50 * 1024 * 1024
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 413 ")  # its phrase varies by Python
     # a malformed protobuf
     status, body = check.post("/v1/traces", b"\x0a\xff\xff\xff\xff\x0f", PROTOBUF)
     assert status == 400 and b"not an OTLP protobuf traces request" in body
