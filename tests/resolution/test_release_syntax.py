@@ -420,3 +420,79 @@ def test_a_key_no_syntax_had_is_refused_with_file_and_line(
     assert finding.code == "TC102" and f"`{where}`" in finding.message
     assert "Extra inputs are not permitted" in finding.message
     assert finding.location.file.endswith("case.yaml") and finding.location.line == line
+
+
+VOCABULARY = """\
+groups:
+  - id: registry.vocabulary
+    type: attribute_group
+    brief: Every attribute type and stability the official releases wrote.
+    attributes:
+{attributes}
+  - id: span.vocabulary
+    type: span
+    span_kind: {span_kind}
+    brief: A span.
+    stability: stable
+    attributes:
+      - ref: v.string
+        requirement_level: required
+      - ref: v.int
+        requirement_level: {{conditionally_required: when known}}
+      - ref: v.double
+        requirement_level: recommended
+      - ref: v.boolean
+        requirement_level: {{recommended: when cheap}}
+      - ref: v.string_array
+        requirement_level: opt_in
+      - ref: v.int_array
+        requirement_level: {{opt_in: when asked}}
+{metrics}
+  - {{id: metric_attributes.vocabulary, type: metric_group, brief: m, attributes: [ref: v.any]}}
+  - {{id: scope.vocabulary, type: scope, brief: s, attributes: [ref: v.any]}}
+  - {{id: resource.vocabulary, type: resource, brief: r, attributes: [ref: v.any]}}
+  - {{id: event.vocabulary, type: event, name: vocabulary, brief: e, attributes: [ref: v.any]}}
+"""
+TYPES = ["string", "int", "double", "boolean", "string[]", "int[]", "double[]", "boolean[]", "any"]
+STABILITIES = [
+    "stable", "development", "experimental", "alpha", "beta", "release_candidate", "deprecated"
+]
+
+
+@pytest.mark.parametrize("span_kind", ["client", "server", "producer", "consumer", "internal"])
+def test_the_vocabularies_of_official_releases_load(tmp_path: Path, span_kind: str) -> None:
+    # types: `any` (v1.26.0 on) and `template[...]` of each (v1.21.0 on); stabilities: build-tools'
+    # `experimental` and `deprecated`, Weaver's `development`, `alpha`, `beta`, `release_candidate`
+    lines = []
+    for index, type_name in enumerate(TYPES):
+        key = type_name.replace("[]", "_array")
+        stability = STABILITIES[index % len(STABILITIES)]
+        for prefix, written in (("v", type_name), ("v.template", f"template[{type_name}]")):
+            lines.append(f"      - {{id: {prefix}.{key}, type: '{written}', brief: t, "
+                         f"stability: {stability}}}")
+    metrics = "\n".join(
+        f"  - {{id: metric.v.{instrument}, type: metric, metric_name: v.{instrument}, "
+        f"instrument: {instrument}, unit: '1', brief: m, stability: stable}}"
+        for instrument in ("counter", "updowncounter", "histogram", "gauge")
+    )
+    snapshot = resolve(tmp_path, VOCABULARY.format(
+        attributes="\n".join(lines), span_kind=span_kind, metrics=metrics
+    ))
+    attributes = {attribute.key: attribute for attribute in snapshot.attributes}
+    assert attributes["v.template.string_array"].value_type == "string[]"
+    assert attributes["v.template.any"].is_template
+    assert {attributes[f"v.{t.replace('[]', '_array')}"].stability for t in TYPES} == (
+        set(STABILITIES) - {"experimental"}
+    )
+    span = next(span for span in snapshot.spans if span.type == "vocabulary")
+    assert span.kind == span_kind
+    assert [(ref.requirement_level.level, ref.requirement_level.condition)
+            for ref in span.attributes] == [
+        ("required", None), ("conditionally_required", "when known"), ("recommended", None),
+        ("recommended", "when cheap"), ("opt_in", None), ("opt_in", "when asked"),
+    ]
+    instruments = {m.name: m.instrument for m in snapshot.metrics if m.name.startswith("v.")}
+    assert instruments == {f"v.{i}": i for i in ("counter", "updowncounter", "histogram", "gauge")}
+    assert {"vocabulary", "resource.vocabulary"} <= (
+        {event.name for event in snapshot.events} | {entity.type for entity in snapshot.entities}
+    )
