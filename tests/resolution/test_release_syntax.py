@@ -496,3 +496,16 @@ def test_the_vocabularies_of_official_releases_load(tmp_path: Path, span_kind: s
     assert {"vocabulary", "resource.vocabulary"} <= (
         {event.name for event in snapshot.events} | {entity.type for entity in snapshot.entities}
     )
+
+
+def test_a_manifest_tagged_as_a_definition_manifest_loads(tmp_path: Path) -> None:
+    # Weaver's later manifest tag; the v1.44.0 manifest has none and is read the same way
+    write_files(tmp_path, {"manifest.yaml": (
+        "file_format: definition_manifest/2.0\n"
+        "schema_url: https://example.com/schemas/shop/2.3.0\n"
+        "description: Shop conventions.\nstability: development\n"
+    )})
+    snapshot = resolve(tmp_path, "groups: []\n")
+    assert (snapshot.version, snapshot.schema_url) == (
+        "2.3.0", "https://example.com/schemas/shop/2.3.0"
+    )

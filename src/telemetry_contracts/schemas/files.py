@@ -475,8 +475,9 @@ class DependencySpec(FileModel):
 class ManifestSpec(FileModel):
     """``manifest.yaml`` of a registry directory."""
 
-    file_format: Literal["manifest/2.0.0"] | None = None
-    """``manifest/2.0.0``: a registry Weaver published, read from ``resolved_schema_uri``."""
+    file_format: Literal["manifest/2.0.0", "definition_manifest/2.0"] | None = None
+    """``manifest/2.0.0``: a registry Weaver published, read from ``resolved_schema_uri``;
+    ``definition_manifest/2.0``: Weaver's later tag of an ordinary manifest."""
     name: str | None = None
     version: str | None = None
     description: str | None = None
