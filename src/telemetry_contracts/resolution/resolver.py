@@ -90,7 +90,7 @@ def _syntax_version(raw: YamlMap, path: str) -> int | None:
         if key in raw:
             tag = raw[key]
             syntax = tags.get(tag) if isinstance(tag, str | int) else None
-            if syntax is None and isinstance(tag, str) and re.match(V2_FILE_FORMAT, tag):
+            if syntax is None and isinstance(tag, str) and _V2_FORMAT.match(tag):
                 syntax = 2
             if syntax is None:
                 line, column = position(raw, key)
@@ -107,6 +107,7 @@ def _syntax_version(raw: YamlMap, path: str) -> int | None:
 
 _FILE_FORMATS: dict[object, int] = {"definition/1": 1, "definition/2": 2}
 _VERSION_TAGS: dict[object, int] = {"1": 1, 1: 1, "2": 2, 2: 2}
+_V2_FORMAT = re.compile(V2_FILE_FORMAT)
 
 
 def validation_error(error: ValidationError, raw: Any, path: str) -> ContractError:
@@ -429,7 +430,8 @@ class Resolver:
         )
 
     def _refined(self, group_id: str) -> tuple[AttributeRef, ...]:
-        """A span's or event's refs, with those its refinements add (the base's level wins)."""
+        """A span's, event's or entity's refs, with those its refinements add (the base's level
+        wins)."""
         refs = dict(self._group_refs(group_id))
         for refinement_id, _, target, _ in self.refinements:
             if target == group_id:
