@@ -509,3 +509,21 @@ def test_a_manifest_tagged_as_a_definition_manifest_loads(tmp_path: Path) -> Non
     assert (snapshot.version, snapshot.schema_url) == (
         "2.3.0", "https://example.com/schemas/shop/2.3.0"
     )
+
+
+def test_a_span_name_written_as_text_loads(tmp_path: Path) -> None:
+    # Weaver's first `definition/2` syntax: `name` is the pattern itself, later `{note: ...}`
+    snapshot = resolve(tmp_path, """\
+version: "2"
+spans:
+  - type: shop.checkout
+    kind: server
+    name: "checkout {shop.region}"
+    brief: Checkout.
+    stability: development
+    attributes:
+      - ref: shop.region
+        sampling_relevant: true
+""")
+    span = next(span for span in snapshot.spans if span.type == "shop.checkout")
+    assert (span.kind, [ref.key for ref in span.attributes]) == ("server", ["shop.region"])

@@ -338,7 +338,8 @@ class V2SpanSpec(FileModel):
 
     type: str
     kind: str
-    name: V2SpanNameSpec | None = None
+    # how the span is named: Weaver's first `definition/2` syntax wrote the pattern as text
+    name: str | V2SpanNameSpec | None = None
     brief: str = ""
     note: str | None = None
     stability: StabilityField = None
