@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 from telemetry_contracts.resolution.published import RESOLVED_FORMAT, definition_from_resolved
 from telemetry_contracts.resolution.yaml_source import YamlMap, YamlSeq, locate, position
 from telemetry_contracts.schemas.files import (
+    V2_FILE_FORMAT,
     AttributeSpec,
     EnumTypeSpec,
     GroupSpec,
@@ -19,6 +21,7 @@ from telemetry_contracts.schemas.files import (
     V2AttributeSpec,
     V2File,
     V2MetricSpec,
+    entity_names,
 )
 from telemetry_contracts.schemas.findings import ContractError
 from telemetry_contracts.schemas.model import (
@@ -63,19 +66,10 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
     if raw.get("file_format") == RESOLVED_FORMAT:
         raw = definition_from_resolved(raw, path)
     try:
-        if "file_format" in raw and raw["file_format"] != "definition/1":
-            if raw["file_format"] != "definition/2":
-                line, column = position(raw, "file_format")
-                raise ContractError(
-                    "TC102",
-                    f"unsupported file_format `{raw['file_format']}` "
-                    "(expected definition/2, definition/1 or resolved/2.0.0)",
-                    path,
-                    line,
-                    column,
-                )
+        syntax = _syntax_version(raw, path)
+        if syntax == 2:
             return ContractDocument(path, raw, V2File.model_validate(raw))
-        if "groups" in raw or "imports" in raw:
+        if syntax == 1 or "groups" in raw or "imports" in raw:
             return ContractDocument(path, raw, V1File.model_validate(raw))
     except ValidationError as error:
         raise validation_error(error, raw, path) from None
@@ -85,6 +79,35 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
         path,
         *position(raw),
     )
+
+
+def _syntax_version(raw: YamlMap, path: str) -> int | None:
+    """1 or 2 as ``file_format`` (or Weaver's earlier ``version`` tag) says; None if untagged."""
+    for key, tags, expected in (
+        ("file_format", _FILE_FORMATS, "definition/2, definition/1 or resolved/2.0.0"),
+        ("version", _VERSION_TAGS, "1 or 2"),
+    ):
+        if key in raw:
+            tag = raw[key]
+            syntax = tags.get(tag) if isinstance(tag, str | int) else None
+            if syntax is None and isinstance(tag, str) and _V2_FORMAT.match(tag):
+                syntax = 2
+            if syntax is None:
+                line, column = position(raw, key)
+                raise ContractError(
+                    "TC102",
+                    f"unsupported {key} `{tag}` (expected {expected})",
+                    path,
+                    line,
+                    column,
+                )
+            return syntax
+    return None
+
+
+_FILE_FORMATS: dict[object, int] = {"definition/1": 1, "definition/2": 2}
+_VERSION_TAGS: dict[object, int] = {"1": 1, 1: 1, "2": 2, 2: 2}
+_V2_FORMAT = re.compile(V2_FILE_FORMAT)
 
 
 def validation_error(error: ValidationError, raw: Any, path: str) -> ContractError:
@@ -329,15 +352,22 @@ class Resolver:
                         group.roles[ref.ref] = role
             self._add_group(group)
             self.entity_groups.append((group_id, raw_spec, spec, document.path))
-        for section in ("metric_refinements", "span_refinements", "event_refinements"):
+        for section in (
+            "metric_refinements", "span_refinements", "event_refinements", "entity_refinements"
+        ):
+            # an entity refinement adds descriptive attributes; the others add `attributes`
+            listed = "description" if section == "entity_refinements" else "attributes"
             for spec, raw_spec in zip(getattr(model, section), _items(raw, section), strict=True):
                 entries = [
                     (ref, raw_ref, ref.ref)
                     for ref, raw_ref in zip(
-                        spec.attributes, _items(raw_spec, "attributes"), strict=True
+                        getattr(spec, listed), _items(raw_spec, listed), strict=True
                     )
                 ]
-                self._add_group(_Group(spec.id, document.path, raw_spec, list(entries)))
+                group = _Group(spec.id, document.path, raw_spec, list(entries))
+                if listed == "description":
+                    group.roles.update((key, "descriptive") for _, _, key in entries if key)
+                self._add_group(group)
                 self.refinements.append(
                     (spec.id, raw_spec, f"{section.split('_')[0]}.{spec.ref}", document.path)
                 )
@@ -400,7 +430,8 @@ class Resolver:
         )
 
     def _refined(self, group_id: str) -> tuple[AttributeRef, ...]:
-        """A span's or event's refs, with those its refinements add (the base's level wins)."""
+        """A span's, event's or entity's refs, with those its refinements add (the base's level
+        wins)."""
         refs = dict(self._group_refs(group_id))
         for refinement_id, _, target, _ in self.refinements:
             if target == group_id:
@@ -432,7 +463,7 @@ class Resolver:
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
                 attributes=tuple(self._group_refs(group_id).values()),
-                entity_associations=tuple(spec.entity_associations or ()),
+                entity_associations=tuple(entity_names(spec.entity_associations)),
                 governance=parse_governance(spec.annotations, raw, path),
                 source=SourceLocation(file=path, line=line, column=column),
             )
@@ -458,8 +489,12 @@ class Resolver:
         return metrics
 
     def _entity(self, group_id: str, raw: Any, spec: Any, path: str) -> Entity:
-        refs = self._group_refs(group_id)
-        roles = self.groups[group_id].roles
+        refs = {ref.key: ref for ref in self._refined(group_id)}
+        roles = dict(self.groups[group_id].roles)
+        for refinement_id, _, target, _ in self.refinements:
+            if target == group_id:
+                for key, role in self.groups[refinement_id].roles.items():
+                    roles.setdefault(key, role)
         identifying = tuple(k for k in refs if roles.get(k, "identifying") == "identifying")
         descriptive = tuple(k for k in refs if roles.get(k) == "descriptive")
         return Entity(
@@ -588,7 +623,7 @@ def _attribute_type(raw_type: str | EnumTypeSpec | None) -> tuple[str, tuple[Enu
         members = tuple(
             EnumMember(
                 id=member.id,
-                value=member.value,
+                value=member.id if member.value is None else member.value,
                 brief=_optional_text(member.brief),
                 stability=member.stability,
                 deprecated=_deprecation(member.deprecated),

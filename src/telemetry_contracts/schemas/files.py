@@ -6,11 +6,22 @@ under ``schemas/`` in the repository.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    model_validator,
+)
 
-from telemetry_contracts.schemas.model import Instrument, normalize_stability
+from telemetry_contracts.schemas.model import Deprecation, Instrument, normalize_stability
 from telemetry_contracts.schemas.model import Stability as ModelStability
 
 Stability = Literal[ModelStability, "experimental"]
@@ -22,13 +33,36 @@ GroupType = Literal[
     "attribute_group", "metric", "span", "event", "entity", "resource", "scope", "metric_group"
 ]
 
+
+def _readable_deprecation(value: str | dict[str, Any] | None) -> str | dict[str, Any] | None:
+    """Refuse a ``deprecated`` mapping the resolver could not read, where the file says it."""
+    if value is not None:
+        try:
+            Deprecation.parse(value)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(part) for part in first["loc"])
+            raise ValueError(f"{where + ': ' if where else ''}{first['msg']}") from None
+    return value
+
+
 DeprecatedField = Annotated[
     str | dict[str, Any] | None,
-    Field(description="Legacy text (`Replaced by `x`.`) or {reason, renamed_to, note}."),
+    AfterValidator(_readable_deprecation),
+    Field(
+        description=(
+            "Legacy text (`Replaced by `x`.`) or {reason: renamed|obsoleted|uncategorized, "
+            "renamed_to, note}; Weaver's earlier `reason: unspecified|deprecated` are read too."
+        )
+    ),
 ]
 RequirementLevelField = Annotated[
     str | dict[str, Any] | None,
     Field(description="`required`, `recommended`, `opt_in`, or {conditionally_required: text}."),
+]
+SignalRequirementLevelField = Annotated[
+    Literal["required", "recommended", "opt_in"] | None,
+    Field(description="Whether a signal is emitted by default; not kept in the snapshot."),
 ]
 AnnotationsField = Annotated[
     dict[str, Any] | None,
@@ -50,11 +84,52 @@ class FileModel(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
+class EntityAssociationSpec(FileModel):
+    """A nested entity association: ``one_of`` or ``all_of`` further associations (Weaver
+    reads a plain list as an implicit ``one_of``)."""
+
+    one_of: list[EntityAssociation] | None = None
+    all_of: list[EntityAssociation] | None = None
+
+    @model_validator(mode="after")
+    def _one_operator(self) -> EntityAssociationSpec:
+        if (self.one_of is None) == (self.all_of is None):
+            raise ValueError("an entity association has exactly one of `one_of` or `all_of`")
+        return self
+
+    def entity_names(self) -> list[str]:
+        """The entities named anywhere below, in order."""
+        return entity_names(self.one_of or self.all_of or ())
+
+
+def _association_kind(value: object) -> str:
+    return "EntityName" if isinstance(value, str) else "EntityAssociationSpec"
+
+
+EntityAssociation = Annotated[
+    Annotated[str, Tag("EntityName")]
+    | Annotated[EntityAssociationSpec, Tag("EntityAssociationSpec")],
+    Discriminator(_association_kind),
+]
+"""An entity a signal is associated with, or a ``one_of``/``all_of`` expression of them (a
+mapping is only ever read as an expression, so its errors are the expression's)."""
+
+
+def entity_names(associations: Sequence[EntityAssociation] | None) -> list[str]:
+    """The entity names an ``entity_associations`` list mentions, each once, in order; the
+    snapshot records which entities a signal goes with, not the expression joining them."""
+    names: list[str] = []
+    for association in associations or ():
+        found = [association] if isinstance(association, str) else association.entity_names()
+        names.extend(name for name in found if name not in names)
+    return names
+
+
 class EnumMemberSpec(FileModel):
-    """An enum member as written in a file."""
+    """An enum member as written in a file; without ``value`` the value is the ``id``."""
 
     id: str
-    value: str | int | float | bool
+    value: str | int | float | bool | None = None
     brief: str | None = None
     note: str | None = None
     stability: StabilityField = None
@@ -116,7 +191,10 @@ class BodyFieldSpec(FileModel):
 class ConstraintSpec(FileModel):
     """An older releases' constraint: ``any_of`` keys, or ``include`` another group's attributes."""
 
-    any_of: list[str] | None = None
+    any_of: list[str | list[str]] | None = Field(
+        default=None,
+        description="Keys of which one must be set; a list item that is a list needs all its keys.",
+    )
     include: str | None = None
 
 
@@ -143,10 +221,12 @@ class GroupSpec(FileModel):
     instrument: Instrument | None = None
     unit: str | None = None
     annotations: AnnotationsField = None
-    entity_associations: list[str] | None = None
+    entity_associations: list[EntityAssociation] | None = None
     body: BodyFieldSpec | None = None
     constraints: list[ConstraintSpec] | None = None
     visibility: Literal["public", "internal"] | None = None
+    # whether instrumentations emit the metric by default: guidance the snapshot does not keep
+    metric_requirement_level: SignalRequirementLevelField = None
 
     @model_validator(mode="after")
     def _metric_fields(self) -> GroupSpec:
@@ -164,14 +244,21 @@ class ImportsSpec(FileModel):
     metrics: list[str] | None = None
     events: list[str] | None = None
     entities: list[str] | None = None
+    spans: list[str] | None = None
+    attribute_groups: list[str] | None = None
 
 
 class V1File(FileModel):
-    """A v1 contract file: a list of groups (``file_format: definition/1`` may say so)."""
+    """A v1 contract file: a list of groups (``file_format: definition/1``, or Weaver's earlier
+    ``version: "1"``, may say so)."""
 
     file_format: Literal["definition/1"] | None = None
+    version: Literal["1", 1] | None = None
     groups: list[GroupSpec] = []
-    imports: ImportsSpec | None = None
+    imports: ImportsSpec | list[str] | None = Field(
+        default=None,
+        description="Signals imported by kind; Weaver first wrote one list of group wildcards.",
+    )
 
 
 class RefSpec(FileModel):
@@ -186,6 +273,10 @@ class RefSpec(FileModel):
     sampling_relevant: bool | None = None
     role: str | None = None
     annotations: AnnotationsField = None
+    # a signal may narrow an attribute's stability or deprecate it for that signal alone; the
+    # snapshot keeps both on the attribute itself, so these are read for validity only
+    stability: StabilityField = None
+    deprecated: DeprecatedField = None
 
     @model_validator(mode="after")
     def _ref_or_group(self) -> RefSpec:
@@ -233,7 +324,7 @@ class V2MetricSpec(FileModel):
     requirement_level: RequirementLevelField = None
     annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
-    entity_associations: list[str] | None = None
+    entity_associations: list[EntityAssociation] | None = None
 
 
 class V2SpanNameSpec(FileModel):
@@ -247,7 +338,8 @@ class V2SpanSpec(FileModel):
 
     type: str
     kind: str
-    name: V2SpanNameSpec | None = None
+    # how the span is named: Weaver's first `definition/2` syntax wrote the pattern as text
+    name: str | V2SpanNameSpec | None = None
     brief: str = ""
     note: str | None = None
     stability: StabilityField = None
@@ -255,11 +347,11 @@ class V2SpanSpec(FileModel):
     requirement_level: RequirementLevelField = None
     annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
-    entity_associations: list[str] | None = None
+    entity_associations: list[EntityAssociation] | None = None
 
 
-class V2RefinementSpec(FileModel):
-    """A v2 refinement: a variant of a metric or span with more attributes."""
+class V2RefinementBase(FileModel):
+    """What every v2 refinement says: its id, the signal it refines and its own text."""
 
     id: str
     ref: str
@@ -268,8 +360,28 @@ class V2RefinementSpec(FileModel):
     stability: StabilityField = None
     deprecated: DeprecatedField = None
     annotations: AnnotationsField = None
+
+
+class V2RefinementSpec(V2RefinementBase):
+    """A v2 refinement: a variant of a metric, span or event with more attributes.
+
+    Its ``entity_associations`` are read for validity only: the refined signal keeps its own."""
+
     requirement_level: RequirementLevelField = None
     attributes: list[RefSpec] = []
+    entity_associations: list[EntityAssociation] | None = None
+
+
+class V2SpanRefinementSpec(V2RefinementSpec):
+    """A v2 span refinement; ``name`` (how the span is named) is not kept in the snapshot."""
+
+    name: V2SpanNameSpec | None = None
+
+
+class V2EntityRefinementSpec(V2RefinementBase):
+    """A v2 entity refinement: more descriptive attributes for an entity."""
+
+    description: list[RefSpec] = []
 
 
 class V2EventSpec(FileModel):
@@ -280,8 +392,12 @@ class V2EventSpec(FileModel):
     note: str | None = None
     stability: StabilityField = None
     deprecated: DeprecatedField = None
+    # whether instrumentations emit the event by default: guidance the snapshot does not keep
+    requirement_level: SignalRequirementLevelField = None
     annotations: AnnotationsField = None
     attributes: list[RefSpec] = []
+    # read for validity only: the snapshot records entity associations of metrics alone
+    entity_associations: list[EntityAssociation] | None = None
 
 
 class V2EntitySpec(FileModel):
@@ -292,25 +408,39 @@ class V2EntitySpec(FileModel):
     note: str | None = None
     stability: StabilityField = None
     deprecated: DeprecatedField = None
+    # whether the entity is described by default: guidance the snapshot does not keep
+    requirement_level: SignalRequirementLevelField = None
     annotations: AnnotationsField = None
     identity: list[RefSpec] = []
     description: list[RefSpec] = []
 
 
-class V2File(FileModel):
-    """A ``file_format: definition/2`` contract file."""
+V2_FILE_FORMAT = r"^definition/2(\.\d+)?$"
+"""``definition/2``, or with the minor version Weaver later writes (``definition/2.0``)."""
 
-    file_format: Literal["definition/2"]
+
+class V2File(FileModel):
+    """A ``file_format: definition/2`` contract file (Weaver first tagged it ``version: "2"``)."""
+
+    file_format: Annotated[str, Field(pattern=V2_FILE_FORMAT)] | None = None
+    version: Literal["2", 2] | None = None
     attributes: list[V2AttributeSpec] = []
     attribute_groups: list[V2AttributeGroupSpec] = []
     metrics: list[V2MetricSpec] = []
     metric_refinements: list[V2RefinementSpec] = []
     spans: list[V2SpanSpec] = []
-    span_refinements: list[V2RefinementSpec] = []
+    span_refinements: list[V2SpanRefinementSpec] = []
     event_refinements: list[V2RefinementSpec] = []
+    entity_refinements: list[V2EntityRefinementSpec] = []
     imports: ImportsSpec | None = None
     events: list[V2EventSpec] = []
     entities: list[V2EntitySpec] = []
+
+    @model_validator(mode="after")
+    def _tagged(self) -> V2File:
+        if self.file_format is None and self.version is None:
+            raise ValueError("a v2 file says `file_format: definition/2`")
+        return self
 
 
 class DependencySpec(FileModel):
@@ -346,8 +476,9 @@ class DependencySpec(FileModel):
 class ManifestSpec(FileModel):
     """``manifest.yaml`` of a registry directory."""
 
-    file_format: Literal["manifest/2.0.0"] | None = None
-    """``manifest/2.0.0``: a registry Weaver published, read from ``resolved_schema_uri``."""
+    file_format: Literal["manifest/2.0.0", "definition_manifest/2.0"] | None = None
+    """``manifest/2.0.0``: a registry Weaver published, read from ``resolved_schema_uri``;
+    ``definition_manifest/2.0``: Weaver's later tag of an ordinary manifest."""
     name: str | None = None
     version: str | None = None
     description: str | None = None

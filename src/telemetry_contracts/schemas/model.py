@@ -116,8 +116,23 @@ class Deprecation(Model):
                 return cls(reason="renamed", renamed_to=qualified.group(1), note=raw.strip())
             return cls(reason="uncategorized", note=raw.strip() or None)
         if isinstance(raw, dict):
-            return cls.model_validate(raw)
+            return cls.model_validate(_current_deprecation_form(raw))
         raise ValueError("deprecated must be a string or a mapping with a reason")
+
+
+def _current_deprecation_form(raw: dict[str, Any]) -> dict[str, Any] | Deprecation:
+    """Weaver's earlier spellings of the structured form, as today's: ``reason: unspecified``
+    (a legacy string kept as ``note``), ``reason: deprecated`` and ``{action, new_name}``."""
+    if "action" in raw and "reason" not in raw:
+        rest = {k: v for k, v in raw.items() if k not in ("action", "new_name")}
+        if raw["action"] == "renamed":
+            return {"reason": "renamed", "renamed_to": raw.get("new_name"), **rest}
+        raw = {"reason": raw["action"], **rest}
+    if raw.get("reason") == "unspecified" and set(raw) <= {"reason", "note"}:
+        return Deprecation.parse(str(raw.get("note") or ""))
+    if raw.get("reason") == "deprecated":
+        return {**raw, "reason": "uncategorized"}
+    return raw
 
 
 class EnumMember(Model):
