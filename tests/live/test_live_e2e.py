@@ -57,7 +57,8 @@ def test_real_exporters_over_http_and_grpc_then_the_same_verdict_from_json(
     assert {f["service"] for f in verdict["findings"]} == {SERVICE}
     assert found[("TC806", "span", "shop.customer.email")]["sample"] == "<redacted>"
     assert "jane@example.com" not in json.dumps(verdict)
-    assert found[("TC805", "span", "shop.payment.method")]["sample"] == "'bitcoin'"
+    assert found[("TC805", "span", "shop.payment.method")]["sample"] == "bitcoin"
+    assert found[("TC804", "span", "shop.cart.items")]["sample"] == "3"  # a string, not 3
     assert found[("TC803", "span", "http.method")]["severity"] == "warning"
     assert found[("TC803", "span", "http.method")]["renamed_to"] == "http.request.method"
     assert found[("TC810", "metric", "shop.payment.method")]["metric"] == "shop.orders.placed"

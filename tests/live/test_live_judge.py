@@ -273,3 +273,22 @@ def test_an_event_in_otlp_json_is_judged_as_over_protobuf(tmp_path: Path, spelli
         judge.logs(message)
     missing = _found(judge)[("TC810", "log", "app.widget.id")]
     assert missing.count == 1 and "event `app.widget.click` requires" in missing.message
+
+
+def test_samples_keep_their_json_type_and_read_alike_in_every_language() -> None:
+    from telemetry_contracts.live.judge import MAX_SAMPLE, render_sample, sample_of
+    from telemetry_contracts.live.verdict import verdict
+
+    assert sample_of(any_value("GET"), False) == "GET"
+    assert sample_of(any_value(200), False) == 200
+    assert sample_of(any_value(True), False) is True
+    assert sample_of(AnyValue(double_value=float("nan")), False) == "nan"
+    assert sample_of(any_value(list(range(20))), False) == list(range(8))
+    assert len(sample_of(any_value("x" * 500), False)) == MAX_SAMPLE  # type: ignore[arg-type]
+    assert sample_of(any_value("jane@example.com"), True) == "<redacted>"
+    assert [render_sample(s) for s in ("GET", 200, True, ["a", 1], "<redacted>")] == [
+        '"GET"', "200", "true", '["a", 1]', "<redacted>"]
+    judge = Judge(baseline_snapshot())
+    judge.traces(_traces({"http.response.status_code": "200"}))
+    (finding,) = verdict(judge).as_findings()
+    assert finding.message.endswith('(once, e.g. "200")'), finding.message

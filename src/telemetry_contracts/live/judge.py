@@ -11,6 +11,8 @@ verdict is read. Everything that grows with the input (caches, plans, findings) 
 
 from __future__ import annotations
 
+import json
+import math
 import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,6 +48,10 @@ MAX_PAIRS = 65_536
 """Encoded attributes (key and value) whose findings are cached, per signal."""
 MAX_NAME = 255
 MAX_SAMPLE = 64
+"""Characters of a sample string; an array's sample keeps its first :data:`MAX_SAMPLE_ITEMS`."""
+MAX_SAMPLE_ITEMS = 8
+Sample = str | int | float | bool | list[Any]
+"""A finding's sample value, as JSON carries it."""
 
 _MISS: Any = object()
 """What the cache of encoded attributes gives for one it does not hold (truthy, unlike no
@@ -87,7 +93,7 @@ class Problem:
     name: str
     message: str
     renamed_to: str | None
-    sample: str | None
+    sample: Sample | None
 
 
 @dataclass(slots=True)
@@ -127,7 +133,7 @@ class Aggregate:
     metric: str | None
     message: str
     renamed_to: str | None
-    sample: str | None
+    sample: Sample | None
     count: int = 0
     level: str | None = None
     """The severity of a custom rule's finding (the code's own severity otherwise)."""
@@ -238,14 +244,33 @@ def _fits(expected: str, actual: str | None) -> bool:
     return (expected, actual) in (("double", "int"), ("double[]", "int[]"))
 
 
-def sample_of(value: Any, sensitive: bool) -> str | None:
-    """A short printable sample of an ``AnyValue``; sensitive values are never shown."""
+def sample_of(value: Any, sensitive: bool) -> Sample | None:
+    """A short sample of an ``AnyValue``: a string clipped, an array's first items; a double
+    that JSON cannot hold (NaN, infinities) as its name. Sensitive values are never shown."""
     if sensitive:
         return REDACTED
     _, python = value_type_of(value)
     if python is None:
         return None
-    return clip(repr(python), MAX_SAMPLE)
+    if isinstance(python, list):
+        return [_sample_item(item) for item in python[:MAX_SAMPLE_ITEMS]]
+    return _sample_item(python)
+
+
+def _sample_item(python: Any) -> Sample:
+    if isinstance(python, str):
+        return clip(python, MAX_SAMPLE)
+    if isinstance(python, float) and not math.isfinite(python):
+        return str(python)
+    return python
+
+
+def render_sample(sample: Sample) -> str:
+    """A sample as text, in JSON's notation (``"GET"``, ``200``, ``true``); ``<redacted>``
+    as it is."""
+    if sample == REDACTED:
+        return REDACTED
+    return json.dumps(sample, ensure_ascii=False)
 
 
 def _varint_end(data: bytes, at: int) -> tuple[int, int] | None:

@@ -10,7 +10,7 @@ from typing import Any, Final
 
 from telemetry_contracts import net
 from telemetry_contracts.live.coverage import coverage
-from telemetry_contracts.live.judge import SEVERITY, Aggregate, Judge
+from telemetry_contracts.live.judge import SEVERITY, Aggregate, Judge, render_sample
 from telemetry_contracts.schemas.findings import SEVERITY_RANK, Finding, Location, plural
 from telemetry_contracts.schemas.usage import UsageCount, UsageReport
 
@@ -93,7 +93,7 @@ def printable(text: str) -> str:
 
 def _finding(aggregate: Aggregate) -> Finding:
     times = "once" if aggregate.count == 1 else f"{aggregate.count} times"
-    sample = f", e.g. {aggregate.sample}" if aggregate.sample is not None else ""
+    sample = "" if aggregate.sample is None else f", e.g. {render_sample(aggregate.sample)}"
     counted = "" if aggregate.level is not None else f" ({times}{sample})"
     return Finding(
         code=aggregate.code,
