@@ -472,3 +472,23 @@ def test_imports_and_span_and_event_refinements(tmp_path: Path) -> None:
     (event,) = snapshot.events
     assert [ref.key for ref in span.attributes] == ["job.id", "job.queue"]
     assert [ref.key for ref in event.attributes] == ["job.id", "job.queue"]
+
+
+@pytest.mark.parametrize(("section", "kind"), [("span_refinements", "span"),
+                                               ("event_refinements", "event"),
+                                               ("entity_refinements", "entity")])
+def test_a_refinement_of_an_unknown_signal_is_an_error_at_its_ref(
+        tmp_path: Path, section: str, kind: str) -> None:
+    listed = "description" if kind == "entity" else "attributes"
+    (tmp_path / "signals.yaml").write_text(
+        "file_format: definition/2\nattributes:\n"
+        "  - {key: job.id, type: string, brief: Job., examples: [j1]}\n"
+        f"{section}:\n  - id: {kind}.job.runn.queued\n    ref: job.runn\n"
+        f"    {listed}: [{{ref: job.id}}]\n")
+    with pytest.raises(ContractError) as caught:
+        load_registry(tmp_path)
+    finding = caught.value.finding
+    assert finding.code == "TC103"
+    assert finding.message == (
+        f"refinement `{kind}.job.runn.queued` refines unknown {kind} `job.runn`")
+    assert finding.location.file.endswith("signals.yaml") and finding.location.line == 6

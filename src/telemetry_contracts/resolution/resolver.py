@@ -378,6 +378,7 @@ class Resolver:
         attributes = {key: _attribute(d) for key, d in self.definitions.items()}
         for group_id in self.groups:
             self._group_refs(group_id)
+        self._check_refined_signals()
         metrics = self._metrics()
         spans = [
             Span(
@@ -428,6 +429,20 @@ class Resolver:
             entities=entities,
             history=list({(n.kind, n.name): n for n in history}.values()),
         )
+
+    def _check_refined_signals(self) -> None:
+        """A span, event or entity refinement must name one of this registry's (a metric
+        refinement is checked with the metrics): TC103 where its ``ref`` says otherwise."""
+        known = {group_id for groups in (self.span_groups, self.event_groups, self.entity_groups)
+                 for group_id, _, _, _ in groups}
+        for refinement_id, raw, target, path in self.refinements:
+            if target.startswith("metric.") or target in known:
+                continue
+            kind, _, name = target.partition(".")
+            line, column = position(raw, "ref")
+            raise ContractError(
+                "TC103", f"refinement `{refinement_id}` refines unknown {kind} `{name}`",
+                path, line, column)
 
     def _refined(self, group_id: str) -> tuple[AttributeRef, ...]:
         """A span's, event's or entity's refs, with those its refinements add (the base's level
