@@ -282,7 +282,8 @@ def test_samples_keep_their_json_type_and_read_alike_in_every_language() -> None
     assert sample_of(any_value("GET"), False) == "GET"
     assert sample_of(any_value(200), False) == 200
     assert sample_of(any_value(True), False) is True
-    assert sample_of(AnyValue(double_value=float("nan")), False) == "nan"
+    assert sample_of(AnyValue(double_value=float("nan")), False) == "NaN"
+    assert sample_of(AnyValue(double_value=float("-inf")), False) == "-Infinity"
     assert sample_of(any_value(list(range(20))), False) == list(range(8))
     assert len(sample_of(any_value("x" * 500), False)) == MAX_SAMPLE  # type: ignore[arg-type]
     assert sample_of(any_value("jane@example.com"), True) == "<redacted>"

@@ -246,7 +246,8 @@ def _fits(expected: str, actual: str | None) -> bool:
 
 def sample_of(value: Any, sensitive: bool) -> Sample | None:
     """A short sample of an ``AnyValue``: a string clipped, an array's first items; a double
-    that JSON cannot hold (NaN, infinities) as its name. Sensitive values are never shown."""
+    that JSON cannot hold as OTLP JSON names it (``"NaN"``). Sensitive values are never
+    shown."""
     if sensitive:
         return REDACTED
     _, python = value_type_of(value)
@@ -261,8 +262,12 @@ def _sample_item(python: Any) -> Sample:
     if isinstance(python, str):
         return clip(python, MAX_SAMPLE)
     if isinstance(python, float) and not math.isfinite(python):
-        return str(python)
+        return _NON_FINITE[str(python)]
     return python
+
+
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+"""Doubles JSON numbers cannot hold, named as OTLP JSON (proto3's JSON mapping) names them."""
 
 
 def render_sample(sample: Sample) -> str:
