@@ -431,27 +431,30 @@ class Resolver:
         )
 
     def _check_refined_signals(self) -> None:
-        """A span, event or entity refinement must name one of this registry's (a metric
-        refinement is checked with the metrics): TC103 where its ``ref`` says otherwise."""
-        known = {group_id for groups in (self.span_groups, self.event_groups, self.entity_groups)
+        """Every refinement names a metric, span, event or entity of this registry: TC103 at
+        its ``ref`` otherwise."""
+        known = {group_id for groups in (self.metric_groups, self.span_groups,
+                                         self.event_groups, self.entity_groups)
                  for group_id, _, _, _ in groups}
         for refinement_id, raw, target, path in self.refinements:
-            if target.startswith("metric.") or target in known:
-                continue
-            kind, _, name = target.partition(".")
-            line, column = position(raw, "ref")
-            raise ContractError(
-                "TC103", f"refinement `{refinement_id}` refines unknown {kind} `{name}`",
-                path, line, column)
+            if target not in known:
+                kind, _, name = target.partition(".")
+                line, column = position(raw, "ref")
+                raise ContractError(
+                    "TC103", f"refinement `{refinement_id}` refines unknown {kind} `{name}`",
+                    path, line, column)
+
+    def _refinements_of(self, group_id: str) -> list[str]:
+        """The ids of the refinements of the metric, span, event or entity ``group_id``."""
+        return [refinement_id for refinement_id, _, target, _ in self.refinements
+                if target == group_id]
 
     def _refined(self, group_id: str) -> tuple[AttributeRef, ...]:
-        """A span's, event's or entity's refs, with those its refinements add (the base's level
-        wins)."""
+        """A signal's refs, with those its refinements add (the base's level wins)."""
         refs = dict(self._group_refs(group_id))
-        for refinement_id, _, target, _ in self.refinements:
-            if target == group_id:
-                for key, ref in self._group_refs(refinement_id).items():
-                    refs.setdefault(key, ref)
+        for refinement_id in self._refinements_of(group_id):
+            for key, ref in self._group_refs(refinement_id).items():
+                refs.setdefault(key, ref)
         return tuple(refs.values())
 
     def _metrics(self) -> dict[str, Metric]:
@@ -477,39 +480,19 @@ class Resolver:
                 note=_optional_text(spec.note),
                 stability=spec.stability or "development",
                 deprecated=_deprecation(spec.deprecated),
-                attributes=tuple(self._group_refs(group_id).values()),
+                attributes=self._refined(group_id),
                 entity_associations=tuple(entity_names(spec.entity_associations)),
                 governance=parse_governance(spec.annotations, raw, path),
                 source=SourceLocation(file=path, line=line, column=column),
             )
-        by_group = {group_id: _metric_name(spec) for group_id, _, spec, _ in self.metric_groups}
-        for refinement_id, raw, target, path in self.refinements:
-            if not target.startswith("metric."):
-                continue
-            base = by_group.get(target)
-            if base is None:
-                line, column = position(raw, "ref")
-                raise ContractError(
-                    "TC103",
-                    f"refinement `{refinement_id}` refines unknown metric "
-                    f"`{target.removeprefix('metric.')}`",
-                    path,
-                    line,
-                    column,
-                )
-            merged = {ref.key: ref for ref in metrics[base].attributes}
-            for key, ref in self._group_refs(refinement_id).items():
-                merged.setdefault(key, ref)
-            metrics[base] = metrics[base].model_copy(update={"attributes": tuple(merged.values())})
         return metrics
 
     def _entity(self, group_id: str, raw: Any, spec: Any, path: str) -> Entity:
         refs = {ref.key: ref for ref in self._refined(group_id)}
         roles = dict(self.groups[group_id].roles)
-        for refinement_id, _, target, _ in self.refinements:
-            if target == group_id:
-                for key, role in self.groups[refinement_id].roles.items():
-                    roles.setdefault(key, role)
+        for refinement_id in self._refinements_of(group_id):
+            for key, role in self.groups[refinement_id].roles.items():
+                roles.setdefault(key, role)
         identifying = tuple(k for k in refs if roles.get(k, "identifying") == "identifying")
         descriptive = tuple(k for k in refs if roles.get(k) == "descriptive")
         return Entity(

@@ -9,6 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 USAGE_FORMAT: Final = "telemetry-contracts/usage/1"
 
+
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A time without a UTC offset is in UTC (a report may say so; SQLite hands back naive
+    datetimes that were written in UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 Signal = Literal["span", "metric", "log"]
 Action = Literal["pass", "drop", "rename", "redact", "report"]
 
@@ -51,8 +58,7 @@ class UsageReport(BaseModel):
     @field_validator("window_start", "window_end")
     @classmethod
     def _utc_unless_said(cls, moment: dt.datetime) -> dt.datetime:
-        """A time without a UTC offset is in UTC."""
-        return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        return as_utc(moment)
 
     @model_validator(mode="after")
     def _window_in_order(self) -> UsageReport:

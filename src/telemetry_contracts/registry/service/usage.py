@@ -53,13 +53,7 @@ from telemetry_contracts.registry.store.tables import (
     Version,
 )
 from telemetry_contracts.schemas.model import Attribute, Metric
-from telemetry_contracts.schemas.usage import UsageReport
-
-
-def as_utc(moment: dt.datetime) -> dt.datetime:
-    """SQLite hands back naive datetimes; they were written in UTC."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
+from telemetry_contracts.schemas.usage import UsageReport, as_utc
 
 MAX_COUNT = 2**62
 """Stored counters saturate here instead of overflowing the 64-bit column."""
@@ -106,7 +100,7 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
     if not totals:
         return UsageAccepted(service=report.service, counts=0)
     received = now or dt.datetime.now(dt.UTC)
-    seen = min(as_utc(report.window_end), received + CLOCK_SKEW)
+    seen = min(report.window_end, received + CLOCK_SKEW)
     # Rows as JSON arrays, in the order of `COLUMNS`.
     rows = to_json([(*key, count) for key, count in sorted(totals.items())]).decode()
     per_name: dict[str, int] = defaultdict(int)
@@ -116,7 +110,7 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
     first_kept = day_number(received.date()) - window_days
     emitters = {"service": report.service, "seen": seen, "day": str(day), "path": f'$."{day}"',
                 "rows": to_json(sorted(per_name.items())).decode()}
-    service = {"service": report.service, "first_start": min(as_utc(report.window_start), seen),
+    service = {"service": report.service, "first_start": min(report.window_start, seen),
                "last_end": seen, "last_report": received,
                "snapshot_hash": (report.snapshot_hash or "")[:80],
                "instance": report.instance or "", "reports": 1}
