@@ -361,7 +361,7 @@ def measure_deprecation_report(url: str, log: Path, rounds: int) -> dict[str, fl
     service = RegistryService(Settings(database_url=url), seed=deprecated_snapshot())
     tokens = _tokens(service)
     guard = Principal(name="bench", role="contributor")
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     for number in range(SERVICES):
         names = [f"old.ns{((number * 13 + i) % DEPRECATED) // 50}.metric"
                  f"{(number * 13 + i) % DEPRECATED}" for i in range(NAMES_PER_SERVICE)]

@@ -9,12 +9,12 @@ import os
 import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
 from telemetry_contracts.ci.config import ProjectConfig
+from telemetry_contracts.schemas.backports import tomllib
 from tests.ci.test_cli_startup import HEAVY, loaded, started
 from tests.ci.test_readme_walkthrough import readme_blocks
 from tests.conftest import PROJECT_ROOT

@@ -79,7 +79,7 @@ def test_a_clock_set_back_still_sends_a_valid_report(monkeypatch: pytest.MonkeyP
         key="http.method").value.string_value = "GET"
     judge.traces(lean("traces", request))
     reporter = verdict_module.UsageFeed(judge, "http://127.0.0.1:9", None, 3600)
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
     monkeypatch.setattr(reporter, "_start", later)  # the last report ended "in an hour"
     assert reporter.close() == []
     (report,) = sent

@@ -140,7 +140,7 @@ def test_concurrent_usage_reports_of_one_service_lose_no_count(
         pg_service: tuple[str, RegistryService, dict[str, str]]) -> None:
     _, service, _ = pg_service
     guard = Principal(name="guard", role="contributor")
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     expected: dict[str, int] = defaultdict(int)
     reports = []
     for number in range(160):

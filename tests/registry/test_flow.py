@@ -145,7 +145,7 @@ def test_propose_review_publish_deprecate_and_report(harness: Harness) -> None:
     assert deprecated.json()["deprecated"]["renamed_to"] == "payments.checkout.duration"
 
     # Guards report usage; the deprecation report shows who still emits the old name.
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     for service, name, action, count in (("checkout-api", "payments.checkout.time", "rename", 40),
                                          ("checkout-api", "payments.checkout.time", "rename", 2),
                                          ("billing", "payments.checkout.duration", "pass", 7)):

@@ -31,7 +31,7 @@ def test_the_migrated_schema_is_the_models_schema(database_url: str) -> None:
 
 
 def test_usage_days_become_one_row_per_name_and_service_and_back(database_url: str) -> None:
-    seen = [dt.datetime(2026, 3, day, 12, tzinfo=dt.UTC) for day in (1, 2)]
+    seen = [dt.datetime(2026, 3, day, 12, tzinfo=dt.timezone.utc) for day in (1, 2)]
     counts = [{"service": "checkout", "signal": "metric", "name": "old.name", "metric": "",
                "action": action, "rule": "", "count": MAX_COUNT, "first_seen": seen[0],
                "last_seen": moment}

@@ -149,7 +149,7 @@ def test_safe_to_remove_is_unknown_no_then_yes(harness: Harness) -> None:
     assert {e["safe_to_remove"] for e in entries.values()} == {"unknown"}, "nobody reported"
     assert len(report["days"]) == report["window_days"] + 1 == len(report["burn_down"])
 
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     _report(harness, "checkout", now - dt.timedelta(minutes=1), now, {"http.route": 5})
     _report(harness, "billing", now - dt.timedelta(minutes=1), now, {DEPRECATED: 1234})
     report, entries = _verdicts(harness)

@@ -395,7 +395,7 @@ def test_the_author_withdraws_a_proposal(page: Page, registry: Registry) -> None
 
 def _report(registry: Registry, service: str, counts: list[dict[str, Any]],
             days: float = 1 / 1440, snapshot_hash: str | None = None) -> None:
-    now = dt.datetime.now(dt.UTC)
+    now = dt.datetime.now(dt.timezone.utc)
     report = {"service": service, "window_end": now.isoformat(),
               "window_start": (now - dt.timedelta(days=days)).isoformat(), "counts": counts,
               **({"snapshot_hash": snapshot_hash} if snapshot_hash else {})}

@@ -125,7 +125,7 @@ def test_lifecycle_table_governs_removal_and_reuse(harness: Harness) -> None:
                         ) == "1.2.0"
     states = {e.name: e.state for e in service.deprecations(1000, None).items}
     assert states["shop.cart.id"] == "deprecated"
-    later = dt.datetime(2027, 1, 2, tzinfo=dt.UTC)
+    later = dt.datetime(2027, 1, 2, tzinfo=dt.timezone.utc)
     assert {e.name: e.state for e in service.deprecations(1000, None, now=later).items}[
         "shop.cart.id"] == "sunset"
     removal = service.propose(AUTHOR, _change("removal", "shop.cart.id"))

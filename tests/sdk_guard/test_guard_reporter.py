@@ -53,7 +53,7 @@ def test_report_is_a_valid_usage_report_with_deltas(guard: Guard, server: Regist
 def test_a_clock_set_back_still_sends_a_valid_report(guard: Guard, server: RegistryServer,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     sender = reporter(guard, server)
-    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
     monkeypatch.setattr(sender, "_window_start", later)  # the last window ended "in an hour"
     Spans(guard).emit({"junk": 1})
     assert sender.force_flush()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
+from telemetry_contracts.schemas.backports import StrEnum
 
 
 class ReportFormat(StrEnum):

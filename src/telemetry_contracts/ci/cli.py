@@ -10,7 +10,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol
 
@@ -24,6 +23,7 @@ from telemetry_contracts.ci.choices import (
     SeverityLevel,
     StatsFormat,
 )
+from telemetry_contracts.schemas.backports import StrEnum
 from telemetry_contracts.schemas.compatibility import CompatibilityMode
 
 if TYPE_CHECKING:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -12,6 +11,7 @@ from pydantic import ConfigDict, Field
 from telemetry_contracts.ci.choices import FailOn, SeverityLevel
 from telemetry_contracts.net import is_url
 from telemetry_contracts.resolution.remote import require_allowed
+from telemetry_contracts.schemas.backports import tomllib
 from telemetry_contracts.schemas.compatibility import CompatibilityMode
 from telemetry_contracts.schemas.findings import ContractError, Severity
 from telemetry_contracts.validators.custom import RuleSettings, kebab, validated

@@ -96,7 +96,7 @@ def custom_codes(start: Path | None = None) -> tuple[tuple[CodeDoc, ...], tuple[
 def _declares_rules(start: Path) -> bool:
     """True when the nearest ``pyproject.toml`` has ``[[tool.telemetry-contracts.rules]]``
     (a quick look; the configuration proper is read when it does)."""
-    import tomllib
+    from telemetry_contracts.schemas.backports import tomllib
 
     for directory in (start.resolve(), *start.resolve().parents):
         path = directory / "pyproject.toml"

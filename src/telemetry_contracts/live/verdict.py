@@ -198,7 +198,7 @@ class UsageFeed:
         self.failures: dict[str, str] = {}
         """The last failure per service (cleared when a later report of it is sent)."""
         self._sent: dict[tuple[str, str, str, str, str | None], int] = {}
-        self._start = dt.datetime.now(dt.UTC)
+        self._start = dt.datetime.now(dt.timezone.utc)
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True,
@@ -212,7 +212,8 @@ class UsageFeed:
     def flush(self) -> None:
         """Send the counts accrued since the last report each service had accepted."""
         with self._lock:
-            end = max(self._start, dt.datetime.now(dt.UTC))  # the clock may have been set back
+            # the clock may have been set back
+            end = max(self._start, dt.datetime.now(dt.timezone.utc))
             counts = [(a, a.count - self._sent.get(a.key, 0)) for a in self.judge.findings()]
             counts = [(a, n) for a, n in counts if n > 0]
             reports = usage_reports(counts, self.judge.index.snapshot.content_hash,

@@ -13,7 +13,7 @@ USAGE_FORMAT: Final = "telemetry-contracts/usage/1"
 def as_utc(moment: dt.datetime) -> dt.datetime:
     """A time without a UTC offset is in UTC (a report may say so; SQLite hands back naive
     datetimes that were written in UTC)."""
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
 Signal = Literal["span", "metric", "log"]

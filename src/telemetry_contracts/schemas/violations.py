@@ -6,7 +6,7 @@ the same problem carry the same code.
 
 from __future__ import annotations
 
-from enum import StrEnum
+from telemetry_contracts.schemas.backports import StrEnum
 
 
 class Violation(StrEnum):

@@ -100,7 +100,7 @@ class UsageReporter:
         self.sent_reports = 0
         self.failed_sends = 0
         self._reported: dict[CountKey, int] = {}
-        self._window_start = dt.datetime.now(dt.UTC)
+        self._window_start = dt.datetime.now(dt.timezone.utc)
         self._lock = threading.Lock()
         self._sending = threading.Lock()
         self._stop = threading.Event()
@@ -124,7 +124,7 @@ class UsageReporter:
             for key in self.accounting.settle():  # lines reported in full: room for new ones
                 self._reported.pop(key, None)
             start = self._window_start
-            end = max(start, dt.datetime.now(dt.UTC))  # the clock may have been set back
+            end = max(start, dt.datetime.now(dt.timezone.utc))  # the clock may have been set back
             self._window_start = end
             queued = 0
             for first in range(0, len(deltas), MAX_COUNTS_PER_REPORT):

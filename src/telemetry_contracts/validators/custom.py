@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import tomllib
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from telemetry_contracts.schemas.backports import tomllib
 from telemetry_contracts.schemas.findings import ContractError, Finding, Severity
 from telemetry_contracts.schemas.model import Attribute, Event, Instrument, Metric, Span
 from telemetry_contracts.validators.rule import COLLECTIONS, Context, Rule, contract

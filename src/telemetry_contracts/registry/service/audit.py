@@ -14,6 +14,6 @@ from telemetry_contracts.registry.store.tables import AuditEntry
 def record(session: Session, actor: str, action: str, target: str,
            detail: dict[str, Any] | None = None) -> None:
     """Add an audit entry inside the caller's transaction (so it commits with the change)."""
-    session.add(AuditEntry(at=dt.datetime.now(dt.UTC), actor=actor, action=action,
+    session.add(AuditEntry(at=dt.datetime.now(dt.timezone.utc), actor=actor, action=action,
                            target=target,
                            detail=json.dumps(detail or {}, sort_keys=True, default=str)))

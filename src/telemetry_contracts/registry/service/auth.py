@@ -84,7 +84,7 @@ def create_token(database: Database, *, role: Role, name: str, namespaces: list[
     def work(session: Session) -> int:
         row = Token(name=name, role=role, token_hash=hash_token(secret),
                     namespaces=json.dumps(cleaned), services=json.dumps(bound),
-                    created_at=dt.datetime.now(dt.UTC))
+                    created_at=dt.datetime.now(dt.timezone.utc))
         session.add(row)
         session.flush()
         record(session, actor, "token.create", f"token:{row.id}",
@@ -104,7 +104,7 @@ def revoke_token(database: Database, token_id: int, actor: Principal) -> None:
         if row is None:
             raise NotFound(f"no token {token_id}")
         if row.revoked_at is None:
-            row.revoked_at = dt.datetime.now(dt.UTC)
+            row.revoked_at = dt.datetime.now(dt.timezone.utc)
             record(session, actor.name, "token.revoke", f"token:{token_id}", {"name": row.name})
 
     database.write(work)

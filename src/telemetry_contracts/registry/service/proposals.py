@@ -196,7 +196,7 @@ class Proposals:
         self._refuse_retired(session, subject, lifecycle)
         body = change.model_dump_json(exclude_none=True)
         self._within_quota(session, principal.name, len(body), new=True)
-        now = dt.datetime.now(dt.UTC)
+        now = dt.datetime.now(dt.timezone.utc)
         row = Proposal(kind=change.kind, subject=subject, status="open", revision=1,
                        content_revision=1, author=principal.name, title=change.title,
                        body=body,
@@ -281,7 +281,7 @@ class Proposals:
         def work(session: Session) -> Review:
             review = Review(proposal_id=proposal_id, revision=expected, reviewer=principal.name,
                             decision=body.decision, comment=body.comment,
-                            created_at=dt.datetime.now(dt.UTC))
+                            created_at=dt.datetime.now(dt.timezone.utc))
             session.add(review)
             session.flush()
             status = {"reject": "rejected", "request_changes": "changes_requested"}.get(
@@ -331,7 +331,7 @@ class Proposals:
         """Compare-and-set on the revision: no update is lost to a concurrent one."""
         result = session.execute(
             update(Proposal).where(Proposal.id == current.id, Proposal.revision == expected)
-            .values(revision=expected + 1, updated_at=dt.datetime.now(dt.UTC), **values)
+            .values(revision=expected + 1, updated_at=dt.datetime.now(dt.timezone.utc), **values)
             .execution_options(synchronize_session=False)
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]

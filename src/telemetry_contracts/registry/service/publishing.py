@@ -66,7 +66,7 @@ class Publisher:
             for row in rows:
                 row.status, row.published_version = "published", number
                 row.revision += 1
-                row.updated_at = dt.datetime.now(dt.UTC)
+                row.updated_at = dt.datetime.now(dt.timezone.utc)
                 if row.kind == "removal":
                     session.merge(RetiredName(name=row.subject, version=number))
             answer = VersionOut(

@@ -99,7 +99,7 @@ def ingest(versions: VersionStore, principal: Principal, report: UsageReport,
         totals[key] = min(totals[key] + count.count, MAX_COUNT)
     if not totals:
         return UsageAccepted(service=report.service, counts=0)
-    received = now or dt.datetime.now(dt.UTC)
+    received = now or dt.datetime.now(dt.timezone.utc)
     seen = min(report.window_end, received + CLOCK_SKEW)
     # Rows as JSON arrays, in the order of `COLUMNS`.
     rows = to_json([(*key, count) for key, count in sorted(totals.items())]).decode()
@@ -293,7 +293,7 @@ def deprecation_report(versions: VersionStore, *, window_days: int, limit: int,
     holds 10,000 emitters, and building (then validating) a model of each cost more than the
     database reads.
     """
-    now = now or dt.datetime.now(dt.UTC)
+    now = now or dt.datetime.now(dt.timezone.utc)
     cutoff = now - dt.timedelta(days=window_days)
     days = [now.date() - dt.timedelta(days=back) for back in range(window_days, -1, -1)]
     latest = versions.latest()

@@ -212,7 +212,7 @@ class VersionStore:
             number=snapshot.version, major=major, minor=minor, patch=patch, bump=bump,
             content_hash=encoded.content_hash, body_hash=encoded.body_hash,
             attributes=len(snapshot.attributes), metrics=len(snapshot.metrics), note=note,
-            published_by=actor, published_at=dt.datetime.now(dt.UTC),
+            published_by=actor, published_at=dt.datetime.now(dt.timezone.utc),
         )
         session.add(version)
         session.flush()

@@ -39,13 +39,15 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
                            ) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("datetimes stored in the registry must be timezone-aware")
-        return value.astimezone(dt.UTC) if value is not None else None
+        return value.astimezone(dt.timezone.utc) if value is not None else None
 
     def process_result_value(self, value: dt.datetime | None, dialect: Dialect
                              ) -> dt.datetime | None:
         if value is None:
             return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
 
 
 class Base(DeclarativeBase):
