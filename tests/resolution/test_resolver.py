@@ -492,3 +492,58 @@ def test_a_refinement_of_an_unknown_signal_is_an_error_at_its_ref(
     assert finding.message == (
         f"refinement `{kind}.job.runn.queued` refines unknown {kind} `job.runn`")
     assert finding.location.file.endswith("signals.yaml") and finding.location.line == 6
+
+
+def test_refinements_of_a_dependencys_signals_add_to_them(tmp_path: Path) -> None:
+    # an organisation's registry narrows the conventions it depends on: its refinements of a
+    # dependency's metric, span, event and entity carry the dependency's attributes and its own
+    write_files(tmp_path, {
+        "manifest.yaml": "name: shop\nversion: 1.0.0\ndependencies:\n  - name: otel\n"
+                         "    registry_path: semconv\n",
+        "shop.yaml": "file_format: definition/2\nattributes:\n"
+                     "  - {key: shop.region, type: string, brief: Region., examples: [eu]}\n"
+                     "metric_refinements:\n  - id: metric.shop.http.server.request.duration\n"
+                     "    ref: http.server.request.duration\n"
+                     "    attributes: [{ref: shop.region, requirement_level: required},\n"
+                     "                 {ref: url.scheme, requirement_level: opt_in}]\n"
+                     "span_refinements:\n  - id: span.shop.http.server\n    ref: http.server\n"
+                     "    attributes: [{ref: shop.region}]\n"
+                     "event_refinements:\n  - id: event.shop.app.crash\n    ref: app.crash\n"
+                     "    attributes: [{ref: shop.region}]\n"
+                     "entity_refinements:\n  - id: entity.shop.service\n    ref: service\n"
+                     "    description: [{ref: shop.region}, {ref: service.name}]\n",
+    })
+    snapshot = load_registry(tmp_path).snapshot
+    metric = next(m for m in snapshot.metrics if m.name == "http.server.request.duration")
+    levels = {ref.key: ref.requirement_level.level for ref in metric.attributes}
+    assert metric.origin == "otel"
+    assert levels["shop.region"] == "required"
+    assert levels["url.scheme"] == "required"  # the dependency's own level wins
+    assert "http.request.method" in levels
+    (span,) = [s for s in snapshot.spans if s.type == "http.server"]
+    assert span.origin == "otel" and span.attributes[-1].key == "shop.region"
+    assert "http.request.method" in {ref.key for ref in span.attributes}
+    (event,) = snapshot.events
+    assert (event.name, event.origin, event.attributes[-1].key) == (
+        "app.crash", "otel", "shop.region")
+    (entity,) = snapshot.entities
+    assert entity.identifying == ("service.name",)  # not described again
+    assert entity.descriptive[-1] == "shop.region" and "service.version" in entity.descriptive
+    # signals of the dependency that nothing refines stay out, as before
+    assert len(snapshot.spans) == 1
+
+
+def test_a_refinement_of_a_signal_no_dependency_has_is_still_an_error(tmp_path: Path) -> None:
+    write_files(tmp_path, {
+        "manifest.yaml": "name: shop\nversion: 1.0.0\ndependencies:\n  - name: otel\n"
+                         "    registry_path: semconv\n",
+        "shop.yaml": "file_format: definition/2\nmetric_refinements:\n"
+                     "  - id: metric.shop.http.server.request.durations\n"
+                     "    ref: http.server.request.durations\n"
+                     "    attributes: [{ref: url.scheme}]\n",
+    })
+    with pytest.raises(ContractError) as caught:
+        load_registry(tmp_path)
+    assert caught.value.finding.code == "TC103"
+    assert "refines unknown metric `http.server.request.durations`" in (
+        caught.value.finding.message)

@@ -413,6 +413,15 @@ class Resolver:
             )
             _merge(attributes, snapshot.attributes, "key", name)
             _merge(metrics, snapshot.metrics, "name", name)
+        for signal in self._refined_dependency_signals():
+            if isinstance(signal, Metric):
+                metrics[signal.name] = signal
+            elif isinstance(signal, Span):
+                spans.append(signal)
+            elif isinstance(signal, Event):
+                events.append(signal)
+            else:
+                entities.append(signal)
         for key, attribute in self.legacy_used.items():
             attributes.setdefault(key, attribute)
         history = [legacy for _, dependency in self.dependencies for legacy in dependency.history
@@ -430,12 +439,30 @@ class Resolver:
             history=list({(n.kind, n.name): n for n in history}.values()),
         )
 
+    def _local_signals(self) -> set[str]:
+        """The ids of this registry's own metrics, spans, events and entities."""
+        return {group_id for groups in (self.metric_groups, self.span_groups,
+                                        self.event_groups, self.entity_groups)
+                for group_id, _, _, _ in groups}
+
+    def _dependency_signals(self) -> dict[str, tuple[str, Any]]:
+        """The metrics, spans, events and entities of the dependencies by the id a refinement
+        names them with (``metric.<name>``, ``span.<type>``...), each with its dependency's
+        name: the first dependency that defines one wins."""
+        signals: dict[str, tuple[str, Any]] = {}
+        for name, snapshot in self.dependencies:
+            for kind, items, field_name in (("metric", snapshot.metrics, "name"),
+                                            ("span", snapshot.spans, "type"),
+                                            ("event", snapshot.events, "name"),
+                                            ("entity", snapshot.entities, "type")):
+                for item in items:
+                    signals.setdefault(f"{kind}.{getattr(item, field_name)}", (name, item))
+        return signals
+
     def _check_refined_signals(self) -> None:
-        """Every refinement names a metric, span, event or entity of this registry: TC103 at
-        its ``ref`` otherwise."""
-        known = {group_id for groups in (self.metric_groups, self.span_groups,
-                                         self.event_groups, self.entity_groups)
-                 for group_id, _, _, _ in groups}
+        """Every refinement names a metric, span, event or entity of this registry or of a
+        dependency: TC103 at its ``ref`` otherwise."""
+        known = self._local_signals() | self._dependency_signals().keys()
         for refinement_id, raw, target, path in self.refinements:
             if target not in known:
                 kind, _, name = target.partition(".")
@@ -443,6 +470,31 @@ class Resolver:
                 raise ContractError(
                     "TC103", f"refinement `{refinement_id}` refines unknown {kind} `{name}`",
                     path, line, column)
+
+    def _refined_dependency_signals(self) -> list[Metric | Span | Event | Entity]:
+        """The dependencies' signals this registry refines, each with the attributes its
+        refinements add (descriptive ones for an entity; the dependency's level wins), as this
+        registry's snapshot carries them: with the dependency's name as their origin."""
+        local = self._local_signals()
+        refined = []
+        for target, (name, signal) in self._dependency_signals().items():
+            refinements = self._refinements_of(target)
+            if target in local or not refinements:
+                continue
+            added = {key: ref for refinement_id in refinements
+                     for key, ref in self._group_refs(refinement_id).items()}
+            update: dict[str, Any] = {"origin": signal.origin or name}
+            if isinstance(signal, Entity):
+                present = {*signal.identifying, *signal.descriptive}
+                update["descriptive"] = (*signal.descriptive,
+                                         *(key for key in added if key not in present))
+            else:
+                refs = {ref.key: ref for ref in signal.attributes}
+                for key, ref in added.items():
+                    refs.setdefault(key, ref)
+                update["attributes"] = tuple(refs.values())
+            refined.append(signal.model_copy(update=update))
+        return refined
 
     def _refinements_of(self, group_id: str) -> list[str]:
         """The ids of the refinements of the metric, span, event or entity ``group_id``."""
