@@ -109,7 +109,7 @@ def dripping_server(
         while not stop.is_set():
             try:
                 connection, _ = listener.accept()
-            except TimeoutError:
+            except socket.timeout:  # TimeoutError from Python 3.10 on
                 continue
             except OSError:
                 return

@@ -232,8 +232,7 @@ def test_the_guard_not_chosen_as_configurator_is_an_error(
     """With another configurator installed (``opentelemetry-distro``'s) and no
     ``OTEL_PYTHON_CONFIGURATOR``, ``opentelemetry-instrument`` may load that one only: the
     registry variable is set, nothing is guarded, and the pre-instrument hook says so."""
-    from importlib.metadata import entry_points
-
+    from telemetry_contracts.schemas.backports import entry_points
     from telemetry_contracts.sdk_guard import autoconfigure
 
     hooks = {ep.name: ep.value for ep in entry_points(group="opentelemetry_pre_instrument")}

@@ -89,7 +89,7 @@ def _syntax_version(raw: YamlMap, path: str) -> int | None:
     ):
         if key in raw:
             tag = raw[key]
-            syntax = tags.get(tag) if isinstance(tag, str | int) else None
+            syntax = tags.get(tag) if isinstance(tag, (str, int)) else None
             if syntax is None and isinstance(tag, str) and _V2_FORMAT.match(tag):
                 syntax = 2
             if syntax is None:
@@ -270,11 +270,11 @@ class Resolver:
 
     def _add_v1(self, document: ContractDocument) -> None:
         assert isinstance(document.model, V1File)
-        for spec, raw in zip(document.model.groups, _items(document.raw, "groups"), strict=True):
+        for spec, raw in zip(document.model.groups, _items(document.raw, "groups")):
             entries: list[tuple[RefSpec | AttributeSpec, Any, str | None]] = []
             group = _Group(spec.id, document.path, raw, entries, spec.extends)
             for attribute, raw_attribute in zip(
-                spec.attributes or (), _items(raw, "attributes"), strict=True
+                spec.attributes or (), _items(raw, "attributes")
             ):
                 if attribute.id is not None:
                     key = f"{spec.prefix}.{attribute.id}" if spec.prefix else attribute.id
@@ -288,7 +288,7 @@ class Resolver:
                 if attribute.role:
                     group.roles[entries[-1][2] or ""] = attribute.role
             for constraint, raw_constraint in zip(
-                spec.constraints or (), _items(raw, "constraints"), strict=True
+                spec.constraints or (), _items(raw, "constraints")
             ):
                 if constraint.include is not None:
                     # older releases' `include`: the other group's attributes join this one
@@ -309,7 +309,7 @@ class Resolver:
         assert isinstance(model, V2File)
         raw = document.raw
         for attribute, raw_attribute in zip(
-            model.attributes, _items(raw, "attributes"), strict=True
+            model.attributes, _items(raw, "attributes")
         ):
             self._define(attribute.key, attribute, raw_attribute, document.path)
         sections: list[tuple[str, Sequence[Any], str]] = [
@@ -319,14 +319,14 @@ class Resolver:
             ("events", model.events, "name"),
         ]
         for section, specs, id_field in sections:
-            for spec, raw_spec in zip(specs, _items(raw, section), strict=True):
+            for spec, raw_spec in zip(specs, _items(raw, section)):
                 group_id = getattr(spec, id_field)
                 if section != "attribute_groups":
                     group_id = f"{section[:-1]}.{group_id}"
                 entries = [
                     (ref, raw_ref, ref.ref)
                     for ref, raw_ref in zip(
-                        spec.attributes, _items(raw_spec, "attributes"), strict=True
+                        spec.attributes, _items(raw_spec, "attributes")
                     )
                 ]
                 self._add_group(_Group(group_id, document.path, raw_spec, list(entries)))
@@ -337,7 +337,7 @@ class Resolver:
                 }.get(section)
                 if target is not None:
                     target.append((group_id, raw_spec, spec, document.path))
-        for spec, raw_spec in zip(model.entities, _items(raw, "entities"), strict=True):
+        for spec, raw_spec in zip(model.entities, _items(raw, "entities")):
             group_id = f"entity.{spec.type}"
             entries = []
             group = _Group(group_id, document.path, raw_spec, entries)
@@ -345,7 +345,6 @@ class Resolver:
                 for ref, raw_ref in zip(
                     refs,
                     _items(raw_spec, "identity" if role == "identifying" else "description"),
-                    strict=True,
                 ):
                     entries.append((ref, raw_ref, ref.ref))
                     if ref.ref:
@@ -357,11 +356,11 @@ class Resolver:
         ):
             # an entity refinement adds descriptive attributes; the others add `attributes`
             listed = "description" if section == "entity_refinements" else "attributes"
-            for spec, raw_spec in zip(getattr(model, section), _items(raw, section), strict=True):
+            for spec, raw_spec in zip(getattr(model, section), _items(raw, section)):
                 entries = [
                     (ref, raw_ref, ref.ref)
                     for ref, raw_ref in zip(
-                        getattr(spec, listed), _items(raw_spec, listed), strict=True
+                        getattr(spec, listed), _items(raw_spec, listed)
                     )
                 ]
                 group = _Group(spec.id, document.path, raw_spec, list(entries))

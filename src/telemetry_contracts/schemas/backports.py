@@ -1,10 +1,27 @@
-"""What Python 3.11 added that the package uses, for Python 3.10: ``StrEnum`` and ``tomllib``
-(its ``tomli`` original, a dependency on 3.10 only)."""
+"""What newer Pythons added that the package uses: for 3.10, 3.11's ``StrEnum`` and ``tomllib``
+(its ``tomli`` original, a dependency before 3.11); for 3.9, where only the guard runs, 3.10's
+``dataclass(slots=...)`` and ``entry_points(group=...)``."""
 
 from __future__ import annotations
 
 import sys
 from enum import Enum
+
+if sys.version_info >= (3, 10):
+    from dataclasses import dataclass
+    from importlib.metadata import entry_points
+else:  # pragma: no cover - exercised by the CPython 3.9 run of CI
+    import dataclasses
+    import importlib.metadata
+    from typing import Any
+
+    def dataclass(cls: Any = None, /, *, slots: bool = False, **options: Any) -> Any:
+        """``dataclasses.dataclass`` taking 3.10's ``slots`` and, on 3.9, leaving it out."""
+        return dataclasses.dataclass(cls, **options) if cls else dataclasses.dataclass(**options)
+
+    def entry_points(*, group: str) -> Any:
+        """The installed entry points of ``group``."""
+        return importlib.metadata.entry_points().get(group, ())
 
 if sys.version_info >= (3, 11):
     from enum import StrEnum
@@ -22,4 +39,4 @@ else:  # pragma: no cover - exercised by the CPython 3.10 run of CI
         def __format__(self, spec: str) -> str:
             return str(self.value).__format__(spec)
 
-__all__ = ["StrEnum", "tomllib"]
+__all__ = ["StrEnum", "dataclass", "entry_points", "tomllib"]

@@ -7,7 +7,7 @@ under ``schemas/`` in the repository.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -26,7 +26,7 @@ from telemetry_contracts.schemas.model import Stability as ModelStability
 
 Stability = Literal[ModelStability, "experimental"]
 """Stability as files may write it; ``experimental`` (legacy) is read as ``development``."""
-StabilityField = Annotated[Stability | None, BeforeValidator(normalize_stability)]
+StabilityField = Annotated[Optional[Stability], BeforeValidator(normalize_stability)]
 """A ``stability`` field of a file model: read as the resolved model reads it."""
 
 GroupType = Literal[
@@ -47,7 +47,7 @@ def _readable_deprecation(value: str | dict[str, Any] | None) -> str | dict[str,
 
 
 DeprecatedField = Annotated[
-    str | dict[str, Any] | None,
+    Union[str, dict[str, Any], None],
     AfterValidator(_readable_deprecation),
     Field(
         description=(
@@ -57,15 +57,15 @@ DeprecatedField = Annotated[
     ),
 ]
 RequirementLevelField = Annotated[
-    str | dict[str, Any] | None,
+    Union[str, dict[str, Any], None],
     Field(description="`required`, `recommended`, `opt_in`, or {conditionally_required: text}."),
 ]
 SignalRequirementLevelField = Annotated[
-    Literal["required", "recommended", "opt_in"] | None,
+    Optional[Literal["required", "recommended", "opt_in"]],
     Field(description="Whether a signal is emitted by default; not kept in the snapshot."),
 ]
 AnnotationsField = Annotated[
-    dict[str, Any] | None,
+    Optional[dict[str, Any]],
     Field(
         description=(
             "Free-form annotations. Governance keys read by telemetry-contracts: owner, "
@@ -107,8 +107,8 @@ def _association_kind(value: object) -> str:
 
 
 EntityAssociation = Annotated[
-    Annotated[str, Tag("EntityName")]
-    | Annotated[EntityAssociationSpec, Tag("EntityAssociationSpec")],
+    Union[Annotated[str, Tag("EntityName")],
+          Annotated[EntityAssociationSpec, Tag("EntityAssociationSpec")]],
     Discriminator(_association_kind),
 ]
 """An entity a signal is associated with, or a ``one_of``/``all_of`` expression of them (a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Union
 
 from pydantic import BaseModel, TypeAdapter
 
@@ -20,7 +20,7 @@ def schema_documents() -> dict[str, dict[str, Any]]:
     """File name to JSON Schema for every published format."""
     documents: dict[str, dict[str, Any]] = {
         "contract-file.schema.json": _with_header(
-            TypeAdapter(V1File | V2File).json_schema(),
+            TypeAdapter(Union[V1File, V2File]).json_schema(),
             "contract-file",
             "A telemetry contract file: semantic-convention v1 `groups:` or `definition/2`.",
         ),

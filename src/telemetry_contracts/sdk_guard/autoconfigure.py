@@ -19,9 +19,9 @@ from __future__ import annotations
 import atexit
 import logging
 import os
-from importlib.metadata import entry_points
 from typing import Any
 
+from telemetry_contracts.schemas.backports import entry_points
 from telemetry_contracts.sdk_guard import compat
 from telemetry_contracts.sdk_guard.config import ENV_REGISTRY
 from telemetry_contracts.sdk_guard.guard import Guard

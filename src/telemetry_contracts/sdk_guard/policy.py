@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
 from typing import Any
 
+from telemetry_contracts.schemas.backports import dataclass
 from telemetry_contracts.schemas.model import find_by_key
 from telemetry_contracts.schemas.ucum import conversion_factor
 from telemetry_contracts.schemas.violations import Violation
@@ -50,7 +50,7 @@ class AttributeContract:
         if base in ("any", "enum"):
             return True
         if base.endswith("[]"):
-            if not isinstance(value, list | tuple):
+            if not isinstance(value, (list, tuple)):
                 return False
             types = _PY_TYPES.get(base[:-2])
             return types is None or all(_is(item, types) for item in value)
@@ -207,7 +207,7 @@ class Plan:
         given = set(keys)
         produced: set[Any] = set()
         pairs: list[tuple[Any, Any, bool]] = []
-        for key, step in zip(keys, steps, strict=True):
+        for key, step in zip(keys, steps):
             # a key the application also gave under its new name, or a second key renamed
             # to the same name, is dropped: the new name (or the first one) wins
             clash = step.target != key and step.target in given
@@ -498,7 +498,8 @@ class KeySpace:
         report = self.policy.config.mode == "report"
         redacted = self.policy.config.redacted_value
         kept = plan.kept
-        for step, (key, value) in zip(plan.steps, attributes.items(), strict=True):
+        # a step per attribute: the plan is the one of these attributes' keys
+        for step, (key, value) in zip(plan.steps, attributes.items()):
             if key not in kept:
                 continue
             op = step.op
@@ -579,7 +580,7 @@ def _enum_check(contract: AttributeContract) -> Any:
 
 def hashable(value: Any) -> Any:
     """``value`` made hashable: lists as tuples, anything else unhashable as its repr."""
-    if isinstance(value, list | tuple):
+    if isinstance(value, (list, tuple)):
         return tuple(hashable(v) for v in value)
     try:
         hash(value)
