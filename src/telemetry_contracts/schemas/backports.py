@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 10):
     from dataclasses import dataclass
@@ -13,7 +14,6 @@ if sys.version_info >= (3, 10):
 else:  # pragma: no cover - exercised by the CPython 3.9 run of CI
     import dataclasses
     import importlib.metadata
-    from typing import Any
 
     def dataclass(cls: Any = None, /, *, slots: bool = False, **options: Any) -> Any:
         """``dataclasses.dataclass`` taking 3.10's ``slots`` and, on 3.9, leaving it out."""
@@ -25,10 +25,7 @@ else:  # pragma: no cover - exercised by the CPython 3.9 run of CI
 
 if sys.version_info >= (3, 11):
     from enum import StrEnum
-
-    import tomllib
 else:  # pragma: no cover - exercised by the CPython 3.10 run of CI
-    import tomli as tomllib
 
     class StrEnum(str, Enum):
         """An enum whose members are strings and print as their values, as 3.11's."""
@@ -38,5 +35,20 @@ else:  # pragma: no cover - exercised by the CPython 3.10 run of CI
 
         def __format__(self, spec: str) -> str:
             return str(self.value).__format__(spec)
+
+if TYPE_CHECKING:
+    import tomllib
+
+
+def __getattr__(name: str) -> Any:
+    """``tomllib``, imported on first use: the guard and the command line's start need none."""
+    if name != "tomllib":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised by the CPython 3.10 run of CI
+        import tomli as tomllib
+    return tomllib
+
 
 __all__ = ["StrEnum", "dataclass", "entry_points", "tomllib"]
