@@ -502,10 +502,15 @@ def test_refinements_of_a_dependencys_signals_add_to_them(tmp_path: Path) -> Non
                          "    registry_path: semconv\n",
         "shop.yaml": "file_format: definition/2\nattributes:\n"
                      "  - {key: shop.region, type: string, brief: Region., examples: [eu]}\n"
+                     "  - {key: shop.tier, type: int, brief: Tier., examples: [1]}\n"
                      "metric_refinements:\n  - id: metric.shop.http.server.request.duration\n"
                      "    ref: http.server.request.duration\n"
                      "    attributes: [{ref: shop.region, requirement_level: required},\n"
                      "                 {ref: url.scheme, requirement_level: opt_in}]\n"
+                     "  - id: metric.shop.http.server.request.duration.tiered\n"
+                     "    ref: http.server.request.duration\n"
+                     "    attributes: [{ref: shop.region, requirement_level: opt_in},\n"
+                     "                 {ref: shop.tier}]\n"
                      "span_refinements:\n  - id: span.shop.http.server\n    ref: http.server\n"
                      "    attributes: [{ref: shop.region}]\n"
                      "event_refinements:\n  - id: event.shop.app.crash\n    ref: app.crash\n"
@@ -517,8 +522,9 @@ def test_refinements_of_a_dependencys_signals_add_to_them(tmp_path: Path) -> Non
     metric = next(m for m in snapshot.metrics if m.name == "http.server.request.duration")
     levels = {ref.key: ref.requirement_level.level for ref in metric.attributes}
     assert metric.origin == "otel"
-    assert levels["shop.region"] == "required"
+    assert levels["shop.region"] == "required"  # the first refinement's level wins
     assert levels["url.scheme"] == "required"  # the dependency's own level wins
+    assert list(levels)[-2:] == ["shop.region", "shop.tier"]  # both refinements add theirs
     assert "http.request.method" in levels
     (span,) = [s for s in snapshot.spans if s.type == "http.server"]
     assert span.origin == "otel" and span.attributes[-1].key == "shop.region"

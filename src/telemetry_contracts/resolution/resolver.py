@@ -475,13 +475,16 @@ class Resolver:
         refinements add (descriptive ones for an entity; the dependency's level wins), as this
         registry's snapshot carries them: with the dependency's name as their origin."""
         local = self._local_signals()
+        dependency_signals = self._dependency_signals()
         refined = []
-        for target, (name, signal) in self._dependency_signals().items():
-            refinements = self._refinements_of(target)
-            if target in local or not refinements:
+        for target in dict.fromkeys(target for _, _, target, _ in self.refinements):
+            if target in local:
                 continue
-            added = {key: ref for refinement_id in refinements
-                     for key, ref in self._group_refs(refinement_id).items()}
+            name, signal = dependency_signals[target]  # known: _check_refined_signals ran
+            added: dict[str, AttributeRef] = {}
+            for refinement_id in self._refinements_of(target):
+                for key, ref in self._group_refs(refinement_id).items():
+                    added.setdefault(key, ref)
             update: dict[str, Any] = {"origin": signal.origin or name}
             if isinstance(signal, Entity):
                 present = {*signal.identifying, *signal.descriptive}
