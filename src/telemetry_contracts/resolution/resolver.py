@@ -217,9 +217,20 @@ class Resolver:
         self.external: dict[str, Attribute] = {}
         self.legacy: dict[str, tuple[str, LegacyName]] = {}
         """Names a dependency's history knows: a ref to one resolves to a deprecated attribute."""
+        self.dependency_signals: dict[str, tuple[str, Any]] = {}
+        """The dependencies' metrics, spans, events and entities by the id a refinement names
+        them with (``metric.<name>``, ``span.<type>``...), with their dependency's name; the
+        first dependency that defines one wins."""
         for name, snapshot in self.dependencies:
             for attribute in snapshot.attributes:
                 self.external.setdefault(attribute.key, attribute)
+            for kind, items, field_name in (("metric", snapshot.metrics, "name"),
+                                            ("span", snapshot.spans, "type"),
+                                            ("event", snapshot.events, "name"),
+                                            ("entity", snapshot.entities, "type")):
+                for item in items:
+                    self.dependency_signals.setdefault(
+                        f"{kind}.{getattr(item, field_name)}", (name, item))
             for legacy in snapshot.history:
                 if legacy.kind == "attribute":
                     self.legacy.setdefault(legacy.name, (name, legacy))
@@ -444,24 +455,10 @@ class Resolver:
                                         self.event_groups, self.entity_groups)
                 for group_id, _, _, _ in groups}
 
-    def _dependency_signals(self) -> dict[str, tuple[str, Any]]:
-        """The metrics, spans, events and entities of the dependencies by the id a refinement
-        names them with (``metric.<name>``, ``span.<type>``...), each with its dependency's
-        name: the first dependency that defines one wins."""
-        signals: dict[str, tuple[str, Any]] = {}
-        for name, snapshot in self.dependencies:
-            for kind, items, field_name in (("metric", snapshot.metrics, "name"),
-                                            ("span", snapshot.spans, "type"),
-                                            ("event", snapshot.events, "name"),
-                                            ("entity", snapshot.entities, "type")):
-                for item in items:
-                    signals.setdefault(f"{kind}.{getattr(item, field_name)}", (name, item))
-        return signals
-
     def _check_refined_signals(self) -> None:
         """Every refinement names a metric, span, event or entity of this registry or of a
         dependency: TC103 at its ``ref`` otherwise."""
-        known = self._local_signals() | self._dependency_signals().keys()
+        known = self._local_signals() | self.dependency_signals.keys()
         for refinement_id, raw, target, path in self.refinements:
             if target not in known:
                 kind, _, name = target.partition(".")
@@ -475,26 +472,19 @@ class Resolver:
         refinements add (descriptive ones for an entity; the dependency's level wins), as this
         registry's snapshot carries them: with the dependency's name as their origin."""
         local = self._local_signals()
-        dependency_signals = self._dependency_signals()
         refined = []
         for target in dict.fromkeys(target for _, _, target, _ in self.refinements):
             if target in local:
                 continue
-            name, signal = dependency_signals[target]  # known: _check_refined_signals ran
-            added: dict[str, AttributeRef] = {}
-            for refinement_id in self._refinements_of(target):
-                for key, ref in self._group_refs(refinement_id).items():
-                    added.setdefault(key, ref)
+            name, signal = self.dependency_signals[target]  # known: _check_refined_signals ran
             update: dict[str, Any] = {"origin": signal.origin or name}
             if isinstance(signal, Entity):
                 present = {*signal.identifying, *signal.descriptive}
+                added = (ref.key for ref in self._refined(target, ()))
                 update["descriptive"] = (*signal.descriptive,
                                          *(key for key in added if key not in present))
             else:
-                refs = {ref.key: ref for ref in signal.attributes}
-                for key, ref in added.items():
-                    refs.setdefault(key, ref)
-                update["attributes"] = tuple(refs.values())
+                update["attributes"] = self._refined(target, signal.attributes)
             refined.append(signal.model_copy(update=update))
         return refined
 
@@ -503,9 +493,11 @@ class Resolver:
         return [refinement_id for refinement_id, _, target, _ in self.refinements
                 if target == group_id]
 
-    def _refined(self, group_id: str) -> tuple[AttributeRef, ...]:
-        """A signal's refs, with those its refinements add (the base's level wins)."""
-        refs = dict(self._group_refs(group_id))
+    def _refined(self, group_id: str,
+                 base: Iterable[AttributeRef] | None = None) -> tuple[AttributeRef, ...]:
+        """A signal's refs (its group's, or ``base`` for a dependency's signal), with those its
+        refinements add: the base's level wins, then the first refinement's."""
+        refs = dict(self._group_refs(group_id)) if base is None else {r.key: r for r in base}
         for refinement_id in self._refinements_of(group_id):
             for key, ref in self._group_refs(refinement_id).items():
                 refs.setdefault(key, ref)

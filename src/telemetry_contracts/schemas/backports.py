@@ -10,18 +10,22 @@ from typing import TYPE_CHECKING, Any
 
 if sys.version_info >= (3, 10):
     from dataclasses import dataclass
-    from importlib.metadata import entry_points
 else:  # pragma: no cover - exercised by the CPython 3.9 run of CI
     import dataclasses
-    import importlib.metadata
 
     def dataclass(cls: Any = None, /, *, slots: bool = False, **options: Any) -> Any:
         """``dataclasses.dataclass`` taking 3.10's ``slots`` and, on 3.9, leaving it out."""
         return dataclasses.dataclass(cls, **options) if cls else dataclasses.dataclass(**options)
 
-    def entry_points(*, group: str) -> Any:
-        """The installed entry points of ``group``."""
-        return importlib.metadata.entry_points().get(group, ())
+
+def entry_points(*, group: str) -> Any:
+    """The installed entry points of ``group``; ``importlib.metadata`` (some 15 ms) is imported
+    on the first call, not with the guard or at the command line's start."""
+    import importlib.metadata
+
+    if sys.version_info >= (3, 10):
+        return importlib.metadata.entry_points(group=group)
+    return importlib.metadata.entry_points().get(group, ())  # pragma: no cover - 3.9
 
 if sys.version_info >= (3, 11):
     from enum import StrEnum
