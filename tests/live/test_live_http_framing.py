@@ -270,8 +270,12 @@ def test_stopping_waits_for_a_request_in_flight_and_turns_new_ones_away() -> Non
             socket.create_connection(("127.0.0.1", receiver.port), timeout=10) as kept:
         kept.sendall(head + body)
         assert _status(kept) == b"HTTP/1.1 200 OK"
-        slow.sendall(head + body[:3])
         deadline = time.monotonic() + 10
+        # the first request leaves the count just after its answer: wait for that, so that
+        # the request counted next is the slow one
+        while receiver.in_flight.count > 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        slow.sendall(head + body[:3])
         while receiver.in_flight.count < 1 and time.monotonic() < deadline:
             time.sleep(0.01)
         stopper.start()
