@@ -329,8 +329,9 @@ def test_include_of_an_unknown_group_names_the_constraint(tmp_path: Path) -> Non
 
 
 def write_files(root: Path, files: dict[str, str]) -> Path:
-    """Write each named file under ``root``; return ``root``."""
+    """Write each named file under ``root`` (making its folders); return ``root``."""
     for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
     return root
 

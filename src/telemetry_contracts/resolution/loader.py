@@ -43,6 +43,18 @@ from telemetry_contracts.schemas.snapshot import Snapshot
 
 BUILTIN_SEMCONV = "semconv"
 MANIFEST = "manifest.yaml"
+LEGACY_MANIFEST = "registry_manifest.yaml"
+"""The manifest's name before Weaver renamed it ``manifest.yaml``; read where that is absent."""
+MANIFESTS = (MANIFEST, LEGACY_MANIFEST)
+_OFFICIAL_MODEL = re.compile(
+    r"https://(?:opentelemetry\.io/schemas/[^/\s]+/?"
+    r"|github\.com/open-telemetry/semantic-conventions/archive/\S+\.(?:zip|tar\.gz)"
+    r"(?:\[[^\]]*\])?)"
+)
+"""A ``registry_path`` naming an official semantic-convention release, by its schema URL or by
+the release archive Weaver downloads: read as the built-in baseline."""
+_ARCHIVE = re.compile(r"\.(?:zip|tar\.gz|tgz)(?:\[[^\]]*\])?$")
+"""A ``registry_path`` Weaver reads as an archive, optionally with ``[SUBDIR]`` inside it."""
 MAX_DEPENDENCY_DEPTH = 8
 _SEMVER = re.compile(r"(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -125,20 +137,27 @@ def _load_directory(root: Path, display: str, depth: int) -> LoadedRegistry:
     for path in sorted(_contract_files(root)):
         relative = path.relative_to(root).as_posix()
         files.append((relative, read_yaml_file(path, _join(display, relative))))
-    manifest_path = root / MANIFEST
-    manifest_raw = (
-        read_yaml_file(manifest_path, _join(display, MANIFEST))
-        if (manifest_path.is_file())
-        else None
-    )
-    return _resolve_files(files, display, manifest_raw, root, depth)
+    manifest_path = manifest_in(root)
+    if manifest_path is None:
+        return _resolve_files(files, display, None, root, depth)
+    manifest_display = _join(display, manifest_path.name)
+    return _resolve_files(files, display, read_yaml_file(manifest_path, manifest_display), root,
+                          depth, manifest_display=manifest_display)
+
+
+def manifest_in(directory: Path) -> Path | None:
+    """The manifest of a registry directory: ``manifest.yaml``, else ``registry_manifest.yaml``."""
+    for name in MANIFESTS:
+        if (directory / name).is_file():
+            return directory / name
+    return None
 
 
 def _contract_files(root: Path) -> Iterator[Path]:
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
         for name in names:
-            if name.endswith(_YAML_SUFFIXES) and name != MANIFEST and not name.startswith("."):
+            if name.endswith(_YAML_SUFFIXES) and name not in MANIFESTS and not name.startswith("."):
                 yield Path(directory) / name
 
 
@@ -154,13 +173,16 @@ def _resolve_files(
     depth: int,
     git: tuple[str, str, str] | None = None,
     folder: str | None = None,
+    manifest_display: str | None = None,
 ) -> LoadedRegistry:
-    """Resolve ``files`` (paths relative to ``folder``, by default ``display``)."""
-    manifest = _parse_manifest(manifest_raw, _join(display, MANIFEST))
+    """Resolve ``files`` (paths relative to ``folder``, by default ``display``) with the
+    manifest read from ``manifest_display`` (by default ``display``'s ``manifest.yaml``)."""
+    manifest_display = manifest_display or _join(display, MANIFEST)
+    manifest = _parse_manifest(manifest_raw, manifest_display)
     dependencies = []
     for dependency in manifest.dependencies if manifest else ():
         registry_path = dependency.registry_path or BUILTIN_SEMCONV  # the official model
-        loaded = _load_dependency(registry_path, base, display, depth, git)
+        loaded = _load_dependency(registry_path, base, manifest_display, depth, git)
         dependencies.append((dependency.label, loaded.snapshot))
     resolver = Resolver(dependencies)
     documents = []
@@ -171,9 +193,8 @@ def _resolve_files(
         resolver.add(document)
         documents.append(document)
     name = (manifest.name if manifest and manifest.name else None) or _registry_name(display)
-    snapshot = resolver.resolve(
-        name, _registry_version(manifest, display), (manifest.schema_url if manifest else None)
-    )
+    schema_url = manifest.registry_schema_url if manifest else None
+    snapshot = resolver.resolve(name, _registry_version(manifest, display), schema_url)
     return LoadedRegistry(snapshot, display, documents, manifest)
 
 
@@ -181,7 +202,7 @@ def _parse_manifest(raw: object, display: str) -> ManifestSpec | None:
     if raw is None:
         return None
     if not isinstance(raw, YamlMap):
-        raise ContractError("TC108", "manifest.yaml must be a mapping", display, 1, 1)
+        raise ContractError("TC108", "a manifest must be a mapping", display, 1, 1)
     try:
         return ManifestSpec.model_validate(raw)
     except ValidationError as error:
@@ -198,20 +219,29 @@ def _load_dependency(
     depth: int,
     git: tuple[str, str, str] | None,
 ) -> LoadedRegistry:
+    """The registry a dependency of the manifest ``display`` names."""
     if depth >= MAX_DEPENDENCY_DEPTH:
         raise ContractError(
             "TC108",
             f"dependencies nest deeper than {MAX_DEPENDENCY_DEPTH} levels (a cycle?)",
-            _join(display, MANIFEST),
+            display,
         )
-    if registry_path == BUILTIN_SEMCONV:
+    if registry_path == BUILTIN_SEMCONV or _OFFICIAL_MODEL.fullmatch(registry_path):
         from telemetry_contracts.resolution.baseline import baseline_snapshot
 
         return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
+    if _ARCHIVE.search(registry_path):
+        raise ContractError(
+            "TC108",
+            f"dependency `{registry_path}` is an archive, which is not read",
+            display,
+            hint="unpack it and point registry_path at the registry's directory; for the "
+                 "official model, `semconv`",
+        )
     if registry_path.startswith("git:"):
         return _load_git(registry_path, str(base or "."), depth + 1)
     if registry_path.startswith(("http://", "https://")):
-        require_allowed(registry_path, _join(display, MANIFEST))
+        require_allowed(registry_path, display)
         return LoadedRegistry(fetch_snapshot(registry_path), registry_path)
     if git is not None:
         repository, revision, subdir = git
@@ -220,15 +250,16 @@ def _load_dependency(
     target = (base or Path(".")) / registry_path
     if target.is_file() and target.suffix == ".json":
         return LoadedRegistry(read_snapshot_file(target), str(target))
-    if target.is_dir() and (target / MANIFEST).is_file():
-        target = target / MANIFEST  # a published package is read through its manifest
+    manifest = manifest_in(target) if target.is_dir() else None
+    if manifest is not None:
+        target = manifest  # a published package is read through its manifest
     if target.is_file() and target.suffix in _YAML_SUFFIXES:
         return _load_published(target, depth + 1)
     if not target.is_dir():
         raise ContractError(
             "TC108",
             f"dependency `{registry_path}` is not a directory, git:REV[:SUBDIR], URL or `semconv`",
-            _join(display, MANIFEST),
+            display,
         )
     return _load_directory(target, os.path.relpath(target), depth + 1)
 
@@ -238,7 +269,7 @@ def _load_published(path: Path, depth: int) -> LoadedRegistry:
     the directory of an ordinary manifest."""
     display = os.path.relpath(path)
     raw = read_yaml_file(path, display)
-    if path.name == MANIFEST and not is_published_manifest(raw):
+    if path.name in MANIFESTS and not is_published_manifest(raw):
         return _load_directory(path.parent, os.path.relpath(path.parent), depth)
     if is_published_manifest(raw):
         resolved = resolved_file(raw, path, display)
@@ -266,7 +297,7 @@ def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> L
         ["ls-tree", "-r", "-z", "--long", revision, "--", subdir or "."], repository, display
     )
     blobs: list[tuple[str, str]] = []
-    manifest_blob = None
+    manifests: dict[str, str] = {}
     for entry in listing.split(b"\0"):
         if not entry:
             continue
@@ -281,22 +312,26 @@ def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> L
                 f"file is {int(size):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
                 _join(display, relative),
             )
-        if relative == MANIFEST:
-            manifest_blob = sha
-        elif not any(part.startswith(".") for part in relative.split("/")):
-            blobs.append((relative, sha))
+        if relative in MANIFESTS:
+            manifests[relative] = sha
+        else:
+            parts = relative.split("/")
+            if parts[-1] not in MANIFESTS and not any(part.startswith(".") for part in parts):
+                blobs.append((relative, sha))
+    manifest = next(((name, manifests[name]) for name in MANIFESTS if name in manifests), None)
     contents = _git_blobs(
-        repository, [sha for _, sha in blobs] + ([manifest_blob] if manifest_blob else []), display
+        repository, [sha for _, sha in blobs] + ([manifest[1]] if manifest else []), display
     )
     files = [
         (relative, parse_yaml(contents[sha], _join(display, relative)))
         for relative, sha in sorted(blobs)
     ]
-    manifest_raw = (
-        parse_yaml(contents[manifest_blob], _join(display, MANIFEST)) if (manifest_blob) else None
-    )
+    if manifest is None:
+        return _resolve_files(files, display, None, None, depth, git=(repository, revision, subdir))
+    manifest_display = _join(display, manifest[0])
     return _resolve_files(
-        files, display, manifest_raw, None, depth, git=(repository, revision, subdir)
+        files, display, parse_yaml(contents[manifest[1]], manifest_display), None, depth,
+        git=(repository, revision, subdir), manifest_display=manifest_display,
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from telemetry_contracts.resolution.published import RESOLVED_FORMAT, definition_from_resolved
+from telemetry_contracts.resolution.published import definition_from_resolved, is_resolved
 from telemetry_contracts.resolution.yaml_source import YamlMap, YamlSeq, locate, position
 from telemetry_contracts.schemas.files import (
     V2_FILE_FORMAT,
@@ -63,7 +63,7 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
             path,
             *position(raw),
         )
-    if raw.get("file_format") == RESOLVED_FORMAT:
+    if is_resolved(raw):
         raw = definition_from_resolved(raw, path)
     try:
         syntax = _syntax_version(raw, path)
@@ -84,7 +84,7 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
 def _syntax_version(raw: YamlMap, path: str) -> int | None:
     """1 or 2 as ``file_format`` (or Weaver's earlier ``version`` tag) says; None if untagged."""
     for key, tags, expected in (
-        ("file_format", _FILE_FORMATS, "definition/2, definition/1 or resolved/2.0.0"),
+        ("file_format", _FILE_FORMATS, "definition/2, definition/1 or resolved/2.0"),
         ("version", _VERSION_TAGS, "1 or 2"),
     ):
         if key in raw:

@@ -453,8 +453,10 @@ class DependencySpec(FileModel):
         default=None,
         description=(
             "A directory (relative to the manifest), `git:REV[:SUBDIR]`, `semconv`, a snapshot "
-            "`.json`, or a published registry (its `manifest/2.0.0` manifest or `resolved/2.0.0` "
-            "file). Without it, an `opentelemetry.io/schemas/...` `schema_url` is `semconv`."
+            "`.json`, or a published registry (its `manifest/2.0` manifest or `resolved/2.0` "
+            "file, or their earlier `2.0.0` forms). An official release named by its schema URL "
+            "or release archive is `semconv`, and so is an `opentelemetry.io/schemas/...` "
+            "`schema_url` without a `registry_path`."
         ),
     )
 
@@ -474,17 +476,30 @@ class DependencySpec(FileModel):
 
 
 class ManifestSpec(FileModel):
-    """``manifest.yaml`` of a registry directory."""
+    """``manifest.yaml`` (or Weaver's earlier ``registry_manifest.yaml``) of a registry
+    directory, with the fields of every Weaver release that wrote one."""
 
-    file_format: Literal["manifest/2.0.0", "definition_manifest/2.0"] | None = None
-    """``manifest/2.0.0``: a registry Weaver published, read from ``resolved_schema_uri``;
-    ``definition_manifest/2.0``: Weaver's later tag of an ordinary manifest."""
+    file_format: Literal["manifest/2.0", "manifest/2.0.0", "definition_manifest/2.0"] | None = None
+    """``manifest/2.0`` (earlier ``manifest/2.0.0``): a registry Weaver published, read from
+    ``resolved_registry_uri`` (earlier ``resolved_schema_uri``); ``definition_manifest/2.0``:
+    Weaver's later tag of an ordinary manifest."""
     name: str | None = None
     version: str | None = None
     description: str | None = None
     schema_url: str | None = None
     schema_base_url: str | None = None
     semconv_version: str | None = None
+    repository_url: str | None = None
+    """Where the registry's sources live (informational, as in Weaver)."""
+    resolved_registry_uri: str | None = None
     resolved_schema_uri: str | None = None
     stability: StabilityField = None
     dependencies: list[DependencySpec] = []
+
+    @property
+    def registry_schema_url(self) -> str | None:
+        """``schema_url``, else Weaver's earlier ``schema_base_url`` joined with
+        ``semconv_version``."""
+        if self.schema_url or not (self.schema_base_url and self.semconv_version):
+            return self.schema_url
+        return f"{self.schema_base_url.rstrip('/')}/{self.semconv_version}"
