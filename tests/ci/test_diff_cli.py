@@ -11,11 +11,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app
 from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.validators.compatibility import RegistryDiff
+from tests.cli_runner import cli_runner
 from tests.contract_samples import (
     BREAKING_EDITS,
     COMPATIBLE_EDITS,
@@ -24,7 +24,7 @@ from tests.contract_samples import (
     write_registry,
 )
 
-runner = CliRunner()
+runner = cli_runner()
 
 EXPECTED_CODES = {
     "remove stable attribute": ("TC901", "attribute `app.user.tier` removed"),

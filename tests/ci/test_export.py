@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 import yaml
-from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app
+from tests.cli_runner import cli_runner
 from tests.contract_samples import SAMPLE_REGISTRY, edited, write_registry
 
-runner = CliRunner()
+runner = cli_runner()
 
 RENAME = (
     '        brief: The tier of the calling user.\n        examples: ["gold"]\n',

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 import yaml
-from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app
 from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.validators.compatibility import RegistryDiff, compare
+from tests.cli_runner import cli_runner
 from tests.conftest import SEMCONV, require_path, semconv_model
 
 Rename = tuple[str, str, str]  # (attribute|metric, old name, new name)
@@ -105,7 +105,7 @@ def test_renames_are_compatible_changes(semconv_diff: RegistryDiff) -> None:
 def test_diff_command_reports_the_renames(
     semconv_v1_26: Path, semconv_v1_27: Path, semconv_diff: RegistryDiff
 ) -> None:
-    result = CliRunner().invoke(app, ["diff", "--baseline", str(semconv_v1_26),
+    result = cli_runner().invoke(app, ["diff", "--baseline", str(semconv_v1_26),
                                       "--head", str(semconv_v1_27)])
     assert result.exit_code == 0, result.stderr
     for _, old, new in diff_renames(semconv_diff):
@@ -117,7 +117,7 @@ def test_exported_schema_file_carries_the_renames(
     models: tuple[Snapshot, Snapshot], schema_file_1_27: Path, tmp_path: Path,
 ) -> None:
     target = tmp_path / "schema" / "1.27.0"
-    result = CliRunner().invoke(app, [
+    result = cli_runner().invoke(app, [
         "export", str(semconv_v1_27), "--to", "schema-file", "--baseline", str(semconv_v1_26),
         "--schema-url", "https://opentelemetry.io/schemas/1.27.0", "-o", str(target),
     ])
@@ -162,7 +162,7 @@ def check_code_findings(tmp_path: Path, code: str) -> list[dict[str, object]]:
     """``check-code --registry semconv --format json`` findings of one source file."""
     source = tmp_path / "app.py"
     source.write_text(code)
-    result = CliRunner().invoke(
+    result = cli_runner().invoke(
         app, ["check-code", str(source), "--registry", "semconv", "--format", "json"]
     )
     assert result.exit_code in (0, 1), result.stderr
@@ -224,7 +224,7 @@ def test_exported_renames_recall_and_precision_against_the_official_file(
     models: tuple[Snapshot, Snapshot],
 ) -> None:
     target = tmp_path / "1.27.0"
-    result = CliRunner().invoke(app, [
+    result = cli_runner().invoke(app, [
         "export", str(semconv_v1_27), "--to", "schema-file", "--baseline", str(semconv_v1_26),
         "--schema-url", "https://opentelemetry.io/schemas/1.27.0", "-o", str(target),
     ])
@@ -244,7 +244,7 @@ def test_exported_renames_recall_and_precision_against_the_official_file(
 
 def test_exported_renames_1_28_match_the_official_file(tmp_path: Path) -> None:
     target = tmp_path / "1.28.0"
-    result = CliRunner().invoke(app, [
+    result = cli_runner().invoke(app, [
         "export", str(semconv_model("v1.28.0")), "--to", "schema-file",
         "--baseline", str(semconv_model("v1.27.0")),
         "--schema-url", "https://opentelemetry.io/schemas/1.28.0", "-o", str(target),

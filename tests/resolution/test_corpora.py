@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app, registry_stats
 from telemetry_contracts.resolution.baseline import (
@@ -17,6 +16,7 @@ from telemetry_contracts.resolution.baseline import (
 )
 from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.schemas.snapshot import Snapshot
+from tests.cli_runner import cli_runner
 from tests.conftest import SEMCONV, require_path, semconv_model
 
 # Counted from the YAML by scripts/count_semconv.py with plain PyYAML, not this loader: distinct
@@ -104,7 +104,7 @@ def test_package_data_is_current() -> None:
 def test_resolve_and_stats_of_semconv_agree_with_the_model_directory(
     semconv_v1_44: Path, tmp_path: Path
 ) -> None:
-    runner = CliRunner()
+    runner = cli_runner()
     outputs = []
     for reference in ("semconv", str(semconv_v1_44)):
         target = tmp_path / f"{len(outputs)}.json"

@@ -24,6 +24,19 @@ class DiffFormat(StrEnum):
     github = "github"
 
 
+class ModeChoice(StrEnum):
+    """``diff --mode``: the compatibility modes of ``schemas/compatibility.py`` (a test keeps
+    the two lists equal), as an enum because typer reads a ``Literal`` option only from 0.19."""
+
+    BACKWARD = "BACKWARD"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE"
+    FORWARD = "FORWARD"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE"
+    FULL = "FULL"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE"
+    NONE = "NONE"
+
+
 class FailOn(StrEnum):
     """``diff --fail-on``: which changes make the command exit 1."""
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, Protocol, cast
 
 import typer
 
@@ -19,6 +19,7 @@ from telemetry_contracts.ci.choices import (
     DiffFormat,
     ExportTarget,
     FailOn,
+    ModeChoice,
     ReportFormat,
     SeverityLevel,
     StatsFormat,
@@ -254,7 +255,7 @@ def diff_command(
     fail_on: Annotated[FailOn | None, typer.Option(
         help="Exit 1 on breaking changes, on any change, or never.")] = None,
     output_format: Annotated[DiffFormat, typer.Option("--format")] = DiffFormat.text,
-    mode: Annotated[CompatibilityMode | None, typer.Option(
+    mode: Annotated[ModeChoice | None, typer.Option(
         help="Compatibility mode that decides what is breaking (default: `compatibility`).")
     ] = None,
     allow_url: AllowUrlOption = None,
@@ -265,7 +266,7 @@ def diff_command(
 
 
 def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
-          output_format: DiffFormat, mode: CompatibilityMode | None) -> None:
+          output_format: DiffFormat, mode: ModeChoice | None) -> None:
     from telemetry_contracts.ci.config import load_config
     from telemetry_contracts.ci.diff import render_diff, run_diff
 
@@ -276,7 +277,7 @@ def _diff(baseline: list[str] | None, head: str | None, fail_on: FailOn | None,
         [_configured(config.checked("baseline"), "baseline", "--baseline")], root)
     head_ref, head_cwd = (head, None) if head else (
         _configured(config.checked("registry"), "registry", "--head"), root)
-    chosen_mode = mode or config.compatibility
+    chosen_mode = cast("CompatibilityMode", mode.value) if mode else config.compatibility
     result = run_diff(baseline_refs, head_ref, chosen_mode, baseline_cwd, head_cwd)
     typer.echo(render_diff(result, output_format), nl=False)
     failing = result.failing(FailOn(fail_on or config.diff_fail_on))

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from typer.testing import CliRunner
 
 from telemetry_contracts.ci.cli import app
 from telemetry_contracts.schemas.findings import ContractError
+from tests.cli_runner import cli_runner
 
-runner = CliRunner()
+runner = cli_runner()
 SARIF_SCHEMA = Path(__file__).resolve().parents[2] / "data" / "sarif-schema-2.1.0.json"
 
 
