@@ -109,7 +109,9 @@ def test_a_name_the_pinned_release_had_resolves_as_deprecated(tmp_path: Path) ->
     assert method.deprecated.renamed_to == "http.request.method"
 
 
-def test_an_archive_dependency_is_refused_with_what_to_do(tmp_path: Path) -> None:
+def test_an_archive_a_checked_file_names_is_fetched_only_from_an_allowed_origin(
+    tmp_path: Path,
+) -> None:
     write_files(tmp_path, {
         "registry_manifest.yaml": LEGACY_MANIFEST.replace(
             "https://github.com/open-telemetry/semantic-conventions/archive/refs/tags/v1.34.0.zip",
@@ -120,10 +122,9 @@ def test_an_archive_dependency_is_refused_with_what_to_do(tmp_path: Path) -> Non
     with pytest.raises(ContractError) as caught:
         load_registry(tmp_path)
     finding = caught.value.finding
-    assert finding.code == "TC108"
+    assert finding.code == "TC110"
     assert finding.location.file.endswith("registry_manifest.yaml")
-    assert "acme-2.0.zip[model]` is an archive" in finding.message
-    assert finding.hint is not None and "unpack it" in finding.hint
+    assert finding.hint is not None and "--allow-url https://acme.example.com" in finding.hint
 
 
 def test_a_dependency_directory_with_the_earlier_manifest_brings_its_own_dependencies(

@@ -80,7 +80,8 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_INPUT = 0, 1, 2
 RegistryArgument = Annotated[
     str,
     typer.Argument(
-        help="A registry directory, snapshot .json, git:REV[:SUBDIR], server URL, or `semconv`."
+        help="A registry directory, snapshot .json, git:REV[:SUBDIR], server URL, archive "
+        "(PATH.zip[SUBDIR]), or `semconv`."
     ),
 ]
 

@@ -1,25 +1,37 @@
 """Opens a registry wherever it lives: a directory, ``git:REV[:SUBDIR]``, a snapshot file, a URL,
-or the built-in ``semconv`` baseline, and resolves it with its dependencies."""
+an archive (``PATH.zip[SUBDIR]``, local or at a URL), or the built-in ``semconv`` baseline, and
+resolves it with its dependencies."""
 
 from __future__ import annotations
 
 import contextlib
 import gc
 import os
+import posixpath
 import re
 import subprocess
-from collections.abc import Iterator
+import urllib.parse
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 
+from telemetry_contracts import net
+from telemetry_contracts.resolution.archive import (
+    MAX_ARCHIVE_BYTES,
+    ArchivePath,
+    archive_path,
+    read_members,
+)
 from telemetry_contracts.resolution.published import (
     is_published_manifest,
     read_resolved,
     resolved_file,
 )
 from telemetry_contracts.resolution.remote import (
+    UrlTrust,
     current_trust,
     fetch_snapshot,
     parse_snapshot,
@@ -53,8 +65,13 @@ _OFFICIAL_MODEL = re.compile(
 )
 """A ``registry_path`` naming an official semantic-convention release, by its schema URL or by
 the release archive Weaver downloads: read as the built-in baseline."""
-_ARCHIVE = re.compile(r"\.(?:zip|tar\.gz|tgz)(?:\[[^\]]*\])?$")
-"""A ``registry_path`` Weaver reads as an archive, optionally with ``[SUBDIR]`` inside it."""
+_GIT_URL = re.compile(r"^https?://\S+\.git(?:@[^\[]+)?(?:\[[^\]]*\])?$")
+"""A ``registry_path`` Weaver clones: ``URL.git[@REF][SUBDIR]``."""
+ARCHIVE_DOWNLOAD_SECONDS = 60.0
+T = TypeVar("T")
+SiblingLoader = Callable[[str, int], "LoadedRegistry"]
+"""Loads a dependency's relative ``registry_path`` (at a dependency depth) from where the
+depending registry came from: its git tree or its archive."""
 MAX_DEPENDENCY_DEPTH = 8
 _SEMVER = re.compile(r"(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
 _YAML_SUFFIXES = (".yaml", ".yml")
@@ -94,6 +111,10 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 def _load(text: str, cwd: str | None) -> LoadedRegistry:
+    archive = archive_path(text)
+    if archive is not None:  # named by the caller: its token may go there
+        data = _archive_bytes(archive.source, Path(cwd or "."), current_trust().allowing(text))
+        return _load_archive_tree(read_members(data, archive.source), archive, 0)
     if text.startswith(("http://", "https://")):  # named by the caller: its token may go there
         return LoadedRegistry(fetch_snapshot(text, current_trust().allowing(text)), text)
     if text.startswith("git:"):
@@ -113,7 +134,7 @@ def _load(text: str, cwd: str | None) -> LoadedRegistry:
     raise ContractError(
         "TC100",
         "no registry here: expected a directory, a snapshot .json file, "
-        "git:REV[:SUBDIR], a registry URL or `semconv`",
+        "git:REV[:SUBDIR], a registry URL, an archive (PATH.zip[SUBDIR]) or `semconv`",
         text,
     )
 
@@ -171,7 +192,7 @@ def _resolve_files(
     manifest_raw: object,
     base: Path | None,
     depth: int,
-    git: tuple[str, str, str] | None = None,
+    siblings: SiblingLoader | None = None,
     folder: str | None = None,
     manifest_display: str | None = None,
 ) -> LoadedRegistry:
@@ -182,7 +203,7 @@ def _resolve_files(
     dependencies = []
     for dependency in manifest.dependencies if manifest else ():
         registry_path = dependency.registry_path or BUILTIN_SEMCONV  # the official model
-        loaded = _load_dependency(registry_path, base, manifest_display, depth, git)
+        loaded = _load_dependency(registry_path, base, manifest_display, depth, siblings)
         dependencies.append((dependency.label, loaded.snapshot))
     resolver = Resolver(dependencies)
     documents = []
@@ -217,9 +238,11 @@ def _load_dependency(
     base: Path | None,
     display: str,
     depth: int,
-    git: tuple[str, str, str] | None,
+    siblings: SiblingLoader | None,
 ) -> LoadedRegistry:
-    """The registry a dependency of the manifest ``display`` names."""
+    """The registry a dependency of the manifest ``display`` names; a relative path is a
+    folder beside the registry on disk, or ``siblings``' when the registry came from a git tree
+    or an archive."""
     if depth >= MAX_DEPENDENCY_DEPTH:
         raise ContractError(
             "TC108",
@@ -230,23 +253,30 @@ def _load_dependency(
         from telemetry_contracts.resolution.baseline import baseline_snapshot
 
         return LoadedRegistry(baseline_snapshot(), BUILTIN_SEMCONV)
-    if _ARCHIVE.search(registry_path):
+    if _GIT_URL.match(registry_path):
         raise ContractError(
             "TC108",
-            f"dependency `{registry_path}` is an archive, which is not read",
+            f"dependency `{registry_path}` is a git repository to clone, which is not done",
             display,
-            hint="unpack it and point registry_path at the registry's directory; for the "
-                 "official model, `semconv`",
+            hint="clone it and point registry_path at the registry's folder in the clone",
         )
+    archive = archive_path(registry_path)
+    if archive is not None:
+        if net.is_url(archive.source):
+            require_allowed(archive.source, display)
+        elif siblings is not None:
+            raise ContractError(
+                "TC108", f"dependency `{registry_path}`: an archive inside a git tree or an "
+                "archive is not read", display)
+        data = _archive_bytes(archive.source, base or Path("."), current_trust())
+        return _load_archive_tree(read_members(data, archive.source), archive, depth + 1)
     if registry_path.startswith("git:"):
         return _load_git(registry_path, str(base or "."), depth + 1)
     if registry_path.startswith(("http://", "https://")):
         require_allowed(registry_path, display)
         return LoadedRegistry(fetch_snapshot(registry_path), registry_path)
-    if git is not None:
-        repository, revision, subdir = git
-        sibling = os.path.normpath(os.path.join(subdir, registry_path))
-        return _load_git_tree(repository, revision, sibling, depth + 1)
+    if siblings is not None:
+        return siblings(registry_path, depth + 1)
     target = (base or Path(".")) / registry_path
     if target.is_file() and target.suffix == ".json":
         return LoadedRegistry(read_snapshot_file(target), str(target))
@@ -258,7 +288,8 @@ def _load_dependency(
     if not target.is_dir():
         raise ContractError(
             "TC108",
-            f"dependency `{registry_path}` is not a directory, git:REV[:SUBDIR], URL or `semconv`",
+            f"dependency `{registry_path}` is not a directory, git:REV[:SUBDIR], URL, archive "
+            "or `semconv`",
             display,
         )
     return _load_directory(target, os.path.relpath(target), depth + 1)
@@ -297,7 +328,6 @@ def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> L
         ["ls-tree", "-r", "-z", "--long", revision, "--", subdir or "."], repository, display
     )
     blobs: list[tuple[str, str]] = []
-    manifests: dict[str, str] = {}
     for entry in listing.split(b"\0"):
         if not entry:
             continue
@@ -312,27 +342,94 @@ def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> L
                 f"file is {int(size):,} bytes, over the {MAX_FILE_BYTES:,}-byte limit",
                 _join(display, relative),
             )
-        if relative in MANIFESTS:
-            manifests[relative] = sha
-        else:
-            parts = relative.split("/")
-            if parts[-1] not in MANIFESTS and not any(part.startswith(".") for part in parts):
-                blobs.append((relative, sha))
-    manifest = next(((name, manifests[name]) for name in MANIFESTS if name in manifests), None)
+        blobs.append((relative, sha))
+    files, manifest = _registry_entries(blobs)
     contents = _git_blobs(
-        repository, [sha for _, sha in blobs] + ([manifest[1]] if manifest else []), display
+        repository, [sha for _, sha in files] + ([manifest[1]] if manifest else []), display
     )
-    files = [
-        (relative, parse_yaml(contents[sha], _join(display, relative)))
-        for relative, sha in sorted(blobs)
+
+    def in_tree(path: str, depth: int) -> LoadedRegistry:
+        return _load_git_tree(
+            repository, revision, os.path.normpath(os.path.join(subdir, path)), depth
+        )
+
+    return _resolve_tree(
+        [(relative, contents[sha]) for relative, sha in files],
+        (manifest[0], contents[manifest[1]]) if manifest else None, display, depth, in_tree,
+    )
+
+
+def _load_archive_tree(members: dict[str, bytes], archive: ArchivePath, depth: int
+                       ) -> LoadedRegistry:
+    """The registry in ``archive.subdir`` of an archive's YAML ``members``; a relative dependency
+    is another folder of the same archive."""
+    display = f"{archive.source}[{archive.subdir}]" if archive.subdir else archive.source
+    if archive.subdir == ".." or archive.subdir.startswith("../"):
+        raise ContractError("TC108", "the folder is outside the archive", display)
+    prefix = f"{archive.subdir}/" if archive.subdir else ""
+    files, manifest = _registry_entries(
+        (path[len(prefix):], body) for path, body in members.items() if path.startswith(prefix)
+    )
+    if not files and manifest is None:
+        raise ContractError("TC100", "no YAML files in that folder of the archive", display)
+
+    def in_archive(path: str, depth: int) -> LoadedRegistry:
+        folder = posixpath.normpath(posixpath.join(archive.subdir or ".", path))
+        return _load_archive_tree(
+            members, ArchivePath(archive.source, "" if folder == "." else folder), depth
+        )
+
+    return _resolve_tree(files, manifest, display, depth, in_archive)
+
+
+def _archive_bytes(source: str, base: Path, trust: UrlTrust) -> bytes:
+    """An archive's bytes: downloaded within bounds (the token only where ``trust`` allows),
+    or read from disk relative to ``base``."""
+    if net.is_url(source):
+        try:
+            return net.request(
+                source, token=trust.token if trust.allows(source) else None,
+                deadline=ARCHIVE_DOWNLOAD_SECONDS, max_bytes=MAX_ARCHIVE_BYTES,
+            ).body
+        except net.RequestFailed as error:
+            raise ContractError("TC100", f"cannot fetch the archive: {error}", source) from None
+    path = base / source
+    try:
+        if path.stat().st_size > MAX_ARCHIVE_BYTES:
+            raise ContractError("TC105", f"archive is over {MAX_ARCHIVE_BYTES:,} bytes", source)
+        return path.read_bytes()
+    except OSError as error:
+        raise ContractError("TC100", f"cannot read the archive: {error.strerror}",
+                            source) from None
+
+
+def _registry_entries(entries: Iterable[tuple[str, T]]
+                      ) -> tuple[list[tuple[str, T]], tuple[str, T] | None]:
+    """A registry folder's contract files, sorted (none hidden, none named as a manifest is),
+    and its manifest: ``manifest.yaml``, else ``registry_manifest.yaml``."""
+    files: list[tuple[str, T]] = []
+    manifests: dict[str, T] = {}
+    for relative, item in entries:
+        parts = relative.split("/")
+        if relative in MANIFESTS:
+            manifests[relative] = item
+        elif parts[-1] not in MANIFESTS and not any(part.startswith(".") for part in parts):
+            files.append((relative, item))
+    manifest = next(((name, manifests[name]) for name in MANIFESTS if name in manifests), None)
+    return sorted(files, key=lambda entry: entry[0]), manifest
+
+
+def _resolve_tree(files: list[tuple[str, bytes]], manifest: tuple[str, bytes] | None,
+                  display: str, depth: int, siblings: SiblingLoader) -> LoadedRegistry:
+    """Resolve a registry read from a git tree or an archive: its files' and manifest's bytes."""
+    parsed: list[tuple[str, object]] = [
+        (relative, parse_yaml(body, _join(display, relative))) for relative, body in files
     ]
     if manifest is None:
-        return _resolve_files(files, display, None, None, depth, git=(repository, revision, subdir))
+        return _resolve_files(parsed, display, None, None, depth, siblings=siblings)
     manifest_display = _join(display, manifest[0])
-    return _resolve_files(
-        files, display, parse_yaml(contents[manifest[1]], manifest_display), None, depth,
-        git=(repository, revision, subdir), manifest_display=manifest_display,
-    )
+    return _resolve_files(parsed, display, parse_yaml(manifest[1], manifest_display), None,
+                          depth, siblings=siblings, manifest_display=manifest_display)
 
 
 def _git(arguments: list[str], cwd: str, display: str) -> bytes:
@@ -374,6 +471,11 @@ def _git_blobs(repository: str, shas: list[str], display: str) -> dict[str, byte
 
 
 def _registry_name(display: str) -> str:
+    """The last meaningful part of where a registry came from (an archive's name without its
+    suffix and folder)."""
+    archive = archive_path(display)
+    if archive is not None:
+        display = re.sub(r"\.(?:zip|tar\.gz|tgz)$", "", archive.source)
     parts = [p for p in re.split(r"[/:]", display) if p and p not in (".", "..", "model", "git")]
     return parts[-1] if parts else "registry"
 
@@ -383,7 +485,10 @@ def _registry_version(manifest: ManifestSpec | None, display: str) -> str:
     candidates = (
         [manifest.version, manifest.semconv_version, manifest.schema_url] if manifest else []
     )
-    candidates.append(os.path.abspath(display) if not display.startswith("git:") else display)
+    if net.is_url(display):  # its path: a host's address is no version
+        candidates.append(urllib.parse.urlsplit(display).path)
+    else:
+        candidates.append(os.path.abspath(display) if not display.startswith("git:") else display)
     for candidate in candidates:
         match = _SEMVER.search(candidate or "")
         if match:

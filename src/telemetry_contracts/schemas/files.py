@@ -453,7 +453,8 @@ class DependencySpec(FileModel):
         default=None,
         description=(
             "A directory (relative to the manifest), `git:REV[:SUBDIR]`, `semconv`, a snapshot "
-            "`.json`, or a published registry (its `manifest/2.0` manifest or `resolved/2.0` "
+            "`.json`, an archive (`PATH.zip[SUBDIR]`, `PATH.tar.gz[SUBDIR]`, on disk or at a URL), "
+            "or a published registry (its `manifest/2.0` manifest or `resolved/2.0` "
             "file, or their earlier `2.0.0` forms). An official release named by its schema URL "
             "or release archive is `semconv`, and so is an `opentelemetry.io/schemas/...` "
             "`schema_url` without a `registry_path`."
