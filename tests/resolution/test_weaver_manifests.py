@@ -229,3 +229,54 @@ def test_a_publication_manifest_without_a_local_resolved_file_says_so(tmp_path: 
     assert finding.code == "TC108"
     assert finding.message.startswith("resolved_registry_uri `https://")
     assert finding.location.line == 3
+
+
+def test_weaver_s_multi_registry_example_loads_from_where_weaver_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Weaver's own three-registry test data: each registry_path is relative to the directory
+    # Weaver runs in, not to the manifest; the acme metric says `value_type`, as Weaver's v1
+    # syntax once allowed
+    root = tmp_path / "data" / "multi-registry"
+    write_files(root, {
+        "app_registry/registry_manifest.yaml": (
+            "name: app\nsemconv_version: 0.1.0\nschema_base_url: https://app.com/schemas/\n"
+            "dependencies:\n  - schema_url: https://acme.com/schemas/0.1.0\n"
+            "    registry_path: data/multi-registry/custom_registry\n"
+        ),
+        "app_registry/app_registry.yaml": (
+            "groups:\n  - id: app.example\n    type: attribute_group\n    brief: Example.\n"
+            "    attributes:\n      - ref: error.type\n      - ref: auction.name\n"
+            "imports:\n  metrics:\n    - example.*\n"
+        ),
+        "custom_registry/registry_manifest.yaml": (
+            "name: acme\nsemconv_version: 0.1.0\nschema_base_url: https://acme.com/schemas/\n"
+            "dependencies:\n  - name: otel\n    registry_path: data/multi-registry/otel_registry\n"
+        ),
+        "custom_registry/custom_registry.yaml": (
+            "groups:\n  - id: shared.attributes\n    type: attribute_group\n    brief: Shared.\n"
+            "    attributes:\n      - id: auction.name\n        type: string\n"
+            "        brief: The auction.\n        stability: stable\n        examples: [Fish]\n"
+            "  - id: metric.auction.bid.count\n    type: metric\n"
+            "    metric_name: auction.bid.count\n    stability: stable\n    brief: Bids.\n"
+            "    instrument: counter\n    unit: \"{bid}\"\n    value_type: int\n"
+            "    attributes:\n      - ref: auction.name\n      - ref: error.type\n"
+        ),
+        "otel_registry/otel_registry.yaml": (
+            "groups:\n  - id: otel.registry\n    type: attribute_group\n    brief: OTel.\n"
+            "    attributes:\n      - id: error.type\n        type: string\n"
+            "        brief: The error type.\n        stability: stable\n        examples: Ex\n"
+        ),
+    })
+    monkeypatch.chdir(tmp_path)
+    snapshot = load_registry("data/multi-registry/app_registry").snapshot
+    assert (snapshot.registry, snapshot.version) == ("app", "0.1.0")
+    assert metric_refs(snapshot, "auction.bid.count") == ["auction.name", "error.type"]
+    origins = {a.key: a.origin for a in snapshot.attributes}
+    assert origins["error.type"] is not None and origins["auction.name"] is not None
+    # a path that is neither beside the manifest nor below the working directory still fails
+    monkeypatch.chdir(root)
+    with pytest.raises(ContractError) as caught:
+        load_registry("app_registry")
+    assert caught.value.finding.code == "TC108"
+    assert caught.value.finding.location.file.endswith("app_registry/registry_manifest.yaml")

@@ -240,9 +240,9 @@ def _load_dependency(
     depth: int,
     siblings: SiblingLoader | None,
 ) -> LoadedRegistry:
-    """The registry a dependency of the manifest ``display`` names; a relative path is a
-    folder beside the registry on disk, or ``siblings``' when the registry came from a git tree
-    or an archive."""
+    """The registry a dependency of the manifest ``display`` names. A relative path is one of
+    ``siblings``' folders when the registry came from a git tree or an archive; on disk it is
+    relative to the manifest's folder, else (as Weaver reads it) to the working directory."""
     if depth >= MAX_DEPENDENCY_DEPTH:
         raise ContractError(
             "TC108",
@@ -278,6 +278,8 @@ def _load_dependency(
     if siblings is not None:
         return siblings(registry_path, depth + 1)
     target = (base or Path(".")) / registry_path
+    if not target.exists() and Path(registry_path).exists():
+        target = Path(registry_path)  # relative to the working directory, as Weaver reads it
     if target.is_file() and target.suffix == ".json":
         return LoadedRegistry(read_snapshot_file(target), str(target))
     manifest = manifest_in(target) if target.is_dir() else None

@@ -227,6 +227,8 @@ class GroupSpec(FileModel):
     visibility: Literal["public", "internal"] | None = None
     # whether instrumentations emit the metric by default: guidance the snapshot does not keep
     metric_requirement_level: SignalRequirementLevelField = None
+    # the number type of a metric's measurements, in Weaver's v1 syntax of 2025: the same
+    value_type: Literal["int", "double"] | None = None
 
     @model_validator(mode="after")
     def _metric_fields(self) -> GroupSpec:
