@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from telemetry_contracts.resolution.published import definition_from_resolved, is_resolved
 from telemetry_contracts.resolution.yaml_source import YamlMap, YamlSeq, locate, position
 from telemetry_contracts.schemas.files import (
+    V1_FILE_FORMAT,
     V2_FILE_FORMAT,
     AttributeSpec,
     EnumTypeSpec,
@@ -90,8 +91,8 @@ def _syntax_version(raw: YamlMap, path: str) -> int | None:
         if key in raw:
             tag = raw[key]
             syntax = tags.get(tag) if isinstance(tag, (str, int)) else None
-            if syntax is None and isinstance(tag, str) and _V2_FORMAT.match(tag):
-                syntax = 2
+            if syntax is None and key == "file_format" and isinstance(tag, str):
+                syntax = 2 if _V2_FORMAT.match(tag) else 1 if _V1_FORMAT.match(tag) else None
             if syntax is None:
                 line, column = position(raw, key)
                 raise ContractError(
@@ -108,6 +109,18 @@ def _syntax_version(raw: YamlMap, path: str) -> int | None:
 _FILE_FORMATS: dict[object, int] = {"definition/1": 1, "definition/2": 2}
 _VERSION_TAGS: dict[object, int] = {"1": 1, 1: 1, "2": 2, 2: 2}
 _V2_FORMAT = re.compile(V2_FILE_FORMAT)
+_V1_FORMAT = re.compile(V1_FILE_FORMAT)
+
+
+def _no_unref(entries: Iterable[tuple[Any, Any, str | None]], path: str) -> None:
+    """TC102 at the first ``unref`` of a signal or attribute group: only a refinement may
+    leave out an attribute."""
+    for ref, raw_ref, _ in entries:
+        if getattr(ref, "unref", None) is not None:
+            line, column = position(raw_ref, "unref")
+            raise ContractError(
+                "TC102", "`unref` leaves out an attribute of the signal a refinement refines; "
+                "a signal or attribute group lists only what it has", path, line, column)
 
 
 def validation_error(error: ValidationError, raw: Any, path: str) -> ContractError:
@@ -239,6 +252,8 @@ class Resolver:
         self.groups: dict[str, _Group] = {}
         self.metric_groups: list[tuple[str, Any, GroupSpec | Any, str]] = []
         self.refinements: list[tuple[str, Any, str, str]] = []
+        self.unrefs: list[tuple[str, str, Any, str]] = []
+        """(refined signal, key, where it is written, file) of each refinement's ``unref``."""
         self.span_groups: list[tuple[str, Any, Any, str]] = []
         self.event_groups: list[tuple[str, Any, Any, str]] = []
         self.entity_groups: list[tuple[str, Any, Any, str]] = []
@@ -340,6 +355,7 @@ class Resolver:
                         spec.attributes, _items(raw_spec, "attributes")
                     )
                 ]
+                _no_unref(entries, document.path)
                 self._add_group(_Group(group_id, document.path, raw_spec, list(entries)))
                 target = {
                     "metrics": self.metric_groups,
@@ -373,14 +389,21 @@ class Resolver:
                     for ref, raw_ref in zip(
                         getattr(spec, listed), _items(raw_spec, listed)
                     )
+                    # an `unref` leaves an attribute out of this variant of the signal: the
+                    # snapshot keeps the signal with the attributes of all its variants
+                    if ref.unref is None
                 ]
+                refined = f"{section.split('_')[0]}.{spec.ref}"
+                self.unrefs.extend(
+                    (refined, ref.unref, raw_ref, document.path)
+                    for ref, raw_ref in zip(getattr(spec, listed), _items(raw_spec, listed))
+                    if ref.unref is not None
+                )
                 group = _Group(spec.id, document.path, raw_spec, list(entries))
                 if listed == "description":
                     group.roles.update((key, "descriptive") for _, _, key in entries if key)
                 self._add_group(group)
-                self.refinements.append(
-                    (spec.id, raw_spec, f"{section.split('_')[0]}.{spec.ref}", document.path)
-                )
+                self.refinements.append((spec.id, raw_spec, refined, document.path))
 
     # -- resolving ------------------------------------------------------------------------
     def resolve(self, registry: str, version: str, schema_url: str | None) -> Snapshot:
@@ -466,6 +489,54 @@ class Resolver:
                 raise ContractError(
                     "TC103", f"refinement `{refinement_id}` refines unknown {kind} `{name}`",
                     path, line, column)
+            self._check_refinement_shape(refinement_id, raw, target, path)
+        for target, key, raw_ref, path in self.unrefs:
+            if key not in self._base_keys(target):
+                kind, _, name = target.partition(".")
+                line, column = position(raw_ref, "unref")
+                raise ContractError(
+                    "TC103", f"`unref` names `{key}`, which {kind} `{name}` does not have",
+                    path, line, column)
+
+    def _check_refinement_shape(self, refinement_id: str, raw: Any, target: str,
+                                path: str) -> None:
+        """A refinement that says the refined metric's instrument or unit, or the refined
+        span's kind, says what the signal has: a metric name has one unit and one instrument
+        (TC104 otherwise)."""
+        kind, _, name = target.partition(".")
+        keys = {"metric": ("instrument", "unit"), "span": ("kind",)}.get(kind, ())
+        shape = self._signal_shape(target) if keys else {}
+        for key in keys:
+            said = raw.get(key) if isinstance(raw, dict) else None
+            if said is not None and said != shape.get(key):
+                line, column = position(raw, key)
+                raise ContractError(
+                    "TC104", f"refinement `{refinement_id}` gives {kind} `{name}` {key} "
+                    f"`{said}` where it has `{shape.get(key)}`",
+                    path, line, column,
+                    hint=f"a {kind} has one {key}: define another {kind} for the other one")
+
+    def _base_keys(self, target: str) -> set[str]:
+        """The attribute keys a refined signal has of its own (an entity's, both roles)."""
+        if target in self._local_signals():
+            return set(self._group_refs(target))
+        _, signal = self.dependency_signals[target]
+        if isinstance(signal, Entity):
+            return {*signal.identifying, *signal.descriptive}
+        return {ref.key for ref in signal.attributes}
+
+    def _signal_shape(self, target: str) -> dict[str, Any]:
+        """The instrument and unit of a metric, or the kind of a span, of this registry or of
+        a dependency."""
+        for groups in (self.metric_groups, self.span_groups):
+            for group_id, _, spec, _ in groups:
+                if group_id == target:
+                    return {"instrument": getattr(spec, "instrument", None),
+                            "unit": getattr(spec, "unit", None),
+                            "kind": getattr(spec, "kind", None) or getattr(spec, "span_kind", None)}
+        _, signal = self.dependency_signals[target]
+        return {"instrument": getattr(signal, "instrument", None),
+                "unit": getattr(signal, "unit", None), "kind": getattr(signal, "kind", None)}
 
     def _refined_dependency_signals(self) -> list[Metric | Span | Event | Entity]:
         """The dependencies' signals this registry refines, each with the attributes its

@@ -1,14 +1,17 @@
 """Safe, bounded YAML reading that remembers the line and column of every value.
 
-Uses PyYAML's C composer where present. Files over the size limit, documents whose aliases
-expand past the node budget, and nesting deeper than the depth limit are refused before they
-cost memory or time.
+Plain scalars are typed by YAML 1.2's core schema, as Weaver (serde_yaml) reads them, not by
+PyYAML's YAML 1.1 rules: ``yes``, ``no``, ``on`` and ``off`` are strings, ``010`` is ten,
+``1_000`` and ``1:30`` are strings. Uses PyYAML's C composer where present. Files over the size
+limit, documents whose aliases expand past the node budget, and nesting deeper than the depth
+limit are refused before they cost memory or time.
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -28,6 +31,7 @@ _SCALAR_CONSTRUCTORS = {
     "tag:yaml.org,2002:bool": "construct_yaml_bool",
     "tag:yaml.org,2002:null": "construct_yaml_null",
 }
+"""Constructors of explicitly tagged scalars (``!!int 7``)."""
 _FLOW_BRACKETS = re.compile(rb"[\[\]{}]")
 
 Mark = tuple[int, int]
@@ -35,9 +39,20 @@ Mark = tuple[int, int]
 
 _IMPLICIT_TAG = "?"
 """What the composer is told every untagged node's tag is; the builder types plain scalars."""
-_IMPLICIT_RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
-_TYPED_FIRST = frozenset(_IMPLICIT_RESOLVERS)
-"""First characters that may start a non-string plain scalar (digits, ``t``, ``n``, ``~``...)."""
+_CORE_SCHEMA: tuple[tuple[re.Pattern[str], Callable[[str], Any]], ...] = (
+    (re.compile(r"(?:~|null|Null|NULL)?\Z"), lambda _: None),
+    (re.compile(r"(?:true|True|TRUE)\Z"), lambda _: True),
+    (re.compile(r"(?:false|False|FALSE)\Z"), lambda _: False),
+    (re.compile(r"[-+]?[0-9]+\Z"), int),
+    (re.compile(r"0o[0-7]+\Z"), lambda text: int(text[2:], 8)),
+    (re.compile(r"0x[0-9a-fA-F]+\Z"), lambda text: int(text[2:], 16)),
+    (re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z"), float),
+    (re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z"), lambda text: float(text.replace(".", ""))),
+    (re.compile(r"\.(?:nan|NaN|NAN)\Z"), lambda _: float("nan")),
+)
+"""YAML 1.2's core schema: each plain scalar's pattern and its value."""
+_TYPED_FIRST = frozenset("0123456789+-.~nNtTfF")
+"""First characters of the plain scalars :data:`_CORE_SCHEMA` may type (and the empty one)."""
 
 
 class _Loader(_BaseLoader):
@@ -53,12 +68,13 @@ class _Loader(_BaseLoader):
     ascend_resolver = "".format
 
 
-def _plain_scalar_tag(value: str) -> str:
-    """The safe loader's implicit tag for a plain (unquoted) scalar."""
-    for tag, regexp in _IMPLICIT_RESOLVERS.get(value[:1], ()):
-        if regexp.match(value):
-            return str(tag)
-    return _STR
+def _plain_scalar(text: str) -> Any:
+    """A plain (unquoted) scalar's value by YAML 1.2's core schema."""
+    if text[:1] in _TYPED_FIRST or not text:
+        for pattern, value in _CORE_SCHEMA:
+            if pattern.match(text):
+                return value(text)
+    return text
 
 
 class YamlMap(dict[str, Any]):
@@ -187,7 +203,9 @@ def _is_plain_string(node: yaml.ScalarNode) -> bool:
 
     libyaml reports plain scalars with an empty style, the pure-Python parser with ``None``.
     """
-    return node.tag == _IMPLICIT_TAG and (bool(node.style) or node.value[:1] not in _TYPED_FIRST)
+    return node.tag == _IMPLICIT_TAG and bool(
+        node.style or (node.value and node.value[0] not in _TYPED_FIRST)
+    )
 
 
 class _Builder:
@@ -212,7 +230,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             tag = node.tag
             if tag == _IMPLICIT_TAG:
-                tag = _plain_scalar_tag(node.value) if not node.style else _STR
+                return (node.value if node.style else _plain_scalar(node.value)), 1
             if tag == _STR:
                 return node.value, 1
             method = _SCALAR_CONSTRUCTORS.get(tag)

@@ -254,7 +254,7 @@ class V1File(FileModel):
     """A v1 contract file: a list of groups (``file_format: definition/1``, or Weaver's earlier
     ``version: "1"``, may say so)."""
 
-    file_format: Literal["definition/1"] | None = None
+    file_format: Annotated[str, Field(pattern=V1_FILE_FORMAT)] | None = None
     version: Literal["1", 1] | None = None
     groups: list[GroupSpec] = []
     imports: ImportsSpec | list[str] | None = Field(
@@ -264,10 +264,12 @@ class V1File(FileModel):
 
 
 class RefSpec(FileModel):
-    """A v2 attribute reference: one attribute (``ref``) or a whole group (``ref_group``)."""
+    """A v2 attribute reference: one attribute (``ref``) or a whole group (``ref_group``); in a
+    refinement, ``unref`` leaves out an attribute the refined signal has."""
 
     ref: str | None = None
     ref_group: str | None = None
+    unref: str | None = None
     requirement_level: RequirementLevelField = None
     brief: str | None = None
     note: str | None = None
@@ -282,8 +284,8 @@ class RefSpec(FileModel):
 
     @model_validator(mode="after")
     def _ref_or_group(self) -> RefSpec:
-        if (self.ref is None) == (self.ref_group is None):
-            raise ValueError("a reference has exactly one of `ref` or `ref_group`")
+        if [self.ref, self.ref_group, self.unref].count(None) != 2:
+            raise ValueError("a reference has exactly one of `ref`, `ref_group` or `unref`")
         return self
 
 
@@ -374,10 +376,20 @@ class V2RefinementSpec(V2RefinementBase):
     entity_associations: list[EntityAssociation] | None = None
 
 
+class V2MetricRefinementSpec(V2RefinementSpec):
+    """A v2 metric refinement; its ``instrument`` and ``unit``, when it says them, are the
+    refined metric's."""
+
+    instrument: Instrument | None = None
+    unit: str | None = None
+
+
 class V2SpanRefinementSpec(V2RefinementSpec):
-    """A v2 span refinement; ``name`` (how the span is named) is not kept in the snapshot."""
+    """A v2 span refinement; ``name`` (how the span is named) is not kept in the snapshot, and
+    its ``kind``, when it says one, is the refined span's."""
 
     name: V2SpanNameSpec | None = None
+    kind: str | None = None
 
 
 class V2EntityRefinementSpec(V2RefinementBase):
@@ -417,8 +429,11 @@ class V2EntitySpec(FileModel):
     description: list[RefSpec] = []
 
 
-V2_FILE_FORMAT = r"^definition/2(\.\d+)?$"
-"""``definition/2``, or with the minor version Weaver later writes (``definition/2.0``)."""
+V2_FILE_FORMAT = r"^(definition/2(\.\d+)*|2\.0\.0/definition)$"
+"""``definition/2``, with any minor version Weaver wrote (``definition/2.0``,
+``definition/2.0.0``), or its first tag ``2.0.0/definition``."""
+V1_FILE_FORMAT = r"^(definition/1(\.\d+)*|1\.0\.0)$"
+"""``definition/1``, with any minor version, or Weaver's first tag ``1.0.0``."""
 
 
 class V2File(FileModel):
@@ -429,7 +444,7 @@ class V2File(FileModel):
     attributes: list[V2AttributeSpec] = []
     attribute_groups: list[V2AttributeGroupSpec] = []
     metrics: list[V2MetricSpec] = []
-    metric_refinements: list[V2RefinementSpec] = []
+    metric_refinements: list[V2MetricRefinementSpec] = []
     spans: list[V2SpanSpec] = []
     span_refinements: list[V2SpanRefinementSpec] = []
     event_refinements: list[V2RefinementSpec] = []
