@@ -1,17 +1,22 @@
 """Syntax of Weaver's own releases and test registries beyond the official models: every format
 tag Weaver wrote, refinements that restate a metric's instrument and unit or a span's kind, or
-leave out an attribute (``unref``), and plain scalars typed as YAML 1.2 types them."""
+leave out an attribute (``unref``), plain scalars typed as YAML 1.2 types them, and the keys of
+a newer minor syntax skipped with a warning, as Weaver skips them."""
 
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from telemetry_contracts.resolution.loader import load_registry
 from telemetry_contracts.resolution.yaml_source import parse_yaml
 from telemetry_contracts.schemas.findings import ContractError
-from tests.resolution.test_release_syntax import resolve
+from tests.resolution.test_release_syntax import ATTRIBUTES, resolve
+from tests.resolution.test_resolver import write_files
 
 BASE = """\
 file_format: definition/2
@@ -161,3 +166,55 @@ attributes:
     state = next(a for a in snapshot.attributes if a.key == "shop.feature.state")
     assert [member.value for member in state.members] == ["on", "off"]
     assert state.value_type == "string"
+
+
+NEWER = """\
+file_format: definition/2.1
+spans:
+  - type: shop.checkout
+    kind: server
+    brief: Checkout.
+    stability: development
+    links:
+      - ref: shop.cart
+    attributes:
+      - ref: shop.id
+        sampled_by_default: true
+"""
+
+
+def test_keys_of_a_newer_minor_syntax_are_skipped_and_reported(tmp_path: Path) -> None:
+    write_files(tmp_path, {"attributes.yaml": ATTRIBUTES, "case.yaml": NEWER})
+    loaded = load_registry(tmp_path)
+    checkout = next(span for span in loaded.snapshot.spans if span.type == "shop.checkout")
+    assert [ref.key for ref in checkout.attributes] == ["shop.id"]
+    skipped = [finding for document in loaded.documents for finding in document.skipped]
+    assert [(f.code, f.severity, f.location.line, f.message.split("`")[1]) for f in skipped] == [
+        ("TC111", "warning", 8, "spans.0.links"),
+        ("TC111", "warning", 11, "spans.0.attributes.0.sampled_by_default"),
+    ]
+    assert "`definition/2.1` is newer than the syntax this release reads" in skipped[0].message
+
+
+@pytest.mark.parametrize("tag", ["definition/2", "definition/2.0", "definition/2.0.0"])
+def test_an_unknown_key_of_a_known_syntax_is_still_an_error(tmp_path: Path, tag: str) -> None:
+    with pytest.raises(ContractError) as caught:
+        resolve(tmp_path, NEWER.replace("definition/2.1", tag))
+    assert caught.value.finding.code == "TC102"
+    assert caught.value.finding.location.line == 11  # the deepest of the two
+
+
+def test_a_newer_syntax_s_other_errors_still_stop_it(tmp_path: Path) -> None:
+    with pytest.raises(ContractError) as caught:
+        resolve(tmp_path, NEWER.replace("kind: server", "kind: [server]"))
+    assert caught.value.finding.code == "TC102"
+    assert "spans.0.kind" in caught.value.finding.message
+
+
+def test_lint_warns_of_each_skipped_key(tmp_path: Path) -> None:
+    write_files(tmp_path, {"attributes.yaml": ATTRIBUTES, "case.yaml": NEWER})
+    result = subprocess.run(
+        [sys.executable, "-m", "telemetry_contracts", "lint", str(tmp_path)],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{tmp_path}/case.yaml:8:7: warning TC111 `spans.0.links` is not read" in result.stdout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -24,7 +24,7 @@ from telemetry_contracts.schemas.files import (
     V2MetricSpec,
     entity_names,
 )
-from telemetry_contracts.schemas.findings import ContractError
+from telemetry_contracts.schemas.findings import ContractError, Finding, Location
 from telemetry_contracts.schemas.model import (
     PRIMITIVE_TYPES,
     Attribute,
@@ -53,6 +53,8 @@ class ContractDocument:
     path: str
     raw: Any
     model: V1File | V2File
+    skipped: tuple[Finding, ...] = ()
+    """TC111 for each key of a newer minor syntax that was not read (see :func:`_validated`)."""
 
 
 def parse_document(path: str, raw: Any) -> ContractDocument:
@@ -69,9 +71,9 @@ def parse_document(path: str, raw: Any) -> ContractDocument:
     try:
         syntax = _syntax_version(raw, path)
         if syntax == 2:
-            return ContractDocument(path, raw, V2File.model_validate(raw))
+            return ContractDocument(path, raw, *_validated(V2File, raw, path))
         if syntax == 1 or "groups" in raw or "imports" in raw:
-            return ContractDocument(path, raw, V1File.model_validate(raw))
+            return ContractDocument(path, raw, *_validated(V1File, raw, path))
     except ValidationError as error:
         raise validation_error(error, raw, path) from None
     raise ContractError(
@@ -121,6 +123,45 @@ def _no_unref(entries: Iterable[tuple[Any, Any, str | None]], path: str) -> None
             raise ContractError(
                 "TC102", "`unref` leaves out an attribute of the signal a refinement refines; "
                 "a signal or attribute group lists only what it has", path, line, column)
+
+
+_NEWER_MINOR = re.compile(r"definition/[12]\.0*[1-9]")
+"""A ``file_format`` whose minor version is newer than the syntax this release reads."""
+_FileModel = TypeVar("_FileModel", V1File, V2File)
+
+
+def _validated(model: type[_FileModel], raw: YamlMap, path: str
+               ) -> tuple[_FileModel, tuple[Finding, ...]]:
+    """``raw`` as ``model``. In a file of a newer minor syntax, keys this release does not
+    know are skipped, as Weaver skips them, each with a TC111 warning; anywhere else, and for
+    any other error, pydantic's error stands (raised by the caller as TC102)."""
+    try:
+        return model.model_validate(raw), ()
+    except ValidationError as error:
+        tag = raw.get("file_format")
+        unknown = [tuple(problem["loc"]) for problem in error.errors()
+                   if problem["type"] == "extra_forbidden"]
+        if not (isinstance(tag, str) and _NEWER_MINOR.match(tag)) or not unknown:
+            raise
+        skipped = sorted((_skip(raw, location, tag, path) for location in unknown),
+                         key=lambda finding: (finding.location.line, finding.location.column))
+        return model.model_validate(raw), tuple(skipped)  # any other error stands
+
+
+def _skip(raw: Any, location: tuple[Any, ...], tag: str, path: str) -> Finding:
+    """Remove the key at ``location`` from ``raw``; the TC111 warning that says so."""
+    line, column = locate(raw, location)
+    parts = [part for part in location if not _is_type_tag(part)]
+    container = raw
+    for part in parts[:-1]:
+        container = container[part]
+    container.pop(parts[-1], None)
+    where = ".".join(str(part) for part in parts)
+    return Finding(
+        code="TC111", severity="warning",
+        message=f"`{where}` is not read: `{tag}` is newer than the syntax this release reads",
+        location=Location(file=path, line=line, column=column),
+    )
 
 
 def validation_error(error: ValidationError, raw: Any, path: str) -> ContractError:

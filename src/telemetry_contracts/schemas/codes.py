@@ -186,6 +186,31 @@ INPUT_ERRORS: tuple[CodeDoc, ...] = (
          # telemetry-contracts lint --allow-url https://registry.example.com
          """,
          "pass --allow-url ORIGIN or set TELEMETRY_CONTRACTS_ALLOW_URLS if you trust the origin"),
+    _doc("TC111", "newer-syntax-key-skipped",
+         "A file in a newer minor version of the syntax has a key this release does not read.",
+         "A file tagged with a minor version newer than the syntax this release reads "
+         "(`definition/2.1`, say) may use keys added since; they are skipped, as Weaver skips "
+         "them, so the rest of the registry still loads, and each is reported so that nothing "
+         "is dropped unseen. In a file of a syntax this release knows, an unknown key is an "
+         "error (TC102): most likely a typo.",
+         """
+         file_format: definition/2.1
+         spans:
+           - type: shop.checkout
+             kind: server
+             brief: Checkout.
+             links:            # added by a later syntax: skipped here
+               - ref: shop.cart
+         """,
+         """
+         file_format: definition/2
+         spans:
+           - type: shop.checkout
+             kind: server
+             brief: Checkout.
+         """,
+         "upgrade telemetry-contracts to a release that reads the newer syntax, or leave the "
+         "key out if this release must enforce the file", severity="warning"),
     _doc("TC120", "plugin-not-loaded",
          "An installed rule plugin cannot be loaded or one of its rules is invalid.",
          "A broken plugin must not stop every other check: it is reported in one line with its "
