@@ -218,3 +218,14 @@ def test_lint_warns_of_each_skipped_key(tmp_path: Path) -> None:
         capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"{tmp_path}/case.yaml:8:7: warning TC111 `spans.0.links` is not read" in result.stdout
+
+
+def test_a_span_name_given_as_templates_loads(tmp_path: Path) -> None:
+    snapshot = resolve(tmp_path, BASE.replace("    kind: server\n", (
+        "    kind: server\n    name:\n      templates:\n"
+        "        - \"{shop.region} checkout {shop.id}\"\n        - checkout\n"), 1))
+    assert any(span.type == "shop.checkout" for span in snapshot.spans)
+    with pytest.raises(ContractError) as caught:
+        resolve(tmp_path, BASE.replace("    kind: server\n", "    kind: server\n    name: {}\n"))
+    assert caught.value.finding.code == "TC102"
+    assert "spans.0.name" in caught.value.finding.message

@@ -332,9 +332,17 @@ class V2MetricSpec(FileModel):
 
 
 class V2SpanNameSpec(FileModel):
-    """How a v2 span's name is formed."""
+    """How a v2 span's name is formed: in words (``note``), or, as Weaver's later syntax
+    writes it, as templates tried in turn (``{http.request.method} {url.template}``)."""
 
-    note: str
+    note: str | None = None
+    templates: list[str] | None = None
+
+    @model_validator(mode="after")
+    def _said(self) -> V2SpanNameSpec:
+        if self.note is None and not self.templates:
+            raise ValueError("a span name has a `note` or `templates`")
+        return self
 
 
 class V2SpanSpec(FileModel):
