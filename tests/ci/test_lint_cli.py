@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -13,6 +14,9 @@ import jsonschema
 import pytest
 
 from telemetry_contracts.ci.cli import main
+from tests.resolution.test_release_syntax import ATTRIBUTES
+from tests.resolution.test_resolver import write_files
+from tests.resolution.test_weaver_syntax import NEWER
 
 SARIF_SCHEMA = Path(__file__).resolve().parents[1] / "data" / "sarif-schema-2.1.0.json"
 
@@ -245,3 +249,14 @@ def test_rules_command_lists_every_rule(cli: Cli) -> None:
     assert run.exit_code == 0
     listed = [line.split()[0] for line in run.stdout.splitlines()]
     assert [code for code in listed if code[2] in "234567"] == [r.code for r in all_rules()]
+
+
+def test_lint_warns_of_each_skipped_key(tmp_path: Path) -> None:
+    # a file of a newer minor syntax: its unknown keys skipped, each a warning
+    write_files(tmp_path, {"attributes.yaml": ATTRIBUTES, "case.yaml": NEWER})
+    result = subprocess.run(
+        [sys.executable, "-m", "telemetry_contracts", "lint", str(tmp_path)],
+        capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{tmp_path}/case.yaml:8:7: warning TC111 `spans.0.links` is not read" in result.stdout
+
