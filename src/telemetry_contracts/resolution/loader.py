@@ -68,7 +68,7 @@ the release archive Weaver downloads: read as the built-in baseline."""
 _GIT_URL = re.compile(r"^https?://\S+\.git(?:@[^\[]+)?(?:\[[^\]]*\])?$")
 """A ``registry_path`` Weaver clones: ``URL.git[@REF][SUBDIR]``."""
 ARCHIVE_DOWNLOAD_SECONDS = 60.0
-T = TypeVar("T")
+_Item = TypeVar("_Item")  # what a tree entry carries: a blob id, or bytes
 SiblingLoader = Callable[[str, int], "LoadedRegistry"]
 """Loads a dependency's relative ``registry_path`` (at a dependency depth) from where the
 depending registry came from: its git tree or its archive."""
@@ -405,12 +405,12 @@ def _archive_bytes(source: str, base: Path, trust: UrlTrust) -> bytes:
                             source) from None
 
 
-def _registry_entries(entries: Iterable[tuple[str, T]]
-                      ) -> tuple[list[tuple[str, T]], tuple[str, T] | None]:
+def _registry_entries(entries: Iterable[tuple[str, _Item]]
+                      ) -> tuple[list[tuple[str, _Item]], tuple[str, _Item] | None]:
     """A registry folder's contract files, sorted (none hidden, none named as a manifest is),
     and its manifest: ``manifest.yaml``, else ``registry_manifest.yaml``."""
-    files: list[tuple[str, T]] = []
-    manifests: dict[str, T] = {}
+    files: list[tuple[str, _Item]] = []
+    manifests: dict[str, _Item] = {}
     for relative, item in entries:
         parts = relative.split("/")
         if relative in MANIFESTS:
