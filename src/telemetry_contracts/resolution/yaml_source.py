@@ -9,6 +9,7 @@ limit are refused before they cost memory or time.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable
@@ -39,20 +40,25 @@ Mark = tuple[int, int]
 
 _IMPLICIT_TAG = "?"
 """What the composer is told every untagged node's tag is; the builder types plain scalars."""
-_CORE_SCHEMA: tuple[tuple[re.Pattern[str], Callable[[str], Any]], ...] = (
-    (re.compile(r"(?:~|null|Null|NULL)?\Z"), lambda _: None),
-    (re.compile(r"(?:true|True|TRUE)\Z"), lambda _: True),
-    (re.compile(r"(?:false|False|FALSE)\Z"), lambda _: False),
+_CORE_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("", "~", "null", "Null", "NULL")),
+    **dict.fromkeys(("true", "True", "TRUE"), True),
+    **dict.fromkeys(("false", "False", "FALSE"), False),
+    **{sign + word: float(sign + "inf") for sign in ("", "+", "-")
+       for word in (".inf", ".Inf", ".INF")},
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+}
+"""YAML 1.2's core schema: the words that are null, booleans and the special floats."""
+_CORE_NUMBERS: tuple[tuple[re.Pattern[str], Callable[[str], Any]], ...] = (
     (re.compile(r"[-+]?[0-9]+\Z"), int),
     (re.compile(r"0o[0-7]+\Z"), lambda text: int(text[2:], 8)),
     (re.compile(r"0x[0-9a-fA-F]+\Z"), lambda text: int(text[2:], 16)),
     (re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z"), float),
-    (re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z"), lambda text: float(text.replace(".", ""))),
-    (re.compile(r"\.(?:nan|NaN|NAN)\Z"), lambda _: float("nan")),
 )
-"""YAML 1.2's core schema: each plain scalar's pattern and its value."""
-_TYPED_FIRST = frozenset("0123456789+-.~nNtTfF")
-"""First characters of the plain scalars :data:`_CORE_SCHEMA` may type (and the empty one)."""
+"""YAML 1.2's core schema: the patterns of integers and floats, and their values."""
+_NUMBER_FIRST = frozenset("0123456789+-.")
+_TYPED_FIRST = _NUMBER_FIRST | frozenset("~nNtTfF")
+"""First characters of the plain scalars the core schema may type (and the empty one)."""
 
 
 class _Loader(_BaseLoader):
@@ -70,8 +76,10 @@ class _Loader(_BaseLoader):
 
 def _plain_scalar(text: str) -> Any:
     """A plain (unquoted) scalar's value by YAML 1.2's core schema."""
-    if text[:1] in _TYPED_FIRST or not text:
-        for pattern, value in _CORE_SCHEMA:
+    if text in _CORE_WORDS:
+        return _CORE_WORDS[text]
+    if text[:1] in _NUMBER_FIRST:
+        for pattern, value in _CORE_NUMBERS:
             if pattern.match(text):
                 return value(text)
     return text
