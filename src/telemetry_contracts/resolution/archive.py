@@ -21,10 +21,11 @@ import zlib
 from dataclasses import dataclass
 from typing import IO
 
-from telemetry_contracts.resolution.yaml_source import MAX_FILE_BYTES
+from telemetry_contracts.resolution.yaml_source import MAX_FILE_BYTES, YAML_SUFFIXES
 from telemetry_contracts.schemas.findings import ContractError
 
-ARCHIVE_PATH = re.compile(r"^(?P<source>.+?\.(?:zip|tar\.gz|tgz))(?:\[(?P<subdir>[^\]]*)\])?$")
+_SUFFIX = r"\.(?:zip|tar\.gz|tgz)"
+ARCHIVE_PATH = re.compile(rf"^(?P<source>.+?{_SUFFIX})(?:\[(?P<subdir>[^\]]*)\])?$")
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
 """An archive's own size, as downloaded or read from disk."""
 MAX_UNPACKED_BYTES = 256 * 1024 * 1024
@@ -32,7 +33,6 @@ MAX_UNPACKED_BYTES = 256 * 1024 * 1024
 MAX_YAML_BYTES = 64 * 1024 * 1024
 """Bytes of YAML members kept from one archive."""
 MAX_MEMBERS = 50_000
-_YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,16 @@ class ArchivePath:
 
     source: str
     subdir: str
+
+    @property
+    def display(self) -> str:
+        """How findings name it: ``SOURCE[SUBDIR]``, or the source alone for its root."""
+        return f"{self.source}[{self.subdir}]" if self.subdir else self.source
+
+    @property
+    def name(self) -> str:
+        """The archive's file name without its suffix."""
+        return re.sub(rf"{_SUFFIX}$", "", self.source.rpartition("/")[2])
 
 
 def archive_path(text: str) -> ArchivePath | None:
@@ -110,7 +120,7 @@ def _yaml_path(name: str) -> str | None:
     """A YAML member's normalised relative path; None for anything else, or for a path that
     leaves the archive."""
     path = posixpath.normpath(name.replace("\\", "/")).lstrip("/")
-    if not path.endswith(_YAML_SUFFIXES) or path == ".." or path.startswith("../"):
+    if not path.endswith(YAML_SUFFIXES) or path == ".." or path.startswith("../"):
         return None
     return path
 

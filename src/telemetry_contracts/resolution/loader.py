@@ -45,6 +45,7 @@ from telemetry_contracts.resolution.resolver import (
 )
 from telemetry_contracts.resolution.yaml_source import (
     MAX_FILE_BYTES,
+    YAML_SUFFIXES,
     YamlMap,
     parse_yaml,
     read_yaml_file,
@@ -74,7 +75,6 @@ SiblingLoader = Callable[[str, int], "LoadedRegistry"]
 depending registry came from: its git tree or its archive."""
 MAX_DEPENDENCY_DEPTH = 8
 _SEMVER = re.compile(r"(\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?)")
-_YAML_SUFFIXES = (".yaml", ".yml")
 
 
 @dataclass
@@ -128,7 +128,7 @@ def _load(text: str, cwd: str | None) -> LoadedRegistry:
         return LoadedRegistry(read_snapshot_file(path), text)
     if path.is_dir():
         return _load_directory(path, text, depth=0)
-    if path.is_file() and path.suffix in _YAML_SUFFIXES:
+    if path.is_file() and path.suffix in YAML_SUFFIXES:
         return _resolve_files([(path.name, _read_file(path, text))], text, None, path.parent, 0,
                               folder=os.path.dirname(text))
     raise ContractError(
@@ -178,7 +178,7 @@ def _contract_files(root: Path) -> Iterator[Path]:
     for directory, subdirectories, names in os.walk(root):
         subdirectories[:] = sorted(d for d in subdirectories if not d.startswith("."))
         for name in names:
-            if name.endswith(_YAML_SUFFIXES) and name not in MANIFESTS and not name.startswith("."):
+            if name.endswith(YAML_SUFFIXES) and name not in MANIFESTS and not name.startswith("."):
                 yield Path(directory) / name
 
 
@@ -285,7 +285,7 @@ def _load_dependency(
     manifest = manifest_in(target) if target.is_dir() else None
     if manifest is not None:
         target = manifest  # a published package is read through its manifest
-    if target.is_file() and target.suffix in _YAML_SUFFIXES:
+    if target.is_file() and target.suffix in YAML_SUFFIXES:
         return _load_published(target, depth + 1)
     if not target.is_dir():
         raise ContractError(
@@ -336,7 +336,7 @@ def _load_git_tree(repository: str, revision: str, subdir: str, depth: int) -> L
         meta, _, name = entry.decode().partition("\t")
         _, kind, sha, size = meta.split()
         relative = os.path.relpath(name, subdir) if subdir else name
-        if kind != "blob" or not name.endswith(_YAML_SUFFIXES):
+        if kind != "blob" or not name.endswith(YAML_SUFFIXES):
             continue
         if int(size) > MAX_FILE_BYTES:
             raise ContractError(
@@ -365,7 +365,7 @@ def _load_archive_tree(members: dict[str, bytes], archive: ArchivePath, depth: i
                        ) -> LoadedRegistry:
     """The registry in ``archive.subdir`` of an archive's YAML ``members``; a relative dependency
     is another folder of the same archive."""
-    display = f"{archive.source}[{archive.subdir}]" if archive.subdir else archive.source
+    display = archive.display
     if archive.subdir == ".." or archive.subdir.startswith("../"):
         raise ContractError("TC108", "the folder is outside the archive", display)
     prefix = f"{archive.subdir}/" if archive.subdir else ""
@@ -477,7 +477,7 @@ def _registry_name(display: str) -> str:
     suffix and folder)."""
     archive = archive_path(display)
     if archive is not None:
-        display = re.sub(r"\.(?:zip|tar\.gz|tgz)$", "", archive.source)
+        display = archive.name
     parts = [p for p in re.split(r"[/:]", display) if p and p not in (".", "..", "model", "git")]
     return parts[-1] if parts else "registry"
 

@@ -22,6 +22,8 @@ from telemetry_contracts.schemas.findings import ContractError
 _BaseLoader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
+YAML_SUFFIXES = (".yaml", ".yml")
+"""The file names read as YAML."""
 MAX_EXPANDED_NODES = 1_000_000
 MAX_DEPTH = 64
 
