@@ -83,17 +83,20 @@ def handler_legacy_keys() -> set[str]:
     return set(LEGACY_CODE_KEYS) & set(record.log_record.attributes or {})
 
 
-def _network(protocol: str, target: str) -> None:
+def _network(mode: str, target: str) -> None:
+    """Export over ``http`` or ``grpc``, gzip on; ``http+deflate`` and ``grpc+deflate`` use the
+    exporters' other compression."""
+    protocol, _, compression = mode.partition("+")
     if protocol == "http":
         from opentelemetry.exporter.otlp.proto.http import Compression
         from opentelemetry.exporter.otlp.proto.http._log_exporter import OTLPLogExporter
         from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        gzip = Compression.Gzip
-        spans = OTLPSpanExporter(endpoint=f"{target}/v1/traces", compression=gzip)
-        metrics = OTLPMetricExporter(endpoint=f"{target}/v1/metrics", compression=gzip)
-        logs = OTLPLogExporter(endpoint=f"{target}/v1/logs", compression=gzip)
+        http = Compression.Deflate if compression == "deflate" else Compression.Gzip
+        spans = OTLPSpanExporter(endpoint=f"{target}/v1/traces", compression=http)
+        metrics = OTLPMetricExporter(endpoint=f"{target}/v1/metrics", compression=http)
+        logs = OTLPLogExporter(endpoint=f"{target}/v1/logs", compression=http)
     else:
         from grpc import Compression as GrpcCompression
         from opentelemetry.exporter.otlp.proto.grpc._log_exporter import (
@@ -106,10 +109,10 @@ def _network(protocol: str, target: str) -> None:
             OTLPSpanExporter as GrpcSpanExporter,
         )
 
-        gzip_grpc = GrpcCompression.Gzip
-        spans = GrpcSpanExporter(endpoint=target, insecure=True, compression=gzip_grpc)
-        metrics = GrpcMetricExporter(endpoint=target, insecure=True, compression=gzip_grpc)
-        logs = GrpcLogExporter(endpoint=target, insecure=True, compression=gzip_grpc)
+        grpc = GrpcCompression.Deflate if compression == "deflate" else GrpcCompression.Gzip
+        spans = GrpcSpanExporter(endpoint=target, insecure=True, compression=grpc)
+        metrics = GrpcMetricExporter(endpoint=target, insecure=True, compression=grpc)
+        logs = GrpcLogExporter(endpoint=target, insecure=True, compression=grpc)
     resource = Resource.create({"service.name": SERVICE})
     tracer_provider = TracerProvider(resource=resource)
     tracer_provider.add_span_processor(BatchSpanProcessor(spans))

@@ -41,19 +41,25 @@ def _comparable(verdict: dict[str, Any]) -> dict[str, Any]:
     return {key: verdict[key] for key in ("findings", "coverage", "judged", "exit_code")}
 
 
+def _exported_over_both(check: Any, compression: str = "") -> dict[str, Any]:
+    """The verdict once the app has exported over HTTP, then gRPC (gzip unless ``+deflate``):
+    every item judged, the expected findings twice over, nothing refused."""
+    run_app(f"http{compression}", check.url)
+    run_app(f"grpc{compression}", f"127.0.0.1:{check.grpc_port}")
+    assert check.get("/health")[1]["judged"] == {"span": 2 * SPANS, "metric": 10, "log": 2}
+    code, verdict = check.stop()
+    assert code == 1
+    assert verdict["refused_requests"] == 0
+    assert {key: f["count"] for key, f in _by_key(verdict).items()} == {
+        key: 2 * count for key, count in EXPECTED.items()}
+    return verdict
+
+
 def test_real_exporters_over_http_and_grpc_then_the_same_verdict_from_json(
     live_check: Any, tmp_path: Path
 ) -> None:
-    check = live_check()
-    run_app("http", check.url)
-    run_app("grpc", f"127.0.0.1:{check.grpc_port}")
-    assert check.get("/health")[1]["judged"] == {"span": 2 * SPANS, "metric": 10, "log": 2}
-    code, verdict = check.stop()
-
-    assert code == 1
+    verdict = _exported_over_both(live_check())
     found = _by_key(verdict)
-    assert {key: f["count"] for key, f in found.items()} == {
-        key: 2 * count for key, count in EXPECTED.items()}
     assert {f["service"] for f in verdict["findings"]} == {SERVICE}
     assert found[("TC806", "span", "shop.customer.email")]["sample"] == "<redacted>"
     assert "jane@example.com" not in json.dumps(verdict)
@@ -82,6 +88,11 @@ def test_real_exporters_over_http_and_grpc_then_the_same_verdict_from_json(
                   "--input", str(exported), "--format", "json")
     assert offline.returncode == 1, offline.stderr
     assert _comparable(json.loads(offline.stdout)) == _comparable(verdict)
+
+
+def test_real_exporters_with_deflate_give_the_gzip_verdict(live_check: Any) -> None:
+    """The exporters' other compression, over both protocols: the same findings as gzip."""
+    _exported_over_both(live_check(), "+deflate")
 
 
 def test_namespace_scopes_coverage_and_min_coverage_gates(tmp_path: Path) -> None:

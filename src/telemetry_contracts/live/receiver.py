@@ -1,5 +1,6 @@
-"""OTLP receivers: HTTP (``/v1/traces|metrics|logs``, protobuf or JSON, gzip) on the standard
-library's threaded server, gRPC on ``grpcio``, and OTLP JSON files; all feed one :class:`Judge`.
+"""OTLP receivers: HTTP (``/v1/traces|metrics|logs``, protobuf or JSON, in every compression
+exporters send: :mod:`~telemetry_contracts.live.encodings`) on the standard library's threaded
+server, gRPC on ``grpcio``, and OTLP JSON files; all feed one :class:`Judge`.
 
 Bodies are bounded before they are read and after they are inflated; a refused request never
 stops the receiver. ``GET /health`` and ``POST /stop`` share the HTTP port.
@@ -12,20 +13,20 @@ import re
 import socket
 import sys
 import threading
-import zlib
 from collections.abc import Callable, Iterator
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from telemetry_contracts.live.encodings import Oversized, Undecodable, Unsupported, inflate
 from telemetry_contracts.live.judge import Judge
 from telemetry_contracts.live.wire import keep_event_names, lean, reader
 
 MAX_BODY = 16 * 1024 * 1024
 """The largest request body read (compressed, as sent)."""
 MAX_DECODED = 32 * 1024 * 1024
-"""The largest request after gzip is undone: a decompression bomb stops here."""
+"""The largest request after its Content-Encoding is undone: a decompression bomb stops here."""
 MAX_INPUT = 1024 * 1024 * 1024
 """The largest ``--input`` file."""
 READ_TIMEOUT = 60.0
@@ -62,25 +63,16 @@ def request_class(signal: str) -> type[Any]:
     return logs_service_pb2.ExportLogsServiceRequest
 
 
-def inflate(body: bytes, limit: int = MAX_DECODED) -> bytes:
-    """Undo gzip, refusing output over ``limit`` bytes without producing more of it."""
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-    try:
-        out = inflater.decompress(body, limit + 1)
-    except zlib.error as error:
-        raise Refused(400, f"body is not valid gzip: {error}") from None
-    if len(out) > limit or inflater.unconsumed_tail:
-        raise Refused(413, f"body inflates to more than {limit} bytes")
-    return out
-
-
 def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "") -> Any:
     """The export request in ``body``; raises :class:`Refused` for what cannot be one."""
-    encoding = encoding.strip().lower()
-    if encoding == "gzip":
-        body = inflate(body)
-    elif encoding not in ("", "identity"):
-        raise Refused(415, f"unsupported Content-Encoding `{encoding[:40]}`")
+    try:
+        body = inflate(body, encoding, MAX_DECODED)
+    except Unsupported as error:
+        raise Refused(415, str(error)) from None
+    except Oversized as error:
+        raise Refused(413, str(error)) from None
+    except Undecodable as error:
+        raise Refused(400, str(error)) from None
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "application/json":
         from google.protobuf import json_format
