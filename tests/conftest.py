@@ -1,4 +1,5 @@
-"""Shared fixtures: the official semantic-convention corpora from ``../shared``."""
+"""Shared fixtures: the official semantic-convention corpora from ``../shared``, and a cache
+folder of each test's own."""
 
 from __future__ import annotations
 
@@ -13,6 +14,16 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED = PROJECT_ROOT.parent / "shared"
 SEMCONV = SHARED / "corpora" / "semconv"
 IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory,
+                      monkeypatch: pytest.MonkeyPatch) -> Path:
+    """What a test downloads and keeps (archives, snapshots) stays in a folder of its own, never
+    in the user's cache nor another test's."""
+    folder = tmp_path_factory.mktemp("cache")
+    monkeypatch.setenv("TELEMETRY_CONTRACTS_CACHE_DIR", str(folder))
+    return folder
 
 
 def require_path(path: Path, what: str) -> Path:

@@ -1,4 +1,5 @@
-"""HTTP requests with a total deadline, a size bound and a token that never leaves its origin.
+"""HTTP requests with a total deadline, a size bound and a token that never leaves its origin;
+downloads kept on disk and revalidated, so that an unchanged one is not fetched again.
 
 Standard library only, so the CLI and the runtime guard share it without pulling anything in.
 """
@@ -6,18 +7,23 @@ Standard library only, so the CLI and the runtime guard share it without pulling
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import json
+import os
 import socket
 import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import http.client
 
 MAX_REDIRECTS = 5
+CACHE_DIR_VARIABLE = "TELEMETRY_CONTRACTS_CACHE_DIR"
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
 
@@ -98,6 +104,82 @@ def request(
             raise HttpStatusError(current, status, reason, answer)
         return Response(current, status, answer, data)
     raise RequestFailed(f"more than {MAX_REDIRECTS} redirects from {url}")
+
+
+def default_cache_dir() -> Path:
+    """``$TELEMETRY_CONTRACTS_CACHE_DIR``, else ``$XDG_CACHE_HOME/telemetry-contracts``."""
+    explicit = os.environ.get(CACHE_DIR_VARIABLE)
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "telemetry-contracts"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (readable by its owner alone) so that readers see either the
+    old or the new file, never half."""
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cached_get(url: str, *, token: str | None = None, deadline: float = 10.0,
+               max_bytes: int = 64 * 1024 * 1024, cache_dir: Path | None = None) -> bytes:
+    """The body of ``GET url`` (as :func:`request` gets it), kept under ``cache_dir`` (default
+    :func:`default_cache_dir`) when the answer has an ``ETag`` or ``Last-Modified`` and allows
+    storing; the next call sends them back, and a ``304 Not Modified`` reads the kept copy
+    instead of downloading it again. A copy that does not match its recorded digest is
+    ignored, and a cache that cannot be written costs only the saving."""
+    folder = (cache_dir or default_cache_dir()) / "downloads"
+    stem = hashlib.sha256(url.encode()).hexdigest()[:32]
+    body_file, about_file = folder / f"{stem}.body", folder / f"{stem}.json"
+    copy, about = _kept_copy(body_file, about_file, url)
+    conditions = {}
+    if copy is not None:
+        if about.get("etag"):
+            conditions["If-None-Match"] = about["etag"]
+        if about.get("last_modified"):
+            conditions["If-Modified-Since"] = about["last_modified"]
+    try:
+        response = request(url, headers=conditions, token=token, deadline=deadline,
+                           max_bytes=max_bytes)
+    except HttpStatusError as error:
+        if error.status == 304 and copy is not None:
+            return copy
+        raise
+    validators = {"etag": response.headers.get("etag"),
+                  "last_modified": response.headers.get("last-modified")}
+    if any(validators.values()) and "no-store" not in response.headers.get(
+            "cache-control", "").lower():
+        about = {"url": url, **validators, "sha256": hashlib.sha256(response.body).hexdigest()}
+        with contextlib.suppress(OSError):
+            atomic_write(body_file, response.body)
+            atomic_write(about_file, json.dumps(about).encode())
+    return response.body
+
+
+def _kept_copy(body_file: Path, about_file: Path, url: str) -> tuple[bytes | None, dict[str, Any]]:
+    """The kept body of ``url`` and what was recorded of it; (None, {}) when there is none or
+    it does not match its record."""
+    try:
+        about = json.loads(about_file.read_bytes())
+        body = body_file.read_bytes()
+    except (OSError, ValueError):
+        return None, {}
+    if not isinstance(about, dict) or about.get("url") != url or \
+            about.get("sha256") != hashlib.sha256(body).hexdigest():
+        return None, {}
+    return body, about
 
 
 def _exchange(

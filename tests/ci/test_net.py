@@ -1,15 +1,18 @@
 """The one HTTP helper of the CLI and the guard, against real loopback servers: deadlines that
-hold whatever part of the exchange stalls, redirects, and the token kept to its origin."""
+hold whatever part of the exchange stalls, redirects, the token kept to its origin, and
+downloads kept and revalidated."""
 
 from __future__ import annotations
 
 import socket
 import threading
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from telemetry_contracts import net
-from tests.loopback_servers import Seen, dripping_server, recording_server
+from tests.loopback_servers import Answer, Seen, dripping_server, recording_server
 
 
 def test_a_hanging_name_lookup_ends_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -98,3 +101,73 @@ def test_http_proxy_from_the_environment_is_used(monkeypatch: pytest.MonkeyPatch
     assert answer.body == b"via proxy"
     assert [seen.path for seen in proxy.seen] == [
         "http://registry.example.com:8000/v1/snapshot?x=1"]
+
+
+def _versioned(bodies: list[bytes], etag: bool = True) -> Callable[[Seen], Answer]:
+    """A server of one URL whose body is ``bodies[-1]``, answering 304 to a matching
+    ``If-None-Match`` (or ``If-Modified-Since``, when it sends no ``ETag``)."""
+    def answer(seen: Seen) -> Answer:
+        version = f'"v{len(bodies)}"'
+        stamp = f"Sat, 0{len(bodies)} Dec 2026 10:00:00 GMT"
+        if (seen.headers.get("if-none-match") == version if etag
+                else seen.headers.get("if-modified-since") == stamp):
+            return 304, {}, b""
+        return 200, {"ETag": version} if etag else {"Last-Modified": stamp}, bodies[-1]
+    return answer
+
+
+@pytest.mark.parametrize("etag", [True, False], ids=["etag", "last-modified"])
+def test_a_kept_download_is_revalidated_not_fetched_again(tmp_path: Path, etag: bool) -> None:
+    bodies = [b"first" * 1000]
+    with recording_server(_versioned(bodies, etag)) as server:
+        url = f"{server.url}/registry.zip"
+        assert net.cached_get(url, cache_dir=tmp_path) == bodies[-1]
+        assert net.cached_get(url, cache_dir=tmp_path) == bodies[-1]  # 304: the kept copy
+        bodies.append(b"second")
+        assert net.cached_get(url, cache_dir=tmp_path) == b"second"  # changed: fetched anew
+        assert net.cached_get(url, cache_dir=tmp_path) == b"second"
+    header = "if-none-match" if etag else "if-modified-since"
+    assert [seen.headers.get(header) is not None for seen in server.seen] == [
+        False, True, True, True]
+    (kept,) = (tmp_path / "downloads").glob("*.body")
+    assert kept.read_bytes() == b"second" and kept.stat().st_mode & 0o077 == 0
+
+
+def test_a_kept_copy_that_does_not_match_its_digest_is_fetched_again(tmp_path: Path) -> None:
+    bodies = [b"the archive"]
+    with recording_server(_versioned(bodies)) as server:
+        url = f"{server.url}/registry.zip"
+        net.cached_get(url, cache_dir=tmp_path)
+        (kept,) = (tmp_path / "downloads").glob("*.body")
+        kept.write_bytes(b"the archivE")  # changed on disk behind the record's back
+        assert net.cached_get(url, cache_dir=tmp_path) == b"the archive"
+        assert server.seen[-1].headers.get("if-none-match") is None  # the copy was not offered
+        assert kept.read_bytes() == b"the archive"
+
+
+def test_answers_without_validators_or_marked_no_store_are_not_kept(tmp_path: Path) -> None:
+    answers = {"/plain": {}, "/private": {"ETag": '"x"', "Cache-Control": "private, no-store"}}
+    with recording_server(lambda seen: (200, answers[seen.path], b"body")) as server:
+        for path in answers:
+            assert net.cached_get(server.url + path, cache_dir=tmp_path) == b"body"
+            assert net.cached_get(server.url + path, cache_dir=tmp_path) == b"body"
+    assert len(server.seen) == 4 and not any("if-none-match" in s.headers for s in server.seen)
+    assert not (tmp_path / "downloads").exists()
+
+
+def test_a_cache_that_cannot_be_written_costs_only_the_saving(tmp_path: Path) -> None:
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    with recording_server(_versioned([b"body"])) as server:
+        assert net.cached_get(f"{server.url}/a.zip", cache_dir=blocked) == b"body"
+        assert net.cached_get(f"{server.url}/a.zip", cache_dir=blocked) == b"body"
+    assert len(server.seen) == 2
+
+
+def test_the_cache_folder_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
+                                                  tmp_path: Path) -> None:
+    monkeypatch.setenv(net.CACHE_DIR_VARIABLE, str(tmp_path / "mine"))
+    assert net.default_cache_dir() == tmp_path / "mine"
+    monkeypatch.delenv(net.CACHE_DIR_VARIABLE)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert net.default_cache_dir() == tmp_path / "xdg" / "telemetry-contracts"

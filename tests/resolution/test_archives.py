@@ -137,6 +137,30 @@ def test_an_archive_at_a_url_is_fetched_when_its_origin_is_allowed(tmp_path: Pat
     assert (alone.registry, alone.version) == ("otel", "0.0.0")  # not the server's address
 
 
+def test_an_archive_at_a_url_is_downloaded_once_while_it_is_unchanged(
+        private_cache_dir: Path) -> None:
+    """As a pre-commit hook loads it on every commit: the kept copy is revalidated, not
+    downloaded again, and a new release at the same URL is."""
+    bodies = [zipped(release_files())]
+
+    def answer(seen: Any) -> tuple[int, dict[str, str], bytes]:
+        version = f'"{len(bodies)}"'
+        if seen.headers.get("if-none-match") == version:
+            return 304, {}, b""
+        return 200, {"Content-Type": "application/zip", "ETag": version}, bodies[-1]
+
+    with recording_server(answer) as server:
+        url = f"{server.url}/releases/otel.zip[model]"
+        first = load_registry(url).snapshot
+        again = load_registry(url).snapshot
+        bodies.append(zipped({**release_files(), "model/extra.yaml": b"groups: []\n"}))
+        load_registry(url)
+    assert again.to_json_bytes() == first.to_json_bytes()
+    assert [seen.headers.get("if-none-match") for seen in server.seen] == [None, '"1"', '"1"']
+    (kept,) = (private_cache_dir / "downloads").glob("*.body")
+    assert kept.read_bytes() == bodies[-1]
+
+
 def test_a_git_repository_to_clone_is_refused_with_what_to_do(tmp_path: Path) -> None:
     write_files(tmp_path, {
         "manifest.yaml": (

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from tests.loopback_servers import Seen, dripping_server, recording_server
 
+from telemetry_contracts.net import atomic_write
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.sdk_guard import Accounting, CountKey, Guard, UsageReporter
-from telemetry_contracts.sdk_guard.source import RegistrySource, atomic_write
+from telemetry_contracts.sdk_guard.source import RegistrySource
 
 # Far beyond every timeout these tests pass, far below "for ever": only a hang trips it.
 HANG = 30.0

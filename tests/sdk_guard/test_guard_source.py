@@ -10,10 +10,11 @@ import pytest
 from guard_pipelines import Spans
 from registry_server import RegistryServer
 
+from telemetry_contracts.net import atomic_write
 from telemetry_contracts.schemas.model import Attribute
 from telemetry_contracts.schemas.snapshot import Snapshot
 from telemetry_contracts.sdk_guard import Guard
-from telemetry_contracts.sdk_guard.source import RegistrySource, atomic_write
+from telemetry_contracts.sdk_guard.source import RegistrySource
 
 
 @pytest.fixture

@@ -385,14 +385,14 @@ def _load_archive_tree(members: dict[str, bytes], archive: ArchivePath, depth: i
 
 
 def _archive_bytes(source: str, base: Path, trust: UrlTrust) -> bytes:
-    """An archive's bytes: downloaded within bounds (the token only where ``trust`` allows),
-    or read from disk relative to ``base``."""
+    """An archive's bytes: downloaded within bounds (the token only where ``trust`` allows) and
+    kept in the cache, so that an unchanged one is not downloaded again; or read from disk
+    relative to ``base``."""
     if net.is_url(source):
         try:
-            return net.request(
+            return net.cached_get(
                 source, token=trust.token if trust.allows(source) else None,
-                deadline=ARCHIVE_DOWNLOAD_SECONDS, max_bytes=MAX_ARCHIVE_BYTES,
-            ).body
+                deadline=ARCHIVE_DOWNLOAD_SECONDS, max_bytes=MAX_ARCHIVE_BYTES)
         except net.RequestFailed as error:
             raise ContractError("TC100", f"cannot fetch the archive: {error}", source) from None
     path = base / source

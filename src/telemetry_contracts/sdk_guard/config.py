@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
+from telemetry_contracts.net import CACHE_DIR_VARIABLE
 from telemetry_contracts.schemas.violations import Violation
 
 Action = Literal["drop", "rename", "redact", "pass"]
@@ -27,7 +28,7 @@ ENV_MODE = "TELEMETRY_CONTRACTS_MODE"
 ENV_ACTIONS = "TELEMETRY_CONTRACTS_ACTIONS"
 ENV_REGISTRY = "TELEMETRY_CONTRACTS_REGISTRY"
 ENV_TOKEN = "TELEMETRY_CONTRACTS_TOKEN"
-ENV_CACHE_DIR = "TELEMETRY_CONTRACTS_CACHE_DIR"
+ENV_CACHE_DIR = CACHE_DIR_VARIABLE
 ENV_POLL_INTERVAL = "TELEMETRY_CONTRACTS_POLL_INTERVAL"
 ENV_ON_ERROR = "TELEMETRY_CONTRACTS_ON_ERROR"
 ENV_SDK_PATH = "TELEMETRY_CONTRACTS_SDK_PATH"

@@ -13,13 +13,12 @@ import hashlib
 import logging
 import math
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from telemetry_contracts import net
-from telemetry_contracts.sdk_guard.config import ENV_CACHE_DIR
+from telemetry_contracts.net import atomic_write, default_cache_dir
 
 _logger = logging.getLogger(__name__)
 
@@ -28,34 +27,10 @@ Deliver = Callable[[bytes], None]
 """Receives snapshot bytes; raises when they cannot be used (then they are not kept)."""
 
 
-def default_cache_dir() -> Path:
-    """``$TELEMETRY_CONTRACTS_CACHE_DIR``, else ``$XDG_CACHE_HOME/telemetry-contracts``."""
-    explicit = os.environ.get(ENV_CACHE_DIR)
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "telemetry-contracts"
-
-
 def snapshot_url(url: str) -> str:
     """The snapshot endpoint of a registry base URL (a full ``/v1/snapshot`` URL is kept)."""
     trimmed = url.rstrip("/")
     return trimmed if trimmed.endswith("/v1/snapshot") else trimmed + "/v1/snapshot"
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so readers see either the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class FileSource:
