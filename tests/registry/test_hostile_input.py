@@ -191,6 +191,10 @@ def test_ordinary_bad_input_is_refused_with_4xx(hostile: Harness) -> None:
         ("POST", "/v1/usage", {"json": _report(name=NUL)}),
         ("POST", "/v1/usage", {"json": _report(rule="TC8" + "0" * 20)}),
         ("POST", "/v1/usage", {"json": _report(rule=NUL)}),
+        ("POST", "/v1/usage", {"json": _report(metric=NUL)}),
+        ("POST", "/v1/usage", {"json": _report(renamed_to=NUL)}),
+        ("POST", "/v1/usage", {"json": {**_report(), "snapshot_hash": NUL}}),
+        ("POST", "/v1/usage", {"json": {**_report(), "instance": NUL}}),
         ("POST", "/v1/versions", {"json": {"note": NUL}}),
     ]
     for path in ("/v1/proposals", "/v1/versions", "/v1/audit", "/v1/tokens",

@@ -50,6 +50,19 @@ def test_report_is_a_valid_usage_report_with_deltas(guard: Guard, server: Regist
     ]
 
 
+def test_a_name_with_a_nul_character_does_not_cost_the_report(
+        guard: Guard, server: RegistryServer) -> None:
+    """No database column takes NUL, so the registry refuses reports that carry one: the
+    reporter shows it as U+FFFD, and the other counts of the window arrive with it."""
+    sender = guard.start_reporting(server.url, token="s3cret", service_name="sh\x00op",
+                                   interval=3600)
+    Spans(guard).emit({"junk\x00key": 1, "junk": 1})
+    assert sender.force_flush()
+    report = UsageReport.model_validate(server.usage[0])
+    assert report.service == "sh\ufffdop"
+    assert sorted(c.name for c in report.counts) == ["junk", "junk\ufffdkey"]
+
+
 def test_a_clock_set_back_still_sends_a_valid_report(guard: Guard, server: RegistryServer,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     sender = reporter(guard, server)

@@ -12,7 +12,7 @@ from telemetry_contracts import net
 from telemetry_contracts.live.coverage import coverage
 from telemetry_contracts.live.judge import SEVERITY, Aggregate, Judge, render_sample
 from telemetry_contracts.schemas.findings import SEVERITY_RANK, Finding, Location, plural
-from telemetry_contracts.schemas.usage import UsageCount, UsageReport
+from telemetry_contracts.schemas.usage import UsageCount, UsageReport, reportable
 
 LIVE_CHECK_FORMAT: Final = "telemetry-contracts/live-check/1"
 MAX_COUNTS_PER_REPORT = 10_000
@@ -150,19 +150,20 @@ def usage_reports(
             continue
         per_service.setdefault(aggregate.service, []).append(UsageCount(
             signal=aggregate.signal,
-            name=aggregate.name,
-            metric=aggregate.metric if aggregate.metric != aggregate.name else None,
+            name=reportable(aggregate.name),
+            metric=reportable(aggregate.metric)
+            if aggregate.metric and aggregate.metric != aggregate.name else None,
             rule=aggregate.code,
             action="report",
-            renamed_to=aggregate.renamed_to[:255] if aggregate.renamed_to else None,
+            renamed_to=reportable(aggregate.renamed_to) if aggregate.renamed_to else None,
             count=count,
         ))
     reports = []
     for service, usage in sorted(per_service.items()):
         for first in range(0, len(usage), MAX_COUNTS_PER_REPORT):
             reports.append(UsageReport(
-                service=service, instance="live-check", snapshot_hash=snapshot_hash or None,
-                window_start=start, window_end=end,
+                service=reportable(service), instance="live-check",
+                snapshot_hash=snapshot_hash or None, window_start=start, window_end=end,
                 counts=usage[first:first + MAX_COUNTS_PER_REPORT]))
     return reports
 

@@ -7,7 +7,20 @@ from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from telemetry_contracts.schemas.text import NoNul
+
 USAGE_FORMAT: Final = "telemetry-contracts/usage/1"
+NAME_LIMIT: Final = 255
+"""The most characters a name in a report has."""
+Name = Annotated[str, Field(min_length=1, max_length=NAME_LIMIT), NoNul]
+OptionalName = Annotated[str, Field(max_length=NAME_LIMIT), NoNul] | None
+
+
+def reportable(text: str) -> str:
+    """``text`` as a report carries it: cut to :data:`NAME_LIMIT` characters, a NUL character
+    (which no database column takes) shown as U+FFFD, so that one odd name an application
+    emitted does not get the whole report refused."""
+    return text[:NAME_LIMIT].replace("\x00", "\ufffd")
 
 
 def as_utc(moment: dt.datetime) -> dt.datetime:
@@ -30,13 +43,13 @@ class UsageCount(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     signal: Signal
-    name: Annotated[str, Field(min_length=1, max_length=255)]
+    name: Name
     """The metric name or attribute key as the application emitted it."""
-    metric: Annotated[str, Field(max_length=255)] | None = None
+    metric: OptionalName = None
     """For an attribute on a measurement, the metric it was recorded on."""
-    rule: str | None = None
+    rule: OptionalName = None
     action: Action
-    renamed_to: Annotated[str, Field(max_length=255)] | None = None
+    renamed_to: OptionalName = None
     count: Annotated[int, Field(ge=1)]
 
 
@@ -46,10 +59,10 @@ class UsageReport(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     format: Literal["telemetry-contracts/usage/1"] = USAGE_FORMAT
-    service: Annotated[str, Field(min_length=1, max_length=255)]
+    service: Name
     """``service.name`` of the reporting process."""
-    instance: Annotated[str, Field(max_length=255)] | None = None
-    snapshot_hash: str | None = None
+    instance: OptionalName = None
+    snapshot_hash: OptionalName = None
     """Content hash of the snapshot the guard was enforcing."""
     window_start: dt.datetime
     window_end: dt.datetime

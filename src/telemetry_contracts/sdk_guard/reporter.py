@@ -22,13 +22,12 @@ from collections.abc import Callable
 from urllib.parse import unquote
 
 from telemetry_contracts import net
-from telemetry_contracts.schemas.usage import UsageCount, UsageReport
+from telemetry_contracts.schemas.usage import UsageCount, UsageReport, reportable
 from telemetry_contracts.sdk_guard.accounting import Accounting, CountKey
 from telemetry_contracts.sdk_guard.config import ENV_TOKEN
 
 _logger = logging.getLogger(__name__)
 MAX_COUNTS_PER_REPORT = 10_000
-_NAME_LIMIT = 255
 
 
 def usage_url(url: str) -> str:
@@ -52,18 +51,14 @@ def service_name_from_env() -> str:
     return "unknown_service"
 
 
-def _clip(text: str) -> str:
-    return (text or "<empty>")[:_NAME_LIMIT]
-
-
 def _usage_count(key: CountKey, count: int) -> UsageCount:
     return UsageCount(
         signal=key.signal,
-        name=_clip(key.name),
-        metric=key.metric[:_NAME_LIMIT] if key.metric else None,
+        name=reportable(key.name or "<empty>"),
+        metric=reportable(key.metric) if key.metric else None,
         rule=key.rule,
         action=key.action,
-        renamed_to=key.renamed_to[:_NAME_LIMIT] if key.renamed_to else None,
+        renamed_to=reportable(key.renamed_to) if key.renamed_to else None,
         count=count,
     )
 
@@ -87,7 +82,7 @@ class UsageReporter:
         self.url = usage_url(url)
         self.accounting = accounting
         self.service = service or service_name_from_env()
-        self.instance = socket.gethostname()[:_NAME_LIMIT] or None
+        self.instance = reportable(socket.gethostname()) or None
         self.token = token if token is not None else os.environ.get(ENV_TOKEN)
         self.snapshot_hash = snapshot_hash
         self.interval = interval
@@ -131,7 +126,7 @@ class UsageReporter:
                 chunk = deltas[first : first + MAX_COUNTS_PER_REPORT]
                 self._enqueue(
                     UsageReport(
-                        service=self.service[:_NAME_LIMIT],
+                        service=reportable(self.service),
                         instance=self.instance,
                         snapshot_hash=self.snapshot_hash(),
                         window_start=start,

@@ -10,7 +10,6 @@ from pydantic_core import to_json
 from telemetry_contracts.registry.api.deps import Admin, Contributor, Cursor, Limit, Service, Viewer
 from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.models import (
-    NO_NUL_PATTERN,
     AuditOut,
     DeprecationReport,
     Me,
@@ -22,6 +21,7 @@ from telemetry_contracts.registry.service.models import (
     UnknownName,
     UsageAccepted,
 )
+from telemetry_contracts.schemas.text import NO_NUL_PATTERN
 from telemetry_contracts.schemas.usage import UsageReport
 
 router = APIRouter(prefix="/v1", responses=problem_responses(400, 401, 403, 404, 409, 413, 422))

@@ -18,7 +18,6 @@ from telemetry_contracts.registry.api.deps import (
 )
 from telemetry_contracts.registry.api.problems import problem_responses
 from telemetry_contracts.registry.service.models import (
-    NO_NUL_PATTERN,
     Page,
     ProposalDiff,
     ProposalIn,
@@ -29,6 +28,7 @@ from telemetry_contracts.registry.service.models import (
     ReviewOut,
     VersionOut,
 )
+from telemetry_contracts.schemas.text import NO_NUL_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["workflow"],
                    responses=problem_responses(400, 401, 403, 404, 409, 412, 413, 422))

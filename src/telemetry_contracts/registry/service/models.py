@@ -6,12 +6,13 @@ import base64
 import datetime as dt
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry_contracts.registry.service.errors import Invalid
 from telemetry_contracts.registry.service.fragments import ProposalBody
 from telemetry_contracts.registry.service.lifecycle import State
 from telemetry_contracts.schemas.findings import Finding
+from telemetry_contracts.schemas.text import NoNul
 
 T = TypeVar("T")
 ProposalStatus = Literal["open", "changes_requested", "approved", "rejected", "withdrawn",
@@ -22,19 +23,9 @@ Action = Literal["approve", "request_changes", "reject", "edit", "withdraw", "pu
 Safety = Literal["yes", "no", "unknown"]
 
 
-def no_nul(value: str) -> str:
-    """``value`` if it has no NUL character (no database column takes one)."""
-    if "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
-
-
-NoNul = AfterValidator(no_nul)
 Comment = Annotated[str, Field(max_length=10_000), NoNul]
 Label = Annotated[str, Field(min_length=1, max_length=255), NoNul]
 """A name stored in a 255-character column: a token's name, a namespace, a service."""
-NO_NUL_PATTERN = r"^[^\x00]*$"
-"""The same rule for query parameters."""
 
 
 class Out(BaseModel):

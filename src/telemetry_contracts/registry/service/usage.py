@@ -67,16 +67,12 @@ COLUMNS = ("signal", "name", "metric", "action", "rule", "count")
 
 
 def _refusal(report: UsageReport) -> str | None:
-    """Why ``report`` cannot be stored, or None."""
-    texts = [report.service, report.instance or ""]
+    """Why ``report`` cannot be stored, or None (its model has refused NUL characters)."""
     for count in report.counts:
         if count.count > MAX_REPORTED:
             return f"a count is over {MAX_REPORTED}: `{count.name}` {count.count}"
         if len(count.rule or "") > RULE_LENGTH:
             return f"`rule` is longer than {RULE_LENGTH} characters"
-        texts += (count.name, count.metric or "", count.rule or "", count.renamed_to or "")
-    if "\x00" in "".join(texts):
-        return "names, services and rules must not contain NUL characters"
     return None
 
 
