@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Final, Literal
+from typing import Annotated, Final, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -13,7 +13,8 @@ USAGE_FORMAT: Final = "telemetry-contracts/usage/1"
 NAME_LIMIT: Final = 255
 """The most characters a name in a report has."""
 Name = Annotated[str, Field(min_length=1, max_length=NAME_LIMIT), NoNul]
-OptionalName = Annotated[str, Field(max_length=NAME_LIMIT), NoNul] | None
+OptionalName = Optional[Annotated[str, Field(max_length=NAME_LIMIT), NoNul]]
+"""(``Optional``, as Python 3.9 evaluates this alias when the guard imports it.)"""
 
 
 def reportable(text: str) -> str:
