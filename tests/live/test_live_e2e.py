@@ -98,23 +98,26 @@ def test_real_exporters_with_deflate_give_the_gzip_verdict(live_check: Any) -> N
 
 def test_a_node_service_gets_the_verdict_of_the_python_one(
         live_check: Any, node_app: Callable[[str, str], None]) -> None:
-    """Another language's SDK, its own encoders: the OpenTelemetry JS SDK sends what the Python
-    app sends, over OTLP/HTTP JSON and then protobuf with gzip, and is judged alike."""
+    """Another language's SDK, its own encoders and its own gRPC: the OpenTelemetry JS SDK
+    sends what the Python app sends, over OTLP/HTTP JSON, protobuf with gzip and gRPC
+    (grpc-js) with gzip, and is judged alike."""
     check = live_check()
     node_app("json", check.url)
     node_app("protobuf", check.url)
-    assert check.get("/health")[1]["judged"] == {"span": 2 * SPANS, "metric": 10, "log": 2}
+    node_app("grpc", f"http://127.0.0.1:{check.grpc_port}")
+    assert check.get("/health")[1]["judged"] == {"span": 3 * SPANS, "metric": 15, "log": 3}
     code, verdict = check.stop()
     assert code == 1 and verdict["refused_requests"] == 0
     python_only = {("TC803", "log", key) for key in handler_legacy_keys()}
     assert {key: f["count"] for key, f in _by_key(verdict).items()} == {
-        key: 2 * count for key, count in EXPECTED.items() if key not in python_only}
+        key: 3 * count for key, count in EXPECTED.items() if key not in python_only}
     assert {f["service"] for f in verdict["findings"]} == {"checkout-api-node"}
     found = _by_key(verdict)
     assert found[("TC806", "span", "shop.customer.email")]["sample"] == "<redacted>"
     assert found[("TC804", "span", "shop.cart.items")]["sample"] == "3"
     assert verdict["coverage"]["unknown"] == {
-        "log": {"shop.tenant": 2}, "metric": {"shop.orders.v2": 2}, "span": {"shop.debug.blob": 10}}
+        "log": {"shop.tenant": 3}, "metric": {"shop.orders.v2": 3},
+        "span": {"shop.debug.blob": 3 * SPANS}}
 
 
 def test_namespace_scopes_coverage_and_min_coverage_gates(tmp_path: Path) -> None:

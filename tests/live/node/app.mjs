@@ -2,8 +2,9 @@
 // exporters send the spans, metrics and logs that tests/live/otlp_app.py's `emit` sends, so
 // that live-check's verdict on them is the Python app's.
 //
-//   node app.mjs json BASE_URL SPANS        OTLP/HTTP JSON, uncompressed
-//   node app.mjs protobuf BASE_URL SPANS    OTLP/HTTP protobuf, gzip
+//   node app.mjs json http://HOST:PORT SPANS        OTLP/HTTP JSON, uncompressed
+//   node app.mjs protobuf http://HOST:PORT SPANS    OTLP/HTTP protobuf, gzip
+//   node app.mjs grpc http://HOST:PORT SPANS        OTLP/gRPC (grpc-js), gzip
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { TracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
@@ -14,13 +15,22 @@ import * as metricHttp from '@opentelemetry/exporter-metrics-otlp-http';
 import * as metricProto from '@opentelemetry/exporter-metrics-otlp-proto';
 import * as logHttp from '@opentelemetry/exporter-logs-otlp-http';
 import * as logProto from '@opentelemetry/exporter-logs-otlp-proto';
+import * as traceGrpc from '@opentelemetry/exporter-trace-otlp-grpc';
+import * as metricGrpc from '@opentelemetry/exporter-metrics-otlp-grpc';
+import * as logGrpc from '@opentelemetry/exporter-logs-otlp-grpc';
 
 const [encoding, base, spanCount] = process.argv.slice(2);
-const proto = encoding === 'protobuf';
-const options = (path) => ({ url: `${base}${path}`, compression: proto ? 'gzip' : 'none' });
-const spans = new (proto ? traceProto : traceHttp).OTLPTraceExporter(options('/v1/traces'));
-const metrics = new (proto ? metricProto : metricHttp).OTLPMetricExporter(options('/v1/metrics'));
-const logs = new (proto ? logProto : logHttp).OTLPLogExporter(options('/v1/logs'));
+const [traces, meters, loggers] = {
+  json: [traceHttp, metricHttp, logHttp],
+  protobuf: [traceProto, metricProto, logProto],
+  grpc: [traceGrpc, metricGrpc, logGrpc],
+}[encoding];
+const options = (path) => encoding === 'grpc'
+  ? { url: base, compression: 'gzip' }
+  : { url: `${base}${path}`, compression: encoding === 'protobuf' ? 'gzip' : 'none' };
+const spans = new traces.OTLPTraceExporter(options('/v1/traces'));
+const metrics = new meters.OTLPMetricExporter(options('/v1/metrics'));
+const logs = new loggers.OTLPLogExporter(options('/v1/logs'));
 
 const resource = resourceFromAttributes({ 'service.name': 'checkout-api-node' });
 const tracerProvider = new TracerProvider({
