@@ -244,7 +244,34 @@ def test_a_json_request_of_another_signal_is_refused_naming_its_endpoint(
         body = answer.read().decode()
         assert answer.status == status
         if hint is not None:
-            assert f"post it to {hint}" in json.loads(body)["error"]
+            refusal = json.loads(body)
+            assert refusal["code"] == 3  # INVALID_ARGUMENT, in OTLP's JSON-encoded Status
+            assert f"post it to {hint}" in refusal["message"]
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(("headers", "body", "status", "reason"), [
+    ({"Content-Type": "application/x-protobuf"}, b"\x0a\xff\xff", 400,
+     "not an OTLP protobuf traces request"),
+    ({"Content-Type": "application/x-protobuf", "Content-Encoding": "br"}, b"", 415,
+     "unsupported Content-Encoding `br`"),
+    ({}, b"\x0a\xff\xff", 400, "not an OTLP protobuf traces request"),
+])
+def test_a_refused_protobuf_request_gets_a_protobuf_status(
+        http_port: int, headers: dict[str, str], body: bytes, status: int, reason: str) -> None:
+    """OTLP/HTTP: a 4xx or 5xx answer's body is a ``google.rpc.Status`` in the request's
+    encoding, which exporters and Collectors decode to log why."""
+    from google.rpc.status_pb2 import Status  # googleapis-common-protos, as exporters have it
+
+    connection = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
+    try:
+        connection.request("POST", "/v1/traces", body, headers)
+        answer = connection.getresponse()
+        refusal = Status.FromString(answer.read())
+        assert answer.status == status
+        assert answer.getheader("Content-Type") == "application/x-protobuf"
+        assert refusal.code == 3 and refusal.message.startswith(reason)
     finally:
         connection.close()
 

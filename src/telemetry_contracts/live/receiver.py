@@ -21,7 +21,7 @@ from typing import Any
 
 from telemetry_contracts.live.encodings import Oversized, Undecodable, Unsupported, inflate
 from telemetry_contracts.live.judge import Judge
-from telemetry_contracts.live.wire import keep_event_names, lean, reader
+from telemetry_contracts.live.wire import keep_event_names, lean, reader, status_message
 
 MAX_BODY = 16 * 1024 * 1024
 """The largest request body read (compressed, as sent)."""
@@ -34,6 +34,9 @@ READ_TIMEOUT = 60.0
 closed, so that stalled senders do not hold the receiver's threads and sockets for ever."""
 _CHUNK_SIZE = re.compile(rb"[0-9A-Fa-f]{1,16}")
 SIGNAL_PATHS = {"/v1/traces": "traces", "/v1/metrics": "metrics", "/v1/logs": "logs"}
+GRPC_CODES = {400: 3, 404: 5, 413: 8, 415: 3, 500: 13, 503: 14}
+"""The gRPC status code a refused OTLP/HTTP request's ``Status`` carries, by HTTP status
+(OTLP clients decide on the HTTP status; the code is for their logs)."""
 _JSON_KEYS = {"resourceSpans": "traces", "resource_spans": "traces",
               "resourceMetrics": "metrics", "resource_metrics": "metrics",
               "resourceLogs": "logs", "resource_logs": "logs"}
@@ -73,7 +76,7 @@ def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "")
         raise Refused(413, str(error)) from None
     except Undecodable as error:
         raise Refused(400, str(error)) from None
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = _media(content_type)
     if media == "application/json":
         from google.protobuf import json_format
 
@@ -95,6 +98,11 @@ def decode(signal: str, body: bytes, content_type: str = "", encoding: str = "")
         except (DecodeError, ValueError, RuntimeError) as error:
             raise Refused(400, f"not an OTLP protobuf {signal} request: {error}") from None
     raise Refused(415, f"unsupported Content-Type `{media[:60]}`")
+
+
+def _media(content_type: str) -> str:
+    """The media type of a ``Content-Type`` header, without parameters, in lower case."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def _refuse_other_signal(signal: str, body: bytes) -> None:
@@ -240,6 +248,15 @@ def _handler(judge: Judge, on_stop: Callable[[], None],
                   headers: dict[str, str] | None = None) -> None:
             self._answer(status, json.dumps(document).encode(), "application/json", headers)
 
+        def _refuse(self, status: int, reason: str) -> None:
+            """Answer an OTLP request with ``status`` and, as OTLP/HTTP asks, a
+            ``google.rpc.Status`` in the request's own encoding (JSON or protobuf)."""
+            code = GRPC_CODES.get(status, GRPC_CODES[400])
+            if _media(self.headers.get("Content-Type", "")) == "application/json":
+                self._json(status, {"code": code, "message": reason})
+            else:
+                self._answer(status, status_message(code, reason), "application/x-protobuf")
+
         def do_GET(self) -> None:
             if self.path.split("?", 1)[0] == "/health":
                 with judge.lock:
@@ -254,7 +271,7 @@ def _handler(judge: Judge, on_stop: Callable[[], None],
         def do_POST(self) -> None:
             if not in_flight.enter():
                 self.close_connection = True
-                self._json(503, {"error": "live-check is stopping"})
+                self._refuse(503, "live-check is stopping")
                 return
             try:
                 self._post()
@@ -268,7 +285,7 @@ def _handler(judge: Judge, on_stop: Callable[[], None],
             except Refused as refused:
                 judge.refused += 1
                 self.close_connection = True
-                self._json(refused.status, {"error": refused.reason})
+                self._refuse(refused.status, refused.reason)
                 return
             if path == "/stop":
                 self._json(200, {"status": "stopping"})
@@ -284,15 +301,15 @@ def _handler(judge: Judge, on_stop: Callable[[], None],
                                  self.headers.get("Content-Encoding", ""))
             except Refused as refused:
                 judge.refused += 1
-                self._json(refused.status, {"error": refused.reason})
+                self._refuse(refused.status, refused.reason)
                 return
             try:
                 judge_request(judge, signal, message)
             except Exception as error:  # a bug must not stop the receiver: say so, go on
                 judge.refused += 1
-                self._json(500, {"error": f"could not judge the request: {error!r}"[:300]})
+                self._refuse(500, f"could not judge the request: {error!r}"[:300])
                 return
-            if content_type.split(";", 1)[0].strip().lower() == "application/json":
+            if _media(content_type) == "application/json":
                 self._answer(200, b"{}", "application/json")
             else:
                 self._answer(200, b"", "application/x-protobuf")

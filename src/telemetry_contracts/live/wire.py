@@ -161,3 +161,10 @@ def lean(signal: str, message: Any) -> Any:
     if signal not in _VIEWS:
         return message
     return Request(signal, message.SerializeToString())
+
+
+def status_message(code: int, message: str) -> bytes:
+    """A ``google.rpc.Status`` of gRPC ``code`` and ``message`` in protobuf's wire format: the
+    body OTLP/HTTP answers a refused protobuf request with."""
+    text = message.encode("utf-8", "replace")
+    return b"\x08" + _varint(code) + b"\x12" + _varint(len(text)) + text
