@@ -66,7 +66,7 @@ def _frames(new: Callable[[], _Stream], body: bytes, limit: int, name: str) -> b
             raise Undecodable(f"body is not valid {name}: {error}") from None
         size += len(piece)
         if size > limit:
-            raise Oversized(f"body inflates to more than {limit} bytes")
+            raise _oversized(limit)
         pieces.append(piece)
         if not stream.eof:  # all output under the limit was given, so input is missing
             raise Undecodable(f"body is not valid {name}: the stream is truncated")
@@ -105,18 +105,20 @@ SNAPPY_STREAM = b"\xff\x06\x00\x00sNaPpY"
 
 
 def _snappy(body: bytes, limit: int) -> bytes:
-    """Framed snappy when the body starts as that format does, else the block format."""
+    """Framed snappy when the body starts as that format does, else the block format, whose
+    header gives its size before anything is decompressed."""
     if body.startswith(SNAPPY_STREAM):
         return _snappy_framed(body, limit)
     snappy = _codec("cramjam", "snappy").snappy
     try:
         size = snappy.decompress_raw_len(body)
-        if size > limit:
-            raise Oversized(f"body inflates to more than {limit} bytes")
-        return bytes(snappy.decompress_raw(body))
-    except Oversized:
-        raise
     except Exception as error:  # cramjam.DecompressionError
+        raise Undecodable(f"body is not valid snappy: {error}") from None
+    if size > limit:
+        raise _oversized(limit)
+    try:
+        return bytes(snappy.decompress_raw(body))
+    except Exception as error:
         raise Undecodable(f"body is not valid snappy: {error}") from None
 
 
@@ -127,30 +129,29 @@ def _snappy_framed(body: bytes, limit: int) -> bytes:
         raise Undecodable("body is not valid x-snappy-framed: no stream identifier")
     snappy = _codec("cramjam", "snappy").snappy
     size = 0
-    at = 0
-    while at < len(body):
-        kind = body[at]
-        length = int.from_bytes(body[at + 1:at + 4], "little")
-        chunk = body[at + 4:at + 4 + length]
-        if at + 4 > len(body) or len(chunk) < length or (kind < 0x02 and length < 4):
+    end = 0
+    while end < len(body):
+        kind, length = body[end], int.from_bytes(body[end + 1:end + 4], "little")
+        start, end = end + 4, end + 4 + length
+        if end > len(body) or (kind < 0x02 and length < 4):
             raise Undecodable("body is not valid x-snappy-framed: a chunk is truncated")
-        at += 4 + length
         try:
             if kind == 0x00:  # compressed: a checksum, then a block
-                size += snappy.decompress_raw_len(chunk[4:])
+                size += snappy.decompress_raw_len(body[start + 4:end])
             elif kind == 0x01:  # uncompressed: a checksum, then the data
                 size += length - 4
         except Exception as error:
             raise Undecodable(f"body is not valid x-snappy-framed: {error}") from None
         if size > limit:
-            raise Oversized(f"body inflates to more than {limit} bytes")
+            raise _oversized(limit)
     try:
-        out = bytes(snappy.decompress(body))
+        return bytes(snappy.decompress(body))
     except Exception as error:
         raise Undecodable(f"body is not valid x-snappy-framed: {error}") from None
-    if len(out) > limit:  # the headers summed above bound it; this keeps the promise plain
-        raise Oversized(f"body inflates to more than {limit} bytes")
-    return out
+
+
+def _oversized(limit: int) -> Oversized:
+    return Oversized(f"body inflates to more than {limit} bytes")
 
 
 def _codec(module: str, encoding: str) -> Any:
