@@ -110,23 +110,17 @@ def _snappy(body: bytes, limit: int) -> bytes:
     if body.startswith(SNAPPY_STREAM):
         return _snappy_framed(body, limit)
     snappy = _codec("cramjam", "snappy").snappy
-    try:
-        size = snappy.decompress_raw_len(body)
-    except Exception as error:  # cramjam.DecompressionError
-        raise Undecodable(f"body is not valid snappy: {error}") from None
-    if size > limit:
+    if _undone(snappy.decompress_raw_len, body, "snappy") > limit:
         raise _oversized(limit)
-    try:
-        return bytes(snappy.decompress_raw(body))
-    except Exception as error:
-        raise Undecodable(f"body is not valid snappy: {error}") from None
+    return bytes(_undone(snappy.decompress_raw, body, "snappy"))
 
 
 def _snappy_framed(body: bytes, limit: int) -> bytes:
     """The framed format: its chunks' sizes summed from their headers first, then the stream
     decompressed (checksums verified) only when the sum is within ``limit``."""
+    name = "x-snappy-framed"
     if not body.startswith(SNAPPY_STREAM):
-        raise Undecodable("body is not valid x-snappy-framed: no stream identifier")
+        raise Undecodable(f"body is not valid {name}: no stream identifier")
     snappy = _codec("cramjam", "snappy").snappy
     size = 0
     end = 0
@@ -134,20 +128,22 @@ def _snappy_framed(body: bytes, limit: int) -> bytes:
         kind, length = body[end], int.from_bytes(body[end + 1:end + 4], "little")
         start, end = end + 4, end + 4 + length
         if end > len(body) or (kind < 0x02 and length < 4):
-            raise Undecodable("body is not valid x-snappy-framed: a chunk is truncated")
-        try:
-            if kind == 0x00:  # compressed: a checksum, then a block
-                size += snappy.decompress_raw_len(body[start + 4:end])
-            elif kind == 0x01:  # uncompressed: a checksum, then the data
-                size += length - 4
-        except Exception as error:
-            raise Undecodable(f"body is not valid x-snappy-framed: {error}") from None
+            raise Undecodable(f"body is not valid {name}: a chunk is truncated")
+        if kind == 0x00:  # compressed: a checksum, then a block
+            size += _undone(snappy.decompress_raw_len, body[start + 4:end], name)
+        elif kind == 0x01:  # uncompressed: a checksum, then the data
+            size += length - 4
         if size > limit:
             raise _oversized(limit)
+    return bytes(_undone(snappy.decompress, body, name))
+
+
+def _undone(decompress: Callable[[bytes], Any], data: bytes, name: str) -> Any:
+    """``decompress(data)``, the codec's error turned into :class:`Undecodable`."""
     try:
-        return bytes(snappy.decompress(body))
-    except Exception as error:
-        raise Undecodable(f"body is not valid x-snappy-framed: {error}") from None
+        return decompress(data)
+    except Exception as error:  # cramjam.DecompressionError
+        raise Undecodable(f"body is not valid {name}: {error}") from None
 
 
 def _oversized(limit: int) -> Oversized:
