@@ -18,7 +18,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from telemetry_contracts import net
-from telemetry_contracts.net import atomic_write, default_cache_dir
 
 _logger = logging.getLogger(__name__)
 
@@ -69,7 +68,7 @@ class RegistrySource:
                 f"poll_interval must be a positive number of seconds, not {poll_interval!r}"
             )
         self.url = snapshot_url(url)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else default_cache_dir()
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else net.default_cache_dir()
         digest = hashlib.sha256(self.url.encode()).hexdigest()[:16]
         self.cache_file = self.cache_dir / f"snapshot-{digest}.json"
         self.etag_file = self.cache_dir / f"snapshot-{digest}.etag"
@@ -133,10 +132,10 @@ class RegistrySource:
                 max_bytes=MAX_SNAPSHOT_BYTES,
             )
             self._deliver_bytes(response.body)  # raises on junk: then nothing is kept
-            atomic_write(self.cache_file, response.body)
+            net.atomic_write(self.cache_file, response.body)
             etag = response.headers.get("etag")
             if etag:
-                atomic_write(self.etag_file, etag.encode())
+                net.atomic_write(self.etag_file, etag.encode())
             self.etag = etag
             self.last_error = None
             return True
