@@ -27,7 +27,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Sp
 
 from telemetry_contracts.live import judge as judge_module
 from telemetry_contracts.live.coverage import coverage, in_scope, unknown_namespace
-from telemetry_contracts.live.judge import Judge, _shape, shape_of
+from telemetry_contracts.live.judge import Judge, _shape, shape_of, string_head
 from telemetry_contracts.live.receiver import Refused, read_input
 from telemetry_contracts.live.verdict import verdict
 from telemetry_contracts.live.wire import lean, reader
@@ -185,6 +185,11 @@ def test_shape_of_reads_short_strings_as_any_length() -> None:
             else:
                 encoded.insert(where, rng.randrange(256))
         assert shape_of(bytes(encoded)) == _shape(bytes(encoded)), bytes(encoded)
+        head = string_head(bytes(encoded))
+        if head is not None:  # the head and the length alone give the shape
+            assert _shape(bytes(encoded)) == head[:-4] + b"\x0a"
+            other = head + b"z" * (len(encoded) - len(head))
+            assert _shape(other) == _shape(bytes(encoded)), bytes(encoded)
 
 
 def test_the_shape_cache_changes_no_finding(judge_factory: Any,
@@ -200,10 +205,26 @@ def test_the_shape_cache_changes_no_finding(judge_factory: Any,
         return [(f.code, f.name, f.count) for f in judge.findings()]
 
     with_shapes = judged()
+    monkeypatch.setattr(judge_module, "string_head", lambda encoded: None)
+    assert judged() == with_shapes
     monkeypatch.setattr(judge_module, "shape_of", lambda encoded: None)
     assert judged() == with_shapes
     assert ("TC804", "shop.cart.items", 40) in with_shapes
     assert ("TC805", "shop.payment.method", 13) in with_shapes
+
+
+def test_coverage_of_a_signal_counts_keys_first_decided_on_another(judge_factory: Any) -> None:
+    """A key whose findings a span decided is seen on logs too when a log record carries it
+    with another value of the same type (and the same length)."""
+    judge = judge_factory()
+    for number in range(3):
+        judge.traces(_traces({"url.path": f"/span/{number}", "shop.cart.items": number}))
+    record = LogRecord(attributes=_pairs({"url.path": "/logs/0", "shop.cart.items": 7}))
+    judge.logs(lean("logs", ExportLogsServiceRequest(resource_logs=[
+        ResourceLogs(scope_logs=[ScopeLogs(log_records=[record])])])))
+    seen = judge.seen_names()
+    assert {"url.path", "shop.cart.items"} <= set(seen["span"])
+    assert {"url.path", "shop.cart.items"} <= set(seen["log"])
 
 
 def _event(name: str, attributes: dict[str, Any]) -> LogRecord:

@@ -290,19 +290,27 @@ def _varint_end(data: bytes, at: int) -> tuple[int, int] | None:
     return None
 
 
+def string_head(encoded: bytes) -> bytes | None:
+    """An encoded ``KeyValue`` holding a string, up to the string's first byte (key, value
+    and string lengths included), where each length takes one byte; None otherwise. Two
+    attributes with the same head and the same length differ in the string's bytes alone."""
+    size = len(encoded)
+    if size < 6 or encoded[0] != 0x0A:
+        return None
+    at = encoded[1] + 2
+    if encoded[1] < 0x80 and at + 4 <= size and encoded[at] == 0x12 and encoded[at + 2] == 0x0A \
+            and encoded[at + 1] < 0x80 and encoded[at + 3] < 0x80 \
+            and at + 2 + encoded[at + 1] == size == at + 4 + encoded[at + 3]:
+        return encoded[:at + 4]
+    return None
+
+
 def shape_of(encoded: bytes) -> bytes | None:
     """The key and value type of an encoded ``KeyValue`` holding one string, bool, int or
     double, as canonical encoders write it (key first); None for anything else."""
-    size = len(encoded)
-    if size < 4 or encoded[0] != 0x0A:
-        return None
-    # the common case, read without a call (as :func:`_shape` reads it): a string of fewer than
-    # 128 bytes under a key of fewer than 128 bytes, each length in one byte
-    at = encoded[1] + 2
-    if at < size - 3 and encoded[1] < 0x80 and encoded[at] == 0x12 and encoded[at + 2] == 0x0A \
-            and encoded[at + 1] < 0x80 and encoded[at + 3] < 0x80 \
-            and at + 2 + encoded[at + 1] == size == at + 4 + encoded[at + 3]:
-        return encoded[:at] + _TAGS[0x0A]
+    head = string_head(encoded)  # the common case, without working out each length
+    if head is not None:
+        return head[:-4] + _TAGS[0x0A]
     return _shape(encoded)
 
 
@@ -367,7 +375,13 @@ class Judge:
         """Attributes that did not decode inside requests that did."""
         self._pairs: dict[str, dict[bytes, tuple[Problem, ...]]] = {"span": {}, "log": {}}
         self._named: dict[tuple[str, str], tuple[Problem, ...]] = {}
-        self._shapes: dict[bytes, tuple[Problem, ...]] = {}
+        self._shapes: dict[str, dict[bytes, tuple[Problem, ...]]] = {"span": {}, "log": {}}
+        """Findings of attributes whose findings follow from their key and value type, per
+        signal and shape (:func:`shape_of`)."""
+        self._heads: dict[str, dict[bytes, tuple[int, tuple[Problem, ...]]]] = {
+            "span": {}, "log": {}}
+        """The same, per :func:`string_head` of a string attribute: its length and findings,
+        found without working out its shape."""
         self._missing: dict[tuple[str, str], Problem] = {}
         from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
@@ -545,15 +559,25 @@ class Judge:
     def _pair(self, space: Space, encoded: bytes) -> tuple[Problem, ...]:
         """The findings of one encoded attribute, decided and cached by its bytes; a value
         whose findings follow from its key and type alone (no enum, no array) is also cached
-        by that shape, so values unique to one item (paths, ids) are not decoded each time."""
-        cache = self._pairs[space.signal]
+        by that shape, and a string by its :func:`string_head`, so values unique to one item
+        (paths, ids) are not decoded each time."""
+        signal = space.signal
+        cache = self._pairs[signal]
         if len(cache) >= MAX_PAIRS:
             cache.clear()
+        if len(encoded) > 1:  # a string unique to its item, under a key seen before
+            head = self._heads[signal].get(encoded[:encoded[1] + 6])
+            if head is not None and head[0] == len(encoded):
+                cache[encoded] = head[1]
+                return head[1]
         shape = shape_of(encoded)
+        shapes = self._shapes[signal]
         if shape is not None:
-            known = self._shapes.get(shape)
+            known = shapes.get(shape)
             if known is not None:
                 cache[encoded] = known
+                if shape[-1] == 0x0A:
+                    self._keep_head(signal, encoded, known)
                 return known
         try:
             pair = self._key_value.FromString(encoded)
@@ -574,11 +598,22 @@ class Judge:
         found = (*named, checked) if checked is not None else named
         cache[encoded] = found
         if shape is not None and rule.enum is None and not (rule.value_type or "").endswith(
-                "[]") and len(self._shapes) < MAX_KEY_RULES:
-            self._shapes[shape] = found
+                "[]") and len(shapes) < MAX_KEY_RULES:
+            shapes[shape] = found
+            if shape[-1] == 0x0A:
+                self._keep_head(signal, encoded, found)
         if len(space.counts) >= MAX_PLANS:
             self._fold(space)
         return found
+
+    def _keep_head(self, signal: str, encoded: bytes, found: tuple[Problem, ...]) -> None:
+        """Remember the findings of a string attribute decided by its shape under its
+        :func:`string_head` too."""
+        heads = self._heads[signal]
+        if len(heads) < MAX_KEY_RULES:
+            head = string_head(encoded)
+            if head is not None:
+                heads[head] = (len(encoded), found)
 
     def _resource(self, resource: Any) -> str:
         """The ``service.name`` of a lean or full resource; its attributes are judged too."""
