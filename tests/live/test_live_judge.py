@@ -227,6 +227,23 @@ def test_coverage_of_a_signal_counts_keys_first_decided_on_another(judge_factory
     assert {"url.path", "shop.cart.items"} <= set(seen["log"])
 
 
+def test_each_service_finding_shows_a_value_that_service_sent(judge_factory: Any) -> None:
+    """Findings decided once are counted for every service, but a finding's sample is always
+    one of its own service's values: a key's findings, a value's type, a string's shape."""
+    judge = judge_factory()
+    for service, word in (("a", "GET"), ("b", "PUT"), ("b", "POST")):
+        judge.traces(_traces({"http.method": word, "shop.nope": f"/{word}",
+                              "shop.cart.items": word, "url.path": f"/{word}"},
+                             resource={"service.name": service}))
+    samples = {(f.service, f.code, f.name): f.sample for f in judge.findings()}
+    assert samples[("a", "TC803", "http.method")] == "GET"
+    assert samples[("b", "TC803", "http.method")] == "PUT"
+    assert samples[("a", "TC802", "shop.nope")] == "/GET"
+    assert samples[("b", "TC802", "shop.nope")] == "/PUT"
+    assert samples[("a", "TC804", "shop.cart.items")] == "GET"
+    assert samples[("b", "TC804", "shop.cart.items")] == "PUT"
+
+
 def _event(name: str, attributes: dict[str, Any]) -> LogRecord:
     """A log record that is the event ``name``, its ``event_name`` (field 12) written as on the
     wire: older opentelemetry-proto releases have no such field, and keep it as unknown."""

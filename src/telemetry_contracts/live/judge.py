@@ -120,6 +120,14 @@ class Space:
     """Findings of encoded attributes (spans, logs, resources), counted as they arrive."""
     missed: bool = False
     """Whether the last flat scan met attributes not cached (the next one expects so too)."""
+    named: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
+    """What each key alone brings (spans, logs): the sample is a value of this space."""
+    shapes: dict[bytes, tuple[Problem, ...]] = field(default_factory=dict)
+    """Findings of attributes whose findings follow from their key and value type, per shape
+    (:func:`shape_of`), their sample the first value of this space with it."""
+    heads: dict[bytes, tuple[int, tuple[Problem, ...]]] = field(default_factory=dict)
+    """The same, per :func:`string_head` of a string attribute: its length and findings,
+    found without working out its shape."""
 
 
 @dataclass(slots=True)
@@ -374,14 +382,9 @@ class Judge:
         self.malformed = 0
         """Attributes that did not decode inside requests that did."""
         self._pairs: dict[str, dict[bytes, tuple[Problem, ...]]] = {"span": {}, "log": {}}
-        self._named: dict[tuple[str, str], tuple[Problem, ...]] = {}
-        self._shapes: dict[str, dict[bytes, tuple[Problem, ...]]] = {"span": {}, "log": {}}
-        """Findings of attributes whose findings follow from their key and value type, per
-        signal and shape (:func:`shape_of`)."""
-        self._heads: dict[str, dict[bytes, tuple[int, tuple[Problem, ...]]]] = {
-            "span": {}, "log": {}}
-        """The same, per :func:`string_head` of a string attribute: its length and findings,
-        found without working out its shape."""
+        self._kept = 0
+        """Entries of the spaces' ``named``, ``shapes`` and ``heads``, bounded by
+        :data:`MAX_KEY_RULES` together."""
         self._missing: dict[tuple[str, str], Problem] = {}
         from opentelemetry.proto.common.v1.common_pb2 import KeyValue
 
@@ -561,23 +564,21 @@ class Judge:
         whose findings follow from its key and type alone (no enum, no array) is also cached
         by that shape, and a string by its :func:`string_head`, so values unique to one item
         (paths, ids) are not decoded each time."""
-        signal = space.signal
-        cache = self._pairs[signal]
+        cache = self._pairs[space.signal]
         if len(cache) >= MAX_PAIRS:
             cache.clear()
         if len(encoded) > 1:  # a string unique to its item, under a key seen before
-            head = self._heads[signal].get(encoded[:encoded[1] + 6])
+            head = space.heads.get(encoded[:encoded[1] + 6])
             if head is not None and head[0] == len(encoded):
                 cache[encoded] = head[1]
                 return head[1]
         shape = shape_of(encoded)
-        shapes = self._shapes[signal]
         if shape is not None:
-            known = shapes.get(shape)
+            known = space.shapes.get(shape)
             if known is not None:
                 cache[encoded] = known
                 if shape[-1] == 0x0A:
-                    self._keep_head(signal, encoded, known)
+                    self._keep_head(space, encoded, known)
                 return known
         try:
             pair = self._key_value.FromString(encoded)
@@ -588,32 +589,34 @@ class Judge:
         rule = self.index.key_rule(key)
         if rule.contract is not None:
             self.seen[space.signal].add(rule.contract)
-        named = self._named.get((space.signal, key))
+        named = space.named.get(key)
         if named is None:
             self._observe(space, key, value)
             named = tuple(self._name_problems(key, rule, value))
-            if len(self._named) < MAX_KEY_RULES:
-                self._named[(space.signal, key)] = named
+            if self._kept < MAX_KEY_RULES:
+                self._kept += 1
+                space.named[key] = named
         checked = self._value_problem(key, rule, value) if rule.value_type or rule.enum else None
         found = (*named, checked) if checked is not None else named
         cache[encoded] = found
         if shape is not None and rule.enum is None and not (rule.value_type or "").endswith(
-                "[]") and len(shapes) < MAX_KEY_RULES:
-            shapes[shape] = found
+                "[]") and self._kept < MAX_KEY_RULES:
+            self._kept += 1
+            space.shapes[shape] = found
             if shape[-1] == 0x0A:
-                self._keep_head(signal, encoded, found)
+                self._keep_head(space, encoded, found)
         if len(space.counts) >= MAX_PLANS:
             self._fold(space)
         return found
 
-    def _keep_head(self, signal: str, encoded: bytes, found: tuple[Problem, ...]) -> None:
+    def _keep_head(self, space: Space, encoded: bytes, found: tuple[Problem, ...]) -> None:
         """Remember the findings of a string attribute decided by its shape under its
         :func:`string_head` too."""
-        heads = self._heads[signal]
-        if len(heads) < MAX_KEY_RULES:
+        if self._kept < MAX_KEY_RULES:
             head = string_head(encoded)
             if head is not None:
-                heads[head] = (len(encoded), found)
+                self._kept += 1
+                space.heads[head] = (len(encoded), found)
 
     def _resource(self, resource: Any) -> str:
         """The ``service.name`` of a lean or full resource; its attributes are judged too."""
@@ -675,6 +678,7 @@ class Judge:
         if len(self.spaces) >= MAX_SPACES:
             self._fold_all()
             self.spaces.clear()
+            self._kept = 0
         self.spaces[key] = space
         return space
 
