@@ -121,6 +121,28 @@ def test_the_flat_view_judges_as_item_by_item(
         assert _verdict(flat) == _verdict(items), seed
 
 
+@pytest.mark.parametrize("signal", ["traces", "logs"])
+def test_the_shape_and_head_caches_change_no_verdict(
+        signal: str, new_judge: Callable[[], Judge], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Attributes found by their shape or their string's head, in the caches of their service
+    and signal, give the verdict (counts and samples) of decoding each distinct one."""
+    seeds = range(40)
+    cached = []
+    for seed in seeds:
+        rng = random.Random(seed)
+        judge = new_judge()
+        for _ in range(rng.randrange(1, 4)):
+            getattr(judge, signal)(Request(signal, _body(rng, signal)))
+        cached.append(_verdict(judge))
+    monkeypatch.setattr(judge_module, "shape_of", lambda encoded: None)
+    for seed in seeds:
+        rng = random.Random(seed)
+        judge = new_judge()
+        for _ in range(rng.randrange(1, 4)):
+            getattr(judge, signal)(Request(signal, _body(rng, signal)))
+        assert _verdict(judge) == cached[seed], seed
+
+
 def test_span_events_take_the_flat_view_once_their_findings_are_counted(
         new_judge: Callable[[], Judge]) -> None:
     event = _field(11, _field(3, KeyValue(key="shop.nope", value=AnyValue(
