@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 MAX_REDIRECTS = 5
 CACHE_DIR_VARIABLE = "TELEMETRY_CONTRACTS_CACHE_DIR"
+OFFLINE_VARIABLE = "TELEMETRY_CONTRACTS_OFFLINE"
+"""Set (``1``, ``true``, ``yes``), kept downloads are read as they are and nothing is fetched."""
 _REDIRECTS = (301, 302, 303, 307, 308)
 _CHUNK = 64 * 1024
 
@@ -133,17 +135,29 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def offline() -> bool:
+    """Whether :data:`OFFLINE_VARIABLE` asks for kept downloads alone."""
+    return os.environ.get(OFFLINE_VARIABLE, "").strip().lower() in ("1", "true", "yes")
+
+
 def cached_get(url: str, *, token: str | None = None, deadline: float = 10.0,
                max_bytes: int = 64 * 1024 * 1024, cache_dir: Path | None = None) -> bytes:
     """The body of ``GET url`` (as :func:`request` gets it), kept under ``cache_dir`` (default
     :func:`default_cache_dir`) when the answer has an ``ETag`` or ``Last-Modified`` and allows
     storing; the next call sends them back, and a ``304 Not Modified`` reads the kept copy
     instead of downloading it again. A copy that does not match its recorded digest is
-    ignored, and a cache that cannot be written costs only the saving."""
+    ignored, and a cache that cannot be written costs only the saving. When :func:`offline`,
+    the kept copy is read without asking the server, and having none is an error; online, a
+    failure that leaves a kept copy unread says how to read it."""
     folder = (cache_dir or default_cache_dir()) / "downloads"
     stem = hashlib.sha256(url.encode()).hexdigest()[:32]
     body_file, about_file = folder / f"{stem}.body", folder / f"{stem}.json"
     copy, about = _kept_copy(body_file, about_file, url)
+    if offline():
+        if copy is None:
+            raise RequestFailed(f"{OFFLINE_VARIABLE} is set and no copy is kept: run once with "
+                                "the network to keep one")
+        return copy
     conditions = {}
     if copy is not None:
         if about.get("etag"):
@@ -153,15 +167,20 @@ def cached_get(url: str, *, token: str | None = None, deadline: float = 10.0,
     try:
         response = request(url, headers=conditions, token=token, deadline=deadline,
                            max_bytes=max_bytes)
-    except HttpStatusError as error:
-        if error.status == 304 and copy is not None:
+    except RequestFailed as error:
+        if isinstance(error, HttpStatusError) and error.status == 304 and copy is not None:
             return copy
+        if copy is not None:
+            kept = f" on {about['kept']}" if isinstance(about.get("kept"), str) else ""
+            raise RequestFailed(
+                f"{error}; a copy kept{kept} is read with {OFFLINE_VARIABLE}=1") from error
         raise
     validators = {"etag": response.headers.get("etag"),
                   "last_modified": response.headers.get("last-modified")}
     if any(validators.values()) and "no-store" not in response.headers.get(
             "cache-control", "").lower():
-        about = {"url": url, **validators, "sha256": hashlib.sha256(response.body).hexdigest()}
+        about = {"url": url, **validators, "sha256": hashlib.sha256(response.body).hexdigest(),
+                 "kept": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
         with contextlib.suppress(OSError):
             atomic_write(body_file, response.body)
             atomic_write(about_file, json.dumps(about).encode())

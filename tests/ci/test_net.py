@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -143,6 +144,22 @@ def test_a_kept_copy_that_does_not_match_its_digest_is_fetched_again(tmp_path: P
         assert net.cached_get(url, cache_dir=tmp_path) == b"the archive"
         assert server.seen[-1].headers.get("if-none-match") is None  # the copy was not offered
         assert kept.read_bytes() == b"the archive"
+
+
+def test_offline_the_kept_copy_is_read_without_asking(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    with recording_server(_versioned([b"the archive"])) as server:
+        url = f"{server.url}/registry.zip"
+        assert net.cached_get(url, cache_dir=tmp_path) == b"the archive"
+    with pytest.raises(net.RequestFailed) as caught:  # the server is gone
+        net.cached_get(url, cache_dir=tmp_path, deadline=2)
+    assert f"a copy kept on {time.strftime('%Y-%m-%d', time.gmtime())}" in str(caught.value)
+    assert f"is read with {net.OFFLINE_VARIABLE}=1" in str(caught.value)
+    monkeypatch.setenv(net.OFFLINE_VARIABLE, "1")
+    assert net.cached_get(url, cache_dir=tmp_path) == b"the archive"
+    with pytest.raises(net.RequestFailed, match="no copy is kept: run once with the network"):
+        net.cached_get(f"{server.url}/other.zip", cache_dir=tmp_path)
+    assert len(server.seen) == 1
 
 
 def test_answers_without_validators_or_marked_no_store_are_not_kept(tmp_path: Path) -> None:

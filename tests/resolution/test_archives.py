@@ -161,6 +161,22 @@ def test_an_archive_at_a_url_is_downloaded_once_while_it_is_unchanged(
     assert kept.read_bytes() == bodies[-1]
 
 
+def test_offline_an_archive_at_a_url_is_read_from_its_kept_copy(
+        private_cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pre-commit hook on a machine without the network: the error names the way out, and
+    with it the registry loads as it did online."""
+    with recording_server(lambda seen: (200, {"ETag": '"1"'}, zipped(release_files()))) as server:
+        url = f"{server.url}/releases/otel.zip[model]"
+        online = load_registry(url).snapshot
+    with pytest.raises(ContractError) as caught:
+        load_registry(url)
+    assert caught.value.finding.code == "TC100"
+    assert "TELEMETRY_CONTRACTS_OFFLINE=1" in caught.value.finding.message
+    monkeypatch.setenv("TELEMETRY_CONTRACTS_OFFLINE", "1")
+    assert load_registry(url).snapshot.to_json_bytes() == online.to_json_bytes()
+    assert len(server.seen) == 1
+
+
 def test_a_git_repository_to_clone_is_refused_with_what_to_do(tmp_path: Path) -> None:
     write_files(tmp_path, {
         "manifest.yaml": (
