@@ -577,8 +577,7 @@ class Judge:
             known = space.shapes.get(shape)
             if known is not None:
                 cache[encoded] = known
-                if shape[-1] == 0x0A:
-                    self._keep_head(space, encoded, known)
+                self._keep_head(space, encoded, shape, known)
                 return known
         try:
             pair = self._key_value.FromString(encoded)
@@ -603,16 +602,17 @@ class Judge:
                 "[]") and self._kept < MAX_KEY_RULES:
             self._kept += 1
             space.shapes[shape] = found
-            if shape[-1] == 0x0A:
-                self._keep_head(space, encoded, found)
+            self._keep_head(space, encoded, shape, found)
         if len(space.counts) >= MAX_PLANS:
             self._fold(space)
         return found
 
-    def _keep_head(self, space: Space, encoded: bytes, found: tuple[Problem, ...]) -> None:
-        """Remember the findings of a string attribute decided by its shape under its
-        :func:`string_head` too."""
-        if self._kept < MAX_KEY_RULES:
+    def _keep_head(self, space: Space, encoded: bytes, shape: bytes,
+                   found: tuple[Problem, ...]) -> None:
+        """Remember the findings of a string attribute decided by its ``shape`` under its
+        :func:`string_head` too, which only a string of at most 125 bytes has (each length
+        in one byte): at most 128 bytes beyond its shape."""
+        if shape[-1] == 0x0A and len(encoded) - len(shape) <= 128 and self._kept < MAX_KEY_RULES:
             head = string_head(encoded)
             if head is not None:
                 self._kept += 1
