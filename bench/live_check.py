@@ -135,7 +135,7 @@ def main() -> None:
     for number in range(1, arguments.rounds + 1):
         if arguments.fresh:
             bodies = requests(arguments.requests, arguments.spans, number * per_round)
-            known = attributes_of(bodies)  # the floor tests every attribute, as it does
+            known = attributes_of(bodies)  # so that the floor tests every attribute of the round
         for name, case in cases.items():
             gc.collect()  # as timeit does: no collection of another case's garbage inside
             gc.disable()
